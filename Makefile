@@ -1,0 +1,61 @@
+# Polisregister — every command a developer, a newcomer or CI needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STAGE ?= prod
+AWS_PORT ?= 4566
+API_PORT ?= 8000
+export AWS_PORT API_PORT
+
+.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench package clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy app.py chalicelib scripts
+
+test: lint typecheck
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+
+test-unit: install
+	$(BIN)/python -m pytest -m unit tests/unit
+
+test-integration: install
+	$(BIN)/python -m pytest -m integration tests/integration
+
+test-e2e: install
+	$(BIN)/python -m pytest -m e2e tests/e2e
+
+run: install
+	$(BIN)/python -m scripts.run_local
+
+token: install
+	@$(BIN)/python -m scripts.token --role "$(ROLE)" $(if $(PARTNER),--partner "$(PARTNER)",)
+
+mails: install
+	@$(BIN)/python -m scripts.mails
+
+bench: install
+	$(BIN)/python -m scripts.bench
+
+package: install
+	$(BIN)/python -m scripts.package --stage $(STAGE)
+
+clean:
+	rm -rf $(VENV) .run build .mypy_cache .ruff_cache .pytest_cache

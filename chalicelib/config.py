@@ -1,0 +1,117 @@
+"""The administrators' configuration: one settings model, validated at cold start.
+
+Values come from environment variables, which `.chalice/config.json` sets per stage.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class ConfigurationError(RuntimeError):
+    """The stage configuration is invalid; the message names the variables."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    stage: Literal["local", "dev", "acc", "prod", "test"] = "local"
+    app_name: str = "polisregister"
+    aws_region: str = Field(default="eu-west-1", validation_alias="AWS_DEFAULT_REGION")
+    # Only the local run and tests set it: every adapter then talks to the embedded AWS.
+    aws_endpoint_url: str | None = None
+
+    table_name: str = "polisregister"
+    bucket_name: str = "polisregister-portfolio"
+    ingest_queue_url: str = ""
+    activation_queue_url: str = ""
+
+    partners: tuple[str, ...] = ("demo-volmacht", "demo-verzekeraar", "demo-intermediair")
+
+    retention_months: int = Field(default=24, ge=1, le=120)
+    full_delivery_max_removal_pct: float = Field(default=20, ge=0, le=100)
+    waiting_period_months: int = Field(default=3, ge=0, le=24)
+    claim_notification_months: int = Field(default=12, ge=1, le=120)
+    min_claim_amount_eur: float = Field(default=175, ge=0)
+    activation_token_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+
+    ses_sender: str = "noreply@polisregister.example"
+    portal_base_url: str = "http://127.0.0.1:8000/portal"
+
+    # Pseudonymisation key for client ids (see docs/architecture.md). Never change it in a stage.
+    client_id_key: str = Field(default="local-client-id-key", min_length=16)
+
+    # Authentication. `jwt_secret` (HS256) is for local/dev/test only; prod verifies Cognito JWKS.
+    jwt_secret: str | None = None
+    jwt_issuer: str = "polisregister-local"
+    jwt_audience: str = "polisregister"
+    cognito_jwks_url: str | None = None
+
+    # Ingest limits: bounded memory whatever a partner uploads.
+    max_line_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_uncompressed_mb: int = Field(default=2048, ge=1)
+    max_report_errors: int = Field(default=1000, ge=1)
+    ingest_batch_rows: int = Field(default=500, ge=25)
+    ingest_min_remaining_ms: int = Field(default=60_000, ge=0)
+    ingest_lease_seconds: int = Field(default=960, ge=60)
+
+    log_level: str = "INFO"
+
+    @field_validator("partners", mode="before")
+    @classmethod
+    def _split_partners(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("partners")
+    @classmethod
+    def _valid_partner_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [p for p in value if not PARTNER_ID.match(p)]
+        if bad:
+            raise ValueError(f"partner ids must match {PARTNER_ID.pattern}: {bad}")
+        if not value:
+            raise ValueError("at least one partner must be configured")
+        return value
+
+    @model_validator(mode="after")
+    def _authentication_is_configured(self) -> Settings:
+        if self.stage == "prod":
+            if self.jwt_secret:
+                raise ValueError("JWT_SECRET must not be set in prod: prod accepts Cognito only")
+            if not self.cognito_jwks_url:
+                raise ValueError("COGNITO_JWKS_URL is required in prod")
+        elif not self.jwt_secret and not self.cognito_jwks_url:
+            raise ValueError("set JWT_SECRET (development) or COGNITO_JWKS_URL")
+        if self.jwt_secret is not None and len(self.jwt_secret) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters")
+        return self
+
+
+def load_settings() -> Settings:
+    """Build and validate the settings; a bad stage fails with the offending variables named."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid stage configuration: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """For tests and the local run: forget the cached settings after changing the environment."""
+    get_settings.cache_clear()

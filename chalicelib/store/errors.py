@@ -1,0 +1,33 @@
+"""Translate driver errors into the domain's typed errors (adapters only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.errors import ConditionFailed, StoreError, ThrottledError
+
+_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "Throttling",
+    "SlowDown",
+}
+
+
+@contextmanager
+def translated(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            raise ConditionFailed(operation) from exc
+        if code in _THROTTLING:
+            raise ThrottledError(f"{operation}: {code}") from exc
+        raise StoreError(f"{operation}: {code}") from exc
+    except BotoCoreError as exc:
+        raise StoreError(f"{operation}: {type(exc).__name__}") from exc
