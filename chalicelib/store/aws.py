@@ -9,7 +9,9 @@ from botocore.config import Config
 
 from chalicelib.config import get_settings
 
-_RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+_RETRIES = Config(
+    retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30
+)
 _cache: dict[str, Any] = {}
 
 

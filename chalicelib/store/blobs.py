@@ -42,5 +42,5 @@ class Blobs:
             aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=data)
 
     def get_json(self, key: str) -> Any:
-        with self.open(key) as body:  # type: ignore[attr-defined]
+        with self.open(key) as body:
             return json.loads(body.read())

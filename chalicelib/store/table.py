@@ -47,7 +47,9 @@ class Table:
             return None
         return dict(item)
 
-    def put(self, item: Item, *, condition: ConditionBase | str | None = None, **kwargs: Any) -> None:
+    def put(
+        self, item: Item, *, condition: ConditionBase | str | None = None, **kwargs: Any
+    ) -> None:
         params: dict[str, Any] = {"Item": item}
         if condition is not None:
             params["ConditionExpression"] = condition
@@ -80,7 +82,7 @@ class Table:
     ) -> Iterator[Item]:
         """Yield live items of one partition (of the table or an index), following pages."""
         pk_name, sk_name = ("pk", "sk") if index is None else (f"{index}pk", f"{index}sk")
-        condition = Key(pk_name).eq(pk)
+        condition: ConditionBase = Key(pk_name).eq(pk)
         if sk_prefix is not None:
             condition = condition & Key(sk_name).begins_with(sk_prefix)
         elif sk_between is not None:

@@ -1,0 +1,187 @@
+"""The HTTP edge: authentication, roles, input parsing, and the one place where domain errors
+become HTTP responses. Route handlers receive a `RequestContext` and return a model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.auth import Principal, authenticate
+from chalicelib.errors import (
+    BadRequest,
+    DomainError,
+    Forbidden,
+    PayloadTooLarge,
+    StoreError,
+    ThrottledError,
+)
+from chalicelib.observability import logger
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_QUERY_STRING_CHARS = 2048
+MAX_BODY_BYTES = 64 * 1024
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A body with a status other than 200."""
+
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    # pydantic puts the offending input in each error; it may be personal data: leave it out.
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+        for err in exc.errors()
+    ]
+
+
+class RequestContext:
+    def __init__(self, request: Any, principal: Principal | None, path_params: dict[str, str]):
+        self._request = request
+        self.principal_or_none = principal
+        self.path_params = path_params
+
+    @property
+    def principal(self) -> Principal:
+        assert self.principal_or_none is not None, "route is public"
+        return self.principal_or_none
+
+    @property
+    def route(self) -> str:
+        context = getattr(self._request, "context", None) or {}
+        return f"{self._request.method} {context.get('resourcePath', self._request.path)}"
+
+    def query(self, model: type[M]) -> M:
+        params = dict(self._request.query_params or {})
+        if sum(len(k) + len(v) + 2 for k, v in params.items()) > MAX_QUERY_STRING_CHARS:
+            raise BadRequest("the query string is too long", code="query_too_long")
+        try:
+            return model.model_validate(params)
+        except ValidationError as exc:
+            raise BadRequest(
+                "the query parameters are not valid",
+                code="invalid_query",
+                details=_validation_details(exc),
+            ) from None
+
+    def body(self, model: type[M]) -> M:
+        raw = self._request.raw_body or b""
+        if len(raw) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+        try:
+            document = json.loads(raw or b"null")
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("the body is not valid JSON", code="invalid_json") from None
+        if not isinstance(document, dict):
+            raise BadRequest("the body must be a JSON object", code="invalid_json")
+        try:
+            return model.model_validate(document)
+        except ValidationError as exc:
+            raise DomainError(
+                "the request is not valid",
+                code="validation_failed",
+                details=_validation_details(exc),
+            ) from None
+
+
+def error_response(
+    exc: DomainError, *, status: int | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    error: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    if exc.details is not None:
+        error["details"] = exc.details
+    if status is None:
+        status = 422 if exc.code == "validation_failed" else exc.status
+    return Response(
+        body=json.dumps({"error": error}),
+        status_code=status,
+        headers={**JSON_HEADERS, **(headers or {})},
+    )
+
+
+def _serialise(body: Any) -> str:
+    if isinstance(body, BaseModel):
+        return body.model_dump_json()
+    if isinstance(body, list) and body and isinstance(body[0], BaseModel):
+        return "[" + ",".join(item.model_dump_json() for item in body) + "]"
+    return json.dumps(body, default=str)
+
+
+def _respond(
+    handler: Callable[[RequestContext], Any],
+    request: Any,
+    path_params: dict[str, str],
+    roles: frozenset[str] | None,
+) -> Response:
+    try:
+        principal = None
+        if roles is not None:
+            principal = authenticate((request.headers or {}).get("authorization"))
+            if not principal.has_any(roles):
+                raise Forbidden("your role may not use this route", code="role_not_allowed")
+        result = handler(RequestContext(request, principal, path_params))
+        reply = result if isinstance(result, Reply) else Reply(result)
+        return Response(
+            body=_serialise(reply.body),
+            status_code=reply.status,
+            headers={**JSON_HEADERS, **reply.headers},
+        )
+    except DomainError as exc:
+        return error_response(exc)
+    except ThrottledError:
+        logger.warning("backend throttled", extra={"route": request.path})
+        return error_response(
+            DomainError("the service is busy, try again shortly", code="throttled"),
+            status=503,
+            headers={"Retry-After": "1"},
+        )
+    except StoreError as exc:
+        logger.error("backend error", extra={"route": request.path, "error": str(exc)})
+        return error_response(
+            DomainError("the service is unavailable, try again later", code="unavailable"),
+            status=503,
+        )
+    except Exception as exc:
+        # No stack trace to the caller; the log names the exception type only (its message may
+        # carry personal data from the input).
+        logger.error("unhandled error", extra={"route": request.path, "type": type(exc).__name__})
+        return error_response(DomainError("internal error", code="internal_error"), status=500)
+
+
+class Api:
+    """A Chalice blueprint whose routes go through `_respond`."""
+
+    def __init__(self, import_name: str) -> None:
+        self.blueprint = Blueprint(import_name)
+
+    def route(
+        self,
+        path: str,
+        *,
+        methods: Iterable[str] = ("GET",),
+        roles: Iterable[str] | None,
+    ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
+        """Register `handler` for `path`. `roles=None` makes the route public."""
+        allowed = frozenset(roles) if roles is not None else None
+        blueprint = self.blueprint
+
+        def decorator(handler: Callable[[RequestContext], Any]) -> Callable[[RequestContext], Any]:
+            def view(**path_params: str) -> Response:
+                return _respond(handler, blueprint.current_request, path_params, allowed)
+
+            view.__name__ = handler.__name__
+            blueprint.route(path, methods=list(methods))(view)
+            return handler
+
+        return decorator

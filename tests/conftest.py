@@ -1,0 +1,84 @@
+"""Shared fixtures: a test stage in the environment, moto for AWS, the Chalice test client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+TEST_ENV = {
+    "STAGE": "test",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "TABLE_NAME": "polisregister-test",
+    "BUCKET_NAME": "polisregister-test",
+    "PARTNERS": "demo-volmacht,demo-verzekeraar,demo-intermediair",
+    "JWT_SECRET": "test-secret-test-secret-test-secret-0000",
+    "CLIENT_ID_KEY": "test-client-id-key-000",
+    "SES_SENDER": "noreply@polisregister.test",
+    "PORTAL_BASE_URL": "https://portal.test",
+    "POWERTOOLS_DEV": "false",
+}
+os.environ.update(TEST_ENV)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+
+def _fresh_process_state() -> None:
+    from chalicelib.config import reset_settings
+    from chalicelib.store.aws import reset_clients
+
+    reset_settings()
+    reset_clients()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key, value in TEST_ENV.items():
+        monkeypatch.setenv(key, value)
+    _fresh_process_state()
+    yield
+    _fresh_process_state()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A fresh moto backend with the same resources as infra/ (bucket, queues, table)."""
+    from moto import mock_aws
+
+    from scripts.provision import provision
+
+    with mock_aws():
+        resources = provision(
+            None,
+            TEST_ENV["AWS_DEFAULT_REGION"],
+            table_name=TEST_ENV["TABLE_NAME"],
+            bucket_name=TEST_ENV["BUCKET_NAME"],
+            stage="test",
+        )
+        monkeypatch.setenv("INGEST_QUEUE_URL", resources["ingest_queue_url"])
+        monkeypatch.setenv("ACTIVATION_QUEUE_URL", resources["activation_queue_url"])
+        _fresh_process_state()
+        yield resources
+
+
+@pytest.fixture
+def api(aws: dict[str, str]) -> Iterator[Any]:
+    """The Chalice test client on the real app, over moto."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        yield client
+
+
+def bearer(role: str, partner_id: str | None = None, **kwargs: Any) -> dict[str, str]:
+    from chalicelib.auth import issue_token
+
+    return {"Authorization": f"Bearer {issue_token(role, partner_id=partner_id, **kwargs)}"}
