@@ -10,7 +10,7 @@ from chalice import Chalice
 
 from chalicelib.config import get_settings
 from chalicelib.handlers import blueprints
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger
 
 app = Chalice(app_name="polisregister")
 
@@ -22,10 +22,7 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
 @app.middleware("all")
 def observability(event: Any, get_response: Callable[[Any], Any]) -> Any:
     get_settings()
-    try:
-        return get_response(event)
-    finally:
-        metrics.flush_metrics()
+    return get_response(event)
 
 
 for blueprint in blueprints():

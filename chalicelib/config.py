@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -33,7 +33,11 @@ class Settings(BaseSettings):
     ingest_queue_url: str = ""
     activation_queue_url: str = ""
 
-    partners: tuple[str, ...] = ("demo-volmacht", "demo-verzekeraar", "demo-intermediair")
+    partners: Annotated[tuple[str, ...], NoDecode] = (
+        "demo-volmacht",
+        "demo-verzekeraar",
+        "demo-intermediair",
+    )
 
     retention_months: int = Field(default=24, ge=1, le=120)
     full_delivery_max_removal_pct: float = Field(default=20, ge=0, le=100)

@@ -68,13 +68,14 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def api(aws: dict[str, str]) -> Iterator[Any]:
-    """The Chalice test client on the real app, over moto."""
+def api(aws: dict[str, str], tmp_path: Any) -> Iterator[Any]:
+    """The Chalice test client on the real app, over moto. The project dir is empty so that the
+    client does not overlay a stage's environment from .chalice/config.json."""
     from chalice.test import Client
 
     from app import app
 
-    with Client(app) as client:
+    with Client(app, project_dir=str(tmp_path)) as client:
         yield client
 
 
