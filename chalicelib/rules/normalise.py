@@ -1,0 +1,284 @@
+"""Normalisation of the values partners deliver and the API receives as queries.
+
+Pure functions, each usable on its own: the ingest normalises portfolio rows with them and the
+API normalises recognition queries with the very same functions, so a stored lookup key and a
+queried key are always built the same way (docs/architecture.md, lookup kinds).
+
+Every function takes the raw text (surrounding whitespace allowed) and returns the normalised
+form, or None when the value is not valid. None of them raises on bad input.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from functools import lru_cache
+
+__all__ = [
+    "TUSSENVOEGSEL_WORDS",
+    "name_key",
+    "normalise_email",
+    "normalise_house_number",
+    "normalise_kvk",
+    "normalise_phone",
+    "normalise_policy_number",
+    "normalise_postcode",
+    "parse_date",
+    "split_tussenvoegsels",
+    "surname_key",
+]
+
+# --- postcode ---------------------------------------------------------------------------------
+
+_POSTCODE_RE = re.compile(r"([1-9][0-9]{3}) ?([A-Za-z]{2})")
+# Letter combinations PostNL never issues.
+_POSTCODE_NOT_ISSUED = frozenset({"SA", "SD", "SS"})
+
+
+def normalise_postcode(value: str) -> str | None:
+    """Dutch postcode to ``"1234AB"``; None if it is not a postcode that can exist.
+
+    Accepts ``1234AB``, ``1234 ab`` and surrounding whitespace. Not python-stdnum's
+    ``nl.postcode``: that also accepts an ``NL-`` prefix, dashes and spaces anywhere
+    (``12 34-AB``), which the delivery contract does not.
+    """
+    m = _POSTCODE_RE.fullmatch(value.strip())
+    if m is None:
+        return None
+    letters = m.group(2).upper()
+    if letters in _POSTCODE_NOT_ISSUED:
+        return None
+    return m.group(1) + letters
+
+
+# --- names ------------------------------------------------------------------------------------
+
+# Words that, in any combination, form Dutch (and the common foreign) tussenvoegsels:
+# "van der", "in 't", "op de", "uit den", "v.d.", "von", "le", "d'", ...
+TUSSENVOEGSEL_WORDS = frozenset(
+    {
+        "van", "de", "den", "der", "des", "het", "'t", "'s", "te", "ten", "ter", "in", "op",
+        "uit", "aan", "bij", "onder", "over", "voor", "tot", "vd", "vd.", "v.d.", "v/d", "v.",
+        "d.", "von", "vom", "zu", "zum", "zur", "la", "le", "les", "l'", "du", "d'", "da", "dal",
+        "dalla", "del", "della", "dei", "di", "do", "dos", "das", "el", "al", "lo", "los", "las",
+        "y", "o'", "mac", "sur",
+    }
+)  # fmt: skip
+# "d'Ancona", "l'Ecluse": the tussenvoegsel is glued to the surname.
+_GLUED_PREFIX_RE = re.compile(r"(?i)(d'|l')(\w.*)")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+_WS_RE = re.compile(r"\s+")
+
+
+def _leading_tussenvoegsels(tokens: list[str]) -> int:
+    """How many leading tokens are tussenvoegsels, always leaving at least one token."""
+    n = 0
+    last = len(tokens) - 1
+    while n < last and tokens[n].lower() in TUSSENVOEGSEL_WORDS:
+        n += 1
+    return n
+
+
+def _clean_tussenvoegsels(text: str) -> str | None:
+    text = _WS_RE.sub(" ", text.translate(_APOSTROPHES)).strip().lower()
+    return text or None
+
+
+def split_tussenvoegsels(surname: str, tussenvoegsels: str | None = None) -> tuple[str, str | None]:
+    """Split a delivered surname into (core surname, tussenvoegsels).
+
+    ``"Van der Berg"`` -> ``("Berg", "van der")``; ``"Berg, van der"`` -> ``("Berg", "van der")``;
+    ``("Berg", "van der")`` -> ``("Berg", "van der")``; ``"d'Ancona"`` -> ``("Ancona", "d'")``.
+    The core keeps its delivered spelling; tussenvoegsels come back lower case with single
+    spaces. A separately delivered ``tussenvoegsels`` wins over one found in ``surname``.
+    The whole name is never stripped: ``"De"`` stays ``("De", None)``.
+    """
+    name = surname.strip()
+    found: str | None = None
+    if "," in name:
+        core, _, rest = name.partition(",")
+        rest_tokens = rest.translate(_APOSTROPHES).split()
+        if (
+            core.strip()
+            and rest_tokens
+            and all(t.lower() in TUSSENVOEGSEL_WORDS for t in rest_tokens)
+        ):
+            name = core.strip()
+            found = " ".join(rest_tokens)
+    if " " in name or "'" in name or "\u2019" in name or "\t" in name:
+        tokens = name.translate(_APOSTROPHES).split()
+        n = _leading_tussenvoegsels(tokens)
+        if n:
+            found = " ".join(tokens[:n]) if found is None else " ".join(tokens[:n]) + " " + found
+            name = " ".join(tokens[n:])
+        elif len(tokens) > 1:
+            name = " ".join(tokens)
+        m = _GLUED_PREFIX_RE.fullmatch(name) if "'" in name else None
+        if m is not None:
+            glued = m.group(1)
+            found = glued if found is None else found + " " + glued
+            name = m.group(2)
+    given = _clean_tussenvoegsels(tussenvoegsels) if tussenvoegsels else None
+    if given is not None:
+        return name, given
+    return name, _clean_tussenvoegsels(found) if found else None
+
+
+_KEY_DROP_RE = re.compile(r"[^a-z0-9]+")
+# Letters NFKD does not decompose into a base letter plus a combining mark.
+_KEY_SPECIAL = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "ı": "i", "þ": "th", "ĳ": "ij"}
+)
+
+
+def _fold(text: str) -> str:
+    """Lower case, diacritics removed, only ``a-z0-9``."""
+    if text.isascii():
+        return _KEY_DROP_RE.sub("", text.lower())
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_KEY_SPECIAL))
+    return _KEY_DROP_RE.sub("", decomposed)
+
+
+@lru_cache(maxsize=16384)
+def surname_key(surname: str, tussenvoegsels: str | None = None) -> str:
+    """The matching key of a surname: core surname without tussenvoegsels, no diacritics,
+    lower case, only ``a-z0-9``. ``Van der Berg``, ``Berg, van der``, ``vd Berg``,
+    ``VAN DER BERG`` and ``Bérg`` all give ``"berg"``. Empty when nothing is left."""
+    core, _ = split_tussenvoegsels(surname, tussenvoegsels)
+    return _fold(core)
+
+
+def name_key(first_name_or_initials: str) -> str:
+    """Matching key of a first name or initials (``"J.P."`` -> ``"jp"``, ``"Hélène"`` ->
+    ``"helene"``): lower case, no diacritics, only ``a-z0-9``."""
+    return _fold(first_name_or_initials)
+
+
+# --- phone ------------------------------------------------------------------------------------
+
+_PHONE_STRIP_RE = re.compile(r"[\s\-./()]+")
+_DIGITS_RE = re.compile(r"[0-9]+")
+
+
+def normalise_phone(value: str) -> str | None:
+    """Phone number to E.164 (``+31612345678``); None if invalid.
+
+    Dutch numbers (``06-12345678``, ``020-1234567``, ``+31 6 12345678``, ``0031 6 12345678``,
+    ``+31 (0)6 12345678``) need a national significant number of exactly 9 digits. A 9-digit
+    number without the leading 0 (what a spreadsheet makes of ``0612345678``) is taken as Dutch.
+    Other countries (``+<digits>`` or ``00<digits>``) are kept with 8 to 15 digits.
+    """
+    text = value.strip()
+    if not text:
+        return None
+    text = text.replace("(0)", "")
+    text = _PHONE_STRIP_RE.sub("", text)
+    if text.startswith("+"):
+        digits = text[1:]
+    elif text.startswith("00"):
+        digits = text[2:]
+    elif text.startswith("0"):
+        digits = "31" + text[1:]
+    elif len(text) == 9:
+        digits = "31" + text
+    else:
+        return None
+    if not digits.isdigit() or not digits.isascii():
+        return None
+    if digits.startswith("31"):
+        national = digits[2:]
+        if national.startswith("0"):  # "+31 06 ..." is a common mistake
+            national = national[1:]
+        if len(national) != 9 or national[0] == "0":
+            return None
+        return "+31" + national
+    if len(digits) < 8 or len(digits) > 15 or digits[0] == "0":
+        return None
+    return "+" + digits
+
+
+# --- e-mail -----------------------------------------------------------------------------------
+
+_EMAIL_RE = re.compile(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]+")
+
+
+def normalise_email(value: str) -> str | None:
+    """E-mail address trimmed and lower-cased; None unless it has one ``@``, a domain with a
+    dot, no spaces and at most 254 characters."""
+    text = value.strip()
+    if not text or len(text) > 254 or _EMAIL_RE.fullmatch(text) is None:
+        return None
+    return text.lower()
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+_DATE_RE = re.compile(r"([0-9]{4})(?:([0-9]{2})([0-9]{2})|-([0-9]{2})-([0-9]{2}))")
+_MIN_YEAR = 1800
+
+
+def parse_date(value: str) -> str | None:
+    """``YYYYMMDD`` or ``YYYY-MM-DD`` to ISO ``YYYY-MM-DD`` if it is a real calendar date
+    (year 1800 to 9999; ``99991231`` is a common "no end date"), else None."""
+    m = _DATE_RE.fullmatch(value.strip())
+    if m is None:
+        return None
+    y, m1, d1, m2, d2 = m.groups()
+    month = m1 or m2
+    day = d1 or d2
+    year = int(y)
+    if year < _MIN_YEAR:
+        return None
+    try:
+        date(year, int(month), int(day))
+    except ValueError:
+        return None
+    return f"{y}-{month}-{day}"
+
+
+# --- house number -----------------------------------------------------------------------------
+
+_HOUSE_RE = re.compile(r"0*([0-9]{1,5})(.*)", re.DOTALL)
+_NON_ALNUM_RE = re.compile(r"[\W_]+")
+
+
+def normalise_house_number(value: str) -> tuple[str, str | None] | None:
+    """``"12"`` -> ``("12", None)``; ``"12a"``, ``"12-A"``, ``"12 bis"`` -> ``("12", "A")`` /
+    ``("12", "BIS")``: the addition upper case without separators. None when the value does
+    not start with a number of at most 5 digits. Leading zeros are dropped."""
+    m = _HOUSE_RE.fullmatch(value.strip())
+    if m is None:
+        return None
+    number, rest = m.groups()
+    if rest and rest[0].isdigit():  # more than 5 digits
+        return None
+    addition = _NON_ALNUM_RE.sub("", rest).upper() if rest else ""
+    return number, (addition or None)
+
+
+def normalise_house_number_addition(value: str) -> str | None:
+    """A separately delivered addition (``TOEVOEG``): upper case, separators removed."""
+    addition = _NON_ALNUM_RE.sub("", value).upper()
+    return addition or None
+
+
+# --- KvK, policy number -----------------------------------------------------------------------
+
+_KVK_STRIP_RE = re.compile(r"[\s.]+")
+_KVK_RE = re.compile(r"[0-9]{8}")
+
+
+def normalise_kvk(value: str) -> str | None:
+    """Chamber of Commerce number: exactly 8 digits after removing spaces and dots."""
+    text = _KVK_STRIP_RE.sub("", value)
+    return text if _KVK_RE.fullmatch(text) else None
+
+
+_POLICY_RE = re.compile(r"[A-Za-z0-9.\-/]{1,30}")
+
+
+def normalise_policy_number(value: str) -> str | None:
+    """Policy number trimmed and upper-cased: 1 to 30 of ``A-Z a-z 0-9 . - /``; else None."""
+    text = value.strip()
+    return text.upper() if _POLICY_RE.fullmatch(text) else None
