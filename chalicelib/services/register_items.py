@@ -1,0 +1,157 @@
+"""Turn validated rows into the register's items (docs/architecture.md, "Item attributes").
+
+One function builds every item a policy consists of, so the ingest, the tests and the
+benchmarks all write exactly the same shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from chalicelib.models.portfolio import PartyFields, PolicyFields, ValidRow
+from chalicelib.store import keys
+
+Item = dict[str, Any]
+
+_PARTY_SUMMARY = (
+    "surname",
+    "surname_key",
+    "tussenvoegsels",
+    "initials",
+    "first_name",
+    "birth_date",
+    "is_legal_entity",
+    "kvk",
+    "street",
+    "house_number",
+    "house_number_addition",
+    "postcode",
+    "city",
+)
+
+
+def client_identity(party: PartyFields) -> str:
+    """What makes two deliveries of a person the same client (before pseudonymisation)."""
+    if party.is_legal_entity:
+        if party.kvk:
+            return f"R|{party.kvk}"
+        return f"R|{party.surname_key}|{party.postcode or ''}|{party.house_number}"
+    address = f"{party.postcode or ''}|{party.house_number}"
+    return f"P|{party.surname_key}|{party.birth_date or ''}|{address}"
+
+
+def client_id_for(party: PartyFields, key: str) -> str:
+    digest = hmac.new(key.encode(), client_identity(party).encode(), hashlib.sha256).hexdigest()
+    return "c_" + digest[:24]
+
+
+def _without_empty(values: dict[str, Any]) -> Item:
+    return {k: v for k, v in values.items() if v is not None and v != "" and v != ()}
+
+
+def _policy_attributes(policy: PolicyFields) -> Item:
+    attributes = asdict(policy)
+    attributes["modules"] = list(policy.modules)
+    attributes["clauses"] = list(policy.clauses)
+    return _without_empty(attributes)
+
+
+def _lookup_values(party: PartyFields, policy_number: str) -> Iterator[tuple[str, str]]:
+    yield "POLICY", policy_number
+    if party.postcode and party.house_number:
+        yield "ADDR", f"{party.postcode}#{party.house_number}"
+    if party.birth_date and not party.is_legal_entity:
+        yield "NAMEDOB", f"{party.surname_key}#{party.birth_date}"
+    for phone in {party.phone, party.mobile}:
+        if phone:
+            yield "PHONE", phone
+    if party.email:
+        yield "EMAIL", party.email
+    if party.kvk:
+        yield "KVK", party.kvk
+
+
+def policy_items(
+    partner_id: str,
+    rows: Sequence[ValidRow],
+    *,
+    seq: str,
+    delivery_id: str,
+    delivered_at: str,
+    expires_at: int,
+    client_id_key: str,
+    status: str = "active",
+    ended_on: str | None = None,
+    first_seen_seq: str | None = None,
+) -> list[Item]:
+    """The policy item, one party item per row and the lookup items of every party.
+
+    `rows` are the rows of one policy; the first row's policy fields are authoritative.
+    """
+    policy = rows[0].policy
+    number = policy.policy_number
+    pk = keys.policy_pk(partner_id, number)
+    common = {"expires_at": expires_at, "data_seq": seq}
+    policy_item: Item = {
+        "pk": pk,
+        "sk": keys.POLICY_SK,
+        "type": "policy",
+        "partner_id": partner_id,
+        **_policy_attributes(policy),
+        "status": status,
+        "seen_seq": seq,
+        "first_seen_seq": first_seen_seq or seq,
+        "delivery_id": delivery_id,
+        "delivered_at": delivered_at,
+        **common,
+    }
+    if ended_on:
+        policy_item["ended_on"] = ended_on
+    if status == "active":
+        policy_item["gsi2pk"] = keys.active_gsi2pk(partner_id)
+        policy_item["gsi2sk"] = number
+    items = [policy_item]
+    seen_clients: set[str] = set()
+    for row in rows:
+        party = row.party
+        client_id = client_id_for(party, client_id_key)
+        if client_id in seen_clients:
+            continue
+        seen_clients.add(client_id)
+        party_attributes = _without_empty(asdict(party))
+        items.append(
+            {
+                "pk": pk,
+                "sk": keys.party_sk(client_id),
+                "type": "party",
+                "partner_id": partner_id,
+                "policy_number": number,
+                "client_id": client_id,
+                **party_attributes,
+                "is_legal_entity": party.is_legal_entity,
+                "gsi1pk": keys.client_gsi1pk(client_id),
+                "gsi1sk": keys.policy_ref(partner_id, number),
+                **common,
+            }
+        )
+        summary = {k: party_attributes[k] for k in _PARTY_SUMMARY if k in party_attributes}
+        summary["is_legal_entity"] = party.is_legal_entity
+        for kind, value in dict.fromkeys(_lookup_values(party, number)):
+            items.append(
+                {
+                    "pk": keys.lookup_pk(kind, value),
+                    "sk": keys.lookup_sk(client_id, partner_id, number),
+                    "type": "lookup",
+                    "client_id": client_id,
+                    "partner_id": partner_id,
+                    "policy_number": number,
+                    "role": party.role,
+                    **summary,
+                    **common,
+                }
+            )
+    return items
