@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     # Ingest limits: bounded memory whatever a partner uploads.
     max_line_bytes: int = Field(default=64 * 1024, ge=1024)
     max_uncompressed_mb: int = Field(default=2048, ge=1)
-    max_report_errors: int = Field(default=1000, ge=1)
+    max_report_errors: int = Field(default=200, ge=1, le=1000)
     ingest_batch_rows: int = Field(default=500, ge=25)
     ingest_min_remaining_ms: int = Field(default=60_000, ge=0)
     ingest_lease_seconds: int = Field(default=960, ge=60)
