@@ -1,0 +1,739 @@
+"""Validation and normalisation of one portfolio row (DESIGN.md section 2, the column table).
+
+Pure: no I/O. The ingest maps the file's header once (`map_header`) and then calls
+`validate_row` for every row with the values in file column order.
+
+Required columns (a file without them cannot be read at all, `HeaderMap.missing`):
+
+- ``full``: PP_NUMMER, PP_BRANCHE, PP_INGDAT, PP_DEKKING, ANAAM, HUISNR, PCODE;
+- ``mutation``: the same plus PP_VRWRKCD.
+
+PCODE is a required *column*: every Dutch address needs one, and a portfolio of a Dutch insurer
+without a single Dutch address is a broken export, not a foreign portfolio (rows with another
+LAND may leave it empty). GEBDAT is *not* a required column: legal entities have no birth date,
+so a file of companies may lack it; a missing GEBDAT column makes every natural-person row fail
+with ``required``. A party label counts as present with or without entity prefix
+(``VP_ANAAM`` satisfies ANAAM).
+
+Entity prefixes: a party label may carry ``VP_``, ``SP_``, ``KN_`` or ``VZ_``. One row is one
+party, so a row's role is the prefix whose columns hold values (a file may have ``VP_ANAAM`` and
+``SP_ANAAM`` columns; a row filling the SP columns is an SP party). A row filling the columns of
+two prefixes is rejected (``multiple_parties``); an ``ENTITEIT`` value that contradicts the
+prefix is ``invalid_role``. Unprefixed party columns apply to every role (fallback when the
+prefixed column is empty).
+
+Error codes (stable, used in delivery reports): ``required``, ``invalid_policy_number``,
+``invalid_branch``, ``branch_not_in_scope``, ``invalid_date``, ``end_before_start``,
+``invalid_modules``, ``invalid_processing_code``, ``invalid_deductible``,
+``invalid_household``, ``invalid_role``, ``multiple_parties``, ``invalid_gender``,
+``invalid_name``, ``birth_date_in_future``, ``invalid_house_number``, ``invalid_country``,
+``invalid_postcode``, ``invalid_email``, ``invalid_phone``, ``invalid_kvk``.
+
+Messages never contain a delivered value, except a branch code (``branch_not_in_scope``):
+a value in the wrong column may be personal data.
+
+A BSN (``BSNR``, any prefix) is never read beyond "is it empty": a non-empty value only sets
+``RowOutcome.bsn_dropped``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cached_property, lru_cache
+from operator import itemgetter
+from typing import Final
+
+from chalicelib.models.portfolio import (
+    DeliveryKind,
+    PartyFields,
+    PartyRole,
+    PolicyFields,
+    RowError,
+    RowOutcome,
+    ValidRow,
+)
+from chalicelib.rules.normalise import (
+    name_key,
+    normalise_email,
+    normalise_house_number,
+    normalise_house_number_addition,
+    normalise_kvk,
+    normalise_phone,
+    normalise_policy_number,
+    normalise_postcode,
+    parse_date,
+    split_tussenvoegsels,
+    surname_key,
+)
+
+__all__ = [
+    "BRANCHES_IN_SCOPE",
+    "ENTITY_PREFIXES",
+    "HEADER_LABELS",
+    "MODULES",
+    "PARTY_LABELS",
+    "POLICY_LABELS",
+    "PROCESSING_CODES",
+    "REQUIRED_COLUMNS_FULL",
+    "REQUIRED_COLUMNS_MUTATION",
+    "ColumnRef",
+    "HeaderMap",
+    "map_header",
+    "required_columns",
+    "validate_row",
+]
+
+POLICY_LABELS: Final = (
+    "PP_NUMMER",
+    "PP_BRANCHE",
+    "PP_PRODUCC",
+    "PP_INGDAT",
+    "PP_EXPDAT",
+    "PP_VRWRKCD",
+    "PP_DEKKING",
+    "PP_VOORW",
+    "PP_CLAUSULES",
+    "PP_EIGENRISICO",
+    "PP_GEZIN",
+    "ENTITEIT",
+)
+PARTY_LABELS: Final = (
+    "GESLACH",
+    "ANAAM",
+    "VOORV",
+    "VOORL",
+    "RNAAM",
+    "GEBDAT",
+    "STRAAT",
+    "HUISNR",
+    "TOEVOEG",
+    "PCODE",
+    "PLAATS",
+    "LAND",
+    "EMAIL",
+    "TELNUM",
+    "MOBIEL",
+    "KVKNR",
+    "BSNR",
+)
+HEADER_LABELS: Final = POLICY_LABELS + PARTY_LABELS
+
+REQUIRED_COLUMNS_FULL: Final = (
+    "PP_NUMMER",
+    "PP_BRANCHE",
+    "PP_INGDAT",
+    "PP_DEKKING",
+    "ANAAM",
+    "HUISNR",
+    "PCODE",
+)
+REQUIRED_COLUMNS_MUTATION: Final = (*REQUIRED_COLUMNS_FULL, "PP_VRWRKCD")
+
+ENTITY_PREFIXES: Final[tuple[PartyRole, ...]] = ("VP", "SP", "KN", "VZ")
+BRANCHES_IN_SCOPE: Final = frozenset({"090", "091", "092", "093", "990"})
+MODULES: Final = frozenset({"RP", "VK", "WC", "IN", "FV"})
+PROCESSING_CODES: Final = frozenset({"0", "1", "2", "4"})
+_HOUSEHOLD_CODES: Final = frozenset({"A", "H", "I", "K"})
+_GENDERS: Final = frozenset({"M", "V", "X", "R"})
+_ROLES: Final[dict[str, PartyRole]] = {r: r for r in ENTITY_PREFIXES}
+_NL_NAMES: Final = frozenset({"NL", "NLD", "NEDERLAND", "NETHERLANDS", "THE NETHERLANDS"})
+
+_POLICY_SET: Final = frozenset(POLICY_LABELS)
+_PARTY_SET: Final = frozenset(PARTY_LABELS)
+
+
+def required_columns(kind: DeliveryKind) -> tuple[str, ...]:
+    return REQUIRED_COLUMNS_MUTATION if kind == "mutation" else REQUIRED_COLUMNS_FULL
+
+
+# --- header -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRef:
+    """A recognised column: its canonical `label`, the entity prefix it carried (party labels
+    only) and the label as the file wrote it (upper case, trimmed) for error reports."""
+
+    label: str
+    entity: PartyRole | None = None
+    source: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.source or self.label
+
+
+_PARTY_FIELDS: Final = tuple(label for label in PARTY_LABELS if label != "BSNR")
+_Getter = Callable[[Sequence[str]], tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _PartyPlan:
+    """How to read the party fields (in `_PARTY_FIELDS` order) for one entity prefix. The
+    getters work on the row's stripped values with a trailing "" that absent columns (-1) hit."""
+
+    primary: _Getter
+    names: tuple[str, ...]  # column label reported in errors
+    fallback: _Getter | None = None  # unprefixed columns, used where the prefixed one is empty
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    width: int
+    policy: _Getter  # values of POLICY_LABELS
+    party: dict[PartyRole | None, _PartyPlan]  # None = unprefixed columns only
+    prefixes: tuple[tuple[PartyRole, tuple[int, ...]], ...]  # prefix -> its non-BSN columns
+    bsn: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    """The file's header, mapped once. `columns` has one entry per input column (None =
+    unknown/ignored); `unknown` the labels not recognised; `missing` the required labels with no
+    column; `duplicates` labels that occur twice (the first one is used)."""
+
+    columns: tuple[ColumnRef | None, ...]
+    unknown: tuple[str, ...] = ()
+    has_bsn: bool = False
+    missing: tuple[str, ...] = ()
+    duplicates: tuple[str, ...] = ()
+
+    @cached_property
+    def plan(self) -> _Plan:
+        return _build_plan(self.columns)
+
+
+def _normalise_label(label: str) -> str:
+    return label.replace("\ufeff", "").strip().upper()
+
+
+def map_header(labels: Sequence[str], kind: DeliveryKind) -> HeaderMap:
+    """Map the delivered labels (case-insensitive, trimmed, BOM stripped) onto the contract."""
+    columns: list[ColumnRef | None] = []
+    unknown: list[str] = []
+    duplicates: list[str] = []
+    seen: set[tuple[str, str | None]] = set()
+    for raw in labels:
+        text = _normalise_label(raw)
+        ref: ColumnRef | None = None
+        if text in _POLICY_SET or text in _PARTY_SET:
+            ref = ColumnRef(text, None, text)
+        elif len(text) > 3 and text[2] == "_" and text[:2] in _ROLES and text[3:] in _PARTY_SET:
+            ref = ColumnRef(text[3:], _ROLES[text[:2]], text)
+        if ref is None:
+            if text:
+                unknown.append(raw.strip())
+            columns.append(None)
+            continue
+        key = (ref.label, ref.entity)
+        if key in seen:
+            duplicates.append(text)
+            columns.append(None)
+            continue
+        seen.add(key)
+        columns.append(ref)
+    present = {c.label for c in columns if c is not None}
+    missing = tuple(label for label in required_columns(kind) if label not in present)
+    return HeaderMap(
+        columns=tuple(columns),
+        unknown=tuple(unknown),
+        has_bsn="BSNR" in present,
+        missing=missing,
+        duplicates=tuple(duplicates),
+    )
+
+
+def _build_plan(columns: tuple[ColumnRef | None, ...]) -> _Plan:
+    policy: dict[str, int] = {}
+    plain: dict[str, int] = {}
+    prefixed: dict[PartyRole, dict[str, int]] = {}
+    bsn: list[int] = []
+    for i, ref in enumerate(columns):
+        if ref is None:
+            continue
+        if ref.label == "BSNR":
+            bsn.append(i)
+        elif ref.entity is not None:
+            prefixed.setdefault(ref.entity, {})[ref.label] = i
+        elif ref.label in _PARTY_SET:
+            plain[ref.label] = i
+        else:
+            policy[ref.label] = i
+
+    plain_getter = itemgetter(*(plain.get(label, -1) for label in _PARTY_FIELDS))
+    party: dict[PartyRole | None, _PartyPlan] = {None: _PartyPlan(plain_getter, _PARTY_FIELDS)}
+    for role, own in prefixed.items():
+        party[role] = _PartyPlan(
+            primary=itemgetter(*(own.get(label, plain.get(label, -1)) for label in _PARTY_FIELDS)),
+            names=tuple(f"{role}_{label}" if label in own else label for label in _PARTY_FIELDS),
+            fallback=plain_getter if any(label in plain for label in own) else None,
+        )
+    return _Plan(
+        width=len(columns),
+        policy=itemgetter(*(policy.get(label, -1) for label in POLICY_LABELS)),
+        party=party,
+        prefixes=tuple((role, tuple(cols.values())) for role, cols in prefixed.items()),
+        bsn=tuple(bsn),
+    )
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "required": ("Verplicht veld {column} is leeg.", "Required field {column} is empty."),
+    "invalid_policy_number": (
+        "Polisnummer in {column} is ongeldig (1-30 tekens: letters, cijfers, . - /).",
+        "Policy number in {column} is invalid (1-30 characters: letters, digits, . - /).",
+    ),
+    "invalid_branch": (
+        "Branchecode in {column} is geen ADN-branchecode (3 cijfers).",
+        "Branch code in {column} is not an ADN branch code (3 digits).",
+    ),
+    "branch_not_in_scope": (
+        "Branche {value} is geen rechtsbijstand (090, 091, 092, 093, 990); rij niet opgeslagen.",
+        "Branch {value} is not legal expenses (090, 091, 092, 093, 990); row not stored.",
+    ),
+    "invalid_date": (
+        "Datum in {column} is ongeldig (verwacht JJJJMMDD of JJJJ-MM-DD).",
+        "Date in {column} is invalid (expected YYYYMMDD or YYYY-MM-DD).",
+    ),
+    "end_before_start": (
+        "Einddatum {column} ligt voor de ingangsdatum PP_INGDAT.",
+        "End date {column} is before the start date PP_INGDAT.",
+    ),
+    "invalid_modules": (
+        "Dekking in {column} bevat een onbekende module (toegestaan: RP, VK, WC, IN, FV).",
+        "Coverage in {column} has an unknown module (allowed: RP, VK, WC, IN, FV).",
+    ),
+    "invalid_processing_code": (
+        "Verwerkingscode in {column} is ongeldig (toegestaan: 0, 1, 2, 4).",
+        "Processing code in {column} is invalid (allowed: 0, 1, 2, 4).",
+    ),
+    "invalid_deductible": (
+        "Eigen risico in {column} is geen bedrag van 0 of meer.",
+        "Deductible in {column} is not an amount of 0 or more.",
+    ),
+    "invalid_household": (
+        "Gezinssamenstelling in {column} is ongeldig (toegestaan: A, H, I, K).",
+        "Household composition in {column} is invalid (allowed: A, H, I, K).",
+    ),
+    "invalid_role": (
+        "Rol in {column} is ongeldig of in strijd met het kolomvoorvoegsel "
+        "(toegestaan: VP, SP, KN, VZ).",
+        "Role in {column} is invalid or contradicts the column prefix (allowed: VP, SP, KN, VZ).",
+    ),
+    "multiple_parties": (
+        "Rij bevat gegevens voor meer dan een partij ({column}); lever een partij per rij.",
+        "Row holds data for more than one party ({column}); deliver one party per row.",
+    ),
+    "invalid_gender": (
+        "Geslacht in {column} is ongeldig (toegestaan: M, V, X, R).",
+        "Gender in {column} is invalid (allowed: M, V, X, R).",
+    ),
+    "invalid_name": (
+        "Naam in {column} bevat geen letters of cijfers.",
+        "Name in {column} has no letters or digits.",
+    ),
+    "birth_date_in_future": (
+        "Geboortedatum in {column} ligt in de toekomst.",
+        "Birth date in {column} is in the future.",
+    ),
+    "invalid_house_number": (
+        "Huisnummer in {column} begint niet met een nummer (max. 5 cijfers).",
+        "House number in {column} does not start with a number (max. 5 digits).",
+    ),
+    "invalid_country": (
+        "Landcode in {column} is geen ISO-landcode van 2 letters.",
+        "Country in {column} is not a 2-letter ISO country code.",
+    ),
+    "invalid_postcode": (
+        "Postcode in {column} is geen geldige Nederlandse postcode (1234 AB).",
+        "Postcode in {column} is not a valid Dutch postcode (1234 AB).",
+    ),
+    "invalid_email": (
+        "E-mailadres in {column} is ongeldig.",
+        "E-mail address in {column} is invalid.",
+    ),
+    "invalid_phone": (
+        "Telefoonnummer in {column} is ongeldig.",
+        "Phone number in {column} is invalid.",
+    ),
+    "invalid_kvk": (
+        "KvK-nummer in {column} is geen 8 cijfers.",
+        "Chamber of Commerce number in {column} is not 8 digits.",
+    ),
+}
+
+
+def _error(line: int, column: str, code: str, value: str = "") -> RowError:
+    nl, en = _MESSAGES[code]
+    return RowError(
+        line=line,
+        column=column,
+        code=code,
+        message_nl=nl.format(column=column, value=value),
+        message_en=en.format(column=column, value=value),
+    )
+
+
+# --- row --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _iso(today: date) -> str:
+    return today.isoformat()
+
+
+@lru_cache(maxsize=1024)
+def _modules(text: str) -> tuple[str, ...] | None:
+    """``"RP|VK"`` -> ``("RP", "VK")``; None if any module is unknown or none is given."""
+    out: list[str] = []
+    for part in text.split("|"):
+        code = part.strip().upper()
+        if not code:
+            continue
+        if code not in MODULES:
+            return None
+        if code not in out:
+            out.append(code)
+    return tuple(out) if out else None
+
+
+@lru_cache(maxsize=1024)
+def _clauses(text: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for part in text.split("|"):
+        code = part.strip()
+        if code and code not in out:
+            out.append(code)
+    return tuple(out)
+
+
+_AMOUNT_RE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
+_THOUSANDS_DOT_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")
+
+
+def _deductible(text: str) -> Decimal | None:
+    """``"250"``, ``"250.00"``, ``"250,50"``, ``"1.250,00"``, ``"€ 250"`` -> Decimal; None if
+    not an amount of 0 or more."""
+    text = text.replace("€", "").replace(" ", "")
+    if "," in text:
+        if _THOUSANDS_DOT_RE.fullmatch(text):
+            text = text.replace(".", "")
+        text = text.replace(",", ".")
+    if _AMOUNT_RE.fullmatch(text) is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
+        return None
+
+
+@lru_cache(maxsize=65536)
+def _names(surname: str, tussenvoegsels: str, legal_entity: bool) -> tuple[str, str | None, str]:
+    """(surname as stored, tussenvoegsels, matching key). Legal entities keep the full company
+    name; their key is built the same way as a person's so one query normalisation fits both."""
+    if legal_entity:
+        return surname, (tussenvoegsels or None), surname_key(surname, tussenvoegsels or None)
+    core, tv = split_tussenvoegsels(surname, tussenvoegsels or None)
+    return core, tv, name_key(core)
+
+
+def _branch(text: str) -> str | None:
+    """ADN branch code, zero-padded to 3 digits (a spreadsheet turns ``090`` into ``90``)."""
+    if not text.isdigit() or not text.isascii() or len(text) > 3:
+        return None
+    return text.zfill(3)
+
+
+_date = lru_cache(maxsize=1 << 16)(parse_date)
+_postcode = lru_cache(maxsize=1 << 16)(normalise_postcode)
+_house_number = lru_cache(maxsize=4096)(normalise_house_number)
+
+
+def validate_row(
+    values: Sequence[str],
+    header: HeaderMap,
+    *,
+    kind: DeliveryKind,
+    line: int,
+    today: date,
+) -> RowOutcome:
+    """Validate and normalise one row; collect every error of the row.
+
+    `values` are the row's fields in file column order ("" = empty; a short row counts as
+    empty trailing fields). Returns a `RowOutcome` with either `row` or `errors` set."""
+    plan = header.plan
+    vals = [v.strip() for v in values]
+    if len(vals) < plan.width:
+        vals.extend([""] * (plan.width - len(vals)))
+    vals.append("")  # what absent columns (index -1) read
+    errors: list[RowError] = []
+    outcome = RowOutcome(errors=errors)
+
+    for i in plan.bsn:
+        if vals[i]:
+            outcome.bsn_dropped = True
+
+    (
+        raw_number,
+        raw_branch,
+        product,
+        raw_start,
+        raw_end,
+        raw_processing,
+        raw_modules,
+        conditions,
+        clauses,
+        raw_deductible,
+        raw_household,
+        raw_role,
+    ) = plan.policy(vals)
+
+    # --- policy ---
+    policy_number: str | None = None
+    if not raw_number:
+        errors.append(_error(line, "PP_NUMMER", "required"))
+    else:
+        policy_number = normalise_policy_number(raw_number)
+        if policy_number is None:
+            errors.append(_error(line, "PP_NUMMER", "invalid_policy_number"))
+        outcome.policy_number = policy_number
+
+    branch: str | None = None
+    if not raw_branch:
+        errors.append(_error(line, "PP_BRANCHE", "required"))
+    else:
+        branch = _branch(raw_branch)
+        if branch is None:
+            errors.append(_error(line, "PP_BRANCHE", "invalid_branch"))
+        elif branch not in BRANCHES_IN_SCOPE:
+            errors.append(_error(line, "PP_BRANCHE", "branch_not_in_scope", branch))
+
+    start: str | None = None
+    if not raw_start:
+        errors.append(_error(line, "PP_INGDAT", "required"))
+    else:
+        start = _date(raw_start)
+        if start is None:
+            errors.append(_error(line, "PP_INGDAT", "invalid_date"))
+
+    end: str | None = None
+    if raw_end:
+        end = _date(raw_end)
+        if end is None:
+            errors.append(_error(line, "PP_EXPDAT", "invalid_date"))
+        elif start is not None and end < start:
+            errors.append(_error(line, "PP_EXPDAT", "end_before_start"))
+
+    processing: str | None = None
+    if raw_processing:
+        if raw_processing in PROCESSING_CODES:
+            processing = raw_processing
+        else:
+            errors.append(_error(line, "PP_VRWRKCD", "invalid_processing_code"))
+    elif kind == "mutation":
+        errors.append(_error(line, "PP_VRWRKCD", "required"))
+
+    modules: tuple[str, ...] | None = None
+    if not raw_modules.strip("| "):
+        errors.append(_error(line, "PP_DEKKING", "required"))
+    else:
+        modules = _modules(raw_modules)
+        if modules is None:
+            errors.append(_error(line, "PP_DEKKING", "invalid_modules"))
+
+    deductible: Decimal | None = None
+    if raw_deductible:
+        deductible = _deductible(raw_deductible)
+        if deductible is None:
+            errors.append(_error(line, "PP_EIGENRISICO", "invalid_deductible"))
+
+    household: str | None = None
+    if raw_household:
+        household = raw_household.upper()
+        if household not in _HOUSEHOLD_CODES:
+            errors.append(_error(line, "PP_GEZIN", "invalid_household"))
+            household = None
+
+    # --- role ---
+    role: PartyRole | None = None
+    if raw_role:
+        role = _ROLES.get(raw_role.upper())
+        if role is None:
+            errors.append(_error(line, "ENTITEIT", "invalid_role"))
+    prefix_role: PartyRole | None = None
+    if plan.prefixes:
+        filled = [p for p, cols in plan.prefixes if any(vals[i] for i in cols)]
+        if len(filled) > 1:
+            errors.append(_error(line, "/".join(filled), "multiple_parties"))
+        elif filled:
+            prefix_role = filled[0]
+            if role is not None and role != prefix_role:
+                errors.append(_error(line, "ENTITEIT", "invalid_role"))
+    party_role: PartyRole = prefix_role or role or "VP"
+    party_plan = plan.party[prefix_role]
+    party_values = party_plan.primary(vals)
+    names = party_plan.names
+    if party_plan.fallback is not None:
+        plain_values = party_plan.fallback(vals)
+        names = tuple(
+            n if v else label
+            for n, v, label in zip(names, party_values, _PARTY_FIELDS, strict=True)
+        )
+        party_values = tuple(v or w for v, w in zip(party_values, plain_values, strict=True))
+    (
+        raw_gender,
+        raw_surname,
+        voorv,
+        initials,
+        first_name,
+        raw_birth,
+        street,
+        raw_house,
+        raw_addition,
+        raw_postcode,
+        city,
+        raw_country,
+        raw_email,
+        raw_phone,
+        raw_mobile,
+        raw_kvk,
+    ) = party_values
+
+    # --- party ---
+    gender: str | None = None
+    if raw_gender:
+        gender = raw_gender.upper()
+        if gender not in _GENDERS:
+            errors.append(_error(line, names[0], "invalid_gender"))
+            gender = None
+    legal = gender == "R"
+
+    surname = key = ""
+    tv: str | None = None
+    if not raw_surname:
+        errors.append(_error(line, names[1], "required"))
+    else:
+        surname, tv, key = _names(raw_surname, voorv, legal)
+        if not key:
+            errors.append(_error(line, names[1], "invalid_name"))
+
+    birth: str | None = None
+    if not legal:
+        if not raw_birth:
+            errors.append(_error(line, names[5], "required"))
+        else:
+            birth = _date(raw_birth)
+            if birth is None:
+                errors.append(_error(line, names[5], "invalid_date"))
+            elif birth > _iso(today):
+                errors.append(_error(line, names[5], "birth_date_in_future"))
+
+    house = ""
+    addition: str | None = None
+    if not raw_house:
+        errors.append(_error(line, names[7], "required"))
+    else:
+        parsed = _house_number(raw_house)
+        if parsed is None:
+            errors.append(_error(line, names[7], "invalid_house_number"))
+        else:
+            house, addition = parsed
+    if raw_addition:
+        addition = normalise_house_number_addition(raw_addition)
+
+    country = "NL"
+    if raw_country and raw_country != "NL":
+        upper = raw_country.upper()
+        if upper in _NL_NAMES:
+            country = "NL"
+        elif len(upper) == 2 and upper.isalpha() and upper.isascii():
+            country = upper
+        else:
+            errors.append(_error(line, names[11], "invalid_country"))
+
+    postcode: str | None = None
+    if country == "NL":
+        if not raw_postcode:
+            errors.append(_error(line, names[9], "required"))
+        else:
+            postcode = _postcode(raw_postcode)
+            if postcode is None:
+                errors.append(_error(line, names[9], "invalid_postcode"))
+    elif raw_postcode:
+        postcode = raw_postcode
+
+    email: str | None = None
+    if raw_email:
+        email = normalise_email(raw_email)
+        if email is None:
+            errors.append(_error(line, names[12], "invalid_email"))
+
+    phone: str | None = None
+    if raw_phone:
+        phone = normalise_phone(raw_phone)
+        if phone is None:
+            errors.append(_error(line, names[13], "invalid_phone"))
+
+    mobile: str | None = None
+    if raw_mobile:
+        mobile = normalise_phone(raw_mobile)
+        if mobile is None:
+            errors.append(_error(line, names[14], "invalid_phone"))
+
+    kvk: str | None = None
+    if raw_kvk:
+        kvk = normalise_kvk(raw_kvk)
+        if kvk is None:
+            errors.append(_error(line, names[15], "invalid_kvk"))
+
+    if errors:
+        return outcome
+
+    assert policy_number is not None
+    assert branch is not None
+    assert start is not None
+    assert modules is not None
+    outcome.row = ValidRow(
+        line,
+        PolicyFields(
+            policy_number,
+            branch,
+            start,
+            modules,
+            product or None,
+            end,
+            processing,
+            conditions or None,
+            _clauses(clauses) if clauses else (),
+            deductible,
+            household,
+        ),
+        PartyFields(
+            party_role,
+            legal,
+            surname,
+            key,
+            gender,
+            tv,
+            initials or None,
+            first_name or None,
+            birth,
+            street or None,
+            house,
+            addition,
+            postcode,
+            city or None,
+            country,
+            email,
+            phone,
+            mobile,
+            kvk,
+        ),
+    )
+    return outcome
