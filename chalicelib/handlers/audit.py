@@ -1,0 +1,14 @@
+"""GET /v1/audit: who looked up what, when (admins only)."""
+
+from __future__ import annotations
+
+from chalicelib.handlers.http import Api, RequestContext
+from chalicelib.models.audit import AuditList, AuditQuery
+from chalicelib.services.audit import list_audit
+
+api = Api(__name__)
+
+
+@api.route("/v1/audit", roles=["admin"])
+def audit(ctx: RequestContext) -> AuditList:
+    return list_audit(ctx.query(AuditQuery))
