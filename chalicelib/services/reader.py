@@ -1,0 +1,654 @@
+"""Streaming reader of portfolio files (CSV or JSON Lines, optionally gzip).
+
+I/O on a given binary stream only (the ingest hands it an S3 body); no AWS here.
+
+Memory stays bounded whatever the file: the stream is read in chunks of `CHUNK_BYTES`,
+gzip output is produced at most `CHUNK_BYTES` at a time (a gzip bomb is stopped by
+`ReadLimits.max_uncompressed_bytes` without ever holding more than a chunk), and a line longer
+than `ReadLimits.max_line_bytes` is skipped, not buffered.
+
+What the reader decides (the ingest relies on it):
+
+- Type from the file name: ``.csv``, ``.jsonl``, each optionally ``.gz`` (case-insensitive).
+- Offsets (`RawRow.end_offset`, `ResumePoint.offset`) count bytes of the *decompressed* stream,
+  absolute from its start (a UTF-8 BOM included).
+- Line numbers are physical lines, 1 = the first line of the file (the CSV header; for JSON
+  Lines the first object). A CSV record with a quoted newline reports its first line as `line`
+  and its last as `last_line`.
+- Blank lines (and CSV rows whose fields are all empty, like ``;;;``) are skipped.
+- Empty file or only whitespace: `FileRejected("empty_file")`. A CSV with a header but no rows
+  is *not* rejected here: the reader yields nothing and the ingest treats 0 rows as empty.
+- Encoding: UTF-8 BOM -> ``utf-8-sig``; else UTF-8 if the first chunk decodes as UTF-8; else
+  ``cp1252``. UTF-16/32 (BOM) -> `FileRejected("unsupported_encoding")`. A later line that is
+  not valid UTF-8 in a UTF-8 file is decoded as cp1252 (a mostly-ASCII file whose first
+  non-ASCII character comes after the first chunk); a line that still cannot be decoded yields
+  `BadLine(code="invalid_encoding")`.
+- Rows are yielded as `RawRow`; a row that cannot be turned into values is a `BadLine` (the
+  ingest reports it as a row error and goes on): `RowTooLong` (``line_too_long``, a physical
+  line or a multi-line quoted CSV record over `max_line_bytes`), ``invalid_encoding``,
+  ``invalid_csv`` (the csv module refused the record, e.g. a NUL byte), ``too_many_fields``
+  (more non-empty fields than the header has labels: a value with an unquoted delimiter would
+  otherwise shift every column after it), ``invalid_json`` (a JSON Lines line that is not an
+  object). Short CSV rows are padded with "" (spreadsheets drop trailing empty cells); extra
+  empty trailing fields are dropped.
+- JSON Lines: labels are the keys of the first object; every row's values are read by those
+  keys (case-insensitively), converted to text: strings as is, numbers as written, true/false,
+  null -> "", a list -> its items joined with ``|`` (``"PP_DEKKING": ["RP", "VK"]``). Keys a
+  later object adds are ignored. A first line that is not an object rejects the file.
+- Resume: with `resume`, the header is not read; `format` is `resume.format`. An uncompressed
+  stream must start at `resume.offset`; a compressed one at byte 0 (the reader decompresses and
+  discards `resume.offset` bytes). Line numbers continue after `resume.line`.
+  `RowReader.checkpoint()` gives the exact `ResumePoint` after the last yielded item.
+- `max_uncompressed_bytes` applies to plain files too (as the absolute offset).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Final, Literal
+
+__all__ = [
+    "CHUNK_BYTES",
+    "BadLine",
+    "FileFormat",
+    "FileRejected",
+    "RawRow",
+    "ReadLimits",
+    "ResumePoint",
+    "RowReader",
+    "RowTooLong",
+    "open_rows",
+]
+
+CHUNK_BYTES: Final = 256 * 1024
+_RAW_READ_BYTES: Final = 64 * 1024  # compressed input per read: bounded output via max_length
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    type: Literal["csv", "jsonl"]
+    compressed: bool
+    encoding: str  # "utf-8" | "utf-8-sig" | "cp1252"
+    delimiter: str | None  # None for jsonl
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where to go on: `offset` in the decompressed stream just after the last fully processed
+    row, `line` the physical line number of that row's last line."""
+
+    format: FileFormat
+    offset: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    line: int
+    end_offset: int
+    values: list[str]  # in label order, as many as `FileFormat.labels`
+    last_line: int = 0  # last physical line of the record (> line for a quoted newline)
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """A row that could not be read into values; the ingest reports it and goes on."""
+
+    line: int
+    end_offset: int
+    code: str = "invalid_line"
+    last_line: int = 0
+
+    @property
+    def message_nl(self) -> str:
+        return _MESSAGES.get(self.code, _MESSAGES["invalid_line"])[0]
+
+    @property
+    def message_en(self) -> str:
+        return _MESSAGES.get(self.code, _MESSAGES["invalid_line"])[1]
+
+
+@dataclass(frozen=True, slots=True)
+class RowTooLong(BadLine):
+    code: str = "line_too_long"
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    max_line_bytes: int = 65536
+    max_uncompressed_bytes: int = 2 * 1024**3
+
+
+_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "unsupported_file_type": (
+        "Bestandstype niet ondersteund: lever .csv, .jsonl, .csv.gz of .jsonl.gz.",
+        "Unsupported file type: deliver .csv, .jsonl, .csv.gz or .jsonl.gz.",
+    ),
+    "too_large_uncompressed": (
+        "Bestand is uitgepakt groter dan toegestaan.",
+        "The file is larger than allowed when decompressed.",
+    ),
+    "invalid_gzip": (
+        "Bestand is geen geldig gzip-bestand of is afgebroken.",
+        "The file is not valid gzip or is truncated.",
+    ),
+    "line_too_long": (
+        "Regel is langer dan toegestaan.",
+        "Line is longer than allowed.",
+    ),
+    "not_a_text_file": (
+        "Bestand is geen tekstbestand (bevat binaire gegevens).",
+        "The file is not a text file (it contains binary data).",
+    ),
+    "empty_file": ("Bestand is leeg.", "The file is empty."),
+    "unsupported_encoding": (
+        "Tekenset niet ondersteund: lever UTF-8 of Windows-1252.",
+        "Unsupported encoding: deliver UTF-8 or Windows-1252.",
+    ),
+    "undecodable": (
+        "Kopregel kan niet worden gelezen in UTF-8 of Windows-1252.",
+        "The header line cannot be read as UTF-8 or Windows-1252.",
+    ),
+    "invalid_json": (
+        "Regel is geen JSON-object.",
+        "Line is not a JSON object.",
+    ),
+    "invalid_encoding": (
+        "Regel bevat tekens die niet in UTF-8 of Windows-1252 te lezen zijn.",
+        "Line has characters that cannot be read as UTF-8 or Windows-1252.",
+    ),
+    "invalid_csv": (
+        "Regel is geen geldige CSV (bijv. een NUL-teken of niet afgesloten aanhalingsteken).",
+        "Line is not valid CSV (e.g. a NUL character or an unclosed quote).",
+    ),
+    "too_many_fields": (
+        "Regel heeft meer velden dan de kopregel (scheidingsteken in een waarde zonder "
+        "aanhalingstekens?).",
+        "Line has more fields than the header (a delimiter inside an unquoted value?).",
+    ),
+    "invalid_line": ("Regel kan niet worden gelezen.", "Line cannot be read."),
+}
+
+
+class FileRejected(Exception):
+    """The file cannot be read at all (or stops being readable at `line`)."""
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        line: int = 0,
+        message_nl: str | None = None,
+        message_en: str | None = None,
+    ) -> None:
+        nl, en = _MESSAGES.get(code, _MESSAGES["invalid_line"])
+        self.code = code
+        self.line = line
+        self.message_nl = message_nl or nl
+        self.message_en = message_en or en
+        super().__init__(f"{code}: {self.message_en}")
+
+
+# --- bytes --------------------------------------------------------------------------------------
+
+
+def _file_type(filename: str) -> tuple[Literal["csv", "jsonl"], bool]:
+    name = filename.rsplit("/", 1)[-1].lower()
+    compressed = name.endswith(".gz")
+    if compressed:
+        name = name[:-3]
+    if name.endswith(".csv") and len(name) > 4:
+        return "csv", compressed
+    if name.endswith(".jsonl") and len(name) > 6:
+        return "jsonl", compressed
+    raise FileRejected("unsupported_file_type")
+
+
+class _Source:
+    """Decompressed chunks of at most CHUNK_BYTES; counts and bounds the decompressed size."""
+
+    def __init__(self, raw: BinaryIO, *, compressed: bool, limit: int, position: int) -> None:
+        self._raw = raw
+        self._limit = limit
+        self.position = position  # absolute decompressed offset of the next byte returned
+        self.bytes_read = 0
+        self._inflate: Any = zlib.decompressobj(wbits=31) if compressed else None
+        self._tail = b""  # compressed input not yet fed to the decompressor
+        self._pending_output = False
+        self._in_member = False
+        self._eof = False
+
+    def read(self) -> bytes:
+        """Next chunk (b"" at the end)."""
+        data = self._read_inflated() if self._inflate is not None else self._read_plain()
+        self.position += len(data)
+        if self.position > self._limit:
+            raise FileRejected("too_large_uncompressed")
+        return data
+
+    def _read_plain(self) -> bytes:
+        data = self._raw.read(CHUNK_BYTES)
+        self.bytes_read += len(data)
+        return data
+
+    def _read_inflated(self) -> bytes:
+        try:
+            while True:
+                inflate = self._inflate
+                if self._tail or self._pending_output:
+                    data = inflate.decompress(self._tail, CHUNK_BYTES)
+                    self._tail = inflate.unconsumed_tail
+                    # A full chunk may leave output inside zlib even with no input left.
+                    self._pending_output = len(data) == CHUNK_BYTES
+                    if inflate.eof:  # end of a gzip member; another may follow
+                        self._tail = inflate.unused_data
+                        self._inflate = zlib.decompressobj(wbits=31)
+                        self._in_member = bool(self._tail)
+                        self._pending_output = False
+                    if data:
+                        return data
+                    continue
+                if self._eof:
+                    if self._in_member:  # truncated
+                        raise FileRejected("invalid_gzip")
+                    return b""
+                chunk = self._raw.read(_RAW_READ_BYTES)
+                self.bytes_read += len(chunk)
+                if not chunk:
+                    self._eof = True
+                    continue
+                self._in_member = True
+                self._tail = chunk
+        except zlib.error as exc:
+            raise FileRejected("invalid_gzip") from exc
+
+    def skip(self, count: int) -> bytes:
+        """Discard `count` decompressed bytes; return what was read beyond them."""
+        while count > 0:
+            data = self.read()
+            if not data:
+                return b""
+            if len(data) > count:
+                return data[count:]
+            count -= len(data)
+        return b""
+
+
+def _lines(
+    chunks: Iterable[bytes], *, start: int, first_line: int, max_line: int
+) -> Iterator[tuple[int, int, bytes | None]]:
+    """Physical lines as (line number, absolute end offset after the newline, bytes without the
+    newline, or None when the line was longer than `max_line` and skipped)."""
+    line_no = first_line
+    offset = start
+    partial = b""
+    skipping = False
+    for chunk in chunks:
+        if skipping:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                offset += len(chunk)
+                continue
+            offset += nl + 1
+            yield line_no, offset, None
+            line_no += 1
+            chunk = chunk[nl + 1 :]
+            skipping = False
+        data = partial + chunk if partial else chunk
+        pieces = data.split(b"\n")
+        partial = pieces.pop()
+        for piece in pieces:
+            offset += len(piece) + 1
+            yield line_no, offset, (piece if len(piece) <= max_line else None)
+            line_no += 1
+        if len(partial) > max_line:
+            offset += len(partial)
+            partial = b""
+            skipping = True
+    if skipping:
+        yield line_no, offset, None
+    elif partial:
+        offset += len(partial)
+        yield line_no, offset, (partial if len(partial) <= max_line else None)
+
+
+class _Decoder:
+    def __init__(self, encoding: str) -> None:
+        self.utf8 = encoding.startswith("utf-8")
+        self.encoding = "utf-8" if self.utf8 else encoding
+
+    def __call__(self, data: bytes) -> str | None:
+        try:
+            return data.decode(self.encoding)
+        except UnicodeDecodeError:
+            if self.utf8:
+                try:
+                    return data.decode("cp1252")
+                except UnicodeDecodeError:
+                    return None
+            return None
+
+
+def _detect_encoding(first: bytes, *, at_eof: bool) -> str:
+    if first.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if first.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or first.startswith(
+        (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    ):
+        raise FileRejected("unsupported_encoding")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(first, final=at_eof)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _detect_delimiter(header: str) -> str:
+    counts = {";": 0, ",": 0, "\t": 0}
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts.values())
+    if best == 0:
+        return ","
+    return next(d for d in (";", ",", "\t") if counts[d] == best)
+
+
+# --- rows ---------------------------------------------------------------------------------------
+
+
+class _RecordTooLong(Exception):
+    pass
+
+
+class _CsvFeed:
+    """Feeds decoded physical lines to csv.reader and remembers which lines (and bytes) the
+    current record took. csv.reader pulls exactly the lines of one record, no read-ahead."""
+
+    def __init__(
+        self, lines: Iterator[tuple[int, int, bytes | None]], decode: _Decoder, max_record: int
+    ) -> None:
+        self._lines = lines
+        self._decode = decode
+        self._max = max_record
+        self.first_line = 0
+        self.last_line = 0
+        self.end_offset = 0
+        self.bad: str | None = None
+        self._size = 0
+        self._started = False
+
+    def reset(self) -> None:
+        self.bad = None
+        self._size = 0
+        self._started = False
+
+    def __iter__(self) -> _CsvFeed:
+        return self
+
+    def __next__(self) -> str:
+        line_no, end, data = next(self._lines)
+        if not self._started:
+            self._started = True
+            self.first_line = line_no
+        self.last_line = line_no
+        self.end_offset = end
+        if data is None:
+            self.bad = self.bad or "line_too_long"
+            return "\n"
+        self._size += len(data) + 1
+        if self._size > self._max:
+            self.bad = "line_too_long"
+            raise _RecordTooLong
+        text = self._decode(data)
+        if text is None:
+            self.bad = self.bad or "invalid_encoding"
+            return "\n"
+        return text + "\n"
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, list):
+        return "|".join(_json_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)  # numbers: parse_int/parse_float keep them as written
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        obj = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+class RowReader:
+    """Iterate to get `RawRow` (or `BadLine`) items; `format` is known as soon as `open_rows`
+    returns. Single use."""
+
+    def __init__(
+        self,
+        source: _Source,
+        lines: Iterator[tuple[int, int, bytes | None]],
+        fmt: FileFormat,
+        limits: ReadLimits,
+        *,
+        start_offset: int,
+        start_line: int,
+        pending: RawRow | None = None,
+    ) -> None:
+        self.format = fmt
+        self._source = source
+        self._lines = lines
+        self._limits = limits
+        self._pending = pending
+        self._offset = start_offset
+        self._line = start_line
+        self._used = False
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes read from the underlying stream so far (compressed bytes for gzip)."""
+        return self._source.bytes_read
+
+    @property
+    def decompressed_offset(self) -> int:
+        """Absolute offset in the decompressed stream up to which input has been consumed."""
+        return self._source.position
+
+    def checkpoint(self) -> ResumePoint:
+        """Resume point just after the last item this reader yielded (or after the header)."""
+        return ResumePoint(format=self.format, offset=self._offset, line=self._line)
+
+    def __iter__(self) -> Iterator[RawRow | BadLine]:
+        if self._used:
+            raise RuntimeError("a RowReader can be iterated once")
+        self._used = True
+        items = self._csv_rows() if self.format.type == "csv" else self._json_rows()
+        for item in items:
+            self._offset = item.end_offset
+            self._line = item.last_line or item.line
+            yield item
+
+    def _csv_rows(self) -> Iterator[RawRow | BadLine]:
+        fmt = self.format
+        width = len(fmt.labels)
+        feed = _CsvFeed(self._lines, _Decoder(fmt.encoding), self._limits.max_line_bytes)
+        delimiter = fmt.delimiter or ","
+        reader = csv.reader(feed, delimiter=delimiter)
+        while True:
+            feed.reset()
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except _RecordTooLong:
+                reader = csv.reader(feed, delimiter=delimiter)
+                yield RowTooLong(feed.first_line, feed.end_offset, last_line=feed.last_line)
+                continue
+            except csv.Error:
+                reader = csv.reader(feed, delimiter=delimiter)
+                yield BadLine(feed.first_line, feed.end_offset, "invalid_csv", feed.last_line)
+                continue
+            if feed.bad is not None:
+                yield _bad_line(feed.bad, feed.first_line, feed.end_offset, feed.last_line)
+                continue
+            if not any(field.strip() for field in record):
+                continue
+            if len(record) != width:
+                if len(record) < width:
+                    record.extend([""] * (width - len(record)))
+                elif any(field.strip() for field in record[width:]):
+                    yield BadLine(
+                        feed.first_line, feed.end_offset, "too_many_fields", feed.last_line
+                    )
+                    continue
+                else:
+                    del record[width:]
+            yield RawRow(feed.first_line, feed.end_offset, record, feed.last_line)
+
+    def _json_rows(self) -> Iterator[RawRow | BadLine]:
+        if self._pending is not None:
+            yield self._pending
+            self._pending = None
+        labels = self.format.labels
+        upper = [label.upper() for label in labels]
+        decode = _Decoder(self.format.encoding)
+        for line_no, end, data in self._lines:
+            if data is None:
+                yield RowTooLong(line_no, end, last_line=line_no)
+                continue
+            text = decode(data)
+            if text is None:
+                yield BadLine(line_no, end, "invalid_encoding", line_no)
+                continue
+            if not text.strip():
+                continue
+            obj = _json_object(text.lstrip("\ufeff"))
+            if obj is None:
+                yield BadLine(line_no, end, "invalid_json", line_no)
+                continue
+            yield RawRow(line_no, end, _json_values(obj, labels, upper), line_no)
+
+
+def _bad_line(code: str, line: int, end_offset: int, last_line: int) -> BadLine:
+    if code == "line_too_long":
+        return RowTooLong(line, end_offset, last_line=last_line)
+    return BadLine(line, end_offset, code, last_line)
+
+
+_MISSING: Final = object()
+
+
+def _json_values(obj: dict[str, Any], labels: tuple[str, ...], upper: list[str]) -> list[str]:
+    values: list[str] = []
+    folded: dict[str, Any] | None = None
+    for label, key in zip(labels, upper, strict=True):
+        value = obj.get(label, _MISSING)
+        if value is _MISSING:
+            if folded is None:
+                folded = {k.upper(): v for k, v in obj.items()}
+            value = folded.get(key)
+        values.append(_json_text(value))
+    return values
+
+
+# --- open ---------------------------------------------------------------------------------------
+
+
+def open_rows(
+    raw: BinaryIO,
+    *,
+    filename: str,
+    limits: ReadLimits | None = None,
+    resume: ResumePoint | None = None,
+) -> RowReader:
+    """Open a portfolio file for streaming. Reads the header eagerly (unless resuming), so
+    `FileRejected` for an unreadable file is raised here; later problems are `BadLine` items
+    (or `FileRejected` from the iteration for a gzip bomb / truncated gzip)."""
+    limits = limits or ReadLimits()
+    file_type, compressed = _file_type(filename)
+
+    if resume is not None:
+        fmt = resume.format
+        source = _Source(
+            raw,
+            compressed=fmt.compressed,
+            limit=limits.max_uncompressed_bytes,
+            position=0 if fmt.compressed else resume.offset,
+        )
+        first = source.skip(resume.offset) if fmt.compressed else b""
+        chunks = _chunks(source, first)
+        lines = _lines(
+            chunks, start=resume.offset, first_line=resume.line + 1, max_line=limits.max_line_bytes
+        )
+        return RowReader(
+            source, lines, fmt, limits, start_offset=resume.offset, start_line=resume.line
+        )
+
+    source = _Source(raw, compressed=compressed, limit=limits.max_uncompressed_bytes, position=0)
+    first = source.read()
+    while 0 < len(first) < CHUNK_BYTES:
+        more = source.read()
+        if not more:
+            break
+        first += more
+    at_eof = len(first) < CHUNK_BYTES
+    if not first:
+        raise FileRejected("empty_file")
+    encoding = _detect_encoding(first, at_eof=at_eof)
+    if b"\x00" in first:
+        raise FileRejected("not_a_text_file")
+    lines = _lines(_chunks(source, first), start=0, first_line=1, max_line=limits.max_line_bytes)
+
+    for line_no, end, data in lines:
+        if data is None:
+            raise FileRejected("line_too_long", line=line_no)
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise FileRejected("undecodable", line=line_no) from exc
+        if not text.strip():
+            continue
+        text = text.lstrip("\ufeff")
+        if file_type == "csv":
+            delimiter = _detect_delimiter(text)
+            labels = tuple(next(csv.reader([text], delimiter=delimiter), []))
+            fmt = FileFormat("csv", compressed, encoding, delimiter, labels)
+            return RowReader(source, lines, fmt, limits, start_offset=end, start_line=line_no)
+        obj = _json_object(text)
+        if obj is None:
+            raise FileRejected("invalid_json", line=line_no)
+        fmt = FileFormat("jsonl", compressed, encoding, None, tuple(obj))
+        upper = [label.upper() for label in fmt.labels]
+        pending = RawRow(line_no, end, _json_values(obj, fmt.labels, upper), line_no)
+        return RowReader(source, lines, fmt, limits, start_offset=0, start_line=0, pending=pending)
+    raise FileRejected("empty_file")
+
+
+def _chunks(source: _Source, first: bytes) -> Iterator[bytes]:
+    if first:
+        yield first
+    while True:
+        data = source.read()
+        if not data:
+            return
+        yield data
