@@ -7,7 +7,7 @@ import importlib
 from chalice import Blueprint
 
 # Modules that define `api` (an http.Api) or `blueprint` (SQS handlers).
-HANDLER_MODULES = ("health",)
+HANDLER_MODULES = ("health", "deliveries", "ingest")
 
 
 def blueprints() -> list[Blueprint]:

@@ -1,0 +1,35 @@
+"""Delivery reports: partners read their own, administrators all and release held ones."""
+
+from __future__ import annotations
+
+import re
+
+from chalicelib.errors import NotFound
+from chalicelib.handlers.http import Api, Reply, RequestContext
+from chalicelib.models.delivery import DeliveriesQuery, DeliveryList, DeliveryReport
+from chalicelib.services import deliveries
+
+api = Api(__name__)
+DELIVERY_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _delivery_id(ctx: RequestContext) -> str:
+    delivery_id = ctx.path_params["delivery_id"]
+    if not DELIVERY_ID.match(delivery_id):
+        raise NotFound("no such delivery", code="delivery_not_found")
+    return delivery_id
+
+
+@api.route("/v1/deliveries", roles={"partner", "admin"})
+def list_deliveries(ctx: RequestContext) -> DeliveryList:
+    return deliveries.list_deliveries(ctx.principal, ctx.query(DeliveriesQuery))
+
+
+@api.route("/v1/deliveries/{delivery_id}", roles={"partner", "admin"})
+def get_delivery(ctx: RequestContext) -> DeliveryReport:
+    return deliveries.get_delivery(ctx.principal, _delivery_id(ctx))
+
+
+@api.route("/v1/deliveries/{delivery_id}/confirm", methods=("POST",), roles={"admin"})
+def confirm_delivery(ctx: RequestContext) -> Reply:
+    return Reply(deliveries.confirm_delivery(_delivery_id(ctx)), status=202)

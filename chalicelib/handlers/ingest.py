@@ -1,0 +1,25 @@
+"""The ingest function: SQS (fed by S3 ObjectCreated notifications) → IngestService."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice import Blueprint
+from chalice.app import SQSEvent
+
+from chalicelib.config import get_settings
+from chalicelib.handlers.sqs import process_batch
+from chalicelib.services.ingest import IngestService
+
+blueprint = Blueprint(__name__)
+
+
+@blueprint.on_sqs_message(
+    queue=os.environ.get("INGEST_QUEUE_NAME", "polisregister-ingest"), batch_size=1, name="ingest"
+)
+def ingest(event: SQSEvent) -> dict[str, Any]:
+    service = IngestService()
+    return process_batch(
+        event, service.handle_message, min_remaining_ms=get_settings().ingest_min_remaining_ms
+    )

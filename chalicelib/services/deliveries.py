@@ -1,0 +1,49 @@
+"""Delivery records for partners and administrators."""
+
+from __future__ import annotations
+
+from chalicelib.auth import Principal
+from chalicelib.config import get_settings
+from chalicelib.errors import Forbidden, NotFound
+from chalicelib.models.delivery import DeliveriesQuery, DeliveryList, DeliveryReport
+from chalicelib.services.ingest import IngestService, report_from_record
+from chalicelib.store import keys
+from chalicelib.store.table import Table
+
+
+def _visible_partners(principal: Principal, wanted: str | None) -> list[str]:
+    if "admin" in principal.roles:
+        return [wanted] if wanted else list(get_settings().partners)
+    if wanted and wanted != principal.partner_id:
+        raise Forbidden("a partner sees only its own deliveries", code="other_partner")
+    if not principal.partner_id:
+        raise Forbidden("the token names no partner", code="no_partner_in_token")
+    return [principal.partner_id]
+
+
+def list_deliveries(principal: Principal, query: DeliveriesQuery) -> DeliveryList:
+    """Newest first; one index query per visible partner (never a scan)."""
+    table = Table()
+    found: list[dict[str, object]] = []
+    for partner_id in _visible_partners(principal, query.partner_id):
+        found.extend(
+            table.query(
+                keys.deliveries_gsi2pk(partner_id), index="gsi2", forward=False, limit=query.limit
+            )
+        )
+    found.sort(key=lambda record: str(record.get("gsi2sk", "")), reverse=True)
+    return DeliveryList(deliveries=[report_from_record(r) for r in found[: query.limit]])
+
+
+def get_delivery(principal: Principal, delivery_id: str) -> DeliveryReport:
+    record = Table().get(keys.delivery_pk(delivery_id), keys.DELIVERY_SK)
+    if record is None:
+        raise NotFound("no such delivery", code="delivery_not_found")
+    if "admin" not in principal.roles and record.get("partner_id") != principal.partner_id:
+        # Same answer as for an unknown id: a partner learns nothing of others' deliveries.
+        raise NotFound("no such delivery", code="delivery_not_found")
+    return report_from_record(record)
+
+
+def confirm_delivery(delivery_id: str) -> DeliveryReport:
+    return report_from_record(IngestService().release_held(delivery_id))
