@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAGE ?= prod
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+TOOLS_REQUIREMENTS := "cfn-lint>=1.20,<2" "checkov>=3.2,<4"
 AWS_PORT ?= 4566
 API_PORT ?= 8000
 export AWS_PORT API_PORT
@@ -55,6 +58,11 @@ bench: install
 	$(BIN)/python -m scripts.bench
 
 package: install
+	@# cfn-lint and checkov live in their own venv: checkov pins libraries the app's venv also uses.
+	test -f $(TOOLS_STAMP) || { $(PYTHON) -m venv $(TOOLS_VENV) \
+		&& $(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip \
+		&& $(TOOLS_VENV)/bin/python -m pip install --quiet $(TOOLS_REQUIREMENTS) \
+		&& touch $(TOOLS_STAMP); }
 	$(BIN)/python -m scripts.package --stage $(STAGE)
 
 clean:
