@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 from functools import lru_cache
 
 __all__ = [
@@ -158,7 +157,10 @@ def name_key(first_name_or_initials: str) -> str:
 # --- phone ------------------------------------------------------------------------------------
 
 _PHONE_STRIP_RE = re.compile(r"[\s\-./()]+")
-_DIGITS_RE = re.compile(r"[0-9]+")
+# After removing separators: optional +31 / 0031 (with the "(0)" trunk zero some write after
+# it), or the trunk 0 alone, or nothing (a spreadsheet dropped the 0); then 9 digits.
+_NL_PHONE_RE = re.compile(r"(?:(?:\+|00)310?|0)?([1-9][0-9]{8})")
+_INTL_PHONE_RE = re.compile(r"(?:\+|00)([1-9][0-9]{7,14})")
 
 
 def normalise_phone(value: str) -> str | None:
@@ -169,33 +171,21 @@ def normalise_phone(value: str) -> str | None:
     number without the leading 0 (what a spreadsheet makes of ``0612345678``) is taken as Dutch.
     Other countries (``+<digits>`` or ``00<digits>``) are kept with 8 to 15 digits.
     """
-    text = value.strip()
-    if not text:
-        return None
-    text = text.replace("(0)", "")
+    text = value.replace("-", "").replace(" ", "")
+    # Fast path for the common notations (06-12345678, 020 1234567, +31612345678).
+    if text.isdigit() and text.isascii():
+        if len(text) == 10 and text[0] == "0" and text[1] != "0":
+            return "+31" + text[1:]
+    elif len(text) == 12 and text[:3] == "+31" and text[3] != "0" and text[3:].isdigit():
+        return text if text.isascii() else None
     text = _PHONE_STRIP_RE.sub("", text)
-    if text.startswith("+"):
-        digits = text[1:]
-    elif text.startswith("00"):
-        digits = text[2:]
-    elif text.startswith("0"):
-        digits = "31" + text[1:]
-    elif len(text) == 9:
-        digits = "31" + text
-    else:
+    m = _NL_PHONE_RE.fullmatch(text)
+    if m is not None:
+        return "+31" + m.group(1)
+    m = _INTL_PHONE_RE.fullmatch(text)
+    if m is None or m.group(1).startswith("31"):
         return None
-    if not digits.isdigit() or not digits.isascii():
-        return None
-    if digits.startswith("31"):
-        national = digits[2:]
-        if national.startswith("0"):  # "+31 06 ..." is a common mistake
-            national = national[1:]
-        if len(national) != 9 or national[0] == "0":
-            return None
-        return "+31" + national
-    if len(digits) < 8 or len(digits) > 15 or digits[0] == "0":
-        return None
-    return "+" + digits
+    return "+" + m.group(1)
 
 
 # --- e-mail -----------------------------------------------------------------------------------
@@ -214,27 +204,29 @@ def normalise_email(value: str) -> str | None:
 
 # --- dates ------------------------------------------------------------------------------------
 
-_DATE_RE = re.compile(r"([0-9]{4})(?:([0-9]{2})([0-9]{2})|-([0-9]{2})-([0-9]{2}))")
 _MIN_YEAR = 1800
+_DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def parse_date(value: str) -> str | None:
     """``YYYYMMDD`` or ``YYYY-MM-DD`` to ISO ``YYYY-MM-DD`` if it is a real calendar date
     (year 1800 to 9999; ``99991231`` is a common "no end date"), else None."""
-    m = _DATE_RE.fullmatch(value.strip())
-    if m is None:
+    text = value.strip()
+    size = len(text)
+    if size == 10 and text[4] == "-" and text[7] == "-":
+        y, m, d = text[:4], text[5:7], text[8:]
+    elif size == 8:
+        y, m, d = text[:4], text[4:6], text[6:]
+    else:
         return None
-    y, m1, d1, m2, d2 = m.groups()
-    month = m1 or m2
-    day = d1 or d2
-    year = int(y)
-    if year < _MIN_YEAR:
+    if not (y.isdigit() and m.isdigit() and d.isdigit() and text.isascii()):
         return None
-    try:
-        date(year, int(month), int(day))
-    except ValueError:
+    year, month, day = int(y), int(m), int(d)
+    if year < _MIN_YEAR or not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[month]:
         return None
-    return f"{y}-{month}-{day}"
+    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        return None
+    return f"{y}-{m}-{d}"
 
 
 # --- house number -----------------------------------------------------------------------------

@@ -417,6 +417,7 @@ _AMOUNT_RE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
 _THOUSANDS_DOT_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")
 
 
+@lru_cache(maxsize=1024)
 def _deductible(text: str) -> Decimal | None:
     """``"250"``, ``"250.00"``, ``"250,50"``, ``"1.250,00"``, ``"€ 250"`` -> Decimal; None if
     not an amount of 0 or more."""
@@ -443,6 +444,7 @@ def _names(surname: str, tussenvoegsels: str, legal_entity: bool) -> tuple[str, 
     return core, tv, name_key(core)
 
 
+@lru_cache(maxsize=256)
 def _branch(text: str) -> str | None:
     """ADN branch code, zero-padded to 3 digits (a spreadsheet turns ``090`` into ``90``)."""
     if not text.isdigit() or not text.isascii() or len(text) > 3:
@@ -453,6 +455,7 @@ def _branch(text: str) -> str | None:
 _date = lru_cache(maxsize=1 << 16)(parse_date)
 _postcode = lru_cache(maxsize=1 << 16)(normalise_postcode)
 _house_number = lru_cache(maxsize=4096)(normalise_house_number)
+_addition = lru_cache(maxsize=1024)(normalise_house_number_addition)
 
 
 def validate_row(
@@ -468,7 +471,7 @@ def validate_row(
     `values` are the row's fields in file column order ("" = empty; a short row counts as
     empty trailing fields). Returns a `RowOutcome` with either `row` or `errors` set."""
     plan = header.plan
-    vals = [v.strip() for v in values]
+    vals = list(map(str.strip, values))
     if len(vals) < plan.width:
         vals.extend([""] * (plan.width - len(vals)))
     vals.append("")  # what absent columns (index -1) read
@@ -645,7 +648,7 @@ def validate_row(
         else:
             house, addition = parsed
     if raw_addition:
-        addition = normalise_house_number_addition(raw_addition)
+        addition = _addition(raw_addition)
 
     country = "NL"
     if raw_country and raw_country != "NL":

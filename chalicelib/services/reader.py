@@ -37,7 +37,8 @@ What the reader decides (the ingest relies on it):
   later object adds are ignored. A first line that is not an object rejects the file.
 - Resume: with `resume`, the header is not read; `format` is `resume.format`. An uncompressed
   stream must start at `resume.offset`; a compressed one at byte 0 (the reader decompresses and
-  discards `resume.offset` bytes). Line numbers continue after `resume.line`.
+  discards `resume.offset` bytes). Line numbers continue after `resume.line`. A CSV resume
+  point at offset 0 (nothing processed yet) reads the header again (the stream starts at 0).
   `RowReader.checkpoint()` gives the exact `ResumePoint` after the last yielded item.
 - `max_uncompressed_bytes` applies to plain files too (as the absolute offset).
 """
@@ -587,7 +588,7 @@ def open_rows(
     limits = limits or ReadLimits()
     file_type, compressed = _file_type(filename)
 
-    if resume is not None:
+    if resume is not None and not (resume.format.type == "csv" and resume.offset == 0):
         fmt = resume.format
         source = _Source(
             raw,
