@@ -9,7 +9,7 @@ validation error.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -126,7 +126,7 @@ class Mandate(BaseModel):
     scope: Scope
     form_required: bool
     contracts: list[ContractRef]  # empty when scope is "all": computed at read time
-    request: MandateRequest  # the form exactly as accepted
+    request: dict[str, Any]  # the form exactly as accepted (absent fields left out)
     submitted_at: str
     submitted_by: Actor
     updated_at: str

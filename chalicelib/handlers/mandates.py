@@ -1,0 +1,77 @@
+"""Mandate routes (DESIGN §3): submit, read, approve / reject / revoke / resend, activate, and
+the contracts an active mandate shows. Thin: parse, call one service function, return."""
+
+from __future__ import annotations
+
+from chalicelib.handlers.http import Api, Reply, RequestContext
+from chalicelib.models.mandates import (
+    Activation,
+    ActivationRequest,
+    Mandate,
+    MandateContracts,
+    MandateList,
+    MandateQuery,
+    MandateRequest,
+    StateChangeRequest,
+)
+from chalicelib.services import mandates
+
+api = Api(__name__)
+
+STAFF = ("partner", "admin")
+
+
+@api.route("/v1/mandates", methods=("POST",), roles=("portal", "partner"))
+def submit_mandate(ctx: RequestContext) -> Reply:
+    mandate = mandates.submit_mandate(ctx.principal, ctx.body(MandateRequest), ctx.route)
+    return Reply(mandate, status=201)
+
+
+@api.route("/v1/mandates", roles=("portal", "partner", "admin"))
+def list_mandates(ctx: RequestContext) -> MandateList:
+    return mandates.list_mandates(ctx.principal, ctx.query(MandateQuery), ctx.route)
+
+
+@api.route("/v1/mandates/{mandate_id}", roles=("portal", "partner", "admin"))
+def get_mandate(ctx: RequestContext) -> Mandate:
+    return mandates.get_mandate(ctx.principal, ctx.path_params["mandate_id"], ctx.route)
+
+
+def _change(ctx: RequestContext, action: str) -> Mandate:
+    return mandates.change_mandate(
+        ctx.principal,
+        ctx.path_params["mandate_id"],
+        action,
+        ctx.body(StateChangeRequest),
+        ctx.route,
+    )
+
+
+@api.route("/v1/mandates/{mandate_id}/approve", methods=("POST",), roles=STAFF)
+def approve_mandate(ctx: RequestContext) -> Mandate:
+    return _change(ctx, "approve")
+
+
+@api.route("/v1/mandates/{mandate_id}/reject", methods=("POST",), roles=STAFF)
+def reject_mandate(ctx: RequestContext) -> Mandate:
+    return _change(ctx, "reject")
+
+
+@api.route("/v1/mandates/{mandate_id}/revoke", methods=("POST",), roles=STAFF)
+def revoke_mandate(ctx: RequestContext) -> Mandate:
+    return _change(ctx, "revoke")
+
+
+@api.route("/v1/mandates/{mandate_id}/resend", methods=("POST",), roles=STAFF)
+def resend_activation(ctx: RequestContext) -> Mandate:
+    return _change(ctx, "resend")
+
+
+@api.route("/v1/activations", methods=("POST",), roles=("portal",))
+def activate_mandate(ctx: RequestContext) -> Activation:
+    return mandates.activate(ctx.principal, ctx.body(ActivationRequest), ctx.route)
+
+
+@api.route("/v1/mandates/{mandate_id}/contracts", roles=("portal",))
+def mandate_contracts(ctx: RequestContext) -> MandateContracts:
+    return mandates.mandate_contracts(ctx.principal, ctx.path_params["mandate_id"], ctx.route)

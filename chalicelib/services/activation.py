@@ -1,0 +1,179 @@
+"""The activation e-mail: what the `send_activation` worker does with each queue message.
+
+Exactly-once is not available from SQS + SES, so the worker is at-least-once with a narrow
+duplicate window, and every duplicate is harmless:
+
+1. The message is checked against the mandate: it must still be `approved` and the message's
+   token must be the mandate's current one (a resend supersedes earlier tokens, so an older
+   message still in the queue sends nothing), and not expired. Otherwise it is acknowledged
+   without sending.
+2. A "sending" marker keyed by the message's idempotency id is claimed with a conditional put
+   (with a lease of `SEND_LEASE_SECONDS`). A marker already `sent` means a redelivery: nothing is
+   sent again. A marker still leased means another delivery is sending it right now: this one is
+   reported failed and retried later.
+3. SES sends. If it fails, the claim is released and the message reported in
+   `batchItemFailures`; SQS retries it and after `maxReceiveCount` moves it to the DLQ.
+4. The marker is set to `sent`.
+
+A crash between 3 and 4 leaves a claim whose lease runs out; the retry sends again: the same
+link twice, never a lost e-mail (marking before sending would lose it instead).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+from chalicelib.config import get_settings
+from chalicelib.errors import ConditionFailed
+from chalicelib.models.mandates import ActivationMessage, Language
+from chalicelib.observability import logger
+from chalicelib.services.mandates import (
+    MANDATE_SK,
+    TOKEN_SK,
+    current_state,
+    hash_token,
+    mandate_pk,
+    token_pk,
+)
+from chalicelib.store.mail import Mailer
+from chalicelib.store.table import Table
+
+SENT_SK = "SENT"
+SEND_LEASE_SECONDS = 120
+MARKER_GRACE_SECONDS = 24 * 3600
+
+Outcome = Literal["sent", "duplicate", "stale"]
+
+
+class SendInProgress(Exception):
+    """Another delivery of the same message holds the sending lease."""
+
+
+def sent_marker_pk(idempotency_id: str) -> str:
+    return f"ACTIVATION_MAIL#{idempotency_id}"
+
+
+def activation_link(token: str) -> str:
+    return f"{get_settings().portal_base_url.rstrip('/')}/activate?token={quote(token, safe='')}"
+
+
+SUBJECTS: dict[str, str] = {
+    "nl": "Activeer uw toegang tot het klantportaal",
+    "en": "Activate your access to the client portal",
+}
+_BODIES: dict[str, str] = {
+    "nl": (
+        "Beste {name},\n\n"
+        "U bent gemachtigd om polissen in te zien in het klantportaal. "
+        "Activeer uw toegang met deze link:\n\n{link}\n\n"
+        "De link werkt één keer en verloopt op {expires} (UTC). Heeft u hier niet om gevraagd? "
+        "Dan kunt u deze e-mail negeren.\n"
+    ),
+    "en": (
+        "Dear {name},\n\n"
+        "You have been authorised to view policies in the client portal. "
+        "Activate your access with this link:\n\n{link}\n\n"
+        "The link works once and expires on {expires} (UTC). Did you not ask for this? "
+        "Then you can ignore this e-mail.\n"
+    ),
+}
+
+
+def render_email(language: Language, name: str, link: str, expires: datetime) -> tuple[str, str]:
+    """Subject and plain-text body of the activation e-mail."""
+    body = _BODIES[language].format(
+        name=name, link=link, expires=expires.strftime("%Y-%m-%d %H:%M")
+    )
+    return SUBJECTS[language], body
+
+
+def _claim(table: Table, marker_pk: str, mandate_id: str, token_expiry: int) -> bool:
+    """True when this delivery may send; False when the e-mail was already sent."""
+    now = int(time.time())
+    try:
+        table.put(
+            {
+                "pk": marker_pk,
+                "sk": SENT_SK,
+                "type": "activation_mail",
+                "mandate_id": mandate_id,
+                "status": "sending",
+                "lease_until": now + SEND_LEASE_SECONDS,
+                "expires_at": token_expiry + MARKER_GRACE_SECONDS,
+            },
+            condition="attribute_not_exists(pk) OR (#status = :sending AND lease_until < :now)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":sending": "sending", ":now": now},
+        )
+        return True
+    except ConditionFailed:
+        marker = table.get(marker_pk, SENT_SK, consistent=True)
+        if marker is not None and marker.get("status") == "sent":
+            return False
+        raise SendInProgress(marker_pk) from None
+
+
+def _recipient(mandate: Mapping[str, Any]) -> tuple[str, str]:
+    grantee = json.loads(mandate["request"])["grantee"]
+    return grantee["email"], grantee.get("first_name") or grantee.get("surname") or ""
+
+
+def deliver_activation(message: ActivationMessage) -> Outcome:
+    """Send the activation e-mail of one message (at most once per idempotency id, barring the
+    crash window described above). Raises when sending failed and should be retried."""
+    table = Table()
+    token_hash = hash_token(message.token)
+    mandate = table.get(mandate_pk(message.mandate_id), MANDATE_SK, consistent=True)
+    token = table.get(token_pk(token_hash), TOKEN_SK, consistent=True)
+    if (
+        mandate is None
+        or token is None
+        or mandate.get("token_hash") != token_hash
+        or current_state(mandate) != "approved"
+        or time.time() >= float(token["token_expires_at"])
+    ):
+        logger.info("stale activation message skipped", extra={"mandate_id": message.mandate_id})
+        return "stale"
+    marker_pk = sent_marker_pk(message.idempotency_id)
+    token_expiry = int(token["token_expires_at"])
+    if not _claim(table, marker_pk, message.mandate_id, token_expiry):
+        logger.info("activation e-mail already sent", extra={"mandate_id": message.mandate_id})
+        return "duplicate"
+    recipient, name = _recipient(mandate)
+    subject, text = render_email(
+        message.language,
+        name,
+        activation_link(message.token),
+        datetime.fromtimestamp(token_expiry, UTC),
+    )
+    try:
+        ses_id = Mailer().send(
+            sender=get_settings().ses_sender, recipient=recipient, subject=subject, text=text
+        )
+    except Exception:
+        table.delete(marker_pk, SENT_SK)  # release the claim: the retry may send
+        raise
+    table.update(
+        marker_pk,
+        SENT_SK,
+        UpdateExpression="SET #status = :sent, sent_at = :at, ses_message_id = :id",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":sent": "sent",
+            ":at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ":id": ses_id,
+        },
+    )
+    logger.info("activation e-mail sent", extra={"mandate_id": message.mandate_id})
+    return "sent"
+
+
+def handle_message(body: str) -> Outcome:
+    """One queue message. Raises when it should be retried (`process_batch` then reports it in
+    `batchItemFailures`); an unreadable body raises too and so ends in the DLQ."""
+    return deliver_activation(ActivationMessage.model_validate(json.loads(body)))

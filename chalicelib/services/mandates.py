@@ -1,0 +1,509 @@
+"""Mandates: submit, read, approve / reject / revoke / resend, activate, and the contracts an
+active mandate shows (DESIGN §3-4). Rules are in `chalicelib/rules/mandates.py`; this module
+reads the register, keeps the life cycle consistent in DynamoDB and puts activation messages on
+the queue. Storage: docs/architecture.md, "Mandates".
+
+Every state change is a conditional update on the state it starts from, so two approvals (or an
+approval racing a revocation) cannot both win: the loser gets 409 `invalid_state`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.auth import Principal
+from chalicelib.config import get_settings
+from chalicelib.errors import ConditionFailed, Conflict, Forbidden, NotFound, Unprocessable
+from chalicelib.models.mandates import (
+    Activation,
+    ActivationMessage,
+    ActivationRequest,
+    Actor,
+    Contract,
+    ContractRef,
+    HolderKind,
+    Language,
+    Mandate,
+    MandateContracts,
+    MandateList,
+    MandateQuery,
+    MandateRequest,
+    MandateState,
+    StateChange,
+    StateChangeRequest,
+)
+from chalicelib.observability import logger
+from chalicelib.rules import dates
+from chalicelib.rules.mandates import (
+    Holder,
+    assess_request,
+    effective_state,
+    next_state,
+    visible_contracts,
+)
+from chalicelib.services.audit import record_audit
+from chalicelib.store import keys
+from chalicelib.store.queues import Queue
+from chalicelib.store.table import Item, Table
+
+# --- keys (docs/architecture.md, "Mandates") --------------------------------------------------
+
+REGISTER_TZ = ZoneInfo("Europe/Amsterdam")
+MANDATE_SK = "MANDATE"
+TOKEN_SK = "TOKEN"
+# An activation token's item outlives the token by this much, so that an expired link is
+# refused as "expired" rather than "unknown" (only its hash is stored).
+TOKEN_ITEM_GRACE = timedelta(days=30)
+
+
+def mandate_pk(mandate_id: str) -> str:
+    return f"MANDATE#{mandate_id}"
+
+
+def token_pk(token_hash: str) -> str:
+    return f"TOKEN#{token_hash}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_mandate_id() -> str:
+    return "m_" + secrets.token_hex(12)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def register_today() -> date:
+    """Today in the Netherlands: request dates and end dates are Dutch calendar dates."""
+    return datetime.now(REGISTER_TZ).date()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- the register, as far as mandates need it --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HolderRecord:
+    """The holder in the register: kind, and the live policies on which they are policyholder
+    (fresh party items only: a party whose `data_seq` differs from its policy's left it)."""
+
+    holder: Holder
+    policies: dict[tuple[str, str], Item]  # (partner_id, policy_number) -> policy item
+
+    @property
+    def partners(self) -> frozenset[str]:
+        return frozenset(partner for partner, _ in self.policies)
+
+
+def read_holder(client_id: str, table: Table | None = None) -> HolderRecord | None:
+    """One index query for the client's party items plus one batch read of their policies."""
+    table = table or Table()
+    parties = list(table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix="POLICY#"))
+    if not parties:
+        return None
+    found = table.batch_get_many((p["pk"], keys.POLICY_SK) for p in parties)
+    policies = {p["pk"]: p for p in found}
+    fresh = [
+        p
+        for p in parties
+        if p["pk"] in policies and policies[p["pk"]].get("data_seq") == p.get("data_seq")
+    ]
+    if not fresh:
+        return None
+    kind: HolderKind = (
+        "legal_entity" if any(p.get("is_legal_entity") for p in fresh) else "natural_person"
+    )
+    as_holder = {
+        (p["partner_id"], p["policy_number"]): policies[p["pk"]]
+        for p in fresh
+        if p.get("role") == "VP"
+    }
+    contracts = tuple(
+        ContractRef(partner_id=partner, policy_number=number)
+        for partner, number in sorted(as_holder)
+    )
+    return HolderRecord(Holder(kind, contracts), as_holder)
+
+
+# --- access -------------------------------------------------------------------------------------
+
+
+def _only_partner(principal: Principal) -> bool:
+    """A partner's staff member (and not also admin or portal): limited to their own clients."""
+    return "partner" in principal.roles and not principal.has_any({"admin", "portal"})
+
+
+def _require_own_client(principal: Principal, client_id: str, record: HolderRecord | None) -> None:
+    """A partner may act only for holders with a policy of theirs; admins for everyone."""
+    if "admin" in principal.roles:
+        return
+    if record is None or principal.partner_id not in record.partners:
+        raise Forbidden(
+            "this client has no policy of your organisation", code="not_partners_client"
+        )
+
+
+def _may_see(principal: Principal, client_id: str) -> None:
+    if _only_partner(principal):
+        _require_own_client(principal, client_id, read_holder(client_id))
+
+
+def _actor(principal: Principal) -> dict[str, str]:
+    actor = {"subject": principal.subject, "role": principal.primary_role}
+    if principal.partner_id:
+        actor["partner_id"] = principal.partner_id
+    return actor
+
+
+# --- storage -------------------------------------------------------------------------------------
+
+
+def _valid_until(item: Mapping[str, Any]) -> date | None:
+    value = item.get("valid_until")
+    return date.fromisoformat(value) if value else None
+
+
+def _expires_at(now: datetime, valid_until: date | None) -> int:
+    """Retention after the last change, or after the mandate's own end if that is later."""
+    later = now
+    if valid_until is not None:
+        later = max(now, datetime.combine(valid_until, now.timetz()))
+    return dates.expires_at(later, get_settings().retention_months)
+
+
+def load_mandate(mandate_id: str, table: Table | None = None) -> Item:
+    table = table or Table()
+    item = None
+    if mandate_id.startswith("m_") and len(mandate_id) == 26:
+        item = table.get(mandate_pk(mandate_id), MANDATE_SK, consistent=True)
+    if item is None:
+        raise NotFound("no such mandate", code="mandate_not_found")
+    return item
+
+
+def current_state(item: Mapping[str, Any], today: date | None = None) -> MandateState:
+    return effective_state(item["state"], _valid_until(item), today or register_today())
+
+
+def _to_model(item: Mapping[str, Any]) -> Mandate:
+    return Mandate(
+        mandate_id=item["mandate_id"],
+        client_id=item["client_id"],
+        state=current_state(item),
+        holder_kind=item["holder_kind"],
+        grantee_kind=item["grantee_kind"],
+        scope=item["scope"],
+        form_required=bool(item["form_required"]),
+        contracts=[ContractRef.model_validate(c) for c in item.get("contracts", [])],
+        request=json.loads(item["request"]),
+        submitted_at=item["submitted_at"],
+        submitted_by=Actor.model_validate(item["submitted_by"]),
+        updated_at=item["updated_at"],
+        history=[StateChange.model_validate(h) for h in item.get("history", [])],
+        activation_expires_at=item.get("activation_expires_at"),
+        activated_at=item.get("activated_at"),
+    )
+
+
+def _history_entry(
+    state: MandateState, at: str, by: Principal | None, reason: str | None = None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"state": state, "at": at}
+    if by is not None:
+        entry["by"] = _actor(by)
+    if reason:
+        entry["reason"] = reason
+    return entry
+
+
+def _transition(
+    table: Table,
+    item: Item,
+    target: MandateState,
+    entry: dict[str, Any],
+    now: datetime,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    condition_token: str | None = None,
+) -> Item:
+    """Conditional update from the stored state (and, for activation, the current token)."""
+    values: dict[str, Any] = {
+        ":from": item["state"],
+        ":to": target,
+        ":at": _iso(now),
+        ":entry": [entry],
+        ":expires": _expires_at(now, _valid_until(item)),
+    }
+    sets = ["#state = :to", "updated_at = :at", "history = list_append(history, :entry)"]
+    sets.append("expires_at = :expires")
+    for index, (name, value) in enumerate((extra or {}).items()):
+        sets.append(f"{name} = :x{index}")
+        values[f":x{index}"] = value
+    condition = "#state = :from"
+    if condition_token is not None:
+        condition += " AND token_hash = :token"
+        values[":token"] = condition_token
+    return table.update(
+        item["pk"],
+        item["sk"],
+        UpdateExpression="SET " + ", ".join(sets),
+        ConditionExpression=condition,
+        ExpressionAttributeNames={"#state": "state"},
+        ExpressionAttributeValues=values,
+    )
+
+
+def _invalid_state(action: str, state: str) -> Conflict:
+    return Conflict(
+        f"a {state} mandate cannot be {action}d" if action != "resend" else "nothing to resend",
+        code="invalid_state",
+        details={"state": state, "action": action},
+    )
+
+
+# --- activation tokens ---------------------------------------------------------------------------
+
+
+def _issue_token(table: Table, mandate_id: str, now: datetime) -> tuple[str, str, datetime]:
+    """A new single-use token: its hash is stored (never the token); returns token, hash,
+    expiry. The mandate's `token_hash` is what makes it current: setting a new one supersedes
+    every earlier token."""
+    token = secrets.token_urlsafe(32)
+    token_hash = hash_token(token)
+    expiry = now + timedelta(hours=get_settings().activation_token_ttl_hours)
+    table.put(
+        {
+            "pk": token_pk(token_hash),
+            "sk": TOKEN_SK,
+            "type": "activation_token",
+            "mandate_id": mandate_id,
+            "issued_at": _iso(now),
+            "token_expires_at": int(expiry.timestamp()),
+            "expires_at": int((expiry + TOKEN_ITEM_GRACE).timestamp()),
+        }
+    )
+    return token, token_hash, expiry
+
+
+def _enqueue_activation(mandate_id: str, token: str, language: Language) -> None:
+    message = ActivationMessage(
+        mandate_id=mandate_id,
+        token=token,
+        language=language,
+        idempotency_id=secrets.token_hex(16),
+    )
+    Queue(get_settings().activation_queue_url).send(message.model_dump())
+    logger.info("activation queued", extra={"mandate_id": mandate_id})
+
+
+# --- use cases -----------------------------------------------------------------------------------
+
+
+def submit_mandate(principal: Principal, request: MandateRequest, route: str) -> Mandate:
+    table = Table()
+    record = read_holder(request.client_id, table)
+    if _only_partner(principal):
+        _require_own_client(principal, request.client_id, record)
+    if record is None:
+        raise Unprocessable("the holder is not a client of the register", code="holder_unknown")
+    if not record.holder.contracts:
+        raise Unprocessable(
+            "the holder is not the policyholder of any policy in the register",
+            code="holder_not_policyholder",
+        )
+    now = _now()
+    assessment = assess_request(request, record.holder, register_today())
+    if not assessment.accepted or assessment.rule is None:
+        first = assessment.violations[0]
+        raise Unprocessable(
+            first.message,
+            code=first.code,
+            details=[{"rule": v.code, "message": v.message} for v in assessment.violations],
+        )
+    rule = assessment.rule
+    mandate_id = new_mandate_id()
+    at = _iso(now)
+    item: Item = {
+        "pk": mandate_pk(mandate_id),
+        "sk": MANDATE_SK,
+        "type": "mandate",
+        "mandate_id": mandate_id,
+        "client_id": request.client_id,
+        "state": "submitted",
+        "holder_kind": rule.holder,
+        "grantee_kind": rule.grantee,
+        "scope": rule.scope,
+        "form_required": rule.form_required,
+        "contracts": [c.model_dump() for c in assessment.contracts],
+        "request": request.model_dump_json(exclude_none=True),
+        "language": request.language,
+        "submitted_at": at,
+        "submitted_by": _actor(principal),
+        "updated_at": at,
+        "history": [_history_entry("submitted", at, principal)],
+        "gsi1pk": keys.client_gsi1pk(request.client_id),
+        "gsi1sk": mandate_pk(mandate_id),
+        "expires_at": _expires_at(now, request.valid_until),
+    }
+    if request.valid_until is not None:
+        item["valid_until"] = request.valid_until.isoformat()
+    table.put(item, condition="attribute_not_exists(pk)")
+    logger.info("mandate submitted", extra={"mandate_id": mandate_id, "scope": rule.scope})
+    record_audit(
+        principal, route, {"client_id": request.client_id, "mandate_id": mandate_id}, [mandate_id]
+    )
+    return _to_model(item)
+
+
+def get_mandate(principal: Principal, mandate_id: str, route: str) -> Mandate:
+    item = load_mandate(mandate_id)
+    _may_see(principal, item["client_id"])
+    record_audit(principal, route, {"mandate_id": mandate_id}, [mandate_id])
+    return _to_model(item)
+
+
+def list_mandates(principal: Principal, query: MandateQuery, route: str) -> MandateList:
+    """The client's mandates, newest id order irrelevant: one gsi1 query."""
+    _may_see(principal, query.client_id)
+    items = Table().query(keys.client_gsi1pk(query.client_id), index="gsi1", sk_prefix="MANDATE#")
+    mandates = sorted((_to_model(i) for i in items), key=lambda m: m.submitted_at, reverse=True)
+    record_audit(principal, route, {"client_id": query.client_id}, [m.mandate_id for m in mandates])
+    return MandateList(mandates=mandates)
+
+
+def change_mandate(
+    principal: Principal, mandate_id: str, action: str, body: StateChangeRequest, route: str
+) -> Mandate:
+    """approve / reject / revoke / resend. Approve and resend issue a new activation token
+    (superseding any earlier one) and queue the activation e-mail."""
+    table = Table()
+    item = load_mandate(mandate_id, table)
+    _require_own_client(principal, item["client_id"], read_holder(item["client_id"], table))
+    state = current_state(item)
+    target = next_state(action, state)
+    if target is None:
+        raise _invalid_state(action, state)
+    now = _now()
+    extra: dict[str, Any] = {}
+    token = None
+    if action in ("approve", "resend"):
+        token, token_hash, expiry = _issue_token(table, mandate_id, now)
+        extra = {"token_hash": token_hash, "activation_expires_at": _iso(expiry)}
+    entry = _history_entry(target, _iso(now), principal, body.reason)
+    if action == "resend":
+        entry["event"] = "resent"
+    try:
+        updated = _transition(table, item, target, entry, now, extra=extra)
+    except ConditionFailed:
+        raise _invalid_state(action, current_state(load_mandate(mandate_id, table))) from None
+    logger.info("mandate changed", extra={"mandate_id": mandate_id, "action": action})
+    if token is not None:
+        _enqueue_activation(mandate_id, token, item.get("language", "nl"))
+    record_audit(principal, route, {"mandate_id": mandate_id, "action": action}, [mandate_id])
+    return _to_model(updated)
+
+
+def _token_refusal(item: Mapping[str, Any], token_hash: str) -> Conflict | None:
+    """Why this token can no longer activate the mandate, if it cannot."""
+    if item.get("token_hash") != token_hash:
+        return Conflict("this activation link was replaced by a newer one", code="token_superseded")
+    if item["state"] == "active":
+        return Conflict("this activation link was already used", code="token_used")
+    state = current_state(item)
+    if state != "approved":
+        return Conflict(f"the mandate is {state}", code="invalid_state", details={"state": state})
+    return None
+
+
+def activate(principal: Principal, request: ActivationRequest, route: str) -> Activation:
+    """Activate a mandate with the e-mailed token: once, before it expires, and only the
+    mandate's current token."""
+    table = Table()
+    token_hash = hash_token(request.token)
+    token_item = table.get(token_pk(token_hash), TOKEN_SK, consistent=True)
+    if token_item is None:
+        raise NotFound("this activation link is not known", code="token_unknown")
+    mandate_id = token_item["mandate_id"]
+    item = load_mandate(mandate_id, table)
+    refusal = _token_refusal(item, token_hash)
+    if refusal is not None:
+        raise refusal
+    now = _now()
+    if now.timestamp() >= float(token_item["token_expires_at"]):
+        raise Conflict("this activation link has expired", code="token_expired")
+    entry = _history_entry("active", _iso(now), None)
+    try:
+        updated = _transition(
+            table,
+            item,
+            "active",
+            entry,
+            now,
+            extra={"activated_at": _iso(now)},
+            condition_token=token_hash,
+        )
+    except ConditionFailed:
+        refusal = _token_refusal(load_mandate(mandate_id, table), token_hash)
+        raise refusal or Conflict("try again", code="invalid_state") from None
+    logger.info("mandate activated", extra={"mandate_id": mandate_id})
+    record_audit(principal, route, {"mandate_id": mandate_id}, [mandate_id])
+    return Activation(
+        mandate_id=mandate_id,
+        client_id=updated["client_id"],
+        state="active",
+        scope=updated["scope"],
+        activated_at=updated["activated_at"],
+    )
+
+
+def _contract(ref: ContractRef, policy: Mapping[str, Any]) -> Contract:
+    return Contract(
+        partner_id=ref.partner_id,
+        policy_number=ref.policy_number,
+        branch=policy.get("branch"),
+        product=policy.get("product"),
+        start_date=policy.get("start_date"),
+        end_date=policy.get("end_date"),
+        modules=list(policy.get("modules") or []),
+        status=policy.get("status"),
+        ended_on=policy.get("ended_on"),
+    )
+
+
+def mandate_contracts(principal: Principal, mandate_id: str, route: str) -> MandateContracts:
+    """What the active mandate may see now: for "all" the holder's current policies (new
+    deliveries included), for "single"/"listed" the fixed list as far as still the holder's."""
+    table = Table()
+    item = load_mandate(mandate_id, table)
+    state = current_state(item)
+    if state != "active":
+        code = f"mandate_{state}" if state in ("revoked", "expired") else "mandate_not_active"
+        raise Forbidden(f"the mandate is {state}", code=code, details={"state": state})
+    record = read_holder(item["client_id"], table)
+    holder_contracts = record.holder.contracts if record else ()
+    fixed = [ContractRef.model_validate(c) for c in item.get("contracts", [])]
+    refs = visible_contracts(item["scope"], fixed, holder_contracts)
+    policies = record.policies if record else {}
+    contracts = [_contract(r, policies[(r.partner_id, r.policy_number)]) for r in refs]
+    record_audit(
+        principal,
+        route,
+        {"mandate_id": mandate_id, "client_id": item["client_id"]},
+        [keys.policy_ref(c.partner_id, c.policy_number) for c in contracts],
+    )
+    return MandateContracts(
+        mandate_id=mandate_id, client_id=item["client_id"], scope=item["scope"], contracts=contracts
+    )

@@ -1,0 +1,22 @@
+"""SES behind a small interface (the only place that talks to SES)."""
+
+from __future__ import annotations
+
+from chalicelib.store import aws
+from chalicelib.store.errors import translated
+
+
+class Mailer:
+    def send(self, *, sender: str, recipient: str, subject: str, text: str) -> str:
+        """Send a plain-text e-mail; returns SES's message id. A rejected message (e.g. an
+        unverified sender identity) raises `StoreError`."""
+        with translated("send_email"):
+            response = aws.client("ses").send_email(
+                Source=sender,
+                Destination={"ToAddresses": [recipient]},
+                Message={
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+                },
+            )
+        return str(response["MessageId"])
