@@ -7,17 +7,7 @@ import importlib
 from chalice import Blueprint
 
 # Modules that define `api` (an http.Api) or `blueprint` (SQS handlers).
-HANDLER_MODULES = (
-    "health",
-    "deliveries",
-    "ingest",
-    "mandates",
-    "activation_worker",
-    "clients",
-    "policies",
-    "coverage",
-    "audit",
-)
+HANDLER_MODULES = ("health", "deliveries", "ingest", "mandates", "activation_worker")
 
 
 def blueprints() -> list[Blueprint]:
