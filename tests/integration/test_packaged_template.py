@@ -263,16 +263,19 @@ def test_each_function_has_its_own_role(resources: dict[str, Any]) -> None:
         assert resources[function]["Properties"]["Role"] == {"Fn::GetAtt": [role, "Arn"]}
 
 
-def test_api_handler_policy_reaches_only_the_table_and_the_activation_queue(
+def test_api_handler_policy_reaches_only_the_table_and_the_queues_it_sends_to(
     resources: dict[str, Any],
 ) -> None:
     # given the API's role
     role = resources["ApiHandlerRole"]
     named = set().union(*(referenced(s["Resource"]) for s in statements(role)))
 
-    # then it names only the table, the activation queue and its own log group (via Stage)
-    assert named == {"PortfolioTable", "ActivationQueue", "Stage"}
+    # then it names only the table, the two queues and its own log group (via Stage)
+    assert named == {"PortfolioTable", "ActivationQueue", "IngestQueue", "Stage"}
+    # (activation mails on approval; a confirmed held delivery is resumed by the ingest)
     assert actions_on(role, "ActivationQueue") == {"sqs:SendMessage"}
+    assert actions_on(role, "IngestQueue") == {"sqs:SendMessage"}
+    assert "PortfolioBucket" not in named
     assert "dynamodb:Scan" not in actions_on(role, "PortfolioTable")
     assert "dynamodb:BatchWriteItem" not in actions_on(role, "PortfolioTable")
 
