@@ -7,7 +7,17 @@ import importlib
 from chalice import Blueprint
 
 # Modules that define `api` (an http.Api) or `blueprint` (SQS handlers).
-HANDLER_MODULES = ("health", "deliveries", "ingest", "mandates", "activation_worker")
+HANDLER_MODULES = (
+    "health",
+    "deliveries",
+    "ingest",
+    "mandates",
+    "activation_worker",
+    "clients",
+    "policies",
+    "coverage",
+    "audit",
+)
 
 
 def blueprints() -> list[Blueprint]:

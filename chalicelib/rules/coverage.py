@@ -7,7 +7,7 @@ English text a call-centre agent can read out. A failing rule maps to the decisi
 `advice_only`), so a case that is certainly not covered is never sent to review, and a late
 report of a small claim is still looked at by a person.
 
-Boundaries (calendar months, `add_months` clamps to the end of the month):
+Boundaries (calendar months: `chalicelib.rules.dates.add_months` clamps to the month's end):
 
 * in force: ``start_date <= event_date <= end_date`` (the end date is the last day of cover),
   and for a cancelled or removed policy ``event_date <= ended_on``.
@@ -20,7 +20,6 @@ Boundaries (calendar months, `add_months` clamps to the end of the month):
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable
 from datetime import date
 
@@ -35,6 +34,7 @@ from chalicelib.models.coverage import (
     PolicyFacts,
     Reason,
 )
+from chalicelib.rules.dates import add_months
 
 # Which module covers which legal area (DESIGN §3, rule 3).
 MODULE_FOR_AREA: dict[str, str] = {
@@ -109,14 +109,6 @@ OBJECTION_STEPS: tuple[tuple[str, str, str], ...] = (
         "Submit the complaint to Kifid (www.kifid.nl) within three months of the final answer.",
     ),
 )
-
-
-def add_months(day: date, months: int) -> date:
-    """`day` plus calendar `months`, clamped to the last day of the month
-    (2024-01-31 + 1 = 2024-02-29; 2023-11-30 + 3 = 2024-02-29; 2024-02-29 + 12 = 2025-02-28)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def display_status(status: str, end_date: date | None, today: date) -> str:

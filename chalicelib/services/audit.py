@@ -19,7 +19,7 @@ from chalicelib.auth import Principal
 from chalicelib.config import get_settings
 from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery
 from chalicelib.observability import logger
-from chalicelib.rules.coverage import add_months
+from chalicelib.rules.dates import expires_at
 from chalicelib.store.table import Table
 
 # Query keys whose values are not personal data and are kept as given: ids of the objects
@@ -33,6 +33,7 @@ CLEAR_KEYS = frozenset(
         "mandate_id",
         "delivery_id",
         "legal_area",
+        "decision",
         "event_date",
         "reported_date",
         "claim_amount_eur",
@@ -88,8 +89,6 @@ def record_audit(
     at = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     entry_id = secrets.token_hex(8)
     sort_key = f"{at}#{entry_id}"
-    retention = get_settings().retention_months
-    expires = datetime.combine(add_months(now.date(), retention), now.timetz())
     ids = list(dict.fromkeys(result_ids))
     item: dict[str, Any] = {
         "pk": audit_pk(now.date().isoformat()),
@@ -105,7 +104,7 @@ def record_audit(
         "result_count": len(ids),
         "gsi1pk": actor_gsi1pk(principal.subject),
         "gsi1sk": sort_key,
-        "expires_at": int(expires.timestamp()),
+        "expires_at": expires_at(now, get_settings().retention_months),
     }
     if principal.partner_id:
         item["partner_id"] = principal.partner_id

@@ -17,6 +17,7 @@ from chalicelib.models.coverage import (
     Reason,
 )
 from chalicelib.rules import coverage as rules
+from chalicelib.rules.dates import add_months
 
 pytestmark = pytest.mark.unit
 
@@ -69,7 +70,7 @@ def question(**changes: object) -> CoverageQuestion:
 def test_adding_months_uses_calendar_months_clamped_to_the_month_end(
     start: date, months: int, expected: date
 ) -> None:
-    assert rules.add_months(start, months) == expected
+    assert add_months(start, months) == expected
 
 
 def test_an_active_policy_whose_end_date_passed_is_shown_as_ended_but_not_on_its_end_date() -> None:

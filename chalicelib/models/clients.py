@@ -1,0 +1,277 @@
+"""Client recognition (`GET /v1/clients`), the dossier (`GET /v1/clients/{client_id}`) and the
+policy view (`GET /v1/policies/{partner_id}/{policy_number}`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from chalicelib.rules.normalise import (
+    normalise_email,
+    normalise_house_number,
+    normalise_house_number_addition,
+    normalise_kvk,
+    normalise_phone,
+    normalise_policy_number,
+    normalise_postcode,
+    parse_date,
+)
+
+MAX_CANDIDATES = 20
+
+
+def _normalised(value: str, normalise: object, what: str) -> str:
+    result = normalise(value)  # type: ignore[operator]
+    if result is None:
+        raise ValueError(f"not a valid {what}")
+    return str(result)
+
+
+class ClientQuery(BaseModel):
+    """The query string of `GET /v1/clients`, normalised with the same functions the ingest
+    uses (`chalicelib/rules/normalise.py`), so a query key equals a stored lookup key."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    policy_number: str | None = Field(default=None, max_length=40)
+    partner_id: str | None = Field(default=None, max_length=63, pattern=r"^[a-z0-9][a-z0-9-]+$")
+    postcode: str | None = Field(default=None, max_length=10)
+    house_number: str | None = Field(default=None, max_length=12)
+    house_number_addition: str | None = Field(default=None, max_length=10)
+    birth_date: str | None = Field(default=None, max_length=10)
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=254)
+    kvk: str | None = Field(default=None, max_length=12)
+
+    @field_validator("policy_number")
+    @classmethod
+    def _policy_number(cls, value: str | None) -> str | None:
+        return (
+            None if value is None else _normalised(value, normalise_policy_number, "policy number")
+        )
+
+    @field_validator("postcode")
+    @classmethod
+    def _postcode(cls, value: str | None) -> str | None:
+        return (
+            None if value is None else _normalised(value, normalise_postcode, "postcode (1234 AB)")
+        )
+
+    @field_validator("birth_date")
+    @classmethod
+    def _birth_date(cls, value: str | None) -> str | None:
+        return None if value is None else _normalised(value, parse_date, "date (YYYY-MM-DD)")
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else _normalised(value, normalise_phone, "phone number")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else _normalised(value, normalise_email, "e-mail address")
+
+    @field_validator("kvk")
+    @classmethod
+    def _kvk(cls, value: str | None) -> str | None:
+        return None if value is None else _normalised(value, normalise_kvk, "KvK number (8 digits)")
+
+    @field_validator("house_number_addition")
+    @classmethod
+    def _addition(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_house_number_addition(value)
+
+    @model_validator(mode="after")
+    def _house_number(self) -> ClientQuery:
+        if self.house_number is not None:
+            parsed = normalise_house_number(self.house_number)
+            if parsed is None:
+                raise ValueError("house_number: not a valid house number")
+            number, addition = parsed
+            self.house_number = number
+            if addition and self.house_number_addition and addition != self.house_number_addition:
+                raise ValueError("house_number and house_number_addition disagree")
+            self.house_number_addition = self.house_number_addition or addition
+        return self
+
+
+class Match(BaseModel):
+    score: float
+    on: list[str]
+
+
+class Name(BaseModel):
+    surname: str
+    tussenvoegsels: str | None = None
+    initials: str | None = None
+    first_name: str | None = None
+    display: str
+
+
+class AddressOut(BaseModel):
+    street: str | None = None
+    house_number: str | None = None
+    house_number_addition: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+
+
+class PolicySummary(BaseModel):
+    partner_id: str
+    policy_number: str
+    status: str
+    role: str | None = None
+    branch: str | None = None
+    product: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    modules: list[str] = []
+
+
+class Candidate(BaseModel):
+    client_id: str
+    match: Match
+    is_legal_entity: bool
+    name: Name
+    birth_date: str | None = None
+    kvk: str | None = None
+    address: AddressOut
+    policies: list[PolicySummary]
+
+
+class CandidateList(BaseModel):
+    query_kind: str
+    candidates: list[Candidate]
+    truncated: bool = False
+
+
+class PartyOut(BaseModel):
+    """One party as a partner delivered it on one policy."""
+
+    client_id: str
+    partner_id: str
+    policy_number: str
+    role: str
+    is_legal_entity: bool
+    name: Name
+    gender: str | None = None
+    birth_date: str | None = None
+    kvk: str | None = None
+    address: AddressOut
+    email: str | None = None
+    phone: str | None = None
+    mobile: str | None = None
+
+
+class PolicyDetail(BaseModel):
+    partner_id: str
+    policy_number: str
+    status: str
+    branch: str | None = None
+    product: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    ended_on: str | None = None
+    modules: list[str] = []
+    conditions: str | None = None
+    clauses: list[str] = []
+    deductible_eur: Decimal | None = None
+    household: str | None = None
+    delivered_at: str | None = None
+
+
+class PolicyWithRole(PolicyDetail):
+    role: str
+
+
+class Dossier(BaseModel):
+    client_id: str
+    is_legal_entity: bool
+    name: Name
+    birth_date: str | None = None
+    kvk: str | None = None
+    address: AddressOut
+    partners: list[str]
+    policies: list[PolicyWithRole]
+    parties: list[PartyOut]
+    truncated: bool = False
+
+
+class PolicyView(BaseModel):
+    policy: PolicyDetail
+    parties: list[PartyOut]
+
+
+# --- from stored items (docs/architecture.md, "Item attributes") ----------------------------
+
+
+def name_from_item(item: Mapping[str, Any]) -> Name:
+    surname = str(item.get("surname") or "")
+    if item.get("is_legal_entity"):
+        return Name(surname=surname, display=surname)
+    tussenvoegsels = item.get("tussenvoegsels")
+    initials = item.get("initials")
+    first_name = item.get("first_name")
+    parts = [first_name or initials, tussenvoegsels, surname]
+    return Name(
+        surname=surname,
+        tussenvoegsels=tussenvoegsels,
+        initials=initials,
+        first_name=first_name,
+        display=" ".join(str(p) for p in parts if p),
+    )
+
+
+def address_from_item(item: Mapping[str, Any]) -> AddressOut:
+    return AddressOut(
+        street=item.get("street"),
+        house_number=item.get("house_number"),
+        house_number_addition=item.get("house_number_addition"),
+        postcode=item.get("postcode"),
+        city=item.get("city"),
+        country=item.get("country"),
+    )
+
+
+def policy_detail_fields(item: Mapping[str, Any], status: str) -> dict[str, Any]:
+    """The `PolicyDetail` fields of a stored policy item, with the status to show."""
+    return {
+        "partner_id": item["partner_id"],
+        "policy_number": item["policy_number"],
+        "status": status,
+        "branch": item.get("branch"),
+        "product": item.get("product"),
+        "start_date": item.get("start_date"),
+        "end_date": item.get("end_date"),
+        "ended_on": item.get("ended_on"),
+        "modules": list(item.get("modules") or []),
+        "conditions": item.get("conditions"),
+        "clauses": list(item.get("clauses") or []),
+        "deductible_eur": item.get("deductible_eur"),
+        "household": item.get("household"),
+        "delivered_at": item.get("delivered_at"),
+    }
+
+
+def party_from_item(item: Mapping[str, Any]) -> PartyOut:
+    return PartyOut(
+        client_id=item["client_id"],
+        partner_id=item["partner_id"],
+        policy_number=item["policy_number"],
+        role=item.get("role", "VP"),
+        is_legal_entity=bool(item.get("is_legal_entity")),
+        name=name_from_item(item),
+        gender=item.get("gender"),
+        birth_date=item.get("birth_date"),
+        kvk=item.get("kvk"),
+        address=address_from_item(item),
+        email=item.get("email"),
+        phone=item.get("phone"),
+        mobile=item.get("mobile"),
+    )

@@ -1,0 +1,148 @@
+"""Coverage check (`POST /v1/coverage-checks`): gather the facts, let the pure rules of
+`chalicelib/rules/coverage.py` decide, audit, answer.
+
+Reads: one Query on the policy partition (policy + parties); when a `client_id` is given that is
+not a party on the policy, one Query on gsi1 ``CLIENT#<id>`` (limit 1) for where the register
+holds that person (their address is part of their identity, so any live party item will do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from chalicelib.auth import Principal
+from chalicelib.config import get_settings
+from chalicelib.errors import Unprocessable
+from chalicelib.models.coverage import (
+    Address,
+    Asker,
+    CoverageCheckRequest,
+    CoverageCheckResponse,
+    CoverageParams,
+    CoverageQuestion,
+    ObjectionOut,
+    ObjectionStep,
+    PolicyFacts,
+    PolicyParty,
+    ReasonOut,
+)
+from chalicelib.rules.coverage import assess
+from chalicelib.services.audit import record_audit
+from chalicelib.services.dossier import policy_ref_id, read_policy, register_today, shown_status
+from chalicelib.store import keys
+from chalicelib.store.table import Table
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(str(value)) if value else None
+
+
+def _address(item: Mapping[str, Any]) -> Address:
+    return Address(
+        postcode=item.get("postcode"),
+        house_number=item.get("house_number"),
+        house_number_addition=item.get("house_number_addition"),
+    )
+
+
+def policy_facts(policy: Mapping[str, Any], parties: list[dict[str, Any]]) -> PolicyFacts:
+    start = _date(policy.get("start_date"))
+    assert start is not None, "the ingest requires a start date"
+    return PolicyFacts(
+        partner_id=str(policy["partner_id"]),
+        policy_number=str(policy["policy_number"]),
+        start_date=start,
+        modules=tuple(policy.get("modules") or ()),
+        status=str(policy.get("status", "active")),
+        end_date=_date(policy.get("end_date")),
+        ended_on=_date(policy.get("ended_on")),
+        household=policy.get("household"),
+        conditions=policy.get("conditions"),
+        clauses=tuple(policy.get("clauses") or ()),
+        parties=tuple(
+            PolicyParty(str(p["client_id"]), str(p.get("role", "VP")), _address(p)) for p in parties
+        ),
+    )
+
+
+def _asker(client_id: str | None, policy: PolicyFacts | None) -> Asker | None:
+    if client_id is None:
+        return None
+    if policy is not None:
+        for party in policy.parties:
+            if party.client_id == client_id:
+                return Asker(client_id, party.address)
+    found = next(
+        Table().query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix="POLICY#", limit=1),
+        None,
+    )
+    return Asker(client_id, _address(found) if found else None)
+
+
+def check_coverage(
+    principal: Principal, route: str, request: CoverageCheckRequest
+) -> CoverageCheckResponse:
+    settings = get_settings()
+    if request.partner_id not in settings.partners:
+        raise Unprocessable("unknown partner_id", code="unknown_partner")
+    today = register_today()
+    reported = request.reported_date or today
+    if request.event_date > reported:
+        raise Unprocessable(
+            "event_date is after the reported date (default today)", code="event_after_report"
+        )
+    policy_item, parties = read_policy(request.partner_id, request.policy_number)
+    facts = policy_facts(policy_item, parties) if policy_item is not None else None
+    question = CoverageQuestion(
+        event_date=request.event_date,
+        reported_date=reported,
+        legal_area=request.legal_area,
+        claim_amount_eur=request.claim_amount_eur,
+    )
+    params = CoverageParams(
+        waiting_period_months=settings.waiting_period_months,
+        claim_notification_months=settings.claim_notification_months,
+        min_claim_amount_eur=settings.min_claim_amount_eur,
+    )
+    assessment = assess(facts, question, _asker(request.client_id, facts), params)
+    objection = assessment.objection
+    response = CoverageCheckResponse(
+        decision=assessment.decision,
+        partner_id=request.partner_id,
+        policy_number=request.policy_number,
+        legal_area=request.legal_area,
+        event_date=request.event_date,
+        reported_date=reported,
+        policy_status=shown_status(policy_item, today) if policy_item is not None else None,
+        reasons=[
+            ReasonOut(
+                rule=r.rule, outcome=r.outcome, message_nl=r.message_nl, message_en=r.message_en
+            )
+            for r in assessment.reasons
+        ],
+        conditions=facts.conditions if facts else None,
+        clauses=list(facts.clauses) if facts else [],
+        objection=ObjectionOut(
+            reconsideration_weeks=objection.reconsideration_weeks,
+            message_nl=objection.message_nl,
+            message_en=objection.message_en,
+            steps=[
+                ObjectionStep(step=s, message_nl=nl, message_en=en) for s, nl, en in objection.steps
+            ],
+        )
+        if objection is not None
+        else None,
+    )
+    record_audit(
+        principal,
+        route,
+        {
+            **request.model_dump(exclude_none=True),
+            "reported_date": reported,
+            "decision": assessment.decision,
+        },
+        [policy_ref_id(request.partner_id, request.policy_number)] if facts else [],
+    )
+    return response

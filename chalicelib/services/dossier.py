@@ -1,0 +1,162 @@
+"""The client's dossier and the policy view, read from the register.
+
+Dossier: one Query on gsi1 ``CLIENT#<id>`` (the client's party items) and one BatchGetItem of
+their policies; parties whose `data_seq` differs from their policy's are stale and left out.
+Policy view: one Query on the policy's partition (policy item + party items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.auth import Principal
+from chalicelib.errors import BadRequest, Forbidden, NotFound
+from chalicelib.models.clients import (
+    Dossier,
+    PolicyDetail,
+    PolicyView,
+    PolicyWithRole,
+    address_from_item,
+    name_from_item,
+    party_from_item,
+    policy_detail_fields,
+)
+from chalicelib.models.coverage import CLIENT_ID_RE
+from chalicelib.rules.coverage import display_status
+from chalicelib.rules.matching import is_current
+from chalicelib.rules.normalise import normalise_policy_number
+from chalicelib.services.audit import record_audit
+from chalicelib.store import keys
+from chalicelib.store.table import BATCH_GET_MAX, Item, Table
+
+REGISTER_TZ = ZoneInfo("Europe/Amsterdam")
+
+
+def register_today() -> date:
+    """Today in the Netherlands: the date the register's statuses and defaults are judged on."""
+    return datetime.now(REGISTER_TZ).date()
+
+
+def shown_status(policy: Mapping[str, Any], today: date) -> str:
+    end = policy.get("end_date")
+    return display_status(
+        str(policy.get("status", "active")), date.fromisoformat(end) if end else None, today
+    )
+
+
+def policy_ref_id(partner_id: str, policy_number: str) -> str:
+    """How a policy is named in audit entries."""
+    return f"{partner_id}/{policy_number}"
+
+
+def newest(items: Iterable[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The item written by the newest delivery (its data is the most recent)."""
+    return max(items, key=lambda i: str(i.get("data_seq", "")))
+
+
+def split_policy_partition(items: Iterable[Item]) -> tuple[Item | None, list[Item]]:
+    """(policy item, its current party items) of one policy partition."""
+    policy: Item | None = None
+    parties: list[Item] = []
+    for item in items:
+        if item["sk"] == keys.POLICY_SK:
+            policy = item
+        elif str(item["sk"]).startswith("PARTY#"):
+            parties.append(item)
+    if policy is None:
+        return None, []
+    return policy, [p for p in parties if is_current(p, policy)]
+
+
+def read_policy(partner_id: str, policy_number: str) -> tuple[Item | None, list[Item]]:
+    """One Query on the policy partition."""
+    return split_policy_partition(Table().query(keys.policy_pk(partner_id, policy_number)))
+
+
+def get_dossier(principal: Principal, route: str, client_id: str) -> Dossier:
+    if not CLIENT_ID_RE.fullmatch(client_id):
+        raise NotFound("no client with this id", code="client_not_found")
+    table = Table()
+    parties = list(table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix="POLICY#"))
+    refs = list(dict.fromkeys((str(p["partner_id"]), str(p["policy_number"])) for p in parties))
+    truncated = len(refs) > BATCH_GET_MAX
+    refs = refs[:BATCH_GET_MAX]
+    policies = {
+        (str(p["partner_id"]), str(p["policy_number"])): p for p in table.batch_get(keys_of(refs))
+    }
+    current = [
+        p
+        for p in parties
+        if is_current(p, policies.get((str(p["partner_id"]), str(p["policy_number"]))))
+    ]
+    if not current:
+        record_audit(principal, route, {"client_id": client_id}, [])
+        raise NotFound("no client with this id", code="client_not_found")
+    today = register_today()
+    summary = newest(current)
+    with_role = sorted(
+        (
+            PolicyWithRole(
+                **policy_detail_fields(policy, shown_status(policy, today)),
+                role=str(party.get("role", "VP")),
+            )
+            for party in current
+            for policy in [policies[(str(party["partner_id"]), str(party["policy_number"]))]]
+        ),
+        key=lambda p: (p.partner_id, p.policy_number),
+    )
+    dossier = Dossier(
+        client_id=client_id,
+        is_legal_entity=bool(summary.get("is_legal_entity")),
+        name=name_from_item(summary),
+        birth_date=summary.get("birth_date"),
+        kvk=summary.get("kvk"),
+        address=address_from_item(summary),
+        partners=sorted({p.partner_id for p in with_role}),
+        policies=with_role,
+        parties=[
+            party_from_item(p)
+            for p in sorted(current, key=lambda p: (p["partner_id"], p["policy_number"]))
+        ],
+        truncated=truncated,
+    )
+    record_audit(
+        principal,
+        route,
+        {"client_id": client_id},
+        [client_id, *(policy_ref_id(p.partner_id, p.policy_number) for p in with_role)],
+    )
+    return dossier
+
+
+def keys_of(refs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Table keys of policy items named by (partner_id, policy_number)."""
+    return [(keys.policy_pk(partner, number), keys.POLICY_SK) for partner, number in refs]
+
+
+def get_policy(principal: Principal, route: str, partner_id: str, policy_number: str) -> PolicyView:
+    """One policy with its current parties. A partner sees only its own partner's policies."""
+    if not principal.has_any({"jsc", "admin"}) and principal.partner_id != partner_id:
+        raise Forbidden("a partner may only see its own policies", code="not_your_partner")
+    number = normalise_policy_number(policy_number)
+    if number is None:
+        raise BadRequest("not a valid policy number", code="invalid_policy_number")
+    policy, parties = read_policy(partner_id, number)
+    ref = policy_ref_id(partner_id, number)
+    if policy is None:
+        record_audit(principal, route, {"partner_id": partner_id, "policy_number": number}, [])
+        raise NotFound("no such policy", code="policy_not_found")
+    view = PolicyView(
+        policy=PolicyDetail(**policy_detail_fields(policy, shown_status(policy, register_today()))),
+        parties=[party_from_item(p) for p in sorted(parties, key=lambda p: str(p["sk"]))],
+    )
+    record_audit(
+        principal,
+        route,
+        {"partner_id": partner_id, "policy_number": number},
+        [ref, *(p.client_id for p in view.parties)],
+    )
+    return view

@@ -1,0 +1,282 @@
+"""Client recognition, dossier and policy view on moto, with data loaded through the real upload
+path (so queries are normalised exactly as the ingest normalised the data)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+
+from chalicelib.config import get_settings
+from tests.conftest import bearer
+from tests.integration.ddb_calls import DynamoCalls, ddb_calls_fixture, deliver  # noqa: F401
+from tests.support.ingest import all_items, person
+
+pytestmark = pytest.mark.integration
+
+VOLMACHT = "demo-volmacht"
+VERZEKERAAR = "demo-verzekeraar"
+
+HOLDER = {
+    "ANAAM": "Berg",
+    "VOORV": "van der",
+    "VOORL": "J.P.",
+    "RNAAM": "Jan",
+    "GEBDAT": "19800517",
+    "STRAAT": "Dorpsstraat",
+    "HUISNR": "12",
+    "TOEVOEG": "A",
+    "PCODE": "1234AB",
+    "PLAATS": "Utrecht",
+    "EMAIL": "jan.vdberg@example.nl",
+    "MOBIEL": "0612345678",
+}
+HOUSEMATE = {**HOLDER, "ENTITEIT": "SP", "ANAAM": "Visser", "VOORV": "", "VOORL": "A.",
+             "RNAAM": "Anna", "GEBDAT": "19820101", "EMAIL": "", "MOBIEL": ""}  # fmt: skip
+
+
+def volmacht_rows(*, with_housemate: bool = True) -> list[dict[str, str]]:
+    rows = [person("P-100", PP_GEZIN="H", **HOLDER)]
+    if with_housemate:
+        rows.append(person("P-100", PP_GEZIN="H", **HOUSEMATE))
+    rows += [
+        # decoys: a similar surname with the same birth date on the same street, and another
+        # Berg with another birth date elsewhere
+        person("P-101", ANAAM="Bergen", VOORV="", GEBDAT="19800517", HUISNR="14", PCODE="1234AB"),
+        person("P-102", ANAAM="Berg", VOORV="van den", GEBDAT="19750303", PCODE="9999ZZ"),
+        # a company
+        person(
+            "P-103",
+            PP_BRANCHE="093",
+            GESLACH="R",
+            ANAAM="Berg Holding B.V.",
+            VOORV="",
+            VOORL="",
+            GEBDAT="",
+            KVKNR="12345678",
+            HUISNR="20",
+        ),
+    ]
+    return rows
+
+
+def verzekeraar_rows() -> list[dict[str, str]]:
+    # the same person as the volmacht's holder, written the other way round, another phone
+    same = {**HOLDER, "ANAAM": "BERG, van der", "VOORV": "", "EMAIL": "", "MOBIEL": "",
+            "TELNUM": "020-1234567"}  # fmt: skip
+    return [
+        person("V-200", PP_DEKKING="RP|IN", **same),
+        person("V-201", ANAAM="Jansen", VOORV="", GEBDAT="19900909", HUISNR="99"),
+    ]
+
+
+@pytest.fixture
+def register(aws: dict[str, str]) -> dict[str, str]:
+    deliver(aws, VOLMACHT, volmacht_rows())
+    deliver(aws, VERZEKERAAR, verzekeraar_rows())
+    return aws
+
+
+def find(api: Any, **params: str) -> Any:
+    return api.http.get(f"/v1/clients?{urlencode(params)}", headers=bearer("jsc"))
+
+
+def body(response: Any) -> Any:
+    return json.loads(response.body)
+
+
+def holder_id(api: Any) -> str:
+    found = body(find(api, policy_number="P-100"))["candidates"]
+    return next(c["client_id"] for c in found if c["name"]["surname"].lower() == "berg")
+
+
+# --- each query form --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "on"),
+    [
+        ({"postcode": "1234 ab", "house_number": "12a", "name": "van der berg"}, "address"),
+        ({"name": "Berg, van der", "birth_date": "1980-05-17"}, "name"),
+        ({"name": "vd Bérg", "birth_date": "19800517"}, "birth_date"),
+        ({"phone": "+31 6 1234 5678"}, "phone"),
+        ({"phone": "020 123 45 67"}, "phone"),
+        ({"email": "JAN.vdBerg@Example.nl"}, "email"),
+        ({"policy_number": "p-100", "partner_id": VOLMACHT}, "policy_number"),
+    ],
+)
+def test_each_query_form_finds_the_caller_first_among_decoys(
+    api: Any, register: Any, ddb_calls: DynamoCalls, params: dict[str, str], on: str
+) -> None:
+    # given two partners' portfolios with the caller and look-alikes
+    ddb_calls.reset()
+
+    # when the call centre searches
+    response = find(api, **params)
+
+    # then the caller is the best candidate, matched on the field searched
+    assert response.status_code == 200, response.body
+    candidates = body(response)["candidates"]
+    best = candidates[0]
+    assert best["name"]["display"].lower() == "jan van der berg"
+    assert best["birth_date"] == "1980-05-17"
+    assert on in best["match"]["on"]
+    assert all(c["match"]["score"] <= best["match"]["score"] for c in candidates)
+    # and the lookup was one Query plus at most one BatchGetItem, then the audit entry
+    assert ddb_calls.reads() in (["Query"], ["Query", "BatchGetItem"])
+    assert ddb_calls.operations.count("PutItem") == 1
+
+
+def test_the_same_person_from_two_partners_is_one_candidate_with_both_policies(
+    api: Any, register: Any
+) -> None:
+    # when the caller is searched by name and birth date
+    candidates = body(find(api, name="van der Berg", birth_date="1980-05-17"))["candidates"]
+
+    # then both partners' deliveries are one client, with both policies and their modules
+    assert len(candidates) == 1
+    policies = {(p["partner_id"], p["policy_number"]): p for p in candidates[0]["policies"]}
+    assert set(policies) == {(VOLMACHT, "P-100"), (VERZEKERAAR, "V-200")}
+    assert policies[(VERZEKERAAR, "V-200")]["modules"] == ["RP", "IN"]
+    assert policies[(VOLMACHT, "P-100")]["status"] == "active"
+    assert candidates[0]["match"] == {"score": 1.0, "on": ["birth_date", "name"]}
+
+
+def test_an_address_search_ranks_the_named_person_above_the_housemate(
+    api: Any, register: Any
+) -> None:
+    candidates = body(find(api, postcode="1234AB", house_number="12", name="Berg"))["candidates"]
+    assert [c["name"]["surname"].lower() for c in candidates] == ["berg", "visser"]
+    assert candidates[0]["match"]["score"] > candidates[1]["match"]["score"]
+
+
+def test_a_kvk_search_finds_the_company(api: Any, register: Any) -> None:
+    candidates = body(find(api, kvk="1234.5678"))["candidates"]
+    assert len(candidates) == 1
+    assert candidates[0]["is_legal_entity"] is True
+    assert candidates[0]["name"]["display"] == "Berg Holding B.V."
+    assert candidates[0]["kvk"] == "12345678"
+
+
+def test_a_search_that_matches_nobody_returns_no_candidates(api: Any, register: Any) -> None:
+    response = find(api, name="Berg", birth_date="1999-09-09")
+    assert response.status_code == 200
+    assert body(response)["candidates"] == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"name": "van der Berg"}, {"postcode": "1234AB"}, {"birth_date": "1980-05-17"}, {}],
+)
+def test_a_too_broad_search_is_refused_with_the_forms_that_work(
+    api: Any, register: Any, ddb_calls: DynamoCalls, params: dict[str, str]
+) -> None:
+    ddb_calls.reset()
+    response = find(api, **params)
+    assert response.status_code == 400
+    error = body(response)["error"]
+    assert error["code"] == "query_too_broad"
+    assert "name + birth_date" in error["message"]
+    assert ddb_calls.operations == []
+
+
+# --- freshness: stale and expired data --------------------------------------------------------
+
+
+def test_a_party_that_left_the_policy_is_no_longer_found(api: Any, register: Any) -> None:
+    # given a newer delivery in which the housemate is no longer on the policy
+    deliver(register, VOLMACHT, volmacht_rows(with_housemate=False), name="second.csv")
+
+    # when the address is searched
+    candidates = body(find(api, postcode="1234AB", house_number="12"))["candidates"]
+
+    # then only the policyholder is found (the housemate's lookup items are stale)
+    assert [c["name"]["surname"].lower() for c in candidates] == ["berg"]
+
+
+def expire_policy(partner_id: str, policy_number: str) -> None:
+    """Set `expires_at` in the past on every item of one policy, as if 24 months went by
+    without a delivery (DynamoDB has not removed them yet)."""
+    settings = get_settings()
+    table = boto3.resource("dynamodb", region_name=settings.aws_region).Table(settings.table_name)
+    past = int(time.time()) - 60
+    for item in all_items():
+        if item.get("partner_id") == partner_id and item.get("policy_number") == policy_number:
+            table.put_item(Item={**item, "expires_at": past})
+
+
+def test_items_whose_expiry_passed_are_invisible_to_every_read(api: Any, register: Any) -> None:
+    # given the company's policy expired but is still in the table
+    company = body(find(api, kvk="12345678"))["candidates"][0]["client_id"]
+    expire_policy(VOLMACHT, "P-103")
+
+    # then no search, dossier or policy view shows it
+    assert body(find(api, kvk="12345678"))["candidates"] == []
+    assert body(find(api, policy_number="P-103"))["candidates"] == []
+    assert api.http.get(f"/v1/clients/{company}", headers=bearer("jsc")).status_code == 404
+    view = api.http.get(f"/v1/policies/{VOLMACHT}/P-103", headers=bearer("jsc"))
+    assert view.status_code == 404
+
+
+# --- dossier and policy view ------------------------------------------------------------------
+
+
+def test_the_dossier_shows_every_policy_of_the_client_at_every_partner(
+    api: Any, register: Any, ddb_calls: DynamoCalls
+) -> None:
+    client_id = holder_id(api)
+    ddb_calls.reset()
+
+    response = api.http.get(f"/v1/clients/{client_id}", headers=bearer("jsc"))
+
+    assert response.status_code == 200, response.body
+    dossier = body(response)
+    assert dossier["partners"] == [VERZEKERAAR, VOLMACHT]
+    assert [(p["partner_id"], p["policy_number"], p["role"]) for p in dossier["policies"]] == [
+        (VERZEKERAAR, "V-200", "VP"),
+        (VOLMACHT, "P-100", "VP"),
+    ]
+    assert dossier["policies"][1]["household"] == "H"
+    assert {p["phone"] or p["mobile"] for p in dossier["parties"]} == {
+        "+31201234567",
+        "+31612345678",
+    }
+    assert ddb_calls.reads() == ["Query", "BatchGetItem"]
+
+
+@pytest.mark.parametrize("client_id", ["c_" + "0" * 24, "not-a-client-id"])
+def test_an_unknown_client_is_404(api: Any, register: Any, client_id: str) -> None:
+    response = api.http.get(f"/v1/clients/{client_id}", headers=bearer("admin"))
+    assert response.status_code == 404
+    assert body(response)["error"]["code"] == "client_not_found"
+
+
+def test_the_policy_view_shows_the_policy_with_its_current_parties(
+    api: Any, register: Any, ddb_calls: DynamoCalls
+) -> None:
+    ddb_calls.reset()
+    response = api.http.get(f"/v1/policies/{VOLMACHT}/p-100", headers=bearer("jsc"))
+    assert response.status_code == 200, response.body
+    view = body(response)
+    assert view["policy"]["policy_number"] == "P-100"
+    assert view["policy"]["modules"] == ["RP", "VK", "WC"]
+    assert sorted(p["role"] for p in view["parties"]) == ["SP", "VP"]
+    assert ddb_calls.reads() == ["Query"]
+
+
+def test_a_partner_sees_its_own_policies_but_not_another_partners(api: Any, register: Any) -> None:
+    own = api.http.get(f"/v1/policies/{VOLMACHT}/P-100", headers=bearer("partner", VOLMACHT))
+    other = api.http.get(f"/v1/policies/{VERZEKERAAR}/V-200", headers=bearer("partner", VOLMACHT))
+    assert own.status_code == 200
+    assert other.status_code == 403
+    assert body(other)["error"]["code"] == "not_your_partner"
+
+
+def test_an_unknown_policy_is_404(api: Any, register: Any) -> None:
+    response = api.http.get(f"/v1/policies/{VOLMACHT}/NOPE-1", headers=bearer("jsc"))
+    assert response.status_code == 404
+    assert body(response)["error"]["code"] == "policy_not_found"
