@@ -21,12 +21,12 @@ What the reader decides (the ingest relies on it):
 - Encoding: UTF-8 BOM -> ``utf-8-sig``; else UTF-8 if the first chunk decodes as UTF-8; else
   ``cp1252``. UTF-16/32 (BOM) -> `FileRejected("unsupported_encoding")`. A later line that is
   not valid UTF-8 in a UTF-8 file is decoded as cp1252 (a mostly-ASCII file whose first
-  non-ASCII character comes after the first chunk); a line that still cannot be decoded yields
-  `BadLine(code="invalid_encoding")`.
+  non-ASCII character comes after the first chunk); a line that still cannot be decoded, or
+  that holds a NUL byte, yields `BadLine(code="invalid_encoding")`.
 - Rows are yielded as `RawRow`; a row that cannot be turned into values is a `BadLine` (the
   ingest reports it as a row error and goes on): `RowTooLong` (``line_too_long``, a physical
   line or a multi-line quoted CSV record over `max_line_bytes`), ``invalid_encoding``,
-  ``invalid_csv`` (the csv module refused the record, e.g. a NUL byte), ``too_many_fields``
+  ``invalid_csv`` (the csv module refused the record), ``too_many_fields``
   (more non-empty fields than the header has labels: a value with an unquoted delimiter would
   otherwise shift every column after it), ``invalid_json`` (a JSON Lines line that is not an
   object). Short CSV rows are padded with "" (spreadsheets drop trailing empty cells); extra
@@ -161,12 +161,12 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Line is not a JSON object.",
     ),
     "invalid_encoding": (
-        "Regel bevat tekens die niet in UTF-8 of Windows-1252 te lezen zijn.",
-        "Line has characters that cannot be read as UTF-8 or Windows-1252.",
+        "Regel bevat tekens die niet in UTF-8 of Windows-1252 te lezen zijn (of een NUL-teken).",
+        "Line has characters that cannot be read as UTF-8 or Windows-1252 (or a NUL byte).",
     ),
     "invalid_csv": (
-        "Regel is geen geldige CSV (bijv. een NUL-teken of niet afgesloten aanhalingsteken).",
-        "Line is not valid CSV (e.g. a NUL character or an unclosed quote).",
+        "Regel is geen geldige CSV.",
+        "Line is not valid CSV.",
     ),
     "too_many_fields": (
         "Regel heeft meer velden dan de kopregel (scheidingsteken in een waarde zonder "
@@ -325,6 +325,8 @@ class _Decoder:
         self.encoding = "utf-8" if self.utf8 else encoding
 
     def __call__(self, data: bytes) -> str | None:
+        if b"\x00" in data:  # binary data in a text file: no value is trustworthy
+            return None
         try:
             return data.decode(self.encoding)
         except UnicodeDecodeError:
@@ -632,7 +634,10 @@ def open_rows(
         text = text.lstrip("\ufeff")
         if file_type == "csv":
             delimiter = _detect_delimiter(text)
-            labels = tuple(next(csv.reader([text], delimiter=delimiter), []))
+            try:
+                labels = tuple(next(csv.reader([text], delimiter=delimiter), []))
+            except csv.Error as exc:  # e.g. a bare CR: old Mac line endings
+                raise FileRejected("invalid_csv", line=line_no) from exc
             fmt = FileFormat("csv", compressed, encoding, delimiter, labels)
             return RowReader(source, lines, fmt, limits, start_offset=end, start_line=line_no)
         obj = _json_object(text)

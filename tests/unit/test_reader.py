@@ -1,0 +1,527 @@
+"""Streaming reader of portfolio files (chalicelib/services/reader.py), on in-memory streams."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import tracemalloc
+import zlib
+
+import pytest
+
+from chalicelib.services.reader import (
+    BadLine,
+    FileRejected,
+    RawRow,
+    ReadLimits,
+    ResumePoint,
+    RowReader,
+    RowTooLong,
+    open_rows,
+)
+
+pytestmark = pytest.mark.unit
+
+HEADER = "PP_NUMMER;ANAAM;PCODE\n"
+
+
+def read(data: bytes, filename: str = "portfolio.csv", **kwargs: object) -> RowReader:
+    return open_rows(io.BytesIO(data), filename=filename, **kwargs)  # type: ignore[arg-type]
+
+
+def rows_of(reader: RowReader) -> list[RawRow | BadLine]:
+    return list(reader)
+
+
+def values(reader: RowReader) -> list[list[str]]:
+    return [item.values for item in reader if isinstance(item, RawRow)]
+
+
+def gzip_stream(parts: list[bytes] | None = None, *, repeat: bytes = b"", times: int = 0) -> bytes:
+    """Gzip without holding the uncompressed data: `parts`, then `repeat` `times` times."""
+    deflate = zlib.compressobj(6, zlib.DEFLATED, 31)
+    out = [deflate.compress(part) for part in parts or []]
+    out += [deflate.compress(repeat) for _ in range(times)]
+    out.append(deflate.flush())
+    return b"".join(out)
+
+
+# --- file type ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filename", "kind", "compressed"),
+    [
+        ("a.csv", "csv", False),
+        ("incoming/p/full/A.CSV", "csv", False),
+        ("a.jsonl", "jsonl", False),
+        ("a.csv.gz", "csv", True),
+        ("a.JSONL.GZ", "jsonl", True),
+    ],
+)
+def test_file_type_comes_from_the_file_name(filename: str, kind: str, compressed: bool) -> None:
+    data = b'{"PP_NUMMER": "1"}\n' if kind == "jsonl" else HEADER.encode()
+    if compressed:
+        data = gzip.compress(data)
+
+    reader = read(data, filename)
+
+    assert (reader.format.type, reader.format.compressed) == (kind, compressed)
+
+
+@pytest.mark.parametrize("filename", ["a.xlsx", "a.txt", "a.gz", "a.csv.zip", "csv", ".csv"])
+def test_other_file_types_are_rejected(filename: str) -> None:
+    with pytest.raises(FileRejected) as caught:
+        read(HEADER.encode(), filename)
+
+    assert caught.value.code == "unsupported_file_type"
+    assert caught.value.message_nl
+    assert caught.value.message_en
+
+
+# --- encoding and delimiter ---------------------------------------------------------------------
+
+
+def test_utf8_bom_is_detected_and_stripped_from_the_first_label() -> None:
+    reader = read(codecs.BOM_UTF8 + (HEADER + "1;Hélène;1234AB\n").encode())
+
+    assert reader.format.encoding == "utf-8-sig"
+    assert reader.format.labels == ("PP_NUMMER", "ANAAM", "PCODE")
+    assert values(reader) == [["1", "Hélène", "1234AB"]]
+
+
+def test_utf8_without_bom_is_detected() -> None:
+    reader = read((HEADER + "1;Hélène;1234AB\n").encode())
+
+    assert reader.format.encoding == "utf-8"
+    assert values(reader) == [["1", "Hélène", "1234AB"]]
+
+
+def test_windows_1252_is_detected() -> None:
+    reader = read((HEADER + "1;Hélène;1234AB\n").encode("cp1252"))
+
+    assert reader.format.encoding == "cp1252"
+    assert values(reader) == [["1", "Hélène", "1234AB"]]
+
+
+def test_a_windows_1252_line_after_the_first_chunk_of_a_utf8_file_is_still_read() -> None:
+    filler = "".join(f"{i};Jansen;1234AB\n" for i in range(30_000)).encode()
+    data = HEADER.encode() + filler + "x;Hélène;1234AB\n".encode("cp1252")
+
+    reader = read(data)
+
+    assert reader.format.encoding == "utf-8"
+    assert values(reader)[-1] == ["x", "Hélène", "1234AB"]
+
+
+def test_utf16_is_rejected_as_unsupported_encoding() -> None:
+    with pytest.raises(FileRejected) as caught:
+        read(HEADER.encode("utf-16"))
+
+    assert caught.value.code == "unsupported_encoding"
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_delimiter_is_detected_from_the_header(delimiter: str) -> None:
+    data = f"PP_NUMMER{delimiter}ANAAM{delimiter}PCODE\n1{delimiter}Jansen{delimiter}1234AB\n"
+
+    reader = read(data.encode())
+
+    assert reader.format.delimiter == delimiter
+    assert values(reader) == [["1", "Jansen", "1234AB"]]
+
+
+def test_delimiters_inside_quoted_labels_do_not_count() -> None:
+    reader = read(b'"A,B,C";"D"\n1;2\n')
+
+    assert reader.format.delimiter == ";"
+    assert reader.format.labels == ("A,B,C", "D")
+
+
+def test_header_with_one_column_is_reported_as_one_label() -> None:
+    assert read(b"PP_NUMMER\n1\n").format.labels == ("PP_NUMMER",)
+
+
+# --- CSV records --------------------------------------------------------------------------------
+
+
+def test_quoted_delimiter_and_doubled_quotes_are_part_of_the_value() -> None:
+    reader = read((HEADER + '1;"Berg; van der";"12""34"\n').encode())
+
+    assert values(reader) == [["1", "Berg; van der", '12"34']]
+
+
+def test_quoted_newline_keeps_the_record_together_and_reports_its_first_line() -> None:
+    data = (HEADER + '1;"Jan\nJansen";1234AB\n2;Smit;1234AB\n').encode()
+
+    items = rows_of(read(data))
+
+    assert [(i.line, i.last_line) for i in items] == [(2, 3), (4, 4)]
+    assert isinstance(items[0], RawRow)
+    assert items[0].values == ["1", "Jan\nJansen", "1234AB"]
+
+
+def test_windows_line_endings_are_not_part_of_the_values() -> None:
+    data = b"PP_NUMMER;ANAAM\r\n1;Jansen\r\n2;Smit\r\n"
+
+    reader = read(data)
+
+    assert reader.format.labels == ("PP_NUMMER", "ANAAM")
+    assert values(reader) == [["1", "Jansen"], ["2", "Smit"]]
+
+
+def test_blank_lines_and_rows_of_only_delimiters_are_skipped() -> None:
+    data = (HEADER + "\n1;Jansen;1234AB\n   \n;;\n2;Smit;1234AB").encode()
+
+    items = rows_of(read(data))
+
+    assert [(i.line, i.values) for i in items if isinstance(i, RawRow)] == [
+        (3, ["1", "Jansen", "1234AB"]),
+        (6, ["2", "Smit", "1234AB"]),
+    ]
+
+
+def test_short_rows_are_padded_and_empty_trailing_fields_dropped() -> None:
+    reader = read((HEADER + "1;Jansen\n2;Smit;1234AB;;\n").encode())
+
+    assert values(reader) == [["1", "Jansen", ""], ["2", "Smit", "1234AB"]]
+
+
+def test_row_with_more_values_than_labels_is_a_bad_line() -> None:
+    items = rows_of(read((HEADER + "1;Berg; van der;1234AB\n2;Smit;1234AB\n").encode()))
+
+    assert isinstance(items[0], BadLine)
+    assert (items[0].line, items[0].code) == (2, "too_many_fields")
+    assert isinstance(items[1], RawRow)
+
+
+def test_nul_byte_after_the_first_chunk_is_a_bad_line() -> None:
+    filler = "".join(f"{i};Jansen;1234AB\n" for i in range(30_000))
+    data = (HEADER + filler + "x;Jan\x00sen;1234AB\ny;Smit;1234AB\n").encode()
+
+    items = rows_of(read(data))
+
+    assert isinstance(items[-2], BadLine)
+    assert items[-2].code == "invalid_encoding"
+    assert isinstance(items[-1], RawRow)
+    assert items[-1].values == ["y", "Smit", "1234AB"]
+
+
+def test_bare_carriage_return_in_a_row_is_a_bad_line() -> None:
+    items = rows_of(read((HEADER + "1;Jan\rsen;1234AB\n2;Smit;1234AB\n").encode()))
+
+    assert isinstance(items[0], BadLine)
+    assert items[0].code == "invalid_csv"
+    assert isinstance(items[1], RawRow)
+
+
+def test_file_with_only_carriage_returns_as_line_ends_is_rejected() -> None:
+    with pytest.raises(FileRejected) as caught:
+        read(b"PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r")
+
+    assert caught.value.code == "invalid_csv"
+
+
+def test_undecodable_line_in_a_windows_1252_file_is_a_bad_line() -> None:
+    data = HEADER.encode() + b"1;Jans\x81n;1234AB\n2;Smit;1234AB\n"
+
+    items = rows_of(read(data))
+
+    assert isinstance(items[0], BadLine)
+    assert items[0].code == "invalid_encoding"
+    assert isinstance(items[1], RawRow)
+
+
+# --- unreadable files ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\n \r\n"])
+def test_empty_file_is_rejected(data: bytes) -> None:
+    with pytest.raises(FileRejected) as caught:
+        read(data)
+
+    assert caught.value.code == "empty_file"
+
+
+def test_header_only_file_yields_no_rows() -> None:
+    assert rows_of(read(HEADER.encode())) == []
+
+
+def test_binary_file_is_rejected() -> None:
+    with pytest.raises(FileRejected) as caught:
+        read(b"PK\x03\x04\x00\x00\x08\x00" + bytes(range(256)))
+
+    assert caught.value.code == "not_a_text_file"
+
+
+def test_header_that_cannot_be_decoded_is_rejected() -> None:
+    with pytest.raises(FileRejected) as caught:
+        read(b"PP_NUMMER;AN\x81AM\n")
+
+    assert caught.value.code == "undecodable"
+
+
+def test_five_megabyte_single_line_is_rejected_in_bounded_memory() -> None:
+    data = b"A;" * (5 * 1024 * 1024 // 2)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileRejected) as caught:
+            read(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert caught.value.code == "line_too_long"
+    assert peak < 4 * 1024 * 1024
+
+
+def test_too_long_line_after_the_header_is_skipped_and_reading_goes_on() -> None:
+    data = (HEADER + "1;" + "x" * 200_000 + ";1234AB\n2;Smit;1234AB\n").encode()
+
+    items = rows_of(read(data, limits=ReadLimits(max_line_bytes=1000)))
+
+    assert isinstance(items[0], RowTooLong)
+    assert (items[0].line, items[0].code) == (2, "line_too_long")
+    assert items[0].end_offset == len(data) - len(b"2;Smit;1234AB\n")
+    assert isinstance(items[1], RawRow)
+    assert (items[1].line, items[1].values) == (3, ["2", "Smit", "1234AB"])
+
+
+def test_unclosed_quote_spanning_too_many_lines_is_cut_off_as_too_long() -> None:
+    data = (HEADER + '1;"Jansen;1234AB\n' + "x;y;z\n" * 100 + "").encode()
+
+    items = rows_of(read(data, limits=ReadLimits(max_line_bytes=200)))
+
+    assert isinstance(items[0], RowTooLong)
+    assert items[0].line == 2
+    assert all(isinstance(i, RawRow) for i in items[1:])
+    assert len(items) > 50
+
+
+# --- gzip ---------------------------------------------------------------------------------------
+
+
+def test_gzip_file_is_read_with_offsets_in_the_decompressed_stream() -> None:
+    plain = (HEADER + "1;Jansen;1234AB\n2;Smit;1234AB\n").encode()
+
+    items = rows_of(read(gzip.compress(plain), "p.csv.gz"))
+
+    assert [i.values for i in items if isinstance(i, RawRow)] == [
+        ["1", "Jansen", "1234AB"],
+        ["2", "Smit", "1234AB"],
+    ]
+    assert items[-1].end_offset == len(plain)
+
+
+def test_concatenated_gzip_members_are_read_as_one_stream() -> None:
+    data = gzip.compress((HEADER + "1;Jansen;1234AB\n").encode()) + gzip.compress(b"2;Smit;X\n")
+
+    assert values(read(data, "p.csv.gz")) == [["1", "Jansen", "1234AB"], ["2", "Smit", "X"]]
+
+
+def test_corrupt_gzip_is_rejected() -> None:
+    with pytest.raises(FileRejected) as caught:
+        read(b"not gzip at all", "p.csv.gz")
+
+    assert caught.value.code == "invalid_gzip"
+
+
+def test_truncated_gzip_fails_when_the_end_is_reached() -> None:
+    body = "".join(f"{i};Jansen;1234AB\n" for i in range(50_000)).encode()
+    data = gzip.compress(HEADER.encode() + body)[:-100]
+    reader = read(data, "p.csv.gz")
+
+    with pytest.raises(FileRejected) as caught:
+        rows_of(reader)
+
+    assert caught.value.code == "invalid_gzip"
+
+
+def test_gzip_bomb_is_stopped_at_the_uncompressed_limit_in_bounded_memory() -> None:
+    row = b"1;" + b"0" * 1000 + b";1234AB\n"
+    bomb = gzip_stream([HEADER.encode()], repeat=row * 1000, times=200)  # ~200 MB
+    limits = ReadLimits(max_uncompressed_bytes=10 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        reader = read(bomb, "bomb.csv.gz", limits=limits)
+        with pytest.raises(FileRejected) as caught:
+            for _ in reader:
+                pass
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert caught.value.code == "too_large_uncompressed"
+    assert peak < 50 * 1024 * 1024
+    assert reader.bytes_read < len(bomb)
+
+
+def test_gzip_bomb_of_zeros_without_newline_is_rejected_while_opening() -> None:
+    bomb = gzip_stream(repeat=b"\x30" * (1024 * 1024), times=200)
+
+    with pytest.raises(FileRejected) as caught:
+        read(bomb, "bomb.csv.gz", limits=ReadLimits(max_uncompressed_bytes=10 * 1024 * 1024))
+
+    assert caught.value.code == "too_large_uncompressed"
+
+
+# --- JSON Lines ---------------------------------------------------------------------------------
+
+
+def test_json_lines_labels_are_the_keys_of_the_first_object() -> None:
+    data = (
+        b'{"PP_NUMMER": 12, "anaam": "Jansen", "PP_DEKKING": ["RP", "VK"], "VOORV": null,'
+        b' "PP_EIGENRISICO": 175.50, "X": true}\n'
+        b"\n"
+        b'{"pp_nummer": "A-1", "ANAAM": "Smit", "extra": 1}\n'
+    )
+
+    reader = read(data, "p.jsonl")
+    items = rows_of(reader)
+
+    assert reader.format.labels == (
+        "PP_NUMMER",
+        "anaam",
+        "PP_DEKKING",
+        "VOORV",
+        "PP_EIGENRISICO",
+        "X",
+    )
+    assert reader.format.delimiter is None
+    assert [(i.line, i.values) for i in items if isinstance(i, RawRow)] == [
+        (1, ["12", "Jansen", "RP|VK", "", "175.50", "true"]),
+        (3, ["A-1", "Smit", "", "", "", ""]),
+    ]
+    assert items[-1].end_offset == len(data)
+
+
+def test_json_line_that_is_not_an_object_is_a_bad_line() -> None:
+    data = b'{"PP_NUMMER": "1"}\n[1, 2]\n{"PP_NUMMER": \n{"PP_NUMMER": "2"}\n'
+
+    items = rows_of(read(data, "p.jsonl"))
+
+    assert [(i.line, getattr(i, "code", None)) for i in items] == [
+        (1, None),
+        (2, "invalid_json"),
+        (3, "invalid_json"),
+        (4, None),
+    ]
+
+
+def test_json_lines_file_whose_first_line_is_not_an_object_is_rejected() -> None:
+    with pytest.raises(FileRejected) as caught:
+        read(b"PP_NUMMER;ANAAM\n", "p.jsonl")
+
+    assert caught.value.code == "invalid_json"
+
+
+# --- offsets and resume -------------------------------------------------------------------------
+
+CSV_FILE = (
+    codecs.BOM_UTF8
+    + (
+        HEADER
+        + "1;Jansen;1234AB\n"
+        + '2;"Jan\nvan Dijk";1234AB\n'
+        + "\n"
+        + "3;Hélène;2611ET\r\n"
+        + "4;Smit;9999ZZ\n"
+        + "5;Bos;1000AA"
+    ).encode()
+)
+
+
+def test_end_offsets_are_exact_byte_positions() -> None:
+    items = rows_of(read(CSV_FILE))
+
+    ends = [i.end_offset for i in items]
+    assert CSV_FILE[: ends[0]].endswith(b"1;Jansen;1234AB\n")
+    assert CSV_FILE[: ends[1]].endswith(b'"Jan\nvan Dijk";1234AB\n')
+    assert CSV_FILE[: ends[2]].endswith("3;Hélène;2611ET\r\n".encode())
+    assert ends[-1] == len(CSV_FILE)
+
+
+def test_checkpoint_before_any_row_is_just_after_the_header() -> None:
+    reader = read(CSV_FILE)
+
+    point = reader.checkpoint()
+
+    assert (point.offset, point.line) == (len(codecs.BOM_UTF8) + len(HEADER), 1)
+
+
+@pytest.mark.parametrize("done", [0, 1, 2, 3, 4])
+def test_resuming_a_plain_file_at_a_checkpoint_yields_exactly_the_remaining_rows(
+    done: int,
+) -> None:
+    everything = rows_of(read(CSV_FILE))
+    reader = read(CSV_FILE)
+    iterator = iter(reader)
+    for _ in range(done):
+        next(iterator)
+    point = reader.checkpoint()
+
+    resumed = rows_of(read(CSV_FILE[point.offset :], resume=point))
+
+    assert resumed == everything[done:]
+
+
+@pytest.mark.parametrize("done", [1, 3])
+def test_resuming_a_gzip_file_decompresses_from_the_start_and_skips_to_the_offset(
+    done: int,
+) -> None:
+    compressed = gzip.compress(CSV_FILE)
+    everything = rows_of(read(compressed, "p.csv.gz"))
+    reader = read(compressed, "p.csv.gz")
+    iterator = iter(reader)
+    for _ in range(done):
+        next(iterator)
+    point = reader.checkpoint()
+
+    resumed = rows_of(read(compressed, "p.csv.gz", resume=point))
+
+    assert resumed == everything[done:]
+    assert resumed[0].line == everything[done].line
+
+
+def test_resume_point_built_from_a_row_continues_with_absolute_offsets_and_lines() -> None:
+    everything = rows_of(read(CSV_FILE))
+    first = everything[1]
+    point = ResumePoint(read(CSV_FILE).format, first.end_offset, first.last_line or first.line)
+
+    resumed = rows_of(read(CSV_FILE[point.offset :], resume=point))
+
+    assert [(i.line, i.end_offset) for i in resumed] == [
+        (i.line, i.end_offset) for i in everything[2:]
+    ]
+
+
+def test_csv_resume_point_at_offset_zero_reads_the_header_again() -> None:
+    fmt = read(CSV_FILE).format
+
+    resumed = rows_of(read(CSV_FILE, resume=ResumePoint(fmt, 0, 0)))
+
+    assert resumed == rows_of(read(CSV_FILE))
+
+
+def test_resuming_json_lines_continues_after_the_checkpoint() -> None:
+    data = b'{"PP_NUMMER": "1"}\n{"PP_NUMMER": "2"}\n{"PP_NUMMER": "3"}\n'
+    reader = read(data, "p.jsonl")
+    iterator = iter(reader)
+    next(iterator)
+    point = reader.checkpoint()
+
+    resumed = rows_of(read(data[point.offset :], "p.jsonl", resume=point))
+
+    assert [(i.line, i.values) for i in resumed if isinstance(i, RawRow)] == [
+        (2, ["2"]),
+        (3, ["3"]),
+    ]
+
+
+def test_a_reader_can_be_iterated_only_once() -> None:
+    reader = read(CSV_FILE)
+    rows_of(reader)
+
+    with pytest.raises(RuntimeError):
+        rows_of(reader)
