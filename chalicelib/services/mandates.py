@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from chalicelib.auth import Principal
 from chalicelib.config import get_settings
@@ -48,14 +47,15 @@ from chalicelib.rules.mandates import (
     next_state,
     visible_contracts,
 )
+from chalicelib.rules.matching import is_current
 from chalicelib.services.audit import record_audit
+from chalicelib.services.dossier import policy_ref_id, register_today, shown_status
 from chalicelib.store import keys
 from chalicelib.store.queues import Queue
 from chalicelib.store.table import Item, Table
 
 # --- keys (docs/architecture.md, "Mandates") --------------------------------------------------
 
-REGISTER_TZ = ZoneInfo("Europe/Amsterdam")
 MANDATE_SK = "MANDATE"
 TOKEN_SK = "TOKEN"
 # An activation token's item outlives the token by this much, so that an expired link is
@@ -81,11 +81,6 @@ def new_mandate_id() -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def register_today() -> date:
-    """Today in the Netherlands: request dates and end dates are Dutch calendar dates."""
-    return datetime.now(REGISTER_TZ).date()
 
 
 def _iso(moment: datetime) -> str:
@@ -116,11 +111,7 @@ def read_holder(client_id: str, table: Table | None = None) -> HolderRecord | No
         return None
     found = table.batch_get_many((p["pk"], keys.POLICY_SK) for p in parties)
     policies = {p["pk"]: p for p in found}
-    fresh = [
-        p
-        for p in parties
-        if p["pk"] in policies and policies[p["pk"]].get("data_seq") == p.get("data_seq")
-    ]
+    fresh = [p for p in parties if is_current(p, policies.get(p["pk"]))]
     if not fresh:
         return None
     kind: HolderKind = (
@@ -469,7 +460,7 @@ def activate(principal: Principal, request: ActivationRequest, route: str) -> Ac
     )
 
 
-def _contract(ref: ContractRef, policy: Mapping[str, Any]) -> Contract:
+def _contract(ref: ContractRef, policy: Mapping[str, Any], today: date) -> Contract:
     return Contract(
         partner_id=ref.partner_id,
         policy_number=ref.policy_number,
@@ -478,7 +469,7 @@ def _contract(ref: ContractRef, policy: Mapping[str, Any]) -> Contract:
         start_date=policy.get("start_date"),
         end_date=policy.get("end_date"),
         modules=list(policy.get("modules") or []),
-        status=policy.get("status"),
+        status=shown_status(policy, today),
         ended_on=policy.get("ended_on"),
     )
 
@@ -497,12 +488,13 @@ def mandate_contracts(principal: Principal, mandate_id: str, route: str) -> Mand
     fixed = [ContractRef.model_validate(c) for c in item.get("contracts", [])]
     refs = visible_contracts(item["scope"], fixed, holder_contracts)
     policies = record.policies if record else {}
-    contracts = [_contract(r, policies[(r.partner_id, r.policy_number)]) for r in refs]
+    today = register_today()
+    contracts = [_contract(r, policies[(r.partner_id, r.policy_number)], today) for r in refs]
     record_audit(
         principal,
         route,
         {"mandate_id": mandate_id, "client_id": item["client_id"]},
-        [keys.policy_ref(c.partner_id, c.policy_number) for c in contracts],
+        [policy_ref_id(c.partner_id, c.policy_number) for c in contracts],
     )
     return MandateContracts(
         mandate_id=mandate_id, client_id=item["client_id"], scope=item["scope"], contracts=contracts
