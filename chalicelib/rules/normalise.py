@@ -273,4 +273,6 @@ _POLICY_RE = re.compile(r"[A-Za-z0-9.\-/]{1,30}")
 def normalise_policy_number(value: str) -> str | None:
     """Policy number trimmed and upper-cased: 1 to 30 of ``A-Z a-z 0-9 . - /``; else None."""
     text = value.strip()
+    if len(text) <= 30 and text.isalnum() and text.isascii():  # the common case, no regex
+        return text.upper()
     return text.upper() if _POLICY_RE.fullmatch(text) else None
