@@ -23,6 +23,7 @@ from tests.integration.test_mandates import (
     seed_policy,
     submitted,
 )
+from tests.support import ingest as support
 
 pytestmark = pytest.mark.integration
 
@@ -49,38 +50,12 @@ def sent_emails() -> list[Any]:
 def receive(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
     """One receive as Lambda's poller does it; visibility 0, so a failed message is visible
     again at once (the test need not wait out the queue's visibility timeout)."""
-    response = sqs.receive_message(
-        QueueUrl=queue_url,
-        MaxNumberOfMessages=10,
-        VisibilityTimeout=0,
-        WaitTimeSeconds=0,
-        AttributeNames=["All"],
-    )
-    return list(response.get("Messages", []))
+    return support.receive(queue_url, max_messages=10)
 
 
-def lambda_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:{DEFAULT_ACCOUNT_ID}:activation",
-                "awsRegion": REGION,
-            }
-            for m in messages
-        ]
-    }
-
-
-def invoke(api: Any, messages: list[dict[str, Any]]) -> list[str]:
+def invoke(messages: list[dict[str, Any]]) -> list[str]:
     """Run the worker on `messages`; return the ids it reported as failed."""
-    payload = api.lambda_.invoke("send_activation", lambda_event(messages)).payload
+    payload = support.invoke("send_activation", messages)
     return [f["itemIdentifier"] for f in payload["batchItemFailures"]]
 
 
@@ -88,7 +63,7 @@ def pump(api: Any, sqs: Any, queue_url: str) -> Iterator[tuple[list[str], list[s
     """Deliver the queue to the worker until it is empty, deleting what succeeded (as the
     Lambda event source mapping does). Yields (received ids, failed ids) per invocation."""
     while messages := receive(sqs, queue_url):
-        failed = invoke(api, messages)
+        failed = invoke(messages)
         for message in messages:
             if message["MessageId"] not in failed:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -151,11 +126,11 @@ def test_a_redelivered_message_sends_no_second_email(
     mandate_id = submitted(api, mandate_body(holder))
     approve(api, mandate_id)
     messages = receive(sqs, aws["activation_queue_url"])
-    assert invoke(api, messages) == []
+    assert invoke(messages) == []
 
     # when SQS delivers the same message again (at-least-once)
     redelivered = receive(sqs, aws["activation_queue_url"])
-    failed = invoke(api, redelivered)
+    failed = invoke(redelivered)
 
     # then it is acknowledged without a second e-mail
     assert [m["MessageId"] for m in redelivered] == [m["MessageId"] for m in messages]
@@ -221,7 +196,7 @@ def test_only_the_failed_messages_of_a_batch_are_reported(
     bad = next(m["MessageId"] for m in messages if m["Body"] == "not json")
 
     # when the worker handles the batch
-    failed = invoke(api, messages)
+    failed = invoke(messages)
 
     # then only the unreadable one is reported, and the good one's e-mail is sent
     assert failed == [bad]
