@@ -17,6 +17,7 @@ from chalicelib.services import mandates as mandate_service
 from chalicelib.services.register_items import client_id_for, policy_items
 from chalicelib.store.table import Table
 from tests.conftest import bearer
+from tests.unit.test_mandate_rules import person
 
 pytestmark = pytest.mark.integration
 
@@ -74,17 +75,6 @@ def seed_policy(
     with Table().writer() as writer:
         for item in items:
             writer.put(item)
-
-
-def person(**changes: Any) -> dict[str, Any]:
-    return {
-        "surname": "Berg",
-        "tussenvoegsels": "van der",
-        "first_name": "Anna",
-        "birth_date": "1980-02-03",
-        "address": {"street": "Dorpsstraat", "house_number": "12", "postcode": "1234 AB"},
-        **changes,
-    }
 
 
 def mandate_body(

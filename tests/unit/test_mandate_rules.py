@@ -30,7 +30,8 @@ NATURAL = Holder("natural_person", (OWN, OWN_2))
 LEGAL = Holder("legal_entity", (OWN, OWN_2))
 
 
-def _person(**extra: Any) -> dict[str, Any]:
+def person(**extra: Any) -> dict[str, Any]:
+    """A complete person on the mandate form (requester, grantee)."""
     return {
         "surname": "Berg",
         "tussenvoegsels": "van der",
@@ -52,9 +53,9 @@ def complete_request(holder: Holder, grantee_kind: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "client_id": CLIENT,
         "grantee_kind": grantee_kind,
-        "requester": _person(),
+        "requester": person(),
         "request_date": "2025-05-31",
-        "grantee": _person(first_name="Bram", email="bram@example.nl"),
+        "grantee": person(first_name="Bram", email="bram@example.nl"),
     }
     if rule.scope == "single":
         body["contracts"] = [OWN.model_dump()]
@@ -270,15 +271,15 @@ def test_listed_contracts_match_the_register_regardless_of_case_and_duplicates()
 @pytest.mark.parametrize(
     ("change", "code"),
     [
-        ({"grantee": _person(email="not-an-address")}, "grantee_email_invalid"),
+        ({"grantee": person(email="not-an-address")}, "grantee_email_invalid"),
         ({"request_date": "2025-06-02"}, "request_date_in_future"),
-        ({"requester": _person(birth_date="2030-01-01")}, "requester_birth_date_in_future"),
+        ({"requester": person(birth_date="2030-01-01")}, "requester_birth_date_in_future"),
         (
-            {"requester": _person(address={"house_number": "1", "postcode": "0000XX"})},
+            {"requester": person(address={"house_number": "1", "postcode": "0000XX"})},
             "requester_postcode_invalid",
         ),
         (
-            {"requester": _person(address={"house_number": "1", "country": "BE"})},
+            {"requester": person(address={"house_number": "1", "country": "BE"})},
             "requester_address_required",
         ),
         (
@@ -298,7 +299,7 @@ def test_implausible_values_are_refused_naming_the_rule(change: dict[str, Any], 
 
 def test_a_foreign_address_needs_a_city_instead_of_a_postcode() -> None:
     body = complete_request(NATURAL, "policyholder")
-    body["requester"] = _person(address={"house_number": "3", "city": "Antwerpen", "country": "BE"})
+    body["requester"] = person(address={"house_number": "3", "city": "Antwerpen", "country": "BE"})
 
     assert _codes(body, NATURAL) == []
 
