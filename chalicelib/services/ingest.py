@@ -44,6 +44,8 @@ from chalicelib.store.queues import Queue
 from chalicelib.store.table import Item, Table
 
 RemainingMs = Callable[[], int]
+# A policy's parties are buffered until the policy's last row; more than this is not a household.
+MAX_ROWS_PER_POLICY = 100
 KEY_PATTERN = re.compile(r"^incoming/(?P<partner>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)$")
 
 
@@ -134,6 +136,7 @@ class _PolicyGroup:
     lines: list[int] = field(default_factory=list)
     end_offset: int = 0
     last_line: int = 0
+    overflow: int = 0  # rows past MAX_ROWS_PER_POLICY: counted, not kept
 
 
 class IngestService:
@@ -402,8 +405,11 @@ class IngestService:
                 progress.rows_total += 1
                 if outcome.bsn_dropped:
                     progress.bsn_dropped += 1
-                group.outcomes.append(outcome)
-                group.lines.append(item.line)
+                if len(group.outcomes) < MAX_ROWS_PER_POLICY:
+                    group.outcomes.append(outcome)
+                    group.lines.append(item.line)
+                else:
+                    group.overflow += 1
                 group.end_offset = item.end_offset
                 group.last_line = item.last_line or item.line
         except FileRejected as exc:
@@ -464,7 +470,15 @@ class IngestService:
         """The group's rows if the policy can be written; else record why not, per row."""
         invalid = [o for o in group.outcomes if o.errors or o.row is None]
         reason: RowError | None = None
-        if not invalid:
+        if group.overflow:
+            reason = _message(
+                "too_many_parties",
+                f"Polis {group.policy_number} heeft meer dan {MAX_ROWS_PER_POLICY} regels.",
+                f"Policy {group.policy_number} has more than {MAX_ROWS_PER_POLICY} rows.",
+                line=group.lines[0],
+            )
+            progress.rows_rejected += group.overflow
+        elif not invalid:
             holders = sum(1 for o in group.outcomes if o.row and o.row.party.role == "VP")
             if holders != 1:
                 reason = _message(

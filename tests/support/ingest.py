@@ -71,7 +71,9 @@ def csv_bytes(rows: Iterable[Mapping[str, str]], *, header: list[str] | None = N
 
 def portfolio(count: int, *, prefix: str = "P", start: int = 0) -> list[dict[str, str]]:
     return [
-        person(f"{prefix}{i:05d}", GEBDAT=f"19{50 + i % 40:02d}0{1 + i % 9}1{i % 9}", HUISNR=str(i + 1))
+        person(
+            f"{prefix}{i:05d}", GEBDAT=f"19{50 + i % 40:02d}0{1 + i % 9}1{i % 9}", HUISNR=str(i + 1)
+        )
         for i in range(start, start + count)
     ]
 
@@ -105,6 +107,7 @@ def receive(queue_url: str, max_messages: int = 1) -> list[dict[str, Any]]:
         MaxNumberOfMessages=max_messages,
         AttributeNames=["All"],
         VisibilityTimeout=0,
+        WaitTimeSeconds=0,
     )
     return list(response.get("Messages", []))
 
