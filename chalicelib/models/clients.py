@@ -3,7 +3,8 @@ policy view (`GET /v1/policies/{partner_id}/{policy_number}`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -21,10 +22,11 @@ from chalicelib.rules.normalise import (
 )
 
 MAX_CANDIDATES = 20
+CLIENT_ID_RE = re.compile(r"c_[0-9a-f]{24}")
 
 
-def _normalised(value: str, normalise: object, what: str) -> str:
-    result = normalise(value)  # type: ignore[operator]
+def _normalised(value: str, normalise: Callable[[str], object], what: str) -> str:
+    result = normalise(value)
     if result is None:
         raise ValueError(f"not a valid {what}")
     return str(result)
@@ -122,35 +124,6 @@ class AddressOut(BaseModel):
     country: str | None = None
 
 
-class PolicySummary(BaseModel):
-    partner_id: str
-    policy_number: str
-    status: str
-    role: str | None = None
-    branch: str | None = None
-    product: str | None = None
-    start_date: str | None = None
-    end_date: str | None = None
-    modules: list[str] = []
-
-
-class Candidate(BaseModel):
-    client_id: str
-    match: Match
-    is_legal_entity: bool
-    name: Name
-    birth_date: str | None = None
-    kvk: str | None = None
-    address: AddressOut
-    policies: list[PolicySummary]
-
-
-class CandidateList(BaseModel):
-    query_kind: str
-    candidates: list[Candidate]
-    truncated: bool = False
-
-
 class PartyOut(BaseModel):
     """One party as a partner delivered it on one policy."""
 
@@ -188,6 +161,23 @@ class PolicyDetail(BaseModel):
 
 class PolicyWithRole(PolicyDetail):
     role: str
+
+
+class Candidate(BaseModel):
+    client_id: str
+    match: Match
+    is_legal_entity: bool
+    name: Name
+    birth_date: str | None = None
+    kvk: str | None = None
+    address: AddressOut
+    policies: list[PolicyWithRole]
+
+
+class CandidateList(BaseModel):
+    query_kind: str
+    candidates: list[Candidate]
+    truncated: bool = False
 
 
 class Dossier(BaseModel):

@@ -3,13 +3,13 @@ and the plain facts the pure rules in `chalicelib/rules/coverage.py` decide on."
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.models.clients import CLIENT_ID_RE
 from chalicelib.rules.normalise import normalise_policy_number, parse_date
 
 LegalArea = Literal[
@@ -17,8 +17,6 @@ LegalArea = Literal[
 ]
 Decision = Literal["covered", "not_covered", "advice_only", "review"]
 Outcome = Literal["pass", "fail", "warn"]
-
-CLIENT_ID_RE = re.compile(r"c_[0-9a-f]{24}")
 
 
 # --- facts the rules decide on (plain dataclasses: the rules stay free of I/O and pydantic) ----

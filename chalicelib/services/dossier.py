@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.auth import Principal
 from chalicelib.errors import BadRequest, Forbidden, NotFound
 from chalicelib.models.clients import (
+    CLIENT_ID_RE,
     Dossier,
     PolicyDetail,
     PolicyView,
@@ -24,7 +25,6 @@ from chalicelib.models.clients import (
     party_from_item,
     policy_detail_fields,
 )
-from chalicelib.models.coverage import CLIENT_ID_RE
 from chalicelib.rules.coverage import display_status
 from chalicelib.rules.matching import is_current
 from chalicelib.rules.normalise import normalise_policy_number
@@ -76,38 +76,48 @@ def read_policy(partner_id: str, policy_number: str) -> tuple[Item | None, list[
     return split_policy_partition(Table().query(keys.policy_pk(partner_id, policy_number)))
 
 
+def ref_of(item: Mapping[str, Any]) -> tuple[str, str]:
+    """(partner_id, policy_number) of a policy, party or lookup item."""
+    return str(item["partner_id"]), str(item["policy_number"])
+
+
+def policies_with_roles(
+    memberships: Iterable[Mapping[str, Any]],
+    policies: Mapping[tuple[str, str], Mapping[str, Any]],
+    today: date,
+) -> list[PolicyWithRole]:
+    """The policies a client's party or lookup items name, with the client's role on each,
+    ordered by partner and number. Every membership's policy must be in `policies`."""
+    return sorted(
+        (
+            PolicyWithRole(
+                **policy_detail_fields(
+                    policies[ref_of(m)], shown_status(policies[ref_of(m)], today)
+                ),
+                role=str(m.get("role", "VP")),
+            )
+            for m in memberships
+        ),
+        key=lambda p: (p.partner_id, p.policy_number),
+    )
+
+
 def get_dossier(principal: Principal, route: str, client_id: str) -> Dossier:
     if not CLIENT_ID_RE.fullmatch(client_id):
         raise NotFound("no client with this id", code="client_not_found")
     table = Table()
     parties = list(table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix="POLICY#"))
-    refs = list(dict.fromkeys((str(p["partner_id"]), str(p["policy_number"])) for p in parties))
+    refs = list(dict.fromkeys(ref_of(p) for p in parties))
     truncated = len(refs) > BATCH_GET_MAX
     refs = refs[:BATCH_GET_MAX]
-    policies = {
-        (str(p["partner_id"]), str(p["policy_number"])): p for p in table.batch_get(keys_of(refs))
-    }
-    current = [
-        p
-        for p in parties
-        if is_current(p, policies.get((str(p["partner_id"]), str(p["policy_number"]))))
-    ]
+    policies = {ref_of(p): p for p in table.batch_get(keys_of(refs))}
+    current = [p for p in parties if is_current(p, policies.get(ref_of(p)))]
     if not current:
         record_audit(principal, route, {"client_id": client_id}, [])
         raise NotFound("no client with this id", code="client_not_found")
     today = register_today()
     summary = newest(current)
-    with_role = sorted(
-        (
-            PolicyWithRole(
-                **policy_detail_fields(policy, shown_status(policy, today)),
-                role=str(party.get("role", "VP")),
-            )
-            for party in current
-            for policy in [policies[(str(party["partner_id"]), str(party["policy_number"]))]]
-        ),
-        key=lambda p: (p.partner_id, p.policy_number),
-    )
+    with_role = policies_with_roles(current, policies, today)
     dossier = Dossier(
         client_id=client_id,
         is_legal_entity=bool(summary.get("is_legal_entity")),

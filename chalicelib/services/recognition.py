@@ -13,6 +13,7 @@ the dossier (`GET /v1/clients/{client_id}`) always has all of them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from chalicelib.auth import Principal
@@ -24,13 +25,18 @@ from chalicelib.models.clients import (
     CandidateList,
     ClientQuery,
     Match,
-    PolicySummary,
     address_from_item,
     name_from_item,
 )
 from chalicelib.rules.matching import QUERY_FORMS_HELP, RankedClient, is_current, plan_lookup, rank
 from chalicelib.services.audit import record_audit
-from chalicelib.services.dossier import keys_of, newest, register_today, shown_status
+from chalicelib.services.dossier import (
+    keys_of,
+    newest,
+    policies_with_roles,
+    ref_of,
+    register_today,
+)
 from chalicelib.store import keys
 from chalicelib.store.table import BATCH_GET_MAX, Table
 
@@ -42,25 +48,9 @@ def _candidate(
     ranked: RankedClient,
     current: list[Mapping[str, Any]],
     policies: Mapping[tuple[str, str], Mapping[str, Any]],
-    today: Any,
+    today: date,
 ) -> Candidate:
     summary = newest(current)
-    shown: list[PolicySummary] = []
-    for item in sorted(current, key=lambda i: (i["partner_id"], i["policy_number"])):
-        policy = policies[(str(item["partner_id"]), str(item["policy_number"]))]
-        shown.append(
-            PolicySummary(
-                partner_id=policy["partner_id"],
-                policy_number=policy["policy_number"],
-                status=shown_status(policy, today),
-                role=item.get("role"),
-                branch=policy.get("branch"),
-                product=policy.get("product"),
-                start_date=policy.get("start_date"),
-                end_date=policy.get("end_date"),
-                modules=list(policy.get("modules") or []),
-            )
-        )
     return Candidate(
         client_id=ranked.client_id,
         match=Match(score=ranked.score, on=list(ranked.on)),
@@ -69,7 +59,7 @@ def _candidate(
         birth_date=summary.get("birth_date"),
         kvk=summary.get("kvk"),
         address=address_from_item(summary),
-        policies=shown,
+        policies=policies_with_roles(current, policies, today),
     )
 
 
@@ -90,21 +80,19 @@ def recognise(principal: Principal, route: str, query: ClientQuery) -> Candidate
     refs: dict[tuple[str, str], None] = {}
     considered: list[RankedClient] = []
     for client in ranked:
-        client_refs = {(str(i["partner_id"]), str(i["policy_number"])): None for i in client.items}
+        client_refs = {ref_of(i): None for i in client.items}
         if len(refs | client_refs) > BATCH_GET_MAX:
             break
         refs |= client_refs
         considered.append(client)
-    policies = {
-        (str(p["partner_id"]), str(p["policy_number"])): p for p in table.batch_get(keys_of(refs))
-    }
+    policies = {ref_of(p): p for p in table.batch_get(keys_of(refs))}
 
     # Rank again on the current items only: a stale lookup neither scores nor shows.
     current = [
         item
         for client in considered
         for item in client.items
-        if is_current(item, policies.get((str(item["partner_id"]), str(item["policy_number"]))))
+        if is_current(item, policies.get(ref_of(item)))
     ]
     final = rank(query, plan, current)
     today = register_today()
