@@ -566,12 +566,14 @@ def generate_rows(
     partner_id: str,
     bad_rows: bool = True,
     first_policy: int = 0,
+    processing_code: str = "",
 ) -> Iterator[dict[str, str]]:
     """One dict per party row (keys: `COLUMNS`, absent values ""), policy by policy.
 
     Policy numbers are `<prefix><index>`: the same index gives the same number, so a later file
     with `first_policy` set continues (or, with overlapping indexes, re-delivers) a portfolio.
     `bad_rows=False` gives a file without deliberate errors (for benchmarks of the happy path).
+    `processing_code` fills PP_VRWRKCD (`0` new, `1` changed, ...: a mutation file).
     """
     style = _style(seed, partner_id)
     rng = _Rng(f"{seed}:{partner_id}:rows:{first_policy}")
@@ -580,7 +582,9 @@ def generate_rows(
     for index in range(first_policy, first_policy + n_policies):
         number = f"{style.prefix}{index + 1:08d}"
         if bad_rows and index >= len(KNOWN_CLIENT_INDEXES) and rng.random() < BAD_ROW_RATE:
-            yield _bad_row(rng, style, number, rng.pick(BAD_ROW_KINDS))
+            bad = _bad_row(rng, style, number, rng.pick(BAD_ROW_KINDS))
+            bad["PP_VRWRKCD"] = processing_code
+            yield bad
             continue
         if index < len(KNOWN_CLIENT_INDEXES):
             shared: int | None = KNOWN_CLIENT_INDEXES[index]
@@ -595,6 +599,7 @@ def generate_rows(
             if len(shared_cache) < 100_000:
                 shared_cache[shared] = household
         policy = _policy_fields(rng, style, number, household)
+        policy["PP_VRWRKCD"] = processing_code
         yield _party_row(rng, style, policy, household.holder, "VP")
         if household.partner is not None:
             yield _party_row(rng, style, policy, household.partner, "SP")
@@ -691,6 +696,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEMO_SEED)
     parser.add_argument("--first-policy", type=int, default=0)
     parser.add_argument("--no-bad-rows", action="store_true")
+    parser.add_argument(
+        "--processing-code", default="", help="PP_VRWRKCD of every row (a mutation file)"
+    )
     parser.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     parser.add_argument("--delimiter", default=";")
     parser.add_argument("--encoding", default="utf-8")
@@ -702,6 +710,7 @@ def main(argv: list[str] | None = None) -> int:
         partner_id=args.partner,
         bad_rows=not args.no_bad_rows,
         first_policy=args.first_policy,
+        processing_code=args.processing_code,
     )
     target: str | IO[Any] = sys.stdout.buffer if args.out == "-" else args.out
     if args.format == "csv":

@@ -1,0 +1,424 @@
+"""`make run`: the whole system on this machine, with the same code paths as in AWS.
+
+1. an embedded AWS (moto server) on 127.0.0.1:$AWS_PORT (default 4566);
+2. the bucket, queues (with DLQs and redrive), table (keys, indexes, TTL) and SES sender of
+   `infra/template.yaml`, created by `scripts/provision.py`;
+3. the API on 127.0.0.1:$API_PORT (default 8000), served as `chalice local --stage local` does;
+4. a pump (`scripts/pump.py`) feeding the queues to the `ingest` and `send_activation` functions;
+5. the demo portfolio (`scripts/demo_data.py`) uploaded for the three local partners through the
+   real path (S3 → notification → ingest queue → ingest), unless DEMO=0;
+6. `$RUN_DIR/local.json` (default `.run/local.json`) describing the run, and the next steps.
+
+Environment: AWS_PORT, API_PORT, DEMO (0 = start empty), DEMO_POLICIES (per partner, default
+300), DEMO_TIMEOUT (seconds, default 300), RUN_DIR, PUMP_RETRY_SECONDS (see scripts/pump.py).
+Ctrl-C or SIGTERM stops everything. The embedded AWS runs in a child process that exits by
+itself when this process ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from scripts.local_env import (
+    DEFAULT_REGION,
+    LOCAL_STAGE,
+    ROOT,
+    apply_environment,
+    local_environment,
+    run_dir,
+    run_info_path,
+    stage_environment,
+    write_run_info,
+)
+
+HOST = "127.0.0.1"
+log = logging.getLogger("polisregister.run")
+
+
+class Stopped(Exception):
+    """SIGINT or SIGTERM arrived while starting up."""
+
+
+class StartupError(Exception):
+    """The local run cannot start; the message says why and what to do."""
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise StartupError(f"{name} must be a number, not {raw!r}") from None
+
+
+def _require_free_port(port: int, variable: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise StartupError(
+                f"port {port} on {HOST} is in use (another `make run`?): stop it, or choose "
+                f"another port, e.g. `make run {variable}={port + 1}`"
+            ) from None
+
+
+class LocalRun:
+    def __init__(self) -> None:
+        self.aws_port = _env_int("AWS_PORT", 4566)
+        self.api_port = _env_int("API_PORT", 8000)
+        self.demo = os.environ.get("DEMO", "1").strip() not in ("0", "false", "no", "")
+        self.demo_policies = _env_int("DEMO_POLICIES", 300)
+        self.demo_timeout = _env_int("DEMO_TIMEOUT", 300)
+        self.region = os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+        self.run_dir = run_dir()
+        self.stopping = threading.Event()
+        self.aws_endpoint_url = f"http://{HOST}:{self.aws_port}"
+        self.api_url = f"http://{HOST}:{self.api_port}"
+        self._moto: Any = None
+        self._api: Any = None
+        self._api_thread: threading.Thread | None = None
+        self._pump: Any = None
+        self.resources: dict[str, str] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def check(self) -> None:
+        if self.stopping.is_set():
+            raise Stopped
+
+    def start_aws(self) -> None:
+        """The embedded AWS in a child process (it then has a CPU core of its own). The child
+        ignores the terminal's Ctrl-C (this process stops it after the pump) and exits by itself
+        when this process dies, so no server is ever left behind."""
+        _require_free_port(self.aws_port, "AWS_PORT")
+        log_path = self.run_dir / "embedded-aws.log"
+        with log_path.open("wb") as log_file:
+            self._moto = subprocess.Popen(
+                [sys.executable, "-m", "scripts.run_local", "--embedded-aws", str(self.aws_port)],
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection((HOST, self.aws_port), timeout=0.5).close()
+                break
+            except OSError:
+                if self._moto.poll() is not None or time.monotonic() > deadline:
+                    tail = log_path.read_text(errors="replace")[-2000:]
+                    raise StartupError(f"the embedded AWS did not start:\n{tail}") from None
+                self.check()
+                time.sleep(0.1)
+        log.info("embedded AWS (moto) on %s (log: %s)", self.aws_endpoint_url, log_path)
+
+    def provision(self) -> None:
+        from scripts.provision import provision
+
+        stage = stage_environment(LOCAL_STAGE)
+        self.resources = provision(
+            self.aws_endpoint_url,
+            self.region,
+            table_name=stage["TABLE_NAME"],
+            bucket_name=stage["BUCKET_NAME"],
+            stage=LOCAL_STAGE,
+        )
+        apply_environment(
+            local_environment(
+                aws_endpoint_url=self.aws_endpoint_url,
+                region=self.region,
+                ingest_queue_url=self.resources["ingest_queue_url"],
+                activation_queue_url=self.resources["activation_queue_url"],
+                api_url=self.api_url,
+            )
+        )
+        log.info("created table %(table)s, bucket %(bucket)s and the queues", self.resources)
+
+    def start_api(self) -> Any:
+        """What `chalice local --stage local` does, in this process; returns the app."""
+        from chalice.cli import validate_routes
+        from chalice.cli.factory import CLIFactory
+
+        _require_free_port(self.api_port, "API_PORT")
+        os.environ["AWS_CHALICE_CLI_MODE"] = "true"
+        factory = CLIFactory(str(ROOT), environ=os.environ)
+        config = factory.create_config_obj(chalice_stage_name=LOCAL_STAGE)
+        app = config.chalice_app  # imports app.py with the stage's environment variables
+        # Loading the app put the stage's plain values back: restore the local run's.
+        apply_environment(
+            local_environment(
+                aws_endpoint_url=self.aws_endpoint_url,
+                region=self.region,
+                ingest_queue_url=self.resources["ingest_queue_url"],
+                activation_queue_url=self.resources["activation_queue_url"],
+                api_url=self.api_url,
+            )
+        )
+        validate_routes(app.routes)
+        self._api = factory.create_local_server(app, config, HOST, self.api_port)
+        self._api_thread = threading.Thread(
+            target=self._api.server.serve_forever, name="api", daemon=True
+        )
+        self._api_thread.start()
+        log.info("API on %s (chalice local, stage %s)", self.api_url, LOCAL_STAGE)
+        return app
+
+    def start_pump(self, app: Any) -> None:
+        from scripts.pump import pump_for_run
+
+        self._pump = pump_for_run(app, {"region": self.region, **self.resources})
+        if not self._pump.consumers:
+            log.warning("the app has no SQS-triggered functions yet: nothing is pumped")
+        self._pump.start()
+
+    def stop(self) -> None:
+        if self._pump is not None and not self._pump.stop(timeout=10):
+            log.warning("a function was still running at shutdown; it was abandoned")
+        if self._api is not None:
+            self._api.shutdown()
+            self._api.server.server_close()
+        if self._moto is not None:
+            self._moto.terminate()
+            try:
+                self._moto.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._moto.kill()
+                self._moto.wait()
+        run_info_path(self.run_dir).unlink(missing_ok=True)
+
+    # --- demo ---------------------------------------------------------------------------------
+
+    def load_demo(self) -> list[dict[str, Any]]:
+        """Upload the demo portfolios and wait for their reports; returns the reports."""
+        from chalicelib.config import get_settings
+        from chalicelib.store import aws
+        from scripts.demo_data import DEMO_SEED, generate_rows, write_csv
+
+        s3 = aws.client("s3")
+        bucket = self.resources["bucket"]
+        partners = get_settings().partners
+        started = time.monotonic()
+        for partner in partners:
+            body = io.BytesIO()
+            rows = write_csv(
+                body, generate_rows(self.demo_policies, seed=DEMO_SEED, partner_id=partner)
+            )
+            key = f"incoming/{partner}/full/demo-portfolio.csv"
+            s3.put_object(Bucket=bucket, Key=key, Body=body.getvalue(), ContentType="text/csv")
+            log.info("uploaded %s (%d policies, %d rows)", key, self.demo_policies, rows)
+        if self._pump is None or not any(c.function_name == "ingest" for c in self._pump.consumers):
+            log.warning("no ingest function to feed: the demo files stay unprocessed")
+            return []
+        reports = self._wait_for_reports(s3, bucket, partners, started)
+        elapsed = time.monotonic() - started
+        rows = sum(int(r.get("rows_total", 0)) for r in reports)
+        print(
+            f"\nDemo portfolio ingested: {len(reports)} deliveries, {rows} rows, "
+            f"in {elapsed:.1f} s (upload to last report).",
+            flush=True,
+        )
+        for report in reports:
+            print(
+                f"  {report.get('partner_id', '?'):<20} {report.get('status', '?'):<22} "
+                f"rows {report.get('rows_accepted', 0)}/{report.get('rows_total', 0)} accepted, "
+                f"{report.get('rows_rejected', 0)} rejected  "
+                f"{json.dumps(report.get('error_counts', {}))}",
+                flush=True,
+            )
+        return reports
+
+    def _wait_for_reports(
+        self, s3: Any, bucket: str, partners: tuple[str, ...], started: float
+    ) -> list[dict[str, Any]]:
+        reports: dict[str, dict[str, Any]] = {}
+        last_note = started
+        while len(reports) < len(partners):
+            self.check()
+            for partner in partners:
+                if partner in reports:
+                    continue
+                listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"reports/{partner}/")
+                for entry in listing.get("Contents", []):
+                    body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+                    reports[partner] = json.loads(body)
+            now = time.monotonic()
+            if now - started > self.demo_timeout:
+                log.error(
+                    "the demo was not ingested within %d s (%d of %d reports); see the log "
+                    "above and the ingest DLQ. The run goes on.",
+                    self.demo_timeout,
+                    len(reports),
+                    len(partners),
+                )
+                break
+            if now - last_note > 10:
+                log.info("waiting for the demo reports (%d of %d)", len(reports), len(partners))
+                last_note = now
+            self.stopping.wait(0.25)
+        return [reports[p] for p in partners if p in reports]
+
+    # --- output -------------------------------------------------------------------------------
+
+    def run_info(self) -> dict[str, Any]:
+        return {
+            "api_url": self.api_url,
+            "aws_endpoint_url": self.aws_endpoint_url,
+            "region": self.region,
+            "stage": LOCAL_STAGE,
+            "bucket": self.resources["bucket"],
+            "table": self.resources["table"],
+            "ingest_queue_url": self.resources["ingest_queue_url"],
+            "ingest_dlq_url": self.resources.get("ingest_dlq_url", ""),
+            "activation_queue_url": self.resources["activation_queue_url"],
+            "activation_dlq_url": self.resources.get("activation_dlq_url", ""),
+            "partners": list(stage_environment(LOCAL_STAGE)["PARTNERS"].split(",")),
+            "pid": os.getpid(),
+        }
+
+    def print_next_steps(self, info_path: Path) -> None:
+        from scripts.demo_data import DEMO_POLICIES_PER_PARTNER, known_demo_clients
+
+        bucket = self.resources["bucket"]
+        api = self.api_url
+        auth = '-H "Authorization: Bearer $TOKEN"'
+        new_file = "new-policies.csv"
+        lines = [
+            "",
+            f"Polisregister runs locally (stage {LOCAL_STAGE}); details in {info_path}.",
+            f"  API         {api}   (try {api}/v1/health)",
+            f"  AWS (moto)  {self.aws_endpoint_url}   bucket {bucket}",
+            "",
+            "Next steps, in another terminal:",
+            "  # a token (roles: admin, jsc, portal; partner needs PARTNER=<partner_id>)",
+            "  TOKEN=$(make -s token ROLE=admin)",
+            f"  curl -s {auth} {api}/v1/deliveries",
+        ]
+        if self.demo:
+            client = known_demo_clients()[0]
+            lines += [
+                "  # recognise a demo client that all three partners deliver",
+                "  JSC=$(make -s token ROLE=jsc)",
+                '  curl -s -H "Authorization: Bearer $JSC" '
+                f"'{api}/v1/clients?postcode={client.postcode}&house_number={client.house_number}'",
+            ]
+        lines += [
+            "  # upload a file as partner demo-volmacht (here: 20 new policies, a mutation file)",
+            f"  .venv/bin/python -m scripts.demo_data --partner demo-volmacht --policies 20 "
+            f"--first-policy {DEMO_POLICIES_PER_PARTNER} --processing-code 0 --out {new_file}",
+            f"  .venv/bin/python -m scripts.upload {new_file} --partner demo-volmacht "
+            "--kind mutation --wait",
+        ]
+        if shutil.which("aws"):
+            lines += [
+                "  # or with the AWS CLI:",
+                f"  aws --endpoint-url {self.aws_endpoint_url} s3 cp {new_file} "
+                f"s3://{bucket}/incoming/demo-volmacht/mutation/{new_file}",
+            ]
+        lines += [
+            "  # the reports: the API, or the objects under reports/<partner_id>/ in the bucket",
+            f"  curl -s {auth} '{api}/v1/deliveries?partner_id=demo-volmacht'",
+            "",
+            "Ctrl-C stops everything.",
+            "",
+        ]
+        print("\n".join(lines), flush=True)
+
+    # --- main ---------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        run_info_path(self.run_dir).unlink(missing_ok=True)
+        started = time.monotonic()
+        try:
+            self.start_aws()
+            self.check()
+            self.provision()
+            self.check()
+            app = self.start_api()
+            self.check()
+            self.start_pump(app)
+            log.info("started in %.1f s", time.monotonic() - started)
+            if self.demo:
+                self.load_demo()
+            self.check()
+            info_path = write_run_info(self.run_info(), self.run_dir)
+            self.print_next_steps(info_path)
+            while not self.stopping.wait(1.0):
+                if self._api_thread is not None and not self._api_thread.is_alive():
+                    log.error("the API server stopped unexpectedly")
+                    return 1
+        except Stopped:
+            pass
+        except StartupError as exc:
+            log.error("%s", exc)
+            return 1
+        finally:
+            print("\nStopping...", flush=True)
+            self.stop()
+        print("Stopped.", flush=True)
+        return 0
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+    )
+    # Request lines of the embedded AWS would drown everything else.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+
+
+def serve_embedded_aws(port: int) -> int:
+    """The child process of `start_aws`: a moto server until SIGTERM or the parent's end."""
+    from moto.server import ThreadedMotoServer
+
+    parent = os.getppid()
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    while not stop.wait(0.5):
+        if os.getppid() != parent:  # the local run died without stopping us
+            break
+    server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "--embedded-aws":
+        return serve_embedded_aws(int(args[1]))
+    _configure_logging()
+    try:
+        local_run = LocalRun()
+    except StartupError as exc:
+        log.error("%s", exc)
+        return 1
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        local_run.stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    return local_run.run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
