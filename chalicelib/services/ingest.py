@@ -293,6 +293,28 @@ class IngestService:
             return None
 
     def _run(self, record: Item, remaining_ms: RemainingMs) -> None:
+        try:
+            self._advance(record, remaining_ms)
+        except Exception:
+            # Let the retry of this message resume from the last checkpoint at once instead of
+            # waiting for the lease to lapse.
+            self._release(record)
+            raise
+
+    def _release(self, record: Item) -> None:
+        try:
+            self.table.update(
+                record["pk"],
+                record["sk"],
+                UpdateExpression="SET lease_until = :zero",
+                ConditionExpression="#status = :processing",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":zero": 0, ":processing": "processing"},
+            )
+        except Exception:
+            logger.warning("lease not released; it lapses by itself", extra={"pk": record["pk"]})
+
+    def _advance(self, record: Item, remaining_ms: RemainingMs) -> None:
         progress = Progress.from_record(record)
         if progress.phase == "rows":
             if not self._ingest_rows(record, progress, remaining_ms):

@@ -1,0 +1,176 @@
+"""A delivery that is interrupted — out of time, or killed — ends exactly as one that was not."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.config import get_settings, reset_settings
+from scripts.provision import provision
+from tests.support.ingest import (
+    FakeContext,
+    all_items,
+    csv_bytes,
+    drain,
+    invoke,
+    portfolio,
+    receive,
+    report,
+    upload,
+)
+
+pytestmark = pytest.mark.integration
+
+PARTNER = "demo-volmacht"
+VOLATILE = {"finished_at", "lease_until"}
+
+
+class Interrupted(Exception):
+    """Stands for the Lambda runtime killing the function."""
+
+
+class TimeRunsLow(FakeContext):
+    """Plenty of time, except on every `every`-th look at the clock."""
+
+    def __init__(self, every: int) -> None:
+        self.calls = 0
+        self.every = every
+        super().__init__(self._remaining)
+
+    def _remaining(self) -> int:
+        self.calls += 1
+        return 1_000 if self.calls % self.every == 0 else 900_000
+
+
+class DiesOnce(FakeContext):
+    """Kills the invocation the `at`-th time it looks at the clock, then behaves."""
+
+    def __init__(self, at: int) -> None:
+        self.calls = 0
+        self.at = at
+        super().__init__(self._remaining)
+
+    def _remaining(self) -> int:
+        self.calls += 1
+        if self.calls == self.at:
+            raise Interrupted
+        return 900_000
+
+
+def snapshot() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    items = []
+    for item in all_items():
+        kept = {k: v for k, v in item.items() if k not in VOLATILE}
+        if "progress" in kept:
+            kept["progress"] = {k: v for k, v in kept["progress"].items()}
+        items.append(kept)
+    items.sort(key=lambda i: (i["pk"], i["sk"]))
+    document = {k: v for k, v in report(PARTNER)[-1].items() if k not in VOLATILE}
+    return items, document
+
+
+def fresh_table() -> None:
+    settings = get_settings()
+    boto3.client("dynamodb", region_name=settings.aws_region).delete_table(
+        TableName=settings.table_name
+    )
+    provision(
+        None, settings.aws_region, table_name=settings.table_name, bucket_name=settings.bucket_name
+    )
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    monkeypatch.setenv("INGEST_BATCH_ROWS", "25")
+    reset_settings()
+
+
+@pytest.fixture
+def upload_event(aws, small_batches) -> dict[str, Any]:
+    """A full delivery of 150 policies (6 batches) with some bad rows, not yet processed."""
+    rows = portfolio(150)
+    rows[40]["PCODE"] = "1234SS"
+    rows[100]["GEBDAT"] = "20991231"
+    upload(f"incoming/{PARTNER}/full/big.csv", csv_bytes(rows))
+    messages = receive(aws["ingest_queue_url"], 10)
+    sqs = boto3.client("sqs", region_name="eu-west-1")
+    for message in messages:
+        sqs.delete_message(QueueUrl=aws["ingest_queue_url"], ReceiptHandle=message["ReceiptHandle"])
+    return next(m for m in messages if "Records" in json.loads(m["Body"]))
+
+
+def uninterrupted(aws: dict[str, str], event: dict[str, Any]) -> tuple[list, dict]:
+    invoke("ingest", [event])
+    assert not receive(aws["ingest_queue_url"]), "an uninterrupted run queues nothing"
+    return snapshot()
+
+
+def test_an_ingest_that_runs_out_of_time_resumes_and_ends_identical(aws, upload_event):
+    # given the result of an uninterrupted run of the delivery
+    expected_items, expected_report = uninterrupted(aws, upload_event)
+    assert expected_report["rows_total"] == 150
+
+    # when the same delivery runs against an empty register, running low on time repeatedly
+    fresh_table()
+    clock = TimeRunsLow(every=3)
+    first = invoke("ingest", [upload_event], clock)
+    assert first == {"batchItemFailures": []}
+    follow_ups = drain(aws["ingest_queue_url"], context=clock)
+
+    # then it handed over several times and the table and report are identical
+    assert len(follow_ups) >= 2
+    items, document = snapshot()
+    assert document == expected_report
+    assert items == expected_items
+
+
+def test_an_ingest_killed_mid_file_is_retried_from_its_checkpoint_without_doubling(
+    aws, upload_event
+):
+    # given the result of an uninterrupted run
+    expected_items, expected_report = uninterrupted(aws, upload_event)
+
+    # when the run is killed after a few batches and SQS delivers the message again
+    fresh_table()
+    clock = DiesOnce(at=5)
+    failed = invoke("ingest", [upload_event], clock)
+    assert failed == {"batchItemFailures": [{"itemIdentifier": upload_event["MessageId"]}]}
+    partial = [i for i in all_items() if i["type"] == "policy"]
+    assert 0 < len(partial) < 148
+    invoke("ingest", [upload_event], clock)
+
+    # then the end result is the same: nothing lost, nothing counted twice
+    items, document = snapshot()
+    assert document == expected_report
+    assert items == expected_items
+
+
+def test_a_held_full_delivery_confirmed_while_time_runs_low_ends_every_missing_policy(
+    aws, small_batches, api
+):
+    from tests.conftest import bearer
+
+    # given 150 policies and a full delivery with 50 of them: held
+    upload(f"incoming/{PARTNER}/full/m1.csv", csv_bytes(portfolio(150)))
+    drain(aws["ingest_queue_url"])
+    upload(f"incoming/{PARTNER}/full/m2.csv", csv_bytes(portfolio(50)))
+    drain(aws["ingest_queue_url"])
+    held = report(PARTNER)[-1]
+    assert held["status"] == "held_for_review"
+
+    # when an administrator confirms it and the ending runs out of time repeatedly
+    response = api.http.post(
+        f"/v1/deliveries/{held['delivery_id']}/confirm", headers=bearer("admin")
+    )
+    assert response.status_code == 202
+    drain(aws["ingest_queue_url"], context=TimeRunsLow(every=2))
+
+    # then all 100 are ended exactly once
+    final = report(PARTNER)[-1]
+    assert final["status"] == "accepted"
+    assert final["policies_ended"] == 100
+    statuses = [i["status"] for i in all_items() if i["type"] == "policy"]
+    assert statuses.count("removed_from_portfolio") == 100
