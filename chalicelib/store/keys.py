@@ -46,10 +46,4 @@ def deliveries_gsi2pk(partner_id: str) -> str:
     return f"DELIVERIES#{partner_id}"
 
 
-def partner_state_pk(partner_id: str) -> str:
-    return f"PARTNER#{partner_id}"
-
-
-PARTNER_STATE_SK = "STATE"
-
 LOOKUP_KINDS = ("POLICY", "ADDR", "NAMEDOB", "PHONE", "EMAIL", "KVK")
