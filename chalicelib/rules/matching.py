@@ -183,7 +183,8 @@ def rank(
     query: ClientQuery, plan: LookupPlan, items: Iterable[Mapping[str, Any]]
 ) -> list[RankedClient]:
     """Group lookup items by client, score each client by its best-matching item, and rank:
-    score, then number of policies found, then name and id (deterministic)."""
+    score, then policyholders before co-insured, then number of policies found, then name and
+    id (deterministic)."""
     name = parse_name(query.name) if query.name else None
     by_client: dict[str, list[Mapping[str, Any]]] = {}
     for item in items:
@@ -209,6 +210,7 @@ def rank(
     ranked.sort(
         key=lambda c: (
             -c.score,
+            not any(i.get("role") == "VP" for i in c.items),
             -len(c.items),
             str(c.items[0].get("surname_key", "")),
             c.client_id,

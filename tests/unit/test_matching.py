@@ -168,6 +168,17 @@ def test_partner_and_a_different_flat_narrow_the_candidates() -> None:
     assert found[0].score > found[1].score
 
 
+def test_on_equal_scores_the_policyholder_comes_before_the_co_insured() -> None:
+    query = ClientQuery.model_validate({"policy_number": "P-1"})
+    plan = plan_lookup(query)
+    assert plan is not None
+    child = lookup("c_0child", role="KN", surname_key="aaa")
+    holder = lookup("c_9holder", role="VP", surname_key="zzz")
+    ranked = rank(query, plan, [child, holder])
+    assert [c.client_id for c in ranked] == ["c_9holder", "c_0child"]
+    assert ranked[0].score == ranked[1].score
+
+
 def test_initials_given_with_the_name_raise_the_right_person() -> None:
     query = ClientQuery.model_validate({"name": "Berg, J.", "birth_date": "1980-05-17"})
     plan = plan_lookup(query)
