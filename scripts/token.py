@@ -9,15 +9,29 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
+
+from pydantic import ValidationError
 
 from chalicelib.auth import ROLES, issue_token
-from chalicelib.config import ConfigurationError, Settings, load_settings
-from scripts.local_env import LOCAL_STAGE, apply_environment, stage_environment
+from chalicelib.config import ConfigurationError, Settings
+from scripts.local_env import LOCAL_STAGE, stage_environment
 
 
 def local_settings() -> Settings:
-    apply_environment(stage_environment(LOCAL_STAGE))
-    return load_settings()
+    """The local stage's settings from .chalice/config.json; this process's environment is
+    neither read for the stage's values nor changed."""
+    names = set(Settings.model_fields)
+    values = {k.lower(): v for k, v in stage_environment(LOCAL_STAGE).items() if k.lower() in names}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid local stage configuration: {exc}") from None
+
+
+def local_token(role: str, partner_id: str | None = None, **kwargs: Any) -> str:
+    """A bearer token the local run accepts (used by `make token` and the end-to-end tests)."""
+    return issue_token(role, partner_id=partner_id, settings=local_settings(), **kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,12 +68,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    token = issue_token(
+    token = local_token(
         args.role,
-        partner_id=args.partner,
+        args.partner,
         subject=args.subject,
         lifetime_seconds=max(60, int(args.hours * 3600)),
-        settings=settings,
     )
     print(token)
     return 0

@@ -1,0 +1,130 @@
+"""The local run (`python -m scripts.run_local`) as a session fixture: free ports, its own run
+directory, a small demo portfolio; always stopped (the whole process group) at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.local_env import ROOT, RUN_INFO
+from scripts.token import local_token
+from tests.conftest import TEST_ENV
+
+STARTUP_TIMEOUT_S = 120
+DEMO_POLICIES = 6
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LocalRun:
+    info: dict[str, Any]
+    log_path: Path
+
+    @property
+    def api_url(self) -> str:
+        return str(self.info["api_url"])
+
+    def s3(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.info["aws_endpoint_url"],
+            region_name=self.info["region"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def get(
+        self, path: str, *, role: str = "admin", partner_id: str | None = None
+    ) -> tuple[int, Any]:
+        """GET an API path with a token of `role`; returns (status, decoded JSON body)."""
+        request = urllib.request.Request(
+            self.api_url + path,
+            headers={"Authorization": f"Bearer {local_token(role, partner_id)}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the run's process group (a clean stop), SIGKILL if it does not end."""
+    for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+            os.killpg(process.pid, signal.SIGKILL)  # anything left in the group
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        return
+
+
+@pytest.fixture(scope="session")
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
+    # given a local run on free ports, in a run directory of its own, with a small demo
+    run_dir = tmp_path_factory.mktemp("local-run")
+    log_path = run_dir / "run.log"
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
+    env.update(
+        RUN_DIR=str(run_dir),
+        AWS_PORT=str(_free_port()),
+        API_PORT=str(_free_port()),
+        DEMO="1",
+        DEMO_POLICIES=str(DEMO_POLICIES),
+        DEMO_TIMEOUT="90",
+        PYTHONUNBUFFERED="1",
+    )
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scripts.run_local"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        info_path = run_dir / RUN_INFO
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not info_path.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-4000:]
+                pytest.fail(f"the local run did not start (exit {process.poll()}):\n{tail}")
+            time.sleep(0.2)
+        yield LocalRun(json.loads(info_path.read_text()), log_path)
+        # then it stops cleanly on SIGTERM
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert not info_path.exists()
+    finally:
+        _stop(process)

@@ -1,0 +1,114 @@
+"""End to end through the local run: upload to the embedded S3, the pump feeds the real ingest,
+the report is read through the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from scripts.demo_data import COLUMNS, DEMO_PARTNERS, generate_rows, known_demo_clients
+from tests.e2e.conftest import DEMO_POLICIES, LocalRun
+
+pytestmark = pytest.mark.e2e
+
+FINAL = {"accepted", "accepted_with_errors", "rejected", "held_for_review"}
+
+
+def _wait_for_delivery(run: LocalRun, partner_id: str, object_key: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline:
+        status, body = run.get(f"/v1/deliveries?partner_id={partner_id}")
+        assert status == 200, body
+        for delivery in body["deliveries"]:
+            if delivery["object_key"] == object_key and delivery["status"] in FINAL:
+                return dict(delivery)
+        time.sleep(0.3)
+    pytest.fail(f"no finished delivery for {object_key}:\n{run.log_tail()}")
+
+
+def _mutation_file(n_policies: int) -> tuple[bytes, int]:
+    """New policies (code 0) plus one single-party policy whose postcode is never issued."""
+    rows = list(
+        generate_rows(
+            n_policies,
+            seed=4242,
+            partner_id="demo-volmacht",
+            bad_rows=False,
+            first_policy=10_000 + uuid.uuid4().int % 100_000 * 10,
+            processing_code="0",
+        )
+    )
+    bad = {**rows[0], "PP_NUMMER": f"E2E-{uuid.uuid4().hex[:8]}", "PP_GEZIN": "A"}
+    bad.update(ENTITEIT="VP", PCODE="1234 SS")
+    rows.append(bad)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(COLUMNS)
+    writer.writerows([row[c] for c in COLUMNS] for row in rows)
+    return out.getvalue().encode("utf-8"), len(rows)
+
+
+def test_a_file_uploaded_to_the_embedded_s3_is_ingested_and_its_report_read_through_the_api(
+    local_run: LocalRun,
+) -> None:
+    # given a mutation file of five new policies and one with a postcode that is never issued
+    body, rows = _mutation_file(5)
+    key = f"incoming/demo-volmacht/mutation/e2e {uuid.uuid4().hex[:8]}.csv"
+
+    # when a partner uploads it (a key with a space: S3 events encode it)
+    local_run.s3().put_object(Bucket=local_run.info["bucket"], Key=key, Body=body)
+    listed = _wait_for_delivery(local_run, "demo-volmacht", key)
+    status, report = local_run.get(f"/v1/deliveries/{listed['delivery_id']}")
+
+    # then the report counts every row and names the rejected one
+    assert status == 200, report
+    assert report["status"] == "accepted_with_errors"
+    assert report["kind"] == "mutation"
+    assert report["rows_total"] == rows
+    assert report["rows_rejected"] == 1
+    assert report["rows_accepted"] == rows - 1
+    assert report["error_counts"] == {"invalid_postcode": 1}
+    assert report["errors"][0]["column"] == "PCODE"
+
+
+def test_a_partner_reads_its_own_reports_and_not_another_partners(local_run: LocalRun) -> None:
+    # when
+    own_status, own = local_run.get("/v1/deliveries", role="partner", partner_id="demo-verzekeraar")
+    other_status, _ = local_run.get(
+        "/v1/deliveries?partner_id=demo-volmacht", role="partner", partner_id="demo-verzekeraar"
+    )
+
+    # then
+    assert own_status == 200
+    assert {d["partner_id"] for d in own["deliveries"]} == {"demo-verzekeraar"}
+    assert other_status == 403
+
+
+def test_the_demo_portfolio_is_loaded_and_its_shared_client_recognised_across_partners(
+    local_run: LocalRun,
+) -> None:
+    # given the demo deliveries of the three partners
+    status, body = local_run.get("/v1/deliveries")
+    assert status == 200
+    demo = [d for d in body["deliveries"] if d["object_key"].endswith("/full/demo-portfolio.csv")]
+    assert sorted(d["partner_id"] for d in demo) == sorted(DEMO_PARTNERS)
+    assert all(d["status"] in {"accepted", "accepted_with_errors"} for d in demo)
+    assert all(d["policies_written"] >= DEMO_POLICIES - 1 for d in demo)
+
+    # when the call centre looks up a known demo client by address
+    client = known_demo_clients()[0]
+    status, found = local_run.get(
+        f"/v1/clients?postcode={client.postcode}&house_number={client.house_number}", role="jsc"
+    )
+
+    # then one candidate carries policies of all three partners
+    assert status == 200, found
+    partners_per_candidate = [
+        {p["partner_id"] for p in candidate["policies"]} for candidate in found["candidates"]
+    ]
+    assert set(DEMO_PARTNERS) in partners_per_candidate
