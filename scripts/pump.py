@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import SQSEventConfig
@@ -101,7 +101,6 @@ class Stats:
     failed: int = 0
     handler_errors: int = 0
     pump_errors: int = 0
-    last_activity: float = field(default_factory=time.monotonic)
 
 
 def find_consumers(app: Any, queue_urls: Mapping[str, str]) -> list[Consumer]:
@@ -201,7 +200,6 @@ class Pump:
         self._threads: list[threading.Thread] = []
         self._arns: dict[str, str] = {}
         self.stats: dict[str, Stats] = {c.function_name: Stats() for c in consumers}
-        self._busy: dict[str, bool] = {c.function_name: False for c in consumers}
 
     @property
     def sqs(self) -> Any:
@@ -230,12 +228,7 @@ class Pump:
         messages = response.get("Messages", [])
         if not messages:
             return 0
-        self._busy[consumer.function_name] = True
-        try:
-            self._deliver(consumer, messages, stats)
-        finally:
-            self._busy[consumer.function_name] = False
-            stats.last_activity = time.monotonic()
+        self._deliver(consumer, messages, stats)
         return len(messages)
 
     def _deliver(self, consumer: Consumer, messages: list[dict[str, Any]], stats: Stats) -> None:
@@ -347,9 +340,6 @@ class Pump:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         return not any(t.is_alive() for t in self._threads)
-
-    def busy(self) -> bool:
-        return any(self._busy.values())
 
 
 def pump_for_run(app: Any, info: Mapping[str, Any]) -> Pump:

@@ -81,7 +81,7 @@ class LocalRun:
     def __init__(self) -> None:
         self.aws_port = _env_int("AWS_PORT", 4566)
         self.api_port = _env_int("API_PORT", 8000)
-        self.demo = os.environ.get("DEMO", "1").strip() not in ("0", "false", "no", "")
+        self.demo = os.environ.get("DEMO", "").strip().lower() not in ("0", "false", "no")
         self.demo_policies = _env_int("DEMO_POLICIES", 300)
         self.demo_timeout = _env_int("DEMO_TIMEOUT", 300)
         self.region = os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
