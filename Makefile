@@ -16,7 +16,7 @@ export AWS_PORT API_PORT
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade 'pip<26.3'  # chalice 1.34 requires pip<26.3
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
@@ -66,4 +66,4 @@ package: install
 	$(BIN)/python -m scripts.package --stage $(STAGE)
 
 clean:
-	rm -rf $(VENV) .run build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-tools .run build .mypy_cache .ruff_cache .pytest_cache

@@ -79,8 +79,12 @@ class RequestContext:
         raw = self._request.raw_body or b""
         if len(raw) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+        if not raw.strip():
+            # A POST without a body (approve, confirm, …) is an empty object; a route that needs
+            # fields answers 422 naming them.
+            raw = b"{}"
         try:
-            document = json.loads(raw or b"null")
+            document = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise BadRequest("the body is not valid JSON", code="invalid_json") from None
         if not isinstance(document, dict):

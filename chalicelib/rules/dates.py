@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 
 def add_months(day: date, months: int) -> date:
@@ -17,6 +17,6 @@ def add_months(day: date, months: int) -> date:
 def expires_at(moment: datetime, retention_months: int) -> int:
     """Epoch seconds `retention_months` after `moment`: the TTL of everything we store."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     later = add_months(moment.date(), retention_months)
     return int(datetime.combine(later, moment.timetz()).timestamp())

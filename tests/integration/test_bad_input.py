@@ -132,11 +132,19 @@ def test_a_coverage_check_for_an_event_after_today_is_422(api: Any) -> None:
     assert error_of(response)["code"] == "event_after_report"
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'"text"', b"\xff\xfe", b""])
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'"text"', b"\xff\xfe"])
 def test_a_body_that_is_not_a_json_object_is_400(api: Any, body: bytes) -> None:
     response = post_check(api, body)
     assert response.status_code == 400
     assert error_of(response)["code"] == "invalid_json"
+
+
+def test_an_empty_body_is_an_empty_object_whose_missing_fields_are_named(api: Any) -> None:
+    response = post_check(api, b"")
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "validation_failed"
+    assert {"partner_id", "policy_number"} <= {d["field"] for d in error["details"]}
 
 
 def test_an_oversized_body_is_refused_as_too_large(api: Any) -> None:
