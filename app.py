@@ -10,7 +10,7 @@ from chalice import Chalice
 
 from chalicelib.config import get_settings
 from chalicelib.handlers import blueprints
-from chalicelib.observability import logger
+from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="polisregister")
 
@@ -21,8 +21,23 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
 
 @app.middleware("all")
 def observability(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Powertools, wired once: the invocation's request id on every log line, metrics flushed
+    as EMF after the invocation."""
     get_settings()
-    return get_response(event)
+    # SQS events carry the Lambda context; HTTP requests leave it on the app.
+    candidates = (getattr(event, "context", None), getattr(app, "lambda_context", None))
+    context = next((c for c in candidates if hasattr(c, "aws_request_id")), None)
+    if context is not None:
+        logger.append_keys(
+            function_name=getattr(context, "function_name", None),
+            function_request_id=getattr(context, "aws_request_id", None),
+        )
+    try:
+        return get_response(event)
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics()
+        logger.remove_keys(["function_name", "function_request_id"])
 
 
 for blueprint in blueprints():

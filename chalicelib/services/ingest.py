@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConditionFailed, Conflict, NotFound
 from chalicelib.models.delivery import FINAL_STATUSES, DeliveryReport, S3ObjectRef
 from chalicelib.models.portfolio import DeliveryKind, RowError, RowOutcome, ValidRow
-from chalicelib.observability import logger
+from chalicelib.observability import logger, metrics
 from chalicelib.rules.dates import expires_at
 from chalicelib.rules.rows import HeaderMap, map_header, validate_row
 from chalicelib.services.reader import (
@@ -718,6 +719,11 @@ class IngestService:
                 ":progress": asdict(progress),
                 ":finished": finished_at,
             },
+        )
+        metrics.add_metric(name="RowsAccepted", unit=MetricUnit.Count, value=progress.rows_accepted)
+        metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=progress.rows_rejected)
+        metrics.add_metric(
+            name="PoliciesEnded", unit=MetricUnit.Count, value=progress.policies_ended
         )
         logger.info(
             "delivery finished",

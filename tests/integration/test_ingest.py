@@ -519,3 +519,13 @@ def test_an_expired_delivery_record_is_not_returned(aws, api):
     assert listed.json_body["deliveries"] == []
     single = api.http.get(f"/v1/deliveries/{record['delivery_id']}", headers=bearer("admin"))
     assert single.status_code == 404
+
+
+def test_ingest_log_lines_carry_the_invocation_id_and_metrics_are_emitted(aws, capsys):
+    deliver(aws, "observed.csv", csv_bytes(portfolio(2)))
+    out = capsys.readouterr().out
+    finished = next(json.loads(line) for line in out.splitlines() if "delivery finished" in line)
+    assert finished["function_request_id"] == "test-request"
+    assert finished["rows_accepted"] == 2
+    emf = next(json.loads(line) for line in out.splitlines() if '"CloudWatchMetrics"' in line)
+    assert emf["RowsAccepted"] == [2.0]
