@@ -32,18 +32,11 @@ from chalicelib.config import get_settings
 from chalicelib.errors import ConditionFailed
 from chalicelib.models.mandates import ActivationMessage, Language
 from chalicelib.observability import logger
-from chalicelib.services.mandates import (
-    MANDATE_SK,
-    TOKEN_SK,
-    current_state,
-    hash_token,
-    mandate_pk,
-    token_pk,
-)
+from chalicelib.services.mandates import current_state, hash_token
+from chalicelib.store import keys
 from chalicelib.store.mail import Mailer
 from chalicelib.store.table import Table
 
-SENT_SK = "SENT"
 SEND_LEASE_SECONDS = 120
 MARKER_GRACE_SECONDS = 24 * 3600
 
@@ -52,10 +45,6 @@ Outcome = Literal["sent", "duplicate", "stale"]
 
 class SendInProgress(Exception):
     """Another delivery of the same message holds the sending lease."""
-
-
-def sent_marker_pk(idempotency_id: str) -> str:
-    return f"ACTIVATION_MAIL#{idempotency_id}"
 
 
 def activation_link(token: str) -> str:
@@ -99,7 +88,7 @@ def _claim(table: Table, marker_pk: str, mandate_id: str, token_expiry: int) -> 
         table.put(
             {
                 "pk": marker_pk,
-                "sk": SENT_SK,
+                "sk": keys.SENT_SK,
                 "type": "activation_mail",
                 "mandate_id": mandate_id,
                 "status": "sending",
@@ -112,7 +101,7 @@ def _claim(table: Table, marker_pk: str, mandate_id: str, token_expiry: int) -> 
         )
         return True
     except ConditionFailed:
-        marker = table.get(marker_pk, SENT_SK, consistent=True)
+        marker = table.get(marker_pk, keys.SENT_SK, consistent=True)
         if marker is not None and marker.get("status") == "sent":
             return False
         raise SendInProgress(marker_pk) from None
@@ -128,8 +117,8 @@ def deliver_activation(message: ActivationMessage) -> Outcome:
     crash window described above). Raises when sending failed and should be retried."""
     table = Table()
     token_hash = hash_token(message.token)
-    mandate = table.get(mandate_pk(message.mandate_id), MANDATE_SK, consistent=True)
-    token = table.get(token_pk(token_hash), TOKEN_SK, consistent=True)
+    mandate = table.get(keys.mandate_pk(message.mandate_id), keys.MANDATE_SK, consistent=True)
+    token = table.get(keys.token_pk(token_hash), keys.TOKEN_SK, consistent=True)
     if (
         mandate is None
         or token is None
@@ -139,7 +128,7 @@ def deliver_activation(message: ActivationMessage) -> Outcome:
     ):
         logger.info("stale activation message skipped", extra={"mandate_id": message.mandate_id})
         return "stale"
-    marker_pk = sent_marker_pk(message.idempotency_id)
+    marker_pk = keys.sent_marker_pk(message.idempotency_id)
     token_expiry = int(token["token_expires_at"])
     if not _claim(table, marker_pk, message.mandate_id, token_expiry):
         logger.info("activation e-mail already sent", extra={"mandate_id": message.mandate_id})
@@ -156,11 +145,11 @@ def deliver_activation(message: ActivationMessage) -> Outcome:
             sender=get_settings().ses_sender, recipient=recipient, subject=subject, text=text
         )
     except Exception:
-        table.delete(marker_pk, SENT_SK)  # release the claim: the retry may send
+        table.delete(marker_pk, keys.SENT_SK)  # release the claim: the retry may send
         raise
     table.update(
         marker_pk,
-        SENT_SK,
+        keys.SENT_SK,
         UpdateExpression="SET #status = :sent, sent_at = :at, ses_message_id = :id",
         ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues={

@@ -20,6 +20,7 @@ from chalicelib.config import get_settings
 from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery
 from chalicelib.observability import logger
 from chalicelib.rules.dates import expires_at
+from chalicelib.store import keys
 from chalicelib.store.table import Table
 
 # Query keys whose values are not personal data and are kept as given: ids of the objects
@@ -45,14 +46,6 @@ CLEAR_KEYS = frozenset(
     }
 )
 MAX_RESULT_IDS = 100
-
-
-def audit_pk(day: str) -> str:
-    return f"AUDIT#{day}"
-
-
-def actor_gsi1pk(subject: str) -> str:
-    return f"ACTOR#{subject}"
 
 
 def hash_value(key: str, value: str) -> str:
@@ -88,10 +81,10 @@ def record_audit(
     now = _now()
     at = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     entry_id = secrets.token_hex(8)
-    sort_key = f"{at}#{entry_id}"
+    sort_key = keys.audit_sk(at, entry_id)
     ids = list(dict.fromkeys(result_ids))
     item: dict[str, Any] = {
-        "pk": audit_pk(now.date().isoformat()),
+        "pk": keys.audit_pk(now.date().isoformat()),
         "sk": sort_key,
         "type": "audit",
         "id": entry_id,
@@ -102,7 +95,7 @@ def record_audit(
         "query": protect_query(query),
         "result_ids": ids[:MAX_RESULT_IDS],
         "result_count": len(ids),
-        "gsi1pk": actor_gsi1pk(principal.subject),
+        "gsi1pk": keys.actor_gsi1pk(principal.subject),
         "gsi1sk": sort_key,
         "expires_at": expires_at(now, get_settings().retention_months),
     }
@@ -133,7 +126,7 @@ def list_audit(query: AuditQuery) -> AuditList:
     day = query.date.isoformat() if query.date else None
     if query.actor:
         items = table.query(
-            actor_gsi1pk(query.actor),
+            keys.actor_gsi1pk(query.actor),
             index="gsi1",
             sk_prefix=day,
             forward=False,
@@ -141,5 +134,5 @@ def list_audit(query: AuditQuery) -> AuditList:
         )
     else:
         day = day or _now().date().isoformat()
-        items = table.query(audit_pk(day), forward=False, limit=query.limit)
+        items = table.query(keys.audit_pk(day), forward=False, limit=query.limit)
     return AuditList(date=day, actor=query.actor, entries=[_entry(i) for i in items])

@@ -75,7 +75,9 @@ def _asker(client_id: str | None, policy: PolicyFacts | None) -> Asker | None:
             if party.client_id == client_id:
                 return Asker(client_id, party.address)
     found = next(
-        Table().query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix="POLICY#", limit=1),
+        Table().query(
+            keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.POLICY_REF_PREFIX, limit=1
+        ),
         None,
     )
     return Asker(client_id, _address(found) if found else None)

@@ -64,7 +64,7 @@ def split_policy_partition(items: Iterable[Item]) -> tuple[Item | None, list[Ite
     for item in items:
         if item["sk"] == keys.POLICY_SK:
             policy = item
-        elif str(item["sk"]).startswith("PARTY#"):
+        elif str(item["sk"]).startswith(keys.PARTY_SK_PREFIX):
             parties.append(item)
     if policy is None:
         return None, []
@@ -106,7 +106,9 @@ def get_dossier(principal: Principal, route: str, client_id: str) -> Dossier:
     if not CLIENT_ID_RE.fullmatch(client_id):
         raise NotFound("no client with this id", code="client_not_found")
     table = Table()
-    parties = list(table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix="POLICY#"))
+    parties = list(
+        table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.POLICY_REF_PREFIX)
+    )
     refs = list(dict.fromkeys(ref_of(p) for p in parties))
     truncated = len(refs) > BATCH_GET_MAX
     refs = refs[:BATCH_GET_MAX]

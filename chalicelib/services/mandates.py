@@ -54,21 +54,9 @@ from chalicelib.store import keys
 from chalicelib.store.queues import Queue
 from chalicelib.store.table import Item, Table
 
-# --- keys (docs/architecture.md, "Mandates") --------------------------------------------------
-
-MANDATE_SK = "MANDATE"
-TOKEN_SK = "TOKEN"
 # An activation token's item outlives the token by this much, so that an expired link is
 # refused as "expired" rather than "unknown" (only its hash is stored).
 TOKEN_ITEM_GRACE = timedelta(days=30)
-
-
-def mandate_pk(mandate_id: str) -> str:
-    return f"MANDATE#{mandate_id}"
-
-
-def token_pk(token_hash: str) -> str:
-    return f"TOKEN#{token_hash}"
 
 
 def hash_token(token: str) -> str:
@@ -106,7 +94,9 @@ class HolderRecord:
 def read_holder(client_id: str, table: Table | None = None) -> HolderRecord | None:
     """One index query for the client's party items plus one batch read of their policies."""
     table = table or Table()
-    parties = list(table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix="POLICY#"))
+    parties = list(
+        table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.POLICY_REF_PREFIX)
+    )
     if not parties:
         return None
     found = table.batch_get_many((p["pk"], keys.POLICY_SK) for p in parties)
@@ -179,7 +169,7 @@ def load_mandate(mandate_id: str, table: Table | None = None) -> Item:
     table = table or Table()
     item = None
     if mandate_id.startswith("m_") and len(mandate_id) == 26:
-        item = table.get(mandate_pk(mandate_id), MANDATE_SK, consistent=True)
+        item = table.get(keys.mandate_pk(mandate_id), keys.MANDATE_SK, consistent=True)
     if item is None:
         raise NotFound("no such mandate", code="mandate_not_found")
     return item
@@ -277,8 +267,8 @@ def _issue_token(table: Table, mandate_id: str, now: datetime) -> tuple[str, str
     expiry = now + timedelta(hours=get_settings().activation_token_ttl_hours)
     table.put(
         {
-            "pk": token_pk(token_hash),
-            "sk": TOKEN_SK,
+            "pk": keys.token_pk(token_hash),
+            "sk": keys.TOKEN_SK,
             "type": "activation_token",
             "mandate_id": mandate_id,
             "issued_at": _iso(now),
@@ -328,8 +318,8 @@ def submit_mandate(principal: Principal, request: MandateRequest, route: str) ->
     mandate_id = new_mandate_id()
     at = _iso(now)
     item: Item = {
-        "pk": mandate_pk(mandate_id),
-        "sk": MANDATE_SK,
+        "pk": keys.mandate_pk(mandate_id),
+        "sk": keys.MANDATE_SK,
         "type": "mandate",
         "mandate_id": mandate_id,
         "client_id": request.client_id,
@@ -346,7 +336,7 @@ def submit_mandate(principal: Principal, request: MandateRequest, route: str) ->
         "updated_at": at,
         "history": [_history_entry("submitted", at, principal)],
         "gsi1pk": keys.client_gsi1pk(request.client_id),
-        "gsi1sk": mandate_pk(mandate_id),
+        "gsi1sk": keys.mandate_gsi1sk(mandate_id),
         "expires_at": _expires_at(now, request.valid_until),
     }
     if request.valid_until is not None:
@@ -369,7 +359,9 @@ def get_mandate(principal: Principal, mandate_id: str, route: str) -> Mandate:
 def list_mandates(principal: Principal, query: MandateQuery, route: str) -> MandateList:
     """The client's mandates, newest id order irrelevant: one gsi1 query."""
     _may_see(principal, query.client_id)
-    items = Table().query(keys.client_gsi1pk(query.client_id), index="gsi1", sk_prefix="MANDATE#")
+    items = Table().query(
+        keys.client_gsi1pk(query.client_id), index="gsi1", sk_prefix=keys.MANDATE_REF_PREFIX
+    )
     mandates = sorted((_to_model(i) for i in items), key=lambda m: m.submitted_at, reverse=True)
     record_audit(principal, route, {"client_id": query.client_id}, [m.mandate_id for m in mandates])
     return MandateList(mandates=mandates)
@@ -425,7 +417,7 @@ def activate(principal: Principal, request: ActivationRequest, route: str) -> Ac
     mandate's current token."""
     table = Table()
     token_hash = hash_token(request.token)
-    token_item = table.get(token_pk(token_hash), TOKEN_SK, consistent=True)
+    token_item = table.get(keys.token_pk(token_hash), keys.TOKEN_SK, consistent=True)
     if token_item is None:
         raise NotFound("this activation link is not known", code="token_unknown")
     mandate_id = token_item["mandate_id"]

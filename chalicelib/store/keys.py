@@ -10,17 +10,25 @@ def policy_pk(partner_id: str, policy_number: str) -> str:
 POLICY_SK = "POLICY"
 
 
+PARTY_SK_PREFIX = "PARTY#"
+
+
 def party_sk(client_id: str) -> str:
-    return f"PARTY#{client_id}"
+    return f"{PARTY_SK_PREFIX}{client_id}"
 
 
 def client_gsi1pk(client_id: str) -> str:
     return f"CLIENT#{client_id}"
 
 
+# gsi1sk prefix of a client's party items (`policy_ref`) and mandates (`mandate_gsi1sk`).
+POLICY_REF_PREFIX = "POLICY#"
+MANDATE_REF_PREFIX = "MANDATE#"
+
+
 def policy_ref(partner_id: str, policy_number: str) -> str:
     """gsi1sk of a party item: the policy it belongs to."""
-    return f"POLICY#{partner_id}#{policy_number}"
+    return f"{POLICY_REF_PREFIX}{partner_id}#{policy_number}"
 
 
 def active_gsi2pk(partner_id: str) -> str:
@@ -35,6 +43,9 @@ def lookup_sk(client_id: str, partner_id: str, policy_number: str) -> str:
     return f"{client_id}#{partner_id}#{policy_number}"
 
 
+LOOKUP_KINDS = ("POLICY", "ADDR", "NAMEDOB", "PHONE", "EMAIL", "KVK")
+
+
 def delivery_pk(delivery_id: str) -> str:
     return f"DELIVERY#{delivery_id}"
 
@@ -46,4 +57,46 @@ def deliveries_gsi2pk(partner_id: str) -> str:
     return f"DELIVERIES#{partner_id}"
 
 
-LOOKUP_KINDS = ("POLICY", "ADDR", "NAMEDOB", "PHONE", "EMAIL", "KVK")
+# --- mandates (docs/architecture.md, "Mandates") ---------------------------------------------
+
+
+def mandate_pk(mandate_id: str) -> str:
+    return f"MANDATE#{mandate_id}"
+
+
+MANDATE_SK = "MANDATE"
+
+
+def mandate_gsi1sk(mandate_id: str) -> str:
+    """gsi1sk of a mandate under its holder's `client_gsi1pk`."""
+    return f"{MANDATE_REF_PREFIX}{mandate_id}"
+
+
+def token_pk(token_hash: str) -> str:
+    return f"TOKEN#{token_hash}"
+
+
+TOKEN_SK = "TOKEN"
+
+
+def sent_marker_pk(idempotency_id: str) -> str:
+    """The activation e-mail marker of one queue message."""
+    return f"ACTIVATION_MAIL#{idempotency_id}"
+
+
+SENT_SK = "SENT"
+
+# --- audit log ---------------------------------------------------------------------------------
+
+
+def audit_pk(day: str) -> str:
+    return f"AUDIT#{day}"
+
+
+def audit_sk(at: str, entry_id: str) -> str:
+    """sk of an audit entry, and its gsi1sk under `actor_gsi1pk`."""
+    return f"{at}#{entry_id}"
+
+
+def actor_gsi1pk(subject: str) -> str:
+    return f"ACTOR#{subject}"

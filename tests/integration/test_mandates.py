@@ -15,6 +15,7 @@ from chalicelib.config import get_settings
 from chalicelib.models.portfolio import PartyFields, PolicyFields, ValidRow
 from chalicelib.services import mandates as mandate_service
 from chalicelib.services.register_items import client_id_for, policy_items
+from chalicelib.store import keys
 from chalicelib.store.table import Table
 from tests.conftest import bearer
 from tests.unit.test_mandate_rules import person
@@ -284,11 +285,11 @@ def test_approval_stores_only_the_tokens_hash_and_queues_the_token(
     (message,) = take_activation_messages(aws)
     assert message["language"] == "en"
     token = message["token"]
-    stored = Table().get(mandate_service.mandate_pk(mandate_id), "MANDATE")
+    stored = Table().get(keys.mandate_pk(mandate_id), "MANDATE")
     assert stored is not None
     assert stored["token_hash"] == mandate_service.hash_token(token)
     assert token not in json.dumps(stored, default=str)
-    token_item = Table().get(mandate_service.token_pk(stored["token_hash"]), "TOKEN")
+    token_item = Table().get(keys.token_pk(stored["token_hash"]), "TOKEN")
     assert token_item is not None
     assert token not in json.dumps(token_item, default=str)
 
@@ -433,7 +434,7 @@ def test_an_expired_token_is_refused(api: Any, aws: dict[str, str], holder: str)
     token = approved(api, aws, mandate_id)
     # the token's validity passes (ACTIVATION_TOKEN_TTL_HOURS later)
     Table().update(
-        mandate_service.token_pk(mandate_service.hash_token(token)),
+        keys.token_pk(mandate_service.hash_token(token)),
         "TOKEN",
         UpdateExpression="SET token_expires_at = :past",
         ExpressionAttributeValues={":past": int(datetime.now(UTC).timestamp()) - 1},
@@ -527,7 +528,7 @@ def test_an_expired_mandate_sees_nothing(api: Any, aws: dict[str, str], holder: 
     assert _numbers(_contracts(api, mandate_id)) == ["RB-1001"]
     # its end date passes
     Table().update(
-        mandate_service.mandate_pk(mandate_id),
+        keys.mandate_pk(mandate_id),
         "MANDATE",
         UpdateExpression="SET valid_until = :yesterday",
         ExpressionAttributeValues={":yesterday": (today() - timedelta(days=1)).isoformat()},
