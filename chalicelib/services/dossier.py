@@ -1,13 +1,15 @@
 """The client's dossier and the policy view, read from the register.
 
-Dossier: one Query on gsi1 ``CLIENT#<id>`` (the client's party items) and one BatchGetItem of
-their policies; parties whose `data_seq` differs from their policy's are stale and left out.
+Dossier: `read_client`, one Query on gsi1 ``CLIENT#<id>`` (the client's party items) and one
+BatchGetItem of their policies; parties whose `data_seq` differs from their policy's are stale
+and left out. Mandates read a holder the same way.
 Policy view: one Query on the policy's partition (policy item + party items).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,6 +83,37 @@ def ref_of(item: Mapping[str, Any]) -> tuple[str, str]:
     return str(item["partner_id"]), str(item["policy_number"])
 
 
+@dataclass(frozen=True)
+class ClientPolicies:
+    """A client's current memberships: (party item, its policy item), in index order."""
+
+    current: list[tuple[Item, Item]]
+    truncated: bool  # more policies than `max_policies`; the others were not read
+
+
+def read_client(
+    client_id: str, *, table: Table | None = None, max_policies: int | None = None
+) -> ClientPolicies:
+    """The client's party items (one Query on gsi1 ``CLIENT#<id>``) with their policies (one
+    BatchGetItem per 100 policies), leaving out stale parties (`data_seq` differs from their
+    policy's). With `max_policies`, only the first that many policies are read."""
+    table = table or Table()
+    parties = list(
+        table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.POLICY_REF_PREFIX)
+    )
+    refs = list(dict.fromkeys(ref_of(p) for p in parties))
+    truncated = max_policies is not None and len(refs) > max_policies
+    if max_policies is not None:
+        refs = refs[:max_policies]
+    policies = {ref_of(p): p for p in table.batch_get_many(keys_of(refs))}
+    current = [
+        (party, policies[ref_of(party)])
+        for party in parties
+        if is_current(party, policies.get(ref_of(party)))
+    ]
+    return ClientPolicies(current, truncated)
+
+
 def policies_with_roles(
     memberships: Iterable[Mapping[str, Any]],
     policies: Mapping[tuple[str, str], Mapping[str, Any]],
@@ -105,15 +138,9 @@ def policies_with_roles(
 def get_dossier(principal: Principal, route: str, client_id: str) -> Dossier:
     if not CLIENT_ID_RE.fullmatch(client_id):
         raise NotFound("no client with this id", code="client_not_found")
-    table = Table()
-    parties = list(
-        table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.POLICY_REF_PREFIX)
-    )
-    refs = list(dict.fromkeys(ref_of(p) for p in parties))
-    truncated = len(refs) > BATCH_GET_MAX
-    refs = refs[:BATCH_GET_MAX]
-    policies = {ref_of(p): p for p in table.batch_get(keys_of(refs))}
-    current = [p for p in parties if is_current(p, policies.get(ref_of(p)))]
+    read = read_client(client_id, max_policies=BATCH_GET_MAX)
+    current = [party for party, _ in read.current]
+    policies = {ref_of(party): policy for party, policy in read.current}
     if not current:
         record_audit(principal, route, {"client_id": client_id}, [])
         raise NotFound("no client with this id", code="client_not_found")
@@ -133,7 +160,7 @@ def get_dossier(principal: Principal, route: str, client_id: str) -> Dossier:
             party_from_item(p)
             for p in sorted(current, key=lambda p: (p["partner_id"], p["policy_number"]))
         ],
-        truncated=truncated,
+        truncated=read.truncated,
     )
     record_audit(
         principal,

@@ -47,9 +47,8 @@ from chalicelib.rules.mandates import (
     next_state,
     visible_contracts,
 )
-from chalicelib.rules.matching import is_current
 from chalicelib.services.audit import record_audit
-from chalicelib.services.dossier import policy_ref_id, register_today, shown_status
+from chalicelib.services.dossier import policy_ref_id, read_client, register_today, shown_status
 from chalicelib.store import keys
 from chalicelib.store.queues import Queue
 from chalicelib.store.table import Item, Table
@@ -93,23 +92,15 @@ class HolderRecord:
 
 def read_holder(client_id: str, table: Table | None = None) -> HolderRecord | None:
     """One index query for the client's party items plus one batch read of their policies."""
-    table = table or Table()
-    parties = list(
-        table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.POLICY_REF_PREFIX)
-    )
-    if not parties:
-        return None
-    found = table.batch_get_many((p["pk"], keys.POLICY_SK) for p in parties)
-    policies = {p["pk"]: p for p in found}
-    fresh = [p for p in parties if is_current(p, policies.get(p["pk"]))]
+    fresh = read_client(client_id, table=table).current
     if not fresh:
         return None
     kind: HolderKind = (
-        "legal_entity" if any(p.get("is_legal_entity") for p in fresh) else "natural_person"
+        "legal_entity" if any(p.get("is_legal_entity") for p, _ in fresh) else "natural_person"
     )
     as_holder = {
-        (p["partner_id"], p["policy_number"]): policies[p["pk"]]
-        for p in fresh
+        (p["partner_id"], p["policy_number"]): policy
+        for p, policy in fresh
         if p.get("role") == "VP"
     }
     contracts = tuple(
