@@ -25,6 +25,8 @@ from tests.conftest import TEST_ENV
 
 STARTUP_TIMEOUT_S = 120
 DEMO_POLICIES = 6
+# Delivery states the ingest ends in.
+FINAL = {"accepted", "accepted_with_errors", "rejected", "held_for_review"}
 
 
 def _free_port() -> int:
@@ -69,6 +71,20 @@ class LocalRun:
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
+
+
+def wait_for_delivery(run: LocalRun, partner_id: str, object_key: str) -> dict[str, Any]:
+    """The delivery of `object_key` as the API lists it, once it is in a final state (fails the
+    test with the run's log tail if it is not within 45 s)."""
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline:
+        status, body = run.get(f"/v1/deliveries?partner_id={partner_id}")
+        assert status == 200, body
+        for delivery in body["deliveries"]:
+            if delivery["object_key"] == object_key and delivery["status"] in FINAL:
+                return dict(delivery)
+        time.sleep(0.3)
+    pytest.fail(f"no finished delivery for {object_key}:\n{run.log_tail()}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -5,30 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import uuid
-from typing import Any
 
 import pytest
 
 from scripts.demo_data import COLUMNS, DEMO_PARTNERS, generate_rows, known_demo_clients
-from tests.e2e.conftest import DEMO_POLICIES, LocalRun
+from tests.e2e.conftest import DEMO_POLICIES, LocalRun, wait_for_delivery
 
 pytestmark = pytest.mark.e2e
-
-FINAL = {"accepted", "accepted_with_errors", "rejected", "held_for_review"}
-
-
-def _wait_for_delivery(run: LocalRun, partner_id: str, object_key: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 45
-    while time.monotonic() < deadline:
-        status, body = run.get(f"/v1/deliveries?partner_id={partner_id}")
-        assert status == 200, body
-        for delivery in body["deliveries"]:
-            if delivery["object_key"] == object_key and delivery["status"] in FINAL:
-                return dict(delivery)
-        time.sleep(0.3)
-    pytest.fail(f"no finished delivery for {object_key}:\n{run.log_tail()}")
 
 
 def _mutation_file(n_policies: int) -> tuple[bytes, int]:
@@ -62,7 +46,7 @@ def test_a_file_uploaded_to_the_embedded_s3_is_ingested_and_its_report_read_thro
 
     # when a partner uploads it (a key with a space: S3 events encode it)
     local_run.s3().put_object(Bucket=local_run.info["bucket"], Key=key, Body=body)
-    listed = _wait_for_delivery(local_run, "demo-volmacht", key)
+    listed = wait_for_delivery(local_run, "demo-volmacht", key)
     status, report = local_run.get(f"/v1/deliveries/{listed['delivery_id']}")
 
     # then the report counts every row and names the rejected one

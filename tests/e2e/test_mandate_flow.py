@@ -22,8 +22,7 @@ import pytest
 from scripts.local_env import ROOT
 from scripts.mails import SentMail, sent_mails
 from scripts.token import local_token
-from tests.e2e.conftest import LocalRun
-from tests.e2e.test_local_run import _wait_for_delivery
+from tests.e2e.conftest import LocalRun, wait_for_delivery
 from tests.support.ingest import csv_bytes, person
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +52,7 @@ def _deliver(run: LocalRun, partner_id: str, policy_number: str, holder: dict[st
     row = person(policy_number, PP_VRWRKCD="0", **holder)
     key = f"incoming/{partner_id}/mutation/e2e-{policy_number}.csv"
     run.s3().put_object(Bucket=run.info["bucket"], Key=key, Body=csv_bytes([row]))
-    delivery = _wait_for_delivery(run, partner_id, key)
+    delivery = wait_for_delivery(run, partner_id, key)
     assert delivery["status"] == "accepted", delivery
 
 
