@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from chalicelib.models.portfolio import PartyFields, PolicyFields, ValidRow
@@ -49,15 +49,21 @@ def client_id_for(party: PartyFields, key: str) -> str:
     return "c_" + digest[:24]
 
 
-def _without_empty(values: dict[str, Any]) -> Item:
-    return {k: v for k, v in values.items() if v is not None and v != "" and v != ()}
+_POLICY_FIELDS = tuple(f.name for f in fields(PolicyFields))
+_PARTY_FIELDS = tuple(f.name for f in fields(PartyFields))
 
 
-def _policy_attributes(policy: PolicyFields) -> Item:
-    attributes = asdict(policy)
-    attributes["modules"] = list(policy.modules)
-    attributes["clauses"] = list(policy.clauses)
-    return _without_empty(attributes)
+def _attributes(obj: PolicyFields | PartyFields, names: tuple[str, ...]) -> Item:
+    """The fields that are not None or ""; tuples become lists (kept even when empty, as
+    before). Not `asdict`: it deep-copies every value, a third of this module's time per row."""
+    attributes: Item = {}
+    for name in names:
+        value = getattr(obj, name)
+        if value.__class__ is tuple:
+            attributes[name] = list(value)
+        elif value is not None and value != "":
+            attributes[name] = value
+    return attributes
 
 
 def _lookup_values(party: PartyFields, policy_number: str) -> Iterator[tuple[str, str]]:
@@ -101,7 +107,7 @@ def policy_items(
         "sk": keys.POLICY_SK,
         "type": "policy",
         "partner_id": partner_id,
-        **_policy_attributes(policy),
+        **_attributes(policy, _POLICY_FIELDS),
         "status": status,
         "seen_seq": seq,
         "first_seen_seq": first_seen_seq or seq,
@@ -122,7 +128,7 @@ def policy_items(
         if client_id in seen_clients:
             continue
         seen_clients.add(client_id)
-        party_attributes = _without_empty(asdict(party))
+        party_attributes = _attributes(party, _PARTY_FIELDS)
         items.append(
             {
                 "pk": pk,

@@ -1,0 +1,234 @@
+"""The benchmark's AWS backend: a moto server in its own process on 127.0.0.1.
+
+A separate process, so that what the benchmark measures in the ingest process (its peak RSS, its
+CPU) is the ingest's own and not moto's storage of every written item.
+
+    python -m scripts.bench_backend --port 4599          # serve until killed
+
+One change to moto, applied in the server process only: moto checks DynamoDB's 400 KB item
+limit by re-measuring the whole item on *every* attribute it stores (quadratic in the number of
+attributes: about 70% of moto's time per item). `_fast_item_size_check` keeps the same check with
+a running total. Every other part of moto (parsing, key schema, indexes, conditions) is
+unchanged, and every figure of the benchmark (ingest, floor, naive) runs on the same patched
+backend, so their ratios are fair.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "eu-west-1"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+TABLE = "polisregister-bench"
+BUCKET = "polisregister-bench"
+PARTNERS = "demo-volmacht,demo-verzekeraar,demo-intermediair"
+ITEM_LIMIT_BYTES = 405_000  # moto's own figure for DynamoDB's 400 KB limit
+
+
+def _fast_item_size_check() -> None:
+    """Replace moto's O(attributes²) item-size check by an O(1) running total (same limit)."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    def entry_size(key: str, value: Any) -> int:
+        size = value.size() if type(value) is DynamoType else bytesize(str(value))
+        return bytesize(key) + size
+
+    def setitem(self: Any, key: str, value: Any) -> None:
+        total = self.__dict__.get("_bench_size")
+        if total is None or self.__dict__.get("_bench_len") != len(self):
+            total = sum(entry_size(k, v) for k, v in self.items())
+        if key in self:
+            total -= entry_size(key, dict.__getitem__(self, key))
+        total += entry_size(key, value)
+        if total > ITEM_LIMIT_BYTES:
+            raise ItemSizeTooLarge
+        dict.__setitem__(self, key, value)
+        self.__dict__["_bench_size"] = total
+        self.__dict__["_bench_len"] = len(self)
+
+    LimitedSizeDict.__setitem__ = setitem  # type: ignore[method-assign]
+
+
+def _load_items(path: str, table: str) -> int:
+    """Put the items of a JSON Lines file (DynamoDB JSON, one item a line) straight into moto's
+    table, without HTTP: seeding a register of 100k clients over HTTP would take longer than
+    the whole benchmark. The lookups are then measured over HTTP as usual."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+    count = 0
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            backend.put_item(table, json.loads(line))
+            count += 1
+    return count
+
+
+def _control(stop: threading.Event) -> None:
+    """Commands from the parent on stdin, one JSON object a line; answers on stdout."""
+    for line in sys.stdin:
+        command = json.loads(line)
+        if "load" in command:
+            loaded = _load_items(command["load"], command["table"])
+            print(json.dumps({"loaded": loaded}), flush=True)
+    stop.set()  # stdin closed: the parent is gone
+
+
+def serve(port: int) -> None:
+    """Run the moto server in this process until SIGTERM/SIGINT or stdin closes."""
+    from moto.server import ThreadedMotoServer
+
+    _fast_item_size_check()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=_control, args=(stop,), daemon=True).start()
+    stop.wait()
+    server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Backend:
+    """A running moto server: where it listens and its process (for its RSS)."""
+
+    endpoint_url: str
+    process: subprocess.Popen[bytes]
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.process.pid)
+
+    def load_items(self, path: Path, table: str) -> int:
+        """Seed `table` with the items of `path` (see `_load_items`)."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(json.dumps({"load": str(path), "table": table}).encode() + b"\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        loaded: int = answer["loaded"]
+        return loaded
+
+    def reset(self) -> None:
+        """Forget every resource (moto's reset API): frees the previous pass's items."""
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=60):
+            pass
+
+
+def provisioned(backend: Backend) -> dict[str, str]:
+    """Fresh resources (the table, queues and bucket of infra/) on the backend."""
+    from scripts.provision import provision
+
+    backend.reset()
+    return provision(
+        backend.endpoint_url,
+        REGION,
+        table_name=TABLE,
+        bucket_name=BUCKET,
+        stage="bench",
+        ses_sender="noreply@polisregister.test",
+    )
+
+
+def bench_env(endpoint_url: str, resources: dict[str, str]) -> dict[str, str]:
+    """The settings (chalicelib.config) of a process that works against the backend."""
+    return {
+        **CREDENTIALS,
+        "STAGE": "test",
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "TABLE_NAME": resources["table"],
+        "BUCKET_NAME": resources["bucket"],
+        "INGEST_QUEUE_URL": resources["ingest_queue_url"],
+        "ACTIVATION_QUEUE_URL": resources["activation_queue_url"],
+        "PARTNERS": PARTNERS,
+        "JWT_SECRET": "bench-secret-bench-secret-bench-secret-00",
+        "CLIENT_ID_KEY": "bench-client-id-key-000",
+        "SES_SENDER": "noreply@polisregister.test",
+        "POWERTOOLS_DEV": "false",
+        "LOG_LEVEL": "WARNING",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+
+
+def rss_mb(pid: int) -> float:
+    """Current resident set of a process (Linux /proc), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextmanager
+def running_backend(port: int | None = None) -> Iterator[Backend]:
+    """Start `python -m scripts.bench_backend` on a free port; stop it (only it) afterwards."""
+    port = port or free_port()
+    env = {**os.environ, **CREDENTIALS}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.bench_backend", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the moto server did not start") from None
+                time.sleep(0.2)
+        yield Backend(endpoint, process)
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    serve(parser.parse_args().port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""One measurement of the ingest benchmark, run in its own process so that its peak RSS is its
+own (the AWS backend is another process: `scripts.bench_backend`).
+
+    python -m scripts.bench_ingest <mode> --file bench/out/portfolio-10000.csv [...]
+
+Modes (issue 6):
+
+- `parse`: the streaming reader over the local file, nothing else;
+- `validate`: reader + `validate_row` (validation and normalisation);
+- `ingest`: the REAL ingest handler (`app.handler_map["ingest"]`) on the SQS message(s) the
+  upload's S3 notification put on the ingest queue (the parent uploaded the file), continued
+  until the queue is empty (hand-overs included);
+- `floor`: boto3 `batch_writer` of the same items (`policy_items` of the file's rows), built
+  before the clock starts;
+- `naive`: the same items, one `put_item` each (of the first `--limit-rows` rows).
+
+Prints one JSON object: rows, seconds (wall), cpu_seconds (this process), peak RSS (MB,
+`ru_maxrss`), RSS before the measured part, and DynamoDB requests by operation (botocore
+`before-call` hooks on the clients this process uses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from scripts.bench_backend import rss_mb
+
+Result = dict[str, Any]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class CallCounter:
+    """DynamoDB requests by operation name."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-call.dynamodb", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+
+
+def _measure(run: Callable[[], int], calls: CallCounter | None = None) -> Result:
+    before = rss_mb(os.getpid())
+    cpu, wall = time.process_time(), time.perf_counter()
+    rows = run()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "rows": rows,
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "rss_before_mb": before,
+        "peak_rss_mb": _peak_rss_mb(),
+        "calls": dict(calls.calls) if calls else {},
+    }
+
+
+def parse_only(path: Path) -> Result:
+    from chalicelib.services.reader import RawRow, open_rows
+
+    def run() -> int:
+        rows = 0
+        with path.open("rb") as handle:
+            for item in open_rows(handle, filename=path.name):
+                rows += isinstance(item, RawRow)
+        return rows
+
+    return _measure(run)
+
+
+def parse_and_validate(path: Path) -> Result:
+    from chalicelib.rules.rows import map_header, validate_row
+    from chalicelib.services.reader import RawRow, open_rows
+    from scripts.bench_data import TODAY
+
+    def run() -> int:
+        rows = 0
+        with path.open("rb") as handle:
+            reader = open_rows(handle, filename=path.name)
+            header = map_header(list(reader.format.labels), "full")
+            for item in reader:
+                if isinstance(item, RawRow):
+                    outcome = validate_row(
+                        item.values, header, kind="full", line=item.line, today=TODAY
+                    )
+                    rows += outcome.row is not None
+        return rows
+
+    return _measure(run)
+
+
+def full_ingest(queue_url: str) -> Result:
+    """The real handler on the queue's messages until the queue is empty."""
+    import boto3
+
+    from app import app  # imported before the clock starts: a cold start is not throughput
+    from chalicelib.config import get_settings
+    from chalicelib.store import aws
+
+    calls = CallCounter()
+    calls.attach(aws.resource("dynamodb").meta.client)
+    calls.attach(aws.client("dynamodb"))
+    sqs = boto3.client("sqs", region_name=get_settings().aws_region)
+    invocations = 0
+
+    def run() -> int:
+        nonlocal invocations
+        while True:
+            messages = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not messages:
+                break
+            result = app.handler_map["ingest"](_sqs_event(messages[0]), LambdaContext())
+            invocations += 1
+            if result.get("batchItemFailures"):
+                raise RuntimeError(f"the ingest reported failures: {result}")
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        return _accepted_rows()
+
+    result = _measure(run, calls)
+    result["invocations"] = invocations
+    return result
+
+
+class LambdaContext:
+    """What the handler reads of Lambda's context: a full 15 minutes left, always."""
+
+    function_name = "ingest"
+    memory_limit_in_mb = 1024
+    aws_request_id = "bench"
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:ingest"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+def _sqs_event(message: Any) -> dict[str, Any]:
+    """The Lambda SQS event of one received message."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:ingest",
+                "awsRegion": "eu-west-1",
+            }
+        ]
+    }
+
+
+def _accepted_rows() -> int:
+    """rows_accepted of the (only) delivery, from its report."""
+    import boto3
+
+    from chalicelib.config import get_settings
+
+    settings = get_settings()
+    s3 = boto3.client("s3", region_name=settings.aws_region)
+    listing = s3.list_objects_v2(Bucket=settings.bucket_name, Prefix="reports/")
+    reports = [
+        json.loads(s3.get_object(Bucket=settings.bucket_name, Key=o["Key"])["Body"].read())
+        for o in listing.get("Contents", [])
+    ]
+    if len(reports) != 1 or reports[0]["status"] != "accepted":
+        raise RuntimeError(f"expected one accepted delivery: {[r['status'] for r in reports]}")
+    accepted: int = reports[0]["rows_accepted"]
+    return accepted
+
+
+def _prebuilt_items(path: Path, limit_rows: int | None) -> tuple[int, list[dict[str, Any]]]:
+    from chalicelib.config import get_settings
+    from scripts.bench_data import BENCH_PARTNER, items_of, valid_policies
+
+    policies = list(valid_policies(path, limit_rows=limit_rows))
+    rows = sum(len(p) for p in policies)
+    items = list(
+        items_of(
+            iter(policies), partner_id=BENCH_PARTNER, client_id_key=get_settings().client_id_key
+        )
+    )
+    return rows, items
+
+
+def floor(path: Path, limit_rows: int | None) -> Result:
+    import boto3
+
+    from chalicelib.config import get_settings
+
+    rows, items = _prebuilt_items(path, limit_rows)
+    settings = get_settings()
+    table = boto3.resource("dynamodb", region_name=settings.aws_region).Table(settings.table_name)
+    calls = CallCounter()
+    calls.attach(table.meta.client)
+
+    def run() -> int:
+        with table.batch_writer() as writer:
+            for item in items:
+                writer.put_item(Item=item)
+        return rows
+
+    result = _measure(run, calls)
+    result["items"] = len(items)
+    return result
+
+
+def naive(path: Path, limit_rows: int | None) -> Result:
+    import boto3
+
+    from chalicelib.config import get_settings
+
+    rows, items = _prebuilt_items(path, limit_rows)
+    settings = get_settings()
+    table = boto3.resource("dynamodb", region_name=settings.aws_region).Table(settings.table_name)
+    calls = CallCounter()
+    calls.attach(table.meta.client)
+
+    def run() -> int:
+        for item in items:
+            table.put_item(Item=item)
+        return rows
+
+    result = _measure(run, calls)
+    result["items"] = len(items)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("parse", "validate", "ingest", "floor", "naive"))
+    parser.add_argument("--file", type=Path)
+    parser.add_argument("--queue-url")
+    parser.add_argument("--limit-rows", type=int)
+    args = parser.parse_args()
+    if args.mode == "parse":
+        result = parse_only(args.file)
+    elif args.mode == "validate":
+        result = parse_and_validate(args.file)
+    elif args.mode == "ingest":
+        result = full_ingest(args.queue_url)
+    elif args.mode == "floor":
+        result = floor(args.file, args.limit_rows)
+    else:
+        result = naive(args.file, args.limit_rows)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
