@@ -25,7 +25,13 @@ from boto3.dynamodb.conditions import Attr
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConditionFailed, Conflict, NotFound
 from chalicelib.models.delivery import FINAL_STATUSES, DeliveryReport, S3ObjectRef
-from chalicelib.models.portfolio import DeliveryKind, RowError, RowOutcome, ValidRow
+from chalicelib.models.portfolio import (
+    DeliveryKind,
+    PolicyFields,
+    RowError,
+    RowOutcome,
+    ValidRow,
+)
 from chalicelib.observability import logger, metrics
 from chalicelib.rules.dates import expires_at
 from chalicelib.rules.rows import HeaderMap, map_header, validate_row
@@ -38,11 +44,11 @@ from chalicelib.services.reader import (
     ResumePoint,
     open_rows,
 )
-from chalicelib.services.register_items import policy_items
+from chalicelib.services.register_items import client_identity, policy_items
 from chalicelib.store import keys
 from chalicelib.store.blobs import Blobs
 from chalicelib.store.queues import Queue
-from chalicelib.store.table import Item, Table
+from chalicelib.store.table import BATCH_GET_MAX, Item, Table
 
 RemainingMs = Callable[[], int]
 # A policy's parties are buffered until the policy's last row; more than this is not a household.
@@ -85,6 +91,7 @@ class Progress:
     existing_active_seen: int = 0
     policies_ended: int = 0
     pending_removal: int = 0
+    ending_batch: list[str] = field(default_factory=list)  # pks being ended when last saved
     bsn_dropped: int = 0
     truncated: bool = False
     rejected: bool = False
@@ -126,6 +133,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value)
     return value
+
+
+def _last_change(policy: Item) -> str:
+    """The newest delivery that changed the policy: its data, or its status (a removal)."""
+    return max(str(policy.get("data_seq", "")), str(policy.get("status_seq", "")))
+
+
+def _written_earlier_in_delivery(current: Item | None, seq: str, group: _PolicyGroup) -> bool:
+    """This delivery already wrote the policy from other rows: its rows are split in the file.
+    (The same rows written again — a retry of the same batch — are fine.)"""
+    return (
+        current is not None
+        and current.get("data_seq") == seq
+        and int(current.get("source_line", group.lines[0])) != group.lines[0]
+    )
 
 
 @dataclass
@@ -316,6 +338,8 @@ class IngestService:
             logger.warning("lease not released; it lapses by itself", extra={"pk": record["pk"]})
 
     def _advance(self, record: Item, remaining_ms: RemainingMs) -> None:
+        """Go on from the saved phase. Every phase change is saved before the next phase starts,
+        so a retry never re-reads a file it already finished."""
         progress = Progress.from_record(record)
         if progress.phase == "rows":
             if not self._ingest_rows(record, progress, remaining_ms):
@@ -332,8 +356,10 @@ class IngestService:
                     "No policies ended: the delivery is incomplete."
                 )
             progress.phase = "reconcile" if reconcilable else "done"
+            self._checkpoint(record, progress)
         if progress.phase == "reconcile":
             self._decide_removals(record, progress)
+            self._checkpoint(record, progress)
         if progress.phase == "ending" and not self._end_missing(record, progress, remaining_ms):
             return
         self._finish(record, progress)
@@ -503,7 +529,17 @@ class IngestService:
             progress.rows_rejected += group.overflow
         elif not invalid:
             holders = sum(1 for o in group.outcomes if o.row and o.row.party.role == "VP")
-            if holders != 1:
+            identities = [client_identity(o.row.party) for o in group.outcomes if o.row]
+            if len(set(identities)) != len(identities):
+                # Two rows that would be the same client (twins with the same initials, or a
+                # row repeated): storing both is impossible, storing one would lose the other.
+                reason = _message(
+                    "duplicate_party",
+                    f"Polis {group.policy_number} bevat twee regels voor dezelfde persoon.",
+                    f"Policy {group.policy_number} has two rows for the same person.",
+                    line=group.lines[0],
+                )
+            elif holders != 1:
                 reason = _message(
                     "policy_needs_one_policyholder",
                     f"Polis {group.policy_number} moet precies één verzekeringnemer (VP) hebben.",
@@ -552,15 +588,20 @@ class IngestService:
         delivered_at = record["received_at"]
         delivery_day = delivered_at[:10]
         ttl = int(record["expires_at"])
+        in_this_batch: set[str] = set()
         with self.table.writer() as writer:
-            for _group, rows in writable:
+            for group, rows in writable:
                 policy = rows[0].policy
                 pk = keys.policy_pk(partner_id, policy.policy_number)
                 current = existing.get(pk)
-                if current is not None and str(current.get("data_seq", "")) > seq:
+                if current is not None and _last_change(current) > seq:
                     progress.rows_superseded += len(rows)
                     continue
-                status, ended_on = self._status_for(policy.processing_code, current, delivery_day)
+                if pk in in_this_batch or _written_earlier_in_delivery(current, seq, group):
+                    self._reject_split(progress, group, len(rows))
+                    continue
+                in_this_batch.add(pk)
+                status, ended_on = self._status_for(policy, current, delivery_day)
                 if status == "cancelled" and policy.end_date is None:
                     policy.end_date = ended_on
                 if (
@@ -569,7 +610,7 @@ class IngestService:
                     and str(current.get("first_seen_seq", seq)) < seq
                 ):
                     progress.existing_active_seen += 1
-                for item in policy_items(
+                items = policy_items(
                     partner_id,
                     rows,
                     seq=seq,
@@ -580,16 +621,34 @@ class IngestService:
                     status=status,
                     ended_on=ended_on,
                     first_seen_seq=str(current["first_seen_seq"]) if current else None,
-                ):
+                )
+                items[0]["source_line"] = group.lines[0]
+                for item in items:
                     writer.put(item)
                 progress.policies_written += 1
                 progress.rows_accepted += len(rows)
 
+    def _reject_split(self, progress: Progress, group: _PolicyGroup, rows: int) -> None:
+        progress.rows_rejected += rows
+        progress.add_error(
+            _message(
+                "policy_rows_not_adjacent",
+                f"Polis {group.policy_number} kwam al eerder in dit bestand voor; de regels van "
+                "een polis moeten aaneensluiten.",
+                f"Policy {group.policy_number} appeared earlier in this file; the rows of a "
+                "policy must be adjacent.",
+                line=group.lines[0],
+                column="PP_NUMMER",
+            ),
+            self.settings.max_report_errors,
+        )
+
     @staticmethod
-    def _status_for(code: str | None, current: Item | None, day: str) -> tuple[str, str | None]:
-        if code == "2":
-            return "cancelled", day
-        if code == "4" and current is not None:
+    def _status_for(policy: PolicyFields, current: Item | None, day: str) -> tuple[str, str | None]:
+        if policy.processing_code == "2":
+            # Cancelled: cover ends at PP_EXPDAT when given (it may lie ahead), else today.
+            return "cancelled", policy.end_date or day
+        if policy.processing_code == "4" and current is not None:
             # "For information": the contract itself did not change.
             return str(current.get("status", "active")), current.get("ended_on")
         return "active", None
@@ -610,17 +669,44 @@ class IngestService:
 
     # ---------------------------------------------------------------- removals
 
-    def _missing(self, record: Item) -> Iterator[Item]:
-        """Active policies of the partner that this full delivery did not contain (an index
-        query on the sparse ACTIVE index, never a scan)."""
+    def _removal_candidates(self, record: Item) -> Iterator[Item]:
+        """Active policies of the partner that this full delivery did not contain, as the
+        sparse ACTIVE index shows them (an index query, never a scan). The index is eventually
+        consistent: callers confirm each candidate against the table."""
         return self.table.query(
             keys.active_gsi2pk(record["partner_id"]),
             index="gsi2",
             filter_condition=Attr("seen_seq").lt(record["seq"]),
         )
 
+    def _missing(self, record: Item) -> Iterator[list[Item]]:
+        """The missing policies in batches, each read fresh (consistent) from the table: a
+        policy this delivery just wrote may still look missing in the index."""
+        batch_size = min(self.settings.ingest_batch_rows, BATCH_GET_MAX)
+        candidates: list[tuple[str, str]] = []
+
+        def confirmed() -> list[Item]:
+            fresh = self.table.batch_get(candidates, consistent=True)
+            return [
+                item
+                for item in fresh
+                if item.get("status") == "active" and str(item.get("seen_seq", "")) < record["seq"]
+            ]
+
+        for item in self._removal_candidates(record):
+            candidates.append((item["pk"], item["sk"]))
+            if len(candidates) == batch_size:
+                batch = confirmed()
+                candidates = []
+                if batch:
+                    yield batch
+        if candidates:
+            batch = confirmed()
+            if batch:
+                yield batch
+
     def _decide_removals(self, record: Item, progress: Progress) -> None:
-        missing = sum(1 for _ in self._missing(record))
+        missing = sum(len(batch) for batch in self._missing(record))
         base = missing + progress.existing_active_seen
         share = 100.0 * missing / base if base else 0.0
         if missing and share > self.settings.full_delivery_max_removal_pct:
@@ -635,27 +721,37 @@ class IngestService:
         progress.phase = "ending" if missing else "done"
 
     def _end_missing(self, record: Item, progress: Progress, remaining_ms: RemainingMs) -> bool:
-        """End the missing policies, in batches; False when it handed over to a follow-up.
-        Ended policies leave the ACTIVE index, so a follow-up's query starts where this stopped."""
+        """End the missing policies batch by batch; False when it handed over to a follow-up.
+
+        Before a batch is written its keys are saved with the checkpoint; a retry after a kill
+        counts the ones that were ended, so `policies_ended` is exact. Ended policies leave the
+        ACTIVE index, so a follow-up's query starts where this one stopped."""
+        seq = record["seq"]
+        if progress.ending_batch:
+            saved = [(pk, keys.POLICY_SK) for pk in progress.ending_batch]
+            progress.policies_ended += sum(
+                1
+                for item in self.table.batch_get(saved, consistent=True)
+                if item.get("status") == "removed_from_portfolio" and item.get("status_seq") == seq
+            )
+            progress.ending_batch = []
         day = record["received_at"][:10]
-        out_of_time = False
-        with self.table.writer() as writer:
-            for policy in self._missing(record):
-                policy["status"] = "removed_from_portfolio"
-                policy["ended_on"] = day
-                policy.pop("gsi2pk", None)
-                policy.pop("gsi2sk", None)
-                writer.put(policy)
-                progress.policies_ended += 1
-                if (
-                    progress.policies_ended % self.settings.ingest_batch_rows == 0
-                    and remaining_ms() < self.settings.ingest_min_remaining_ms
-                ):
-                    out_of_time = True
-                    break
-        if out_of_time:
-            self._hand_over(record, progress)
-            return False
+        for batch in self._missing(record):
+            progress.ending_batch = [item["pk"] for item in batch]
+            self._checkpoint(record, progress)
+            with self.table.writer() as writer:
+                for policy in batch:
+                    policy["status"] = "removed_from_portfolio"
+                    policy["ended_on"] = day
+                    policy["status_seq"] = seq
+                    policy.pop("gsi2pk", None)
+                    policy.pop("gsi2sk", None)
+                    writer.put(policy)
+            progress.policies_ended += len(batch)
+            progress.ending_batch = []
+            if remaining_ms() < self.settings.ingest_min_remaining_ms:
+                self._hand_over(record, progress)
+                return False
         progress.pending_removal = 0
         progress.phase = "done"
         return True
@@ -768,7 +864,19 @@ class IngestService:
                 "only a delivery that is held for review can be confirmed",
                 code="delivery_not_held",
             ) from None
-        self.queue.send({"resume": {"delivery_id": delivery_id}})
+        try:
+            self.queue.send({"resume": {"delivery_id": delivery_id}})
+        except Exception:
+            # Nothing will resume it: put it back on hold so the administrator can confirm again.
+            self.table.update(
+                pk,
+                keys.DELIVERY_SK,
+                UpdateExpression="SET #status = :held",
+                ConditionExpression="#status = :processing",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":held": "held_for_review", ":processing": "processing"},
+            )
+            raise
         return updated
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any, BinaryIO
 
@@ -24,7 +25,10 @@ class Blobs:
             with translated("get_object"):
                 response = aws.client("s3").get_object(**params)
         except Exception as exc:
-            if "NoSuchKey" in str(exc) or "InvalidRange" in str(exc):
+            if start and "InvalidRange" in str(exc):
+                # Resuming exactly at the end of the object: nothing is left to read.
+                return io.BytesIO(b"")
+            if "NoSuchKey" in str(exc):
                 raise NotFound(f"object {key} not found") from exc
             raise
         body: BinaryIO = response["Body"]

@@ -116,7 +116,7 @@ class Table:
                 return
             params["ExclusiveStartKey"] = last
 
-    def batch_get(self, keys: Iterable[tuple[str, str]]) -> list[Item]:
+    def batch_get(self, keys: Iterable[tuple[str, str]], *, consistent: bool = False) -> list[Item]:
         """One BatchGetItem for up to 100 keys (plus retries of unprocessed keys only)."""
         unique = list(dict.fromkeys(keys))
         if len(unique) > BATCH_GET_MAX:
@@ -124,7 +124,10 @@ class Table:
         if not unique:
             return []
         request: dict[str, Any] = {
-            self._name: {"Keys": [{"pk": pk, "sk": sk} for pk, sk in unique]}
+            self._name: {
+                "Keys": [{"pk": pk, "sk": sk} for pk, sk in unique],
+                "ConsistentRead": consistent,
+            }
         }
         found: list[Item] = []
         now = time.time()

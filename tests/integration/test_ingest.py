@@ -522,10 +522,18 @@ def test_an_expired_delivery_record_is_not_returned(aws, api):
 
 
 def test_ingest_log_lines_carry_the_invocation_id_and_metrics_are_emitted(aws, capsys):
-    deliver(aws, "observed.csv", csv_bytes(portfolio(2)))
-    out = capsys.readouterr().out
-    finished = next(json.loads(line) for line in out.splitlines() if "delivery finished" in line)
+    from chalicelib.observability import logger
+
+    lines = io.StringIO()
+    original = logger.registered_handler.setStream(lines)
+    try:
+        deliver(aws, "observed.csv", csv_bytes(portfolio(2)))
+    finally:
+        logger.registered_handler.setStream(original)
+    logged = [json.loads(line) for line in lines.getvalue().splitlines()]
+    finished = next(entry for entry in logged if entry["message"] == "delivery finished")
     assert finished["function_request_id"] == "test-request"
     assert finished["rows_accepted"] == 2
+    out = capsys.readouterr().out
     emf = next(json.loads(line) for line in out.splitlines() if '"CloudWatchMetrics"' in line)
     assert emf["RowsAccepted"] == [2.0]
