@@ -57,12 +57,18 @@ def _decode(token: str, settings: Settings) -> dict[str, Any]:
         return claims
     assert settings.cognito_jwks_url  # guaranteed by Settings validation
     signing_key = _jwks_client(settings.cognito_jwks_url).get_signing_key_from_jwt(token)
+    # Cognito ID tokens carry the app client in `aud`, access tokens in `client_id`.
     claims = jwt.decode(
         token,
         signing_key.key,
         algorithms=["RS256"],
-        options={"require": ["exp", "sub"], "verify_aud": False},
+        issuer=settings.jwt_issuer,
+        options={"require": ["exp", "sub", "iss", "token_use"], "verify_aud": False},
     )
+    use = claims.get("token_use")
+    client = claims.get("aud") if use == "id" else claims.get("client_id")
+    if use not in ("id", "access") or client != settings.jwt_audience:
+        raise jwt.InvalidAudienceError("token is not for this app client")
     return claims
 
 

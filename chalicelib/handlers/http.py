@@ -85,7 +85,7 @@ class RequestContext:
             raw = b"{}"
         try:
             document = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadRequest("the body is not valid JSON", code="invalid_json") from None
         if not isinstance(document, dict):
             raise BadRequest("the body must be a JSON object", code="invalid_json")

@@ -139,6 +139,12 @@ def test_a_body_that_is_not_a_json_object_is_400(api: Any, body: bytes) -> None:
     assert error_of(response)["code"] == "invalid_json"
 
 
+def test_a_deeply_nested_body_is_400_not_a_crash(api: Any) -> None:
+    response = post_check(api, b'{"a":' * 5000 + b"1" + b"}" * 5000)
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_json"
+
+
 def test_an_empty_body_is_an_empty_object_whose_missing_fields_are_named(api: Any) -> None:
     response = post_check(api, b"")
     assert response.status_code == 422

@@ -1,0 +1,125 @@
+"""Prod verifies Cognito tokens against the user pool's JWKS (served here on loopback)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from chalicelib.auth import _jwks_client, authenticate
+from chalicelib.config import load_settings
+from chalicelib.errors import Unauthenticated
+
+pytestmark = pytest.mark.integration
+
+ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST"
+CLIENT_ID = "app-client-123"
+
+
+def private_key() -> Any:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+POOL_KEY = private_key()
+OTHER_KEY = private_key()
+
+
+@pytest.fixture(scope="module")
+def jwks_url() -> Iterator[str]:
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(POOL_KEY.public_key()))
+    body = json.dumps({"keys": [{**public, "kid": "pool", "alg": "RS256", "use": "sig"}]}).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Jwks)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+    server.shutdown()
+
+
+@pytest.fixture
+def prod(monkeypatch: pytest.MonkeyPatch, jwks_url: str) -> Any:
+    monkeypatch.setenv("STAGE", "prod")
+    monkeypatch.delenv("JWT_SECRET")
+    monkeypatch.setenv("COGNITO_JWKS_URL", jwks_url)
+    monkeypatch.setenv("JWT_ISSUER", ISSUER)
+    monkeypatch.setenv("JWT_AUDIENCE", CLIENT_ID)
+    _jwks_client.cache_clear()
+    return load_settings()
+
+
+def cognito_token(key: Any = POOL_KEY, **overrides: Any) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": "user-1",
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "token_use": "id",
+        "cognito:groups": ["jsc"],
+        "iat": now,
+        "exp": now + 600,
+    }
+    claims.update(overrides)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "pool"})
+
+
+def test_an_id_token_of_the_pool_gives_the_groups_as_roles(prod):
+    principal = authenticate(f"Bearer {cognito_token()}", prod)
+    assert principal.roles == frozenset({"jsc"})
+    assert principal.subject == "user-1"
+
+
+def test_an_access_token_names_the_app_client_in_client_id(prod):
+    token = cognito_token(token_use="access", aud=None, client_id=CLIENT_ID)
+    assert authenticate(f"Bearer {token}", prod).roles == frozenset({"jsc"})
+
+
+def test_a_partner_user_carries_its_partner_id_attribute(prod):
+    token = cognito_token(**{"cognito:groups": ["partner"], "custom:partner_id": "demo-volmacht"})
+    principal = authenticate(f"Bearer {token}", prod)
+    assert principal.partner_id == "demo-volmacht"
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        (lambda: cognito_token(aud="another-client"), "invalid_token"),
+        (
+            lambda: cognito_token(iss="https://cognito-idp.eu-west-1.amazonaws.com/other"),
+            "invalid_token",
+        ),
+        (lambda: cognito_token(token_use=None), "invalid_token"),
+        (lambda: cognito_token(key=OTHER_KEY), "invalid_token"),
+        (lambda: cognito_token(exp=int(time.time()) - 10), "token_expired"),
+        (
+            lambda: jwt.encode(
+                {"sub": "x", "roles": ["admin"], "exp": int(time.time()) + 60},
+                "local-development-secret-not-for-production",
+                algorithm="HS256",
+            ),
+            "invalid_token",
+        ),
+    ],
+    ids=["other-app-client", "other-issuer", "no-token-use", "other-key", "expired", "dev-hs256"],
+)
+def test_a_token_not_from_this_pool_and_client_is_refused(prod, token, code):
+    with pytest.raises(Unauthenticated) as refused:
+        authenticate(f"Bearer {token()}", prod)
+    assert refused.value.code == code
