@@ -28,7 +28,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,6 +165,13 @@ def sqs_record(message: Mapping[str, Any], *, queue_arn: str, region: str) -> di
     }
 
 
+def sqs_event(
+    messages: Iterable[Mapping[str, Any]], *, queue_arn: str, region: str
+) -> dict[str, Any]:
+    """Received SQS messages as the Lambda SQS event (``{"Records": [...]}``)."""
+    return {"Records": [sqs_record(m, queue_arn=queue_arn, region=region) for m in messages]}
+
+
 def failed_message_ids(result: Any, message_ids: list[str]) -> set[str]:
     """The messages Lambda would leave on the queue after the handler returned `result`."""
     if not isinstance(result, Mapping) or not result.get("batchItemFailures"):
@@ -233,7 +240,7 @@ class Pump:
 
     def _deliver(self, consumer: Consumer, messages: list[dict[str, Any]], stats: Stats) -> None:
         arn = self._queue_arn(consumer.queue_url)
-        event = {"Records": [sqs_record(m, queue_arn=arn, region=self.region) for m in messages]}
+        event = sqs_event(messages, queue_arn=arn, region=self.region)
         ids = [m["MessageId"] for m in messages]
         context = LocalLambdaContext(
             consumer.function_name,

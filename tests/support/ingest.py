@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 
 from chalicelib.config import get_settings
+from scripts.pump import sqs_event
 
 HEADER = [
     "PP_NUMMER",
@@ -115,22 +116,9 @@ def receive(queue_url: str, max_messages: int = 1) -> list[dict[str, Any]]:
 def invoke(function: str, messages: list[dict[str, Any]], context: Any = None) -> dict[str, Any]:
     from app import app
 
-    event = {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": m.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:queue",
-                "awsRegion": "eu-west-1",
-            }
-            for m in messages
-        ]
-    }
+    event = sqs_event(
+        messages, queue_arn="arn:aws:sqs:eu-west-1:123456789012:queue", region="eu-west-1"
+    )
     result: dict[str, Any] = app.handler_map[function](event, context or FakeContext())
     return result
 
