@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -15,30 +16,27 @@ _RETRIES = Config(
 _cache: dict[str, Any] = {}
 
 
-def client(service: str) -> Any:
-    key = f"client:{service}"
+def _cached(kind: str, service: str, factory: Callable[..., Any]) -> Any:
+    """The `kind` ("client" or "resource") of `service`, created on first use with the stage's
+    region, endpoint and retry policy."""
+    key = f"{kind}:{service}"
     if key not in _cache:
         settings = get_settings()
-        _cache[key] = boto3.client(
-            service,  # type: ignore[call-overload]
+        _cache[key] = factory(
+            service,
             region_name=settings.aws_region,
             endpoint_url=settings.aws_endpoint_url,
             config=_RETRIES,
         )
     return _cache[key]
+
+
+def client(service: str) -> Any:
+    return _cached("client", service, boto3.client)
 
 
 def resource(service: str) -> Any:
-    key = f"resource:{service}"
-    if key not in _cache:
-        settings = get_settings()
-        _cache[key] = boto3.resource(
-            service,  # type: ignore[call-overload]
-            region_name=settings.aws_region,
-            endpoint_url=settings.aws_endpoint_url,
-            config=_RETRIES,
-        )
-    return _cache[key]
+    return _cached("resource", service, boto3.resource)
 
 
 def reset_clients() -> None:
