@@ -139,6 +139,11 @@ class LocalRun:
             bucket_name=stage["BUCKET_NAME"],
             stage=LOCAL_STAGE,
         )
+        self._apply_environment()
+        log.info("created table %(table)s, bucket %(bucket)s and the queues", self.resources)
+
+    def _apply_environment(self) -> None:
+        """The local run's settings (embedded AWS endpoint, queue URLs, API URL) into os.environ."""
         apply_environment(
             local_environment(
                 aws_endpoint_url=self.aws_endpoint_url,
@@ -148,7 +153,6 @@ class LocalRun:
                 api_url=self.api_url,
             )
         )
-        log.info("created table %(table)s, bucket %(bucket)s and the queues", self.resources)
 
     def start_api(self) -> Any:
         """What `chalice local --stage local` does, in this process; returns the app."""
@@ -161,15 +165,7 @@ class LocalRun:
         config = factory.create_config_obj(chalice_stage_name=LOCAL_STAGE)
         app = config.chalice_app  # imports app.py with the stage's environment variables
         # Loading the app put the stage's plain values back: restore the local run's.
-        apply_environment(
-            local_environment(
-                aws_endpoint_url=self.aws_endpoint_url,
-                region=self.region,
-                ingest_queue_url=self.resources["ingest_queue_url"],
-                activation_queue_url=self.resources["activation_queue_url"],
-                api_url=self.api_url,
-            )
-        )
+        self._apply_environment()
         validate_routes(app.routes)
         self._api = factory.create_local_server(app, config, HOST, self.api_port)
         self._api_thread = threading.Thread(
