@@ -59,9 +59,30 @@ class LocalRun:
         self, path: str, *, role: str = "admin", partner_id: str | None = None
     ) -> tuple[int, Any]:
         """GET an API path with a token of `role`; returns (status, decoded JSON body)."""
+        return self._call("GET", path, None, role=role, partner_id=partner_id)
+
+    def post(
+        self, path: str, body: dict[str, Any], *, role: str, partner_id: str | None = None
+    ) -> tuple[int, Any]:
+        """POST a JSON body to an API path with a token of `role`; returns (status, body)."""
+        return self._call("POST", path, body, role=role, partner_id=partner_id)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        *,
+        role: str,
+        partner_id: str | None,
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {local_token(role, partner_id)}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
         request = urllib.request.Request(
-            self.api_url + path,
-            headers={"Authorization": f"Bearer {local_token(role, partner_id)}"},
+            self.api_url + path, data=data, method=method, headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:

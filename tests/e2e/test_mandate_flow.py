@@ -5,46 +5,22 @@ and the contracts follow the register until the mandate is revoked."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import date
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from scripts.local_env import ROOT
 from scripts.mails import SentMail, sent_mails
-from scripts.token import local_token
 from tests.e2e.conftest import LocalRun, wait_for_delivery
 from tests.support.ingest import csv_bytes, person
 
 pytestmark = pytest.mark.e2e
-
-
-def _post(
-    run: LocalRun, path: str, body: dict[str, Any], *, role: str, partner_id: str | None = None
-) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        run.api_url + path,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={
-            "Authorization": f"Bearer {local_token(role, partner_id)}",
-            "Content-Type": "application/json",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def _deliver(run: LocalRun, partner_id: str, policy_number: str, holder: dict[str, str]) -> None:
@@ -95,8 +71,7 @@ def test_request_approve_email_activate_and_see_the_contracts_until_revoked(
         "birth_date": "1975-05-05",
         "address": {"house_number": holder["HUISNR"], "postcode": "1234AB"},
     }
-    status, mandate = _post(
-        local_run,
+    status, mandate = local_run.post(
         "/v1/mandates",
         {
             "client_id": client_id,
@@ -110,8 +85,7 @@ def test_request_approve_email_activate_and_see_the_contracts_until_revoked(
     )
     assert status == 201, mandate
     mandate_id = mandate["mandate_id"]
-    status, approved = _post(
-        local_run,
+    status, approved = local_run.post(
         f"/v1/mandates/{mandate_id}/approve",
         {},
         role="partner",
@@ -137,9 +111,9 @@ def test_request_approve_email_activate_and_see_the_contracts_until_revoked(
     assert mail.link in shown
 
     # and the link activates the mandate once
-    status, activation = _post(local_run, "/v1/activations", {"token": token}, role="portal")
+    status, activation = local_run.post("/v1/activations", {"token": token}, role="portal")
     assert status == 200, activation
-    status, again = _post(local_run, "/v1/activations", {"token": token}, role="portal")
+    status, again = local_run.post("/v1/activations", {"token": token}, role="portal")
     assert (status, again["error"]["code"]) == (409, "token_used")
 
     # and the mandate shows the holder's contracts, including one delivered after activation
@@ -154,7 +128,7 @@ def test_request_approve_email_activate_and_see_the_contracts_until_revoked(
     )
 
     # and once revoked, it shows nothing
-    status, revoked = _post(local_run, f"/v1/mandates/{mandate_id}/revoke", {}, role="admin")
+    status, revoked = local_run.post(f"/v1/mandates/{mandate_id}/revoke", {}, role="admin")
     assert status == 200, revoked
     status, refused = local_run.get(contracts_path, role="portal")
     assert (status, refused["error"]["code"]) == (403, "mandate_revoked")
