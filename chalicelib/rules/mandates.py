@@ -301,3 +301,14 @@ def visible_contracts(
     if scope == "all":
         return sorted(current.values(), key=_key)
     return [current[_key(c)] for c in fixed if _key(c) in current]
+
+
+def contract_is_current(
+    status: str, end_date: date | None, ended_on: date | None, today: date
+) -> bool:
+    """A contract a mandate may show today: not past its end date, and not past the day a
+    cancellation or a removal from the partner's portfolio took effect (both are the last day
+    of cover). A contract that starts later is current too ("current and future")."""
+    if end_date is not None and today > end_date:
+        return False
+    return status == "active" or ended_on is None or today <= ended_on

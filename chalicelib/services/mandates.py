@@ -43,6 +43,7 @@ from chalicelib.rules import dates
 from chalicelib.rules.mandates import (
     Holder,
     assess_request,
+    contract_is_current,
     effective_state,
     next_state,
     visible_contracts,
@@ -90,6 +91,14 @@ class HolderRecord:
         return frozenset(partner for partner, _ in self.policies)
 
 
+def _current(policy: Mapping[str, Any], today: date) -> bool:
+    def day(name: str) -> date | None:
+        value = policy.get(name)
+        return date.fromisoformat(str(value)) if value else None
+
+    return contract_is_current(str(policy.get("status")), day("end_date"), day("ended_on"), today)
+
+
 def read_holder(client_id: str, table: Table | None = None) -> HolderRecord | None:
     """One index query for the client's party items plus one batch read of their policies."""
     fresh = read_client(client_id, table=table).current
@@ -98,10 +107,11 @@ def read_holder(client_id: str, table: Table | None = None) -> HolderRecord | No
     kind: HolderKind = (
         "legal_entity" if any(p.get("is_legal_entity") for p, _ in fresh) else "natural_person"
     )
+    today = register_today()
     as_holder = {
         (p["partner_id"], p["policy_number"]): policy
         for p, policy in fresh
-        if p.get("role") == "VP"
+        if p.get("role") == "VP" and _current(policy, today)
     }
     contracts = tuple(
         ContractRef(partner_id=partner, policy_number=number)

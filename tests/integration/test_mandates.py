@@ -57,6 +57,8 @@ def seed_policy(
     parties: Sequence[PartyFields],
     *,
     seq: str = "20250101T000000.000000#0001",
+    status: str = "active",
+    ended_on: str | None = None,
 ) -> None:
     """Write one policy with its parties into the register, as the ingest would."""
     policy = PolicyFields(
@@ -72,6 +74,8 @@ def seed_policy(
         delivered_at=now.isoformat(),
         expires_at=int((now + timedelta(days=365)).timestamp()),
         client_id_key=get_settings().client_id_key,
+        status=status,
+        ended_on=ended_on,
     )
     with Table().writer() as writer:
         for item in items:
@@ -540,3 +544,68 @@ def test_an_expired_mandate_sees_nothing(api: Any, aws: dict[str, str], holder: 
     assert response.json_body["error"]["code"] == "mandate_expired"
     shown = call(api, "GET", f"/v1/mandates/{mandate_id}", "admin").json_body
     assert shown["state"] == "expired"
+
+
+# --- contracts that ended ---------------------------------------------------------------------
+
+
+def test_a_policy_removed_from_the_portfolio_no_longer_makes_its_client_a_holder(
+    api: Any, aws: Any
+) -> None:
+    # given a client whose only policy the partner removed from its portfolio last month
+    anna = holder_party()
+    last_month = (today() - timedelta(days=30)).isoformat()
+    seed_policy(PARTNER, "RB-OLD", [anna], status="removed_from_portfolio", ended_on=last_month)
+
+    # when the portal requests a mandate for them
+    response = call(api, "POST", "/v1/mandates", "portal", mandate_body(client_of(anna)))
+
+    # then there is no current contract to hold
+    assert response.status_code == 422
+    assert response.json_body["error"]["code"] == "holder_not_policyholder"
+
+
+def test_a_partner_that_lost_the_client_may_not_act_on_their_mandates(api: Any, aws: Any) -> None:
+    # given a client who moved from OTHER_PARTNER (removed) to PARTNER (current)
+    anna = holder_party()
+    last_month = (today() - timedelta(days=30)).isoformat()
+    seed_policy(
+        OTHER_PARTNER, "OLD-1", [anna], status="removed_from_portfolio", ended_on=last_month
+    )
+    seed_policy(PARTNER, "NEW-1", [anna])
+    mandate_id = submitted(api, mandate_body(client_of(anna)))
+
+    # when each partner tries to read and approve the mandate
+    former = call(api, "GET", f"/v1/mandates/{mandate_id}", "partner", partner_id=OTHER_PARTNER)
+    current = call(api, "GET", f"/v1/mandates/{mandate_id}", "partner", partner_id=PARTNER)
+
+    # then only the current partner may
+    assert former.status_code == 403
+    assert former.json_body["error"]["code"] == "not_partners_client"
+    assert current.status_code == 200
+
+
+def test_an_all_mandate_stops_showing_a_contract_once_it_ended(
+    api: Any, aws: dict[str, str]
+) -> None:
+    # given an active "all" mandate over two policies
+    anna = holder_party()
+    seed_policy(PARTNER, "RB-A", [anna])
+    seed_policy(PARTNER, "RB-B", [anna])
+    mandate_id = submitted(api, mandate_body(client_of(anna)))
+    activated(api, aws, mandate_id)
+
+    # when one of them is cancelled with cover that ended yesterday
+    yesterday = (today() - timedelta(days=1)).isoformat()
+    seed_policy(
+        PARTNER,
+        "RB-B",
+        [anna],
+        seq="20250201T000000.000000#0001",
+        status="cancelled",
+        ended_on=yesterday,
+    )
+
+    # then the mandate shows only the one still running
+    shown = call(api, "GET", f"/v1/mandates/{mandate_id}/contracts", "portal").json_body
+    assert [c["policy_number"] for c in shown["contracts"]] == ["RB-A"]

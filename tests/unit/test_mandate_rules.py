@@ -364,3 +364,21 @@ def test_a_listed_mandate_never_grows_and_drops_what_is_no_longer_the_holders() 
     shown = visible_contracts("listed", (OWN, OWN_2), (OWN, new))
 
     assert shown == [OWN]
+
+
+@pytest.mark.parametrize(
+    ("status", "end_date", "ended_on", "current"),
+    [
+        ("active", None, None, True),
+        ("active", date(2026, 6, 30), None, True),  # the end date is the last day of cover
+        ("active", date(2026, 6, 29), None, False),
+        ("cancelled", date(2026, 7, 31), date(2026, 7, 31), True),  # cancelled, cover runs on
+        ("cancelled", date(2026, 6, 29), date(2026, 6, 29), False),
+        ("removed_from_portfolio", None, date(2026, 6, 30), True),  # removed today
+        ("removed_from_portfolio", None, date(2026, 6, 29), False),
+    ],
+)
+def test_a_contract_is_current_until_its_last_day_of_cover(status, end_date, ended_on, current):
+    from chalicelib.rules.mandates import contract_is_current
+
+    assert contract_is_current(status, end_date, ended_on, date(2026, 6, 30)) is current
