@@ -235,7 +235,7 @@ class IngestService:
             "progress": asdict(Progress()),
             "expires_at": expires_at(received, self.settings.retention_months),
             "gsi2pk": keys.deliveries_gsi2pk(partner_id),
-            "gsi2sk": f"{received.astimezone(UTC).isoformat()}#{delivery_id}",
+            "gsi2sk": keys.delivery_gsi2sk(received.astimezone(UTC).isoformat(), delivery_id),
         }
         claimed = self._claim(record)
         if claimed is None:

@@ -57,6 +57,11 @@ def deliveries_gsi2pk(partner_id: str) -> str:
     return f"DELIVERIES#{partner_id}"
 
 
+def delivery_gsi2sk(received_at: str, delivery_id: str) -> str:
+    """Newest first when queried backwards: the ISO receive time, then the id."""
+    return f"{received_at}#{delivery_id}"
+
+
 # --- mandates (docs/architecture.md, "Mandates") ---------------------------------------------
 
 
