@@ -32,11 +32,11 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
             "--parse-sizes",
             "200",
             "--naive-rows",
-            "20",
+            "10",
             "--clients",
             "200",
             "--samples",
-            "3",
+            "2",
             "--out",
             str(tmp_path),
             "--update-docs",
@@ -50,7 +50,7 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
     assert size["parse"]["rows"] == 200
     assert size["validate"]["rows"] == 200
     assert size["ingest"]["rows"] == size["floor"]["rows"] == 200
-    assert size["naive"]["rows"] == 20
+    assert size["naive"]["rows"] == 10
     assert size["ingest"]["calls"]["BatchWriteItem"] >= size["floor"]["calls"]["BatchWriteItem"]
     assert size["ingest"]["peak_rss_mb"] > 0
     forms = {form["form"]: form for form in results["lookups"]["forms"]}
