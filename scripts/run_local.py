@@ -77,6 +77,19 @@ def _require_free_port(port: int, variable: str) -> None:
             ) from None
 
 
+def _log_requests_without_query_strings() -> None:
+    """chalice local logs every request line, query string included, and queries carry personal
+    data (names, birth dates, e-mail addresses): log the method, path and status only."""
+    from urllib.parse import urlsplit
+
+    from chalice.local import ChaliceRequestHandler
+
+    def log_request(handler: Any, code: int | str = "-", size: int | str = "-") -> None:
+        handler.log_message('"%s %s" %s', handler.command, urlsplit(handler.path).path, code)
+
+    ChaliceRequestHandler.log_request = log_request
+
+
 class LocalRun:
     def __init__(self) -> None:
         self.aws_port = _env_int("AWS_PORT", 4566)
@@ -167,6 +180,7 @@ class LocalRun:
         # Loading the app put the stage's plain values back: restore the local run's.
         self._apply_environment()
         validate_routes(app.routes)
+        _log_requests_without_query_strings()
         self._api = factory.create_local_server(app, config, HOST, self.api_port)
         self._api_thread = threading.Thread(
             target=self._api.server.serve_forever, name="api", daemon=True
@@ -338,6 +352,13 @@ class LocalRun:
     # --- main ---------------------------------------------------------------------------------
 
     def run(self) -> int:
+        try:
+            # Before touching anything: a second `make run` must leave a running one alone.
+            _require_free_port(self.aws_port, "AWS_PORT")
+            _require_free_port(self.api_port, "API_PORT")
+        except StartupError as exc:
+            log.error("%s", exc)
+            return 1
         self.run_dir.mkdir(parents=True, exist_ok=True)
         run_info_path(self.run_dir).unlink(missing_ok=True)
         started = time.monotonic()

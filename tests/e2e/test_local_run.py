@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 
 from scripts.demo_data import COLUMNS, DEMO_PARTNERS, generate_rows, known_demo_clients
+from scripts.local_env import ROOT, RUN_INFO
+from tests.conftest import TEST_ENV
 from tests.e2e.conftest import DEMO_POLICIES, LocalRun, wait_for_delivery
 
 pytestmark = pytest.mark.e2e
@@ -96,3 +102,45 @@ def test_the_demo_portfolio_is_loaded_and_its_shared_client_recognised_across_pa
         {p["partner_id"] for p in candidate["policies"]} for candidate in found["candidates"]
     ]
     assert set(DEMO_PARTNERS) in partners_per_candidate
+
+
+def test_a_second_run_on_the_same_ports_refuses_to_start_and_leaves_the_first_alone(
+    local_run: LocalRun,
+) -> None:
+    # given a running local run; when a second one is started on the same ports and run dir
+    run_dir = local_run.log_path.parent
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
+    env.update(
+        RUN_DIR=str(run_dir),
+        AWS_PORT=str(urlsplit(local_run.info["aws_endpoint_url"]).port),
+        API_PORT=str(urlsplit(local_run.api_url).port),
+        DEMO="0",
+    )
+    second = subprocess.run(
+        [sys.executable, "-m", "scripts.run_local"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+    # then it says why and stops, and the first run's description is still there
+    assert second.returncode == 1
+    assert b"in use" in second.stdout + second.stderr
+    assert (run_dir / RUN_INFO).exists()
+    status, _ = local_run.get("/v1/health")
+    assert status == 200
+
+
+def test_the_local_run_logs_no_query_strings(local_run: LocalRun) -> None:
+    # when the call centre looks a client up by e-mail address
+    address = f"privacy-{uuid.uuid4().hex[:8]}@example.nl"
+    status, _ = local_run.get(f"/v1/clients?email={address}", role="jsc")
+
+    # then the request is served and its log line names the path, not the address
+    assert status == 200
+    log = local_run.log_path.read_text(errors="replace")
+    assert "/v1/clients" in log
+    assert address not in log
