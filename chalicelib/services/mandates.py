@@ -248,9 +248,17 @@ def _transition(
     )
 
 
+_PAST_TENSE = {"approve": "approved", "reject": "rejected", "revoke": "revoked"}
+
+
 def _invalid_state(action: str, state: str) -> Conflict:
+    message = (
+        f"a mandate that is {state} cannot be {_PAST_TENSE[action]}"
+        if action in _PAST_TENSE
+        else f"a mandate that is {state} cannot be {action}"
+    )
     return Conflict(
-        f"a {state} mandate cannot be {action}d" if action != "resend" else "nothing to resend",
+        message if action != "resend" else "nothing to resend: the mandate is not approved",
         code="invalid_state",
         details={"state": state, "action": action},
     )

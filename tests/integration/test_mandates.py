@@ -310,6 +310,7 @@ def test_a_mandate_is_approved_once_and_a_decided_one_cannot_be_rejected(
     assert again.status_code == 409
     assert again.json_body["error"]["code"] == "invalid_state"
     assert reject.status_code == 409
+    assert reject.json_body["error"]["message"] == "a mandate that is approved cannot be rejected"
     assert take_activation_messages(aws) == []
 
 
