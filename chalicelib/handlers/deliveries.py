@@ -32,4 +32,6 @@ def get_delivery(ctx: RequestContext) -> DeliveryReport:
 
 @api.route("/v1/deliveries/{delivery_id}/confirm", methods=("POST",), roles={"admin"})
 def confirm_delivery(ctx: RequestContext) -> Reply:
-    return Reply(deliveries.confirm_delivery(_delivery_id(ctx)), status=202)
+    return Reply(
+        deliveries.confirm_delivery(ctx.principal, ctx.route, _delivery_id(ctx)), status=202
+    )

@@ -61,6 +61,8 @@ class DeliveryReport(BaseModel):
     errors: list[ReportError] = Field(default_factory=list)
     error_counts: dict[str, int] = Field(default_factory=dict)
     errors_truncated: bool = False
+    confirmed_by: str | None = None
+    confirmed_at: str | None = None
     finished_at: str | None = None
 
 

@@ -6,6 +6,7 @@ from chalicelib.auth import Principal
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden, NotFound
 from chalicelib.models.delivery import DeliveriesQuery, DeliveryList, DeliveryReport
+from chalicelib.services.audit import record_audit
 from chalicelib.services.ingest import IngestService, report_from_record
 from chalicelib.store import keys
 from chalicelib.store.table import Table
@@ -45,5 +46,7 @@ def get_delivery(principal: Principal, delivery_id: str) -> DeliveryReport:
     return report_from_record(record)
 
 
-def confirm_delivery(delivery_id: str) -> DeliveryReport:
-    return report_from_record(IngestService().release_held(delivery_id))
+def confirm_delivery(principal: Principal, route: str, delivery_id: str) -> DeliveryReport:
+    record = IngestService().release_held(delivery_id, confirmed_by=principal.subject)
+    record_audit(principal, route, {"delivery_id": delivery_id}, [delivery_id])
+    return report_from_record(record)

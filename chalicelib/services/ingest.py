@@ -51,6 +51,7 @@ from chalicelib.store.queues import Queue
 from chalicelib.store.table import BATCH_GET_MAX, Item, Table
 
 RemainingMs = Callable[[], int]
+HELD_MARK = "nothing ended until an administrator confirms"
 # A policy's parties are buffered until the policy's last row; more than this is not a household.
 MAX_ROWS_PER_POLICY = 100
 KEY_PATTERN = re.compile(r"^incoming/(?P<partner>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)$")
@@ -344,6 +345,17 @@ class IngestService:
         if progress.phase == "rows":
             if not self._ingest_rows(record, progress, remaining_ms):
                 return
+            if progress.rows_rejected and not (progress.rows_accepted or progress.rows_superseded):
+                # Every row was refused: nothing of the file is stored, so it is rejected.
+                progress.rejected = True
+                progress.add_error(
+                    _message(
+                        "no_valid_rows",
+                        "Geen enkele regel van het bestand is verwerkt; zie de fouten per regel.",
+                        "No row of the file was stored; see the errors per row.",
+                    ),
+                    self.settings.max_report_errors,
+                )
             reconcilable = (
                 record["kind"] == "full"
                 and not progress.rejected
@@ -715,7 +727,7 @@ class IngestService:
             progress.warn(
                 f"{missing} van {base} actieve polissen ontbreken ({share:.0f}%): niets beëindigd "
                 f"tot een beheerder de levering bevestigt. / {missing} of {base} active policies "
-                f"are missing ({share:.0f}%): nothing ended until an administrator confirms."
+                f"are missing ({share:.0f}%): {HELD_MARK}."
             )
             return
         progress.phase = "ending" if missing else "done"
@@ -836,7 +848,7 @@ class IngestService:
 
     # ---------------------------------------------------------------- review
 
-    def release_held(self, delivery_id: str) -> Item:
+    def release_held(self, delivery_id: str, *, confirmed_by: str) -> Item:
         """An administrator confirmed a held full delivery: end its missing policies."""
         pk = keys.delivery_pk(delivery_id)
         record = self.table.get(pk, keys.DELIVERY_SK, consistent=True)
@@ -844,12 +856,19 @@ class IngestService:
             raise NotFound("no such delivery", code="delivery_not_found")
         progress = Progress.from_record(record)
         progress.phase = "ending"
+        confirmed_at = self.now().isoformat(timespec="seconds")
+        progress.warnings = [w for w in progress.warnings if HELD_MARK not in w]
+        progress.warn(
+            f"Bevestigd door een beheerder op {confirmed_at}: de ontbrekende polissen worden "
+            f"beëindigd. / Confirmed by an administrator at {confirmed_at}: the missing "
+            "policies are ended."
+        )
         try:
             updated = self.table.update(
                 pk,
                 keys.DELIVERY_SK,
                 UpdateExpression="SET #status = :processing, progress = :progress, "
-                "lease_until = :zero",
+                "lease_until = :zero, confirmed_by = :by, confirmed_at = :at",
                 ConditionExpression="#status = :held",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
@@ -857,6 +876,8 @@ class IngestService:
                     ":progress": asdict(progress),
                     ":zero": 0,
                     ":held": "held_for_review",
+                    ":by": confirmed_by,
+                    ":at": confirmed_at,
                 },
             )
         except ConditionFailed:
@@ -902,6 +923,8 @@ def build_report(
         errors=progress.errors,
         error_counts=dict(progress.error_counts),
         errors_truncated=truncated,
+        confirmed_by=record.get("confirmed_by"),
+        confirmed_at=record.get("confirmed_at"),
         finished_at=finished_at,
     )
 

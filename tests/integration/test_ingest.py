@@ -180,6 +180,12 @@ def test_full_delivery_that_drops_half_the_portfolio_is_held_for_review_then_con
     after = api.http.get(f"/v1/deliveries/{held['delivery_id']}", headers=bearer("admin"))
     assert after.json_body["status"] == "accepted"
     assert after.json_body["policies_ended"] == 5
+    # and the report says who confirmed it, no longer that nothing was ended
+    assert after.json_body["confirmed_by"] == "admin-user"
+    assert not any("nothing ended" in w for w in after.json_body["warnings"])
+    assert any("Confirmed by an administrator" in w for w in after.json_body["warnings"])
+    audit = api.http.get("/v1/audit?actor=admin-user", headers=bearer("admin")).json_body
+    assert any(held["delivery_id"] in e["result_ids"] for e in audit["entries"])
     # and confirming again is a conflict, not a second run
     again = api.http.post(path, headers=bearer("admin"))
     assert again.status_code == 409
@@ -352,6 +358,21 @@ def test_rejected_rows_are_reported_per_line_and_the_rest_is_stored(aws):
     assert result["error_counts"] == {"invalid_postcode": 1, "branch_not_in_scope": 1}
     assert policy("R2") is None
     assert policy("R4") is not None
+
+
+def test_a_file_whose_every_row_is_rejected_is_rejected_and_ends_nothing(aws):
+    deliver(aws, "m1.csv", csv_bytes(portfolio(3)))
+    time.sleep(0.01)
+    rows = [person("Z1", PCODE="1234SA"), person("Z2", PP_BRANCHE="021", HUISNR="2")]
+    result = deliver(aws, "all-bad.csv", csv_bytes(rows))
+    assert result["status"] == "rejected"
+    assert result["error_counts"] == {
+        "invalid_postcode": 1,
+        "branch_not_in_scope": 1,
+        "no_valid_rows": 1,
+    }
+    assert result["policies_ended"] == 0
+    assert policy("P00000")["status"] == "active"
 
 
 def test_a_full_delivery_does_not_end_a_policy_whose_row_was_rejected(aws):
