@@ -123,6 +123,17 @@ def _nl(d: date) -> str:
     return d.strftime("%d-%m-%Y")
 
 
+def euro_nl(amount: float) -> str:
+    """An amount as Dutch readers write it: ``2500`` -> ``€ 2.500,00``."""
+    grouped = f"{amount:,.2f}"  # 2,500.00: swap the separators
+    return "€ " + grouped.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def euro_en(amount: float) -> str:
+    """An amount as English readers write it: ``2500`` -> ``EUR 2,500.00``."""
+    return f"EUR {amount:,.2f}"
+
+
 def _reason(rule: str, passed: bool, nl: str, en: str) -> Reason:
     return Reason(rule=rule, outcome="pass" if passed else "fail", message_nl=nl, message_en=en)
 
@@ -263,22 +274,23 @@ def rule_minimum_amount(amount: float | None, minimum: float) -> Reason:
         return Reason(
             rule=RULE_MIN_AMOUNT,
             outcome="warn",
-            message_nl=f"Geen financieel belang opgegeven; onder € {minimum:.2f} is alleen "
+            message_nl=f"Geen financieel belang opgegeven; onder {euro_nl(minimum)} is alleen "
             f"advies mogelijk.",
-            message_en=f"No amount at stake given; below EUR {minimum:.2f} only advice is given.",
+            message_en=f"No amount at stake given; below {euro_en(minimum)} only advice is given.",
         )
     if amount >= minimum:
         return _reason(
             RULE_MIN_AMOUNT,
             True,
-            f"Het financieel belang (€ {amount:.2f}) is minstens € {minimum:.2f}.",
-            f"The amount at stake (EUR {amount:.2f}) is at least EUR {minimum:.2f}.",
+            f"Het financieel belang ({euro_nl(amount)}) is minstens {euro_nl(minimum)}.",
+            f"The amount at stake ({euro_en(amount)}) is at least {euro_en(minimum)}.",
         )
     return _reason(
         RULE_MIN_AMOUNT,
         False,
-        f"Het financieel belang (€ {amount:.2f}) is lager dan € {minimum:.2f}: alleen advies.",
-        f"The amount at stake (EUR {amount:.2f}) is below EUR {minimum:.2f}: advice only.",
+        f"Het financieel belang ({euro_nl(amount)}) is lager dan {euro_nl(minimum)}: "
+        f"alleen advies.",
+        f"The amount at stake ({euro_en(amount)}) is below {euro_en(minimum)}: advice only.",
     )
 
 

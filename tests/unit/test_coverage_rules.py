@@ -237,6 +237,40 @@ def test_without_an_amount_the_minimum_rule_warns_and_does_not_change_the_decisi
     assert assessment.decision == "covered"
 
 
+@pytest.mark.parametrize(
+    ("amount", "dutch", "english"),
+    [
+        (175, "€ 175,00", "EUR 175.00"),
+        (2500, "€ 2.500,00", "EUR 2,500.00"),
+        (1234567.5, "€ 1.234.567,50", "EUR 1,234,567.50"),
+        (0.5, "€ 0,50", "EUR 0.50"),
+    ],
+)
+def test_amounts_are_written_with_dutch_or_english_separators(
+    amount: float, dutch: str, english: str
+) -> None:
+    assert rules.euro_nl(amount) == dutch
+    assert rules.euro_en(amount) == english
+
+
+def test_the_minimum_rule_messages_write_amounts_as_dutch_and_english_readers_expect() -> None:
+    # given an amount above a minimum of a thousand euros
+    # when the rule judges it
+    reason = rules.rule_minimum_amount(2500.0, 1000.0)
+    # then both texts group thousands and use the language's decimal mark
+    assert reason.message_nl == "Het financieel belang (€ 2.500,00) is minstens € 1.000,00."
+    assert reason.message_en == "The amount at stake (EUR 2,500.00) is at least EUR 1,000.00."
+
+
+def test_the_advice_only_and_missing_amount_messages_use_the_same_amount_format() -> None:
+    below = rules.rule_minimum_amount(174.99, 1750.0)
+    missing = rules.rule_minimum_amount(None, 1750.0)
+    assert "(€ 174,99) is lager dan € 1.750,00" in below.message_nl
+    assert "(EUR 174.99) is below EUR 1,750.00" in below.message_en
+    assert "onder € 1.750,00 is alleen" in missing.message_nl
+    assert "below EUR 1,750.00 only" in missing.message_en
+
+
 # --- rule 7: the asker ------------------------------------------------------------------------
 
 
