@@ -32,6 +32,7 @@ from chalicelib.config import get_settings
 from chalicelib.errors import ConditionFailed
 from chalicelib.models.mandates import ActivationMessage, Language
 from chalicelib.observability import logger
+from chalicelib.services.dossier import REGISTER_TZ
 from chalicelib.services.mandates import current_state, hash_token
 from chalicelib.store import keys
 from chalicelib.store.mail import Mailer
@@ -60,24 +61,34 @@ _BODIES: dict[str, str] = {
         "Beste {name},\n\n"
         "U bent gemachtigd om polissen in te zien in het klantportaal. "
         "Activeer uw toegang met deze link:\n\n{link}\n\n"
-        "De link werkt één keer en verloopt op {expires} (UTC). Heeft u hier niet om gevraagd? "
+        "De link werkt één keer en verloopt op {expires}. Heeft u hier niet om gevraagd? "
         "Dan kunt u deze e-mail negeren.\n"
     ),
     "en": (
         "Dear {name},\n\n"
         "You have been authorised to view policies in the client portal. "
         "Activate your access with this link:\n\n{link}\n\n"
-        "The link works once and expires on {expires} (UTC). Did you not ask for this? "
+        "The link works once and expires on {expires} (Amsterdam time). Did you not ask for this? "
         "Then you can ignore this e-mail.\n"
     ),
 }
 
 
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _expiry_text(language: Language, expires: datetime) -> str:
+    """The link's expiry in Dutch local time: ``25-11-2026 18:28`` (nl), ``25 Nov 2026 18:28``
+    (en; month names fixed, not from the process locale). A naive `expires` is taken as UTC."""
+    local = (expires if expires.tzinfo else expires.replace(tzinfo=UTC)).astimezone(REGISTER_TZ)
+    if language == "nl":
+        return f"{local:%d-%m-%Y %H:%M}"
+    return f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year} {local:%H:%M}"
+
+
 def render_email(language: Language, name: str, link: str, expires: datetime) -> tuple[str, str]:
     """Subject and plain-text body of the activation e-mail."""
-    body = _BODIES[language].format(
-        name=name, link=link, expires=expires.strftime("%Y-%m-%d %H:%M")
-    )
+    body = _BODIES[language].format(name=name, link=link, expires=_expiry_text(language, expires))
     return SUBJECTS[language], body
 
 

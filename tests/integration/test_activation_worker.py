@@ -4,6 +4,7 @@ worker invoked with the Lambda event built from them, e-mails read from moto's S
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -99,6 +100,7 @@ def test_the_grantee_receives_a_dutch_email_whose_link_activates_the_mandate_onc
     assert email.source == "noreply@polisregister.test"
     assert email.subject == "Activeer uw toegang tot het klantportaal"
     assert "Beste Anna" in email.body
+    assert re.search(r"verloopt op \d{2}-\d{2}-\d{4} \d{2}:\d{2}\. ", email.body)
     token = link_token(email.body)
     first = call(api, "POST", "/v1/activations", "portal", {"token": token})
     second = call(api, "POST", "/v1/activations", "portal", {"token": token})
@@ -117,6 +119,9 @@ def test_an_english_request_gets_an_english_email(
     (email,) = sent_emails()
     assert email.subject == "Activate your access to the client portal"
     assert email.body.startswith("Dear Anna,")
+    assert re.search(
+        r"expires on \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} \(Amsterdam time\)", email.body
+    )
 
 
 def test_a_redelivered_message_sends_no_second_email(
