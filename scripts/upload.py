@@ -3,7 +3,8 @@
     .venv/bin/python -m scripts.upload my-file.csv --partner demo-volmacht --kind mutation
 
 The file lands at `incoming/<partner>/<kind>/<name>` of the local bucket; the ingest picks it up
-and writes `reports/<partner>/<delivery_id>.json`. `--wait` waits for that report and prints it.
+and writes `reports/<partner>/<delivery_id>.json`. `--wait` waits for that report and prints it;
+the exit status is then 1 when the delivery was `rejected` (or no report came in time), else 0.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +57,34 @@ def wait_for_report(partner: str, since: float, timeout: float) -> dict[str, Any
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Upload a portfolio file to the local run.")
+def exit_code_for(report: Mapping[str, Any]) -> int:
+    """The exit status after `--wait`: 1 for a `rejected` delivery, 0 for any other status
+    (`held_for_review` and `accepted_with_errors` were received and are not failures)."""
+    return 1 if report.get("status") == "rejected" else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Upload a portfolio file to the local run.",
+        epilog="Exit status: 0 once uploaded. With --wait the report is printed, and the exit "
+        "status is 1 when its status is 'rejected' or no report arrived within --timeout, "
+        "else 0.",
+    )
     parser.add_argument("file", type=Path)
     parser.add_argument("--partner", required=True)
     parser.add_argument("--kind", choices=("full", "mutation"), default="mutation")
     parser.add_argument("--name", default=None, help="object name (default: the file's name)")
-    parser.add_argument("--wait", action="store_true", help="wait for the report and print it")
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for the report and print it; exit 1 if the delivery was rejected",
+    )
     parser.add_argument("--timeout", type=float, default=120)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         info = read_run_info()
     except LocalRunNotFound as exc:
@@ -82,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             print("error: no report within the timeout", file=sys.stderr)
             return 1
         print(json.dumps(report, indent=2, ensure_ascii=False))
+        return exit_code_for(report)
     return 0
 
 
