@@ -691,17 +691,53 @@ def write_jsonl(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write a deterministic demo portfolio file.")
-    parser.add_argument("--partner", default=DEMO_PARTNERS[0])
-    parser.add_argument("--policies", type=int, default=DEMO_POLICIES_PER_PARTNER)
-    parser.add_argument("--seed", type=int, default=DEMO_SEED)
-    parser.add_argument("--first-policy", type=int, default=0)
-    parser.add_argument("--no-bad-rows", action="store_true")
+    parser.add_argument(
+        "--partner",
+        default=DEMO_PARTNERS[0],
+        help="partner id the file is for; it also sets the partner's policy-number prefix and "
+        "how it writes dates, postcodes and phone numbers (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--policies",
+        type=int,
+        default=DEMO_POLICIES_PER_PARTNER,
+        help="number of policies to write, one row per party on each (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEMO_SEED,
+        help="random seed; the same seed gives the same bytes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--first-policy",
+        type=int,
+        default=0,
+        help="index of the first policy: a later file continues the policy numbers from here, "
+        "an overlapping range re-delivers policies (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-bad-rows",
+        action="store_true",
+        help="leave out the deliberately bad rows (about one in a hundred by default)",
+    )
     parser.add_argument(
         "--processing-code", default="", help="PP_VRWRKCD of every row (a mutation file)"
     )
-    parser.add_argument("--format", choices=("csv", "jsonl"), default="csv")
-    parser.add_argument("--delimiter", default=";")
-    parser.add_argument("--encoding", default="utf-8")
+    parser.add_argument(
+        "--format",
+        choices=("csv", "jsonl"),
+        default="csv",
+        help="csv (with a header row) or JSON lines (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--delimiter", default=";", help="CSV field delimiter (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="text encoding of the file, e.g. utf-8 or cp1252 (default: %(default)s)",
+    )
     parser.add_argument("--out", default="-", help="file (.gz to compress) or - for stdout")
     args = parser.parse_args(argv)
     rows = generate_rows(

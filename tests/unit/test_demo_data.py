@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
 from collections import Counter, defaultdict
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,7 @@ from scripts.demo_data import (
     DEMO_SEED,
     generate_rows,
     known_demo_clients,
+    main,
     write_csv,
     write_jsonl,
 )
@@ -206,3 +209,29 @@ def test_a_later_file_continues_the_policy_numbers() -> None:
     # then
     assert {r["PP_NUMMER"] for r in first}.isdisjoint({r["PP_NUMMER"] for r in later})
     assert max(r["PP_NUMMER"] for r in first) < min(r["PP_NUMMER"] for r in later)
+
+
+def test_every_command_line_option_is_explained_in_the_help(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a record of every option the command line declares
+    declared: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+    original = argparse.ArgumentParser.add_argument
+
+    def recording(self: argparse.ArgumentParser, *flags: str, **options: Any) -> Any:
+        declared.append((flags, options))
+        return original(self, *flags, **options)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "add_argument", recording)
+
+    # when --help is asked for
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+
+    # then it lists every option, each with an explanation
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    assert len(declared) >= 10
+    for flags, options in declared:
+        assert options.get("help"), f"{flags[0]} has no help text"
+        assert flags[0] in shown
