@@ -30,7 +30,6 @@ __all__ = [
 
 # --- postcode ---------------------------------------------------------------------------------
 
-_POSTCODE_RE = re.compile(r"([1-9][0-9]{3}) ?([A-Za-z]{2})")
 # Letter combinations PostNL never issues.
 _POSTCODE_NOT_ISSUED = frozenset({"SA", "SD", "SS"})
 
@@ -42,13 +41,22 @@ def normalise_postcode(value: str) -> str | None:
     ``nl.postcode``: that also accepts an ``NL-`` prefix, dashes and spaces anywhere
     (``12 34-AB``), which the delivery contract does not.
     """
-    m = _POSTCODE_RE.fullmatch(value.strip())
-    if m is None:
+    text = value.strip()
+    size = len(text)
+    if size == 6:
+        letters = text[4:]
+    elif size == 7 and text[4] == " ":
+        letters = text[5:]
+    else:
         return None
-    letters = m.group(2).upper()
+    digits = text[:4]
+    # ASCII only: "1234" and "AB", not other scripts' digits and letters.
+    if not (digits.isdigit() and letters.isalpha() and text.isascii() and digits[0] != "0"):
+        return None
+    letters = letters.upper()
     if letters in _POSTCODE_NOT_ISSUED:
         return None
-    return m.group(1) + letters
+    return digits + letters
 
 
 # --- names ------------------------------------------------------------------------------------
@@ -204,8 +212,13 @@ def normalise_email(value: str) -> str | None:
 
 # --- dates ------------------------------------------------------------------------------------
 
-_MIN_YEAR = 1800
-_DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MIN_YEAR = "1800"  # compared as text: four ASCII digits compare like the number
+# Every month and day of a leap year as "MMDD" ("0229" needs a leap year, checked apart).
+_MONTH_DAYS = frozenset(
+    f"{month:02d}{day:02d}"
+    for month, days in enumerate((31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31), start=1)
+    for day in range(1, days + 1)
+)
 
 
 def parse_date(value: str) -> str | None:
@@ -213,20 +226,25 @@ def parse_date(value: str) -> str | None:
     (year 1800 to 9999; ``99991231`` is a common "no end date"), else None."""
     text = value.strip()
     size = len(text)
-    if size == 10 and text[4] == "-" and text[7] == "-":
-        y, m, d = text[:4], text[5:7], text[8:]
+    if size == 10:
+        if text[4] != "-" or text[7] != "-":
+            return None
+        month_day = text[5:7] + text[8:]
     elif size == 8:
-        y, m, d = text[:4], text[4:6], text[6:]
+        month_day = text[4:]
     else:
         return None
-    if not (y.isdigit() and m.isdigit() and d.isdigit() and text.isascii()):
+    year = text[:4]
+    # `_MONTH_DAYS` holds ASCII digits only, so membership also checks the month and day text.
+    if month_day not in _MONTH_DAYS or not (year.isdigit() and year.isascii()):
         return None
-    year, month, day = int(y), int(m), int(d)
-    if year < _MIN_YEAR or not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[month]:
+    if year < _MIN_YEAR:
         return None
-    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
-        return None
-    return f"{y}-{m}-{d}"
+    if month_day == "0229":
+        y = int(year)
+        if not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+            return None
+    return text if size == 10 else f"{year}-{month_day[:2]}-{month_day[2:]}"
 
 
 # --- house number -----------------------------------------------------------------------------

@@ -167,6 +167,7 @@ class ColumnRef:
         return self.source or self.label
 
 
+_POLICY_FIELDS: Final = tuple(label for label in POLICY_LABELS if label != "ENTITEIT")
 _PARTY_FIELDS: Final = tuple(label for label in PARTY_LABELS if label != "BSNR")
 _Getter = Callable[[Sequence[str]], tuple[str, ...]]
 
@@ -184,7 +185,8 @@ class _PartyPlan:
 @dataclass(frozen=True, slots=True)
 class _Plan:
     width: int
-    policy: _Getter  # values of POLICY_LABELS
+    policy: _Getter  # values of _POLICY_FIELDS
+    role: int  # column of ENTITEIT (-1: none)
     party: dict[PartyRole | None, _PartyPlan]  # None = unprefixed columns only
     prefixes: tuple[tuple[PartyRole, tuple[int, ...]], ...]  # prefix -> its non-BSN columns
     bsn: tuple[int, ...]
@@ -274,7 +276,8 @@ def _build_plan(columns: tuple[ColumnRef | None, ...]) -> _Plan:
         )
     return _Plan(
         width=len(columns),
-        policy=itemgetter(*(policy.get(label, -1) for label in POLICY_LABELS)),
+        policy=itemgetter(*(policy.get(label, -1) for label in _POLICY_FIELDS)),
+        role=policy.get("ENTITEIT", -1),
         party=party,
         prefixes=tuple((role, tuple(cols.values())) for role, cols in prefixed.items()),
         bsn=tuple(bsn),
@@ -457,6 +460,136 @@ _postcode = lru_cache(maxsize=1 << 16)(normalise_postcode)
 _house_number = lru_cache(maxsize=4096)(normalise_house_number)
 _addition = lru_cache(maxsize=1024)(normalise_house_number_addition)
 
+# PolicyFields' arguments, in order.
+_PolicyArgs = tuple[
+    str,
+    str,
+    str,
+    tuple[str, ...],
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    tuple[str, ...],
+    Decimal | None,
+    str | None,
+]
+# (column, code, value) of an error, without the line.
+_Problem = tuple[str, str, str]
+# (policy number when readable, PolicyFields' arguments unless a problem, the problems)
+_CheckedPolicy = tuple[str | None, _PolicyArgs | None, tuple[_Problem, ...]]
+
+
+def _check_policy(raw: tuple[str, ...], kind: DeliveryKind) -> _CheckedPolicy:
+    """The policy part of a row (the values of `_POLICY_FIELDS`, stripped): every row of one
+    policy repeats it, so `validate_row` checks it once per run of equal values."""
+    (
+        raw_number,
+        raw_branch,
+        product,
+        raw_start,
+        raw_end,
+        raw_processing,
+        raw_modules,
+        conditions,
+        clauses,
+        raw_deductible,
+        raw_household,
+    ) = raw
+    problems: list[_Problem] = []
+
+    policy_number: str | None = None
+    if not raw_number:
+        problems.append(("PP_NUMMER", "required", ""))
+    else:
+        policy_number = normalise_policy_number(raw_number)
+        if policy_number is None:
+            problems.append(("PP_NUMMER", "invalid_policy_number", ""))
+
+    branch: str | None = None
+    if not raw_branch:
+        problems.append(("PP_BRANCHE", "required", ""))
+    else:
+        branch = _branch(raw_branch)
+        if branch is None:
+            problems.append(("PP_BRANCHE", "invalid_branch", ""))
+        elif branch not in BRANCHES_IN_SCOPE:
+            problems.append(("PP_BRANCHE", "branch_not_in_scope", branch))
+
+    start: str | None = None
+    if not raw_start:
+        problems.append(("PP_INGDAT", "required", ""))
+    else:
+        start = _date(raw_start)
+        if start is None:
+            problems.append(("PP_INGDAT", "invalid_date", ""))
+
+    end: str | None = None
+    if raw_end:
+        end = _date(raw_end)
+        if end is None:
+            problems.append(("PP_EXPDAT", "invalid_date", ""))
+        elif start is not None and end < start:
+            problems.append(("PP_EXPDAT", "end_before_start", ""))
+
+    processing: str | None = None
+    if raw_processing:
+        if raw_processing in PROCESSING_CODES:
+            processing = raw_processing
+        else:
+            problems.append(("PP_VRWRKCD", "invalid_processing_code", ""))
+    elif kind == "mutation":
+        problems.append(("PP_VRWRKCD", "required", ""))
+
+    modules: tuple[str, ...] | None = None
+    if not raw_modules.strip("| "):
+        problems.append(("PP_DEKKING", "required", ""))
+    else:
+        modules = _modules(raw_modules)
+        if modules is None:
+            problems.append(("PP_DEKKING", "invalid_modules", ""))
+
+    deductible: Decimal | None = None
+    if raw_deductible:
+        deductible = _deductible(raw_deductible)
+        if deductible is None:
+            problems.append(("PP_EIGENRISICO", "invalid_deductible", ""))
+
+    household: str | None = None
+    if raw_household:
+        household = raw_household.upper()
+        if household not in _HOUSEHOLD_CODES:
+            problems.append(("PP_GEZIN", "invalid_household", ""))
+            household = None
+
+    if problems:
+        return policy_number, None, tuple(problems)
+    assert policy_number is not None
+    assert branch is not None
+    assert start is not None
+    assert modules is not None
+    args: _PolicyArgs = (
+        policy_number,
+        branch,
+        start,
+        modules,
+        product or None,
+        end,
+        processing,
+        conditions or None,
+        _clauses(clauses) if clauses else (),
+        deductible,
+        household,
+    )
+    return policy_number, args, ()
+
+
+# The last policy part checked: ((raw values, kind), result). One entry: the rows of a policy
+# come one after the other. Replaced as a whole (one assignment), so threads cannot mix parts.
+_LAST_POLICY: list[tuple[tuple[tuple[str, ...], DeliveryKind], _CheckedPolicy]] = [
+    (((), "full"), (None, None, ()))
+]
+
 
 def validate_row(
     values: Sequence[str],
@@ -475,95 +608,23 @@ def validate_row(
     if len(vals) < plan.width:
         vals.extend([""] * (plan.width - len(vals)))
     vals.append("")  # what absent columns (index -1) read
-    errors: list[RowError] = []
-    outcome = RowOutcome(errors=errors)
 
+    bsn_dropped = False
     for i in plan.bsn:
         if vals[i]:
-            outcome.bsn_dropped = True
-
-    (
-        raw_number,
-        raw_branch,
-        product,
-        raw_start,
-        raw_end,
-        raw_processing,
-        raw_modules,
-        conditions,
-        clauses,
-        raw_deductible,
-        raw_household,
-        raw_role,
-    ) = plan.policy(vals)
+            bsn_dropped = True
 
     # --- policy ---
-    policy_number: str | None = None
-    if not raw_number:
-        errors.append(_error(line, "PP_NUMMER", "required"))
-    else:
-        policy_number = normalise_policy_number(raw_number)
-        if policy_number is None:
-            errors.append(_error(line, "PP_NUMMER", "invalid_policy_number"))
-        outcome.policy_number = policy_number
-
-    branch: str | None = None
-    if not raw_branch:
-        errors.append(_error(line, "PP_BRANCHE", "required"))
-    else:
-        branch = _branch(raw_branch)
-        if branch is None:
-            errors.append(_error(line, "PP_BRANCHE", "invalid_branch"))
-        elif branch not in BRANCHES_IN_SCOPE:
-            errors.append(_error(line, "PP_BRANCHE", "branch_not_in_scope", branch))
-
-    start: str | None = None
-    if not raw_start:
-        errors.append(_error(line, "PP_INGDAT", "required"))
-    else:
-        start = _date(raw_start)
-        if start is None:
-            errors.append(_error(line, "PP_INGDAT", "invalid_date"))
-
-    end: str | None = None
-    if raw_end:
-        end = _date(raw_end)
-        if end is None:
-            errors.append(_error(line, "PP_EXPDAT", "invalid_date"))
-        elif start is not None and end < start:
-            errors.append(_error(line, "PP_EXPDAT", "end_before_start"))
-
-    processing: str | None = None
-    if raw_processing:
-        if raw_processing in PROCESSING_CODES:
-            processing = raw_processing
-        else:
-            errors.append(_error(line, "PP_VRWRKCD", "invalid_processing_code"))
-    elif kind == "mutation":
-        errors.append(_error(line, "PP_VRWRKCD", "required"))
-
-    modules: tuple[str, ...] | None = None
-    if not raw_modules.strip("| "):
-        errors.append(_error(line, "PP_DEKKING", "required"))
-    else:
-        modules = _modules(raw_modules)
-        if modules is None:
-            errors.append(_error(line, "PP_DEKKING", "invalid_modules"))
-
-    deductible: Decimal | None = None
-    if raw_deductible:
-        deductible = _deductible(raw_deductible)
-        if deductible is None:
-            errors.append(_error(line, "PP_EIGENRISICO", "invalid_deductible"))
-
-    household: str | None = None
-    if raw_household:
-        household = raw_household.upper()
-        if household not in _HOUSEHOLD_CODES:
-            errors.append(_error(line, "PP_GEZIN", "invalid_household"))
-            household = None
+    policy_key = (plan.policy(vals), kind)
+    last_key, checked = _LAST_POLICY[0]
+    if policy_key != last_key:
+        checked = _check_policy(*policy_key)
+        _LAST_POLICY[0] = (policy_key, checked)
+    policy_number, policy_args, problems = checked
+    errors = [_error(line, *problem) for problem in problems] if problems else []
 
     # --- role ---
+    raw_role = vals[plan.role]
     role: PartyRole | None = None
     if raw_role:
         role = _ROLES.get(raw_role.upper())
@@ -696,27 +757,11 @@ def validate_row(
             errors.append(_error(line, names[15], "invalid_kvk"))
 
     if errors:
-        return outcome
-
-    assert policy_number is not None
-    assert branch is not None
-    assert start is not None
-    assert modules is not None
-    outcome.row = ValidRow(
+        return RowOutcome(None, errors, policy_number, bsn_dropped)
+    assert policy_args is not None
+    row = ValidRow(
         line,
-        PolicyFields(
-            policy_number,
-            branch,
-            start,
-            modules,
-            product or None,
-            end,
-            processing,
-            conditions or None,
-            _clauses(clauses) if clauses else (),
-            deductible,
-            household,
-        ),
+        PolicyFields(*policy_args),
         PartyFields(
             party_role,
             legal,
@@ -739,4 +784,4 @@ def validate_row(
             kvk,
         ),
     )
-    return outcome
+    return RowOutcome(row, errors, policy_number, bsn_dropped)
