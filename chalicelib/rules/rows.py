@@ -455,8 +455,8 @@ def _branch(text: str) -> str | None:
     return text.zfill(3)
 
 
-_date = lru_cache(maxsize=1 << 16)(parse_date)
-_postcode = lru_cache(maxsize=1 << 16)(normalise_postcode)
+# Dates and postcodes are not cached: parsing one costs about what a cache lookup does, and
+# a cache of the values of a large file would grow with it.
 _house_number = lru_cache(maxsize=4096)(normalise_house_number)
 _addition = lru_cache(maxsize=1024)(normalise_house_number_addition)
 
@@ -520,13 +520,13 @@ def _check_policy(raw: tuple[str, ...], kind: DeliveryKind) -> _CheckedPolicy:
     if not raw_start:
         problems.append(("PP_INGDAT", "required", ""))
     else:
-        start = _date(raw_start)
+        start = parse_date(raw_start)
         if start is None:
             problems.append(("PP_INGDAT", "invalid_date", ""))
 
     end: str | None = None
     if raw_end:
-        end = _date(raw_end)
+        end = parse_date(raw_end)
         if end is None:
             problems.append(("PP_EXPDAT", "invalid_date", ""))
         elif start is not None and end < start:
@@ -692,7 +692,7 @@ def validate_row(
         if not raw_birth:
             errors.append(_error(line, names[5], "required"))
         else:
-            birth = _date(raw_birth)
+            birth = parse_date(raw_birth)
             if birth is None:
                 errors.append(_error(line, names[5], "invalid_date"))
             elif birth > _iso(today):
@@ -726,7 +726,7 @@ def validate_row(
         if not raw_postcode:
             errors.append(_error(line, names[9], "required"))
         else:
-            postcode = _postcode(raw_postcode)
+            postcode = normalise_postcode(raw_postcode)
             if postcode is None:
                 errors.append(_error(line, names[9], "invalid_postcode"))
     elif raw_postcode:
