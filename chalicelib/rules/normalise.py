@@ -147,7 +147,7 @@ def _fold(text: str) -> str:
     return _KEY_DROP_RE.sub("", decomposed)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=2048)
 def surname_key(surname: str, tussenvoegsels: str | None = None) -> str:
     """The matching key of a surname: core surname without tussenvoegsels, no diacritics,
     lower case, only ``a-z0-9``. ``Van der Berg``, ``Berg, van der``, ``vd Berg``,
