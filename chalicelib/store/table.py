@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.config import get_settings
 from chalicelib.store import aws
@@ -157,27 +158,49 @@ class Table:
 
 
 class BatchWriter:
-    """BatchWriteItem in groups of 25; boto3's batch_writer re-sends unprocessed items."""
+    """BatchWriteItem in groups of 25 on the low-level client, each item serialised once.
+
+    A later write of the same key within a group replaces the earlier one (DynamoDB refuses a
+    batch with a key twice). Items DynamoDB leaves unprocessed (throttling, partial capacity)
+    are sent again with backoff until none is left."""
+
+    GROUP = 25
 
     def __init__(self, table: Table) -> None:
         self._table = table
-        self._context: Any = None
-        self._writer: Any = None
+        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self._serialise = TypeSerializer().serialize
 
     def __enter__(self) -> BatchWriter:
-        self._context = self._table.table.batch_writer(overwrite_by_pkeys=["pk", "sk"])
-        with translated("batch_write_item"):
-            self._writer = self._context.__enter__()
         return self
 
     def put(self, item: Item) -> None:
-        with translated("batch_write_item"):
-            self._writer.put_item(Item=item)
+        body = {name: self._serialise(value) for name, value in item.items()}
+        self._add((item["pk"], item["sk"]), {"PutRequest": {"Item": body}})
 
     def delete(self, pk: str, sk: str) -> None:
-        with translated("batch_write_item"):
-            self._writer.delete_item(Key={"pk": pk, "sk": sk})
+        self._add((pk, sk), {"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}})
 
-    def __exit__(self, *exc: object) -> None:
-        with translated("batch_write_item"):
-            self._context.__exit__(*exc)
+    def _add(self, key: tuple[str, str], request: dict[str, Any]) -> None:
+        self._pending.pop(key, None)
+        self._pending[key] = request
+        if len(self._pending) >= self.GROUP:
+            self.flush()
+
+    def flush(self) -> None:
+        requests = list(self._pending.values())
+        self._pending.clear()
+        delay = 0.05
+        while requests:
+            with translated("batch_write_item"):
+                response = aws.bulk_client("dynamodb").batch_write_item(
+                    RequestItems={self._table.name: requests}
+                )
+            requests = response.get("UnprocessedItems", {}).get(self._table.name, [])
+            if requests:
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.flush()
