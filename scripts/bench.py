@@ -3,12 +3,16 @@
 
     make bench                                  # ingest 10k; parse/validate 10k,100k,1M
     make bench SIZES=10k,100k                   # also the full ingest of 100k rows (~25 min)
+    make bench MEMORY_SIZES=100k,1M             # also the ingest's peak RSS at 100k and 1M
     python -m scripts.bench --sizes 10k --parse-sizes 10k --clients 2000 --update-docs
 
 - (a) parse, (b) parse + validate + normalise: each size in its own process (peak RSS);
 - (c) the real ingest handler, (d) boto3 `batch_writer` of the same items, (e) one `put_item`
   per item, against a moto server in another process (`scripts.bench_backend`), each in its own
   process, on a fresh table; (e) on the first `--naive-rows` rows only (one request per item);
+- `--memory-sizes`: the full ingest (c) again on a backend that acknowledges portfolio writes
+  without keeping them (`scripts.bench_backend`, memory mode), for its peak RSS at sizes whose
+  items would not fit in moto's memory (1M rows); its rows/s are that backend's only;
 - lookups on a register of `--clients` clients: p50/p95 latency and DynamoDB requests per
   query form of `GET /v1/clients` and for `POST /v1/coverage-checks` (`scripts.bench_lookups`).
 """
@@ -73,6 +77,7 @@ def measure_parsing(path: Path) -> dict[str, Result]:
 
 def _upload(backend: Backend, env: dict[str, str], path: Path) -> None:
     import boto3
+    from boto3.s3.transfer import TransferConfig
 
     s3 = boto3.client(
         "s3",
@@ -81,17 +86,25 @@ def _upload(backend: Backend, env: dict[str, str], path: Path) -> None:
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
-    s3.upload_file(str(path), BUCKET, f"incoming/{BENCH_PARTNER}/full/{path.name}")
+    # One PutObject, as a partner's upload of a file this size would be: moto notifies a
+    # multipart upload twice (two event times, so two deliveries of the same file).
+    single = TransferConfig(multipart_threshold=5 * 1024**3)
+    s3.upload_file(str(path), BUCKET, f"incoming/{BENCH_PARTNER}/full/{path.name}", Config=single)
+
+
+def measure_ingest(backend: Backend, path: Path) -> Result:
+    """(c): the file uploaded to fresh resources, then the real handler in its own process."""
+    resources = provisioned(backend)
+    env = {**_base_env(), **bench_env(backend.endpoint_url, resources)}
+    _upload(backend, env, path)
+    result = _child("ingest", env, "--queue-url", resources["ingest_queue_url"])
+    result["backend_rss_mb"] = backend.rss_mb()
+    return result
 
 
 def measure_writes(backend: Backend, path: Path, naive_rows: int) -> dict[str, Result]:
     """(c), (d), (e) for one file, each on a fresh backend state."""
-    results: dict[str, Result] = {}
-    resources = provisioned(backend)
-    env = {**_base_env(), **bench_env(backend.endpoint_url, resources)}
-    _upload(backend, env, path)
-    results["ingest"] = _child("ingest", env, "--queue-url", resources["ingest_queue_url"])
-    results["ingest"]["backend_rss_mb"] = backend.rss_mb()
+    results: dict[str, Result] = {"ingest": measure_ingest(backend, path)}
 
     resources = provisioned(backend)
     env = {**_base_env(), **bench_env(backend.endpoint_url, resources)}
@@ -127,8 +140,8 @@ def _writes_per_1000(result: Result) -> str:
     return f"{1000 * writes / rows:.1f} ({detail})"
 
 
-def render(results: Result) -> str:
-    """The results as Markdown (printed, and written into docs/benchmarks.md)."""
+def _render_sizes(sizes: dict[str, Result]) -> list[str]:
+    """The ingest table: (a)-(e) per size, and the write runs' details."""
     lines: list[str] = []
     lines.append("### Ingest (rows/s; wall clock; peak RSS of the measuring process)\n")
     lines.append(
@@ -137,7 +150,7 @@ def render(results: Result) -> str:
         "| ingest peak RSS | DynamoDB writes per 1,000 rows (requests by operation) |"
     )
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for label, entry in results["sizes"].items():
+    for label, entry in sizes.items():
         parse, validate = entry.get("parse"), entry.get("validate")
         ingest, floor_, naive_ = entry.get("ingest"), entry.get("floor"), entry.get("naive")
         validate_only = None
@@ -169,7 +182,7 @@ def render(results: Result) -> str:
             + " |"
         )
     details = []
-    for label, entry in results["sizes"].items():
+    for label, entry in sizes.items():
         for key in ("ingest", "floor", "naive"):
             if key in entry:
                 r = entry[key]
@@ -187,6 +200,14 @@ def render(results: Result) -> str:
     if details:
         lines.append("")
         lines.extend(details)
+    return lines
+
+
+def render(results: Result) -> str:
+    """The results as Markdown (printed, and written into docs/benchmarks.md)."""
+    lines: list[str] = _render_sizes(results["sizes"]) if results["sizes"] else []
+    if results.get("memory"):
+        lines.append(_render_memory(results["memory"]))
     lookups = results.get("lookups")
     if lookups:
         lines.append(
@@ -201,6 +222,28 @@ def render(results: Result) -> str:
                 f"| {form['reads']} | {form['other']} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _render_memory(memory: dict[str, Result]) -> str:
+    """The memory-mode table: the full ingest's peak RSS per size, against the smallest size."""
+    lines = [
+        "\n### Full ingest at scale: peak RSS (memory mode: portfolio items acknowledged, "
+        "not kept)\n",
+        "| size | rows accepted | handler invocations | peak RSS | RSS at start "
+        f"| peak RSS vs {next(iter(memory))} | rows/s (this backend only; not comparable to (c)) "
+        "| wall | CPU of the ingest process | DynamoDB writes per 1,000 rows | backend RSS after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    base = next(iter(memory.values()))["peak_rss_mb"]
+    for label, r in memory.items():
+        lines.append(
+            f"| {label} | {r['rows']:,} | {r.get('invocations', '–')} "
+            f"| {r['peak_rss_mb']:.0f} MB | {r['rss_before_mb']:.0f} MB "
+            f"| {r['peak_rss_mb'] / base:.2f} | {_fmt(_rate(r))} | {r['seconds']:,.0f} s "
+            f"| {r['cpu_seconds']:,.0f} s | {_writes_per_1000(r)} "
+            f"| {r.get('backend_rss_mb', 0):.0f} MB |"
+        )
+    return "\n".join(lines)
 
 
 def machine() -> str:
@@ -234,8 +277,9 @@ def run(args: argparse.Namespace) -> Result:
 
     ingest_sizes = parse_sizes(args.sizes)
     parse_sizes_ = parse_sizes(args.parse_sizes)
-    labels = list(dict.fromkeys(parse_sizes_ + ingest_sizes))
-    results: Result = {"sizes": {label: {} for label in labels}}
+    memory_sizes = parse_sizes(args.memory_sizes)
+    labels = list(dict.fromkeys(parse_sizes_ + ingest_sizes + memory_sizes))
+    results: Result = {"sizes": {label: {} for label in parse_sizes_ + ingest_sizes}}
     files = {}
     for label in labels:
         print(f"file {label} ...", file=sys.stderr, flush=True)
@@ -254,6 +298,12 @@ def run(args: argparse.Namespace) -> Result:
                 results["lookups"] = measure_lookups(
                     backend, args.clients, args.samples, Path(args.out)
                 )
+    if memory_sizes:
+        results["memory"] = {}
+        with running_backend(discard_portfolio_writes=True) as backend:
+            for label in memory_sizes:
+                print(f"(c) in memory mode {label} ...", file=sys.stderr, flush=True)
+                results["memory"][label] = measure_ingest(backend, files[label])
     results["machine"] = machine()
     results["date"] = datetime.now(UTC).strftime("%Y-%m-%d")
     return results
@@ -270,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
         "--parse-sizes",
         default=os.environ.get("PARSE_SIZES", "10k,100k,1M"),
         help="sizes of the parse and parse+validate runs (env PARSE_SIZES)",
+    )
+    parser.add_argument(
+        "--memory-sizes",
+        default=os.environ.get("MEMORY_SIZES", ""),
+        help="sizes of the full ingest's peak RSS in memory mode (env MEMORY_SIZES; e.g. "
+        "100k,1M; off by default: 1M takes about an hour)",
     )
     parser.add_argument("--naive-rows", type=int, default=NAIVE_ROWS)
     parser.add_argument(

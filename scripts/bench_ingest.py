@@ -49,6 +49,15 @@ class CallCounter:
     def attach(self, client: Any) -> None:
         client.meta.events.register("before-call.dynamodb", self._count)
 
+    def attach_to_every_new_client(self) -> None:
+        """Every client created from now on by boto3's default session (botocore copies the
+        session's event hooks into each new client), whichever way the store makes them."""
+        import boto3
+
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", self._count)
+
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[model.name] += 1
 
@@ -106,13 +115,12 @@ def full_ingest(queue_url: str) -> Result:
     """The real handler on the queue's messages until the queue is empty."""
     import boto3
 
+    calls = CallCounter()
+    calls.attach_to_every_new_client()  # before the app's store makes its (lazy) clients
+
     from app import app  # imported before the clock starts: a cold start is not throughput
     from chalicelib.config import get_settings
-    from chalicelib.store import aws
 
-    calls = CallCounter()
-    calls.attach(aws.resource("dynamodb").meta.client)
-    calls.attach(aws.client("dynamodb"))
     sqs = boto3.client("sqs", region_name=get_settings().aws_region)
     invocations = 0
 
@@ -180,7 +188,9 @@ def _accepted_rows() -> int:
         json.loads(s3.get_object(Bucket=settings.bucket_name, Key=o["Key"])["Body"].read())
         for o in listing.get("Contents", [])
     ]
-    if len(reports) != 1 or reports[0]["status"] != "accepted":
+    # The generated files have no deliberate bad rows, but a large one holds a few policies
+    # with two rows for the same person (generated twins): those are rejected, the rest counts.
+    if len(reports) != 1 or reports[0]["status"] not in ("accepted", "accepted_with_errors"):
         raise RuntimeError(f"expected one accepted delivery: {[r['status'] for r in reports]}")
     accepted: int = reports[0]["rows_accepted"]
     return accepted

@@ -37,6 +37,8 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
             "200",
             "--samples",
             "2",
+            "--memory-sizes",
+            "200",
             "--out",
             str(tmp_path),
             "--update-docs",
@@ -53,6 +55,9 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
     assert size["naive"]["rows"] == 10
     assert size["ingest"]["calls"]["BatchWriteItem"] >= size["floor"]["calls"]["BatchWriteItem"]
     assert size["ingest"]["peak_rss_mb"] > 0
+    memory = results["memory"]["200"]
+    assert memory["rows"] == 200
+    assert memory["calls"]["BatchWriteItem"] == size["ingest"]["calls"]["BatchWriteItem"]
     forms = {form["form"]: form for form in results["lookups"]["forms"]}
     assert forms["GET /v1/clients?policy_number"]["reads"] == "BatchGetItem ≤1, Query ≤1"
     assert "POST /v1/coverage-checks" in forms
@@ -61,3 +66,41 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
     assert text.endswith("outro\n")
     assert "old" not in text
     assert "| 200 |" in text
+    assert "memory mode" in text
+
+
+def test_the_memory_mode_backend_acknowledges_portfolio_items_without_keeping_them() -> None:
+    # given: a backend in memory mode with the benchmark's resources
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from scripts.bench_backend import CREDENTIALS, REGION, provisioned, running_backend
+
+    with running_backend(discard_portfolio_writes=True) as backend:
+        table_name = provisioned(backend)["table"]
+        credentials = {
+            "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        }
+        table = boto3.resource(
+            "dynamodb", endpoint_url=backend.endpoint_url, region_name=REGION, **credentials
+        ).Table(table_name)
+        policy = {"pk": "POLICY#p#1", "sk": "POLICY", "status": "active"}
+        lookup = {"pk": "LOOKUP#POLICY#1", "sk": "c#p#1"}
+        delivery = {"pk": "DELIVERY#d1", "sk": "DELIVERY", "status": "processing"}
+
+        # when: a batch of portfolio and other items is written, a policy is put, and a batch
+        # has the same key twice
+        with table.batch_writer() as writer:
+            for item in (policy, lookup, delivery):
+                writer.put_item(Item=item)
+        table.put_item(Item={**policy, "pk": "POLICY#p#2"})
+        twice = {"PutRequest": {"Item": {"pk": {"S": "POLICY#p#3"}, "sk": {"S": "POLICY"}}}}
+        with pytest.raises(ClientError, match="ValidationException"):
+            table.meta.client.batch_write_item(RequestItems={table_name: [twice, twice]})
+
+        # then: the delivery record is kept; the portfolio items were acknowledged, not kept,
+        # and a batch with a key twice is refused as DynamoDB refuses it
+        assert table.get_item(Key={"pk": "DELIVERY#d1", "sk": "DELIVERY"})["Item"] == delivery
+        for key in (policy, lookup, {"pk": "POLICY#p#2", "sk": "POLICY"}):
+            assert "Item" not in table.get_item(Key={"pk": key["pk"], "sk": key["sk"]})
