@@ -32,38 +32,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from chalicelib.rules.rows import HEADER_LABELS
+
 _T = TypeVar("_T")
 
-COLUMNS: tuple[str, ...] = (
-    "PP_NUMMER",
-    "PP_BRANCHE",
-    "PP_PRODUCC",
-    "PP_INGDAT",
-    "PP_EXPDAT",
-    "PP_VRWRKCD",
-    "PP_DEKKING",
-    "PP_VOORW",
-    "PP_CLAUSULES",
-    "PP_EIGENRISICO",
-    "PP_GEZIN",
-    "ENTITEIT",
-    "GESLACH",
-    "ANAAM",
-    "VOORV",
-    "VOORL",
-    "RNAAM",
-    "GEBDAT",
-    "STRAAT",
-    "HUISNR",
-    "TOEVOEG",
-    "PCODE",
-    "PLAATS",
-    "LAND",
-    "EMAIL",
-    "TELNUM",
-    "MOBIEL",
-    "KVKNR",
-)
+# Every label of the delivery contract, in its order, except the BSN a partner must never send.
+COLUMNS: tuple[str, ...] = tuple(label for label in HEADER_LABELS if label != "BSNR")
 _EMPTY_ROW: dict[str, str] = dict.fromkeys(COLUMNS, "")
 
 DEMO_SEED = 20240601
