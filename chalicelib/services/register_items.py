@@ -31,6 +31,7 @@ _PARTY_SUMMARY = (
     "house_number_addition",
     "postcode",
     "city",
+    "country",
 )
 
 

@@ -144,6 +144,8 @@ def test_the_same_person_from_two_partners_is_one_candidate_with_both_policies(
     assert policies[(VERZEKERAAR, "V-200")]["modules"] == ["RP", "IN"]
     assert policies[(VOLMACHT, "P-100")]["status"] == "active"
     assert candidates[0]["match"] == {"score": 1.0, "on": ["birth_date", "name"]}
+    # and the candidate's address is as complete as the dossier's
+    assert candidates[0]["address"]["country"] == "NL"
 
 
 def test_an_address_search_ranks_the_named_person_above_the_housemate(
