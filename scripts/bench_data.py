@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -86,26 +86,34 @@ def portfolio_file(rows: int, out: Path = OUT) -> Path:
     return path
 
 
+def by_policy(rows: Iterable[ValidRow]) -> Iterator[list[ValidRow]]:
+    """Consecutive valid rows grouped per policy, as the ingest groups them."""
+    group: list[ValidRow] = []
+    for row in rows:
+        if group and row.policy.policy_number != group[0].policy.policy_number:
+            yield group
+            group = []
+        group.append(row)
+    if group:
+        yield group
+
+
 def valid_policies(path: Path, *, limit_rows: int | None = None) -> Iterator[list[ValidRow]]:
     """The file's valid rows grouped per policy, as the ingest groups them."""
     with path.open("rb") as handle:
         reader = open_rows(handle, filename=path.name)
         header = map_header(list(reader.format.labels), "full")
-        group: list[ValidRow] = []
-        for count, item in enumerate(reader):
-            if limit_rows is not None and count >= limit_rows:
-                break
-            if not isinstance(item, RawRow):
-                continue
-            row = validate_row(item.values, header, kind="full", line=item.line, today=TODAY).row
-            if row is None:
-                continue
-            if group and row.policy.policy_number != group[0].policy.policy_number:
-                yield group
-                group = []
-            group.append(row)
-        if group:
-            yield group
+
+        def valid_rows() -> Iterator[ValidRow]:
+            for item in itertools.islice(reader, limit_rows):
+                if isinstance(item, RawRow):
+                    row = validate_row(
+                        item.values, header, kind="full", line=item.line, today=TODAY
+                    ).row
+                    if row is not None:
+                        yield row
+
+        yield from by_policy(valid_rows())
 
 
 def items_of(

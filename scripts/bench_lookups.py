@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.bench_backend import TABLE, Backend, bench_env, provisioned
-from scripts.bench_data import BENCH_SEED, GENERATOR_VERSION, TODAY
+from scripts.bench_data import BENCH_SEED, GENERATOR_VERSION, TODAY, by_policy
 
 PARTNERS = ("demo-volmacht", "demo-verzekeraar", "demo-intermediair")
 POLICIES_PER_PARTNER = 80_000
@@ -36,20 +36,16 @@ def _validated_policies(partner_id: str, policies: int) -> Iterator[list[Any]]:
     from scripts.demo_data import COLUMNS, generate_rows
 
     header = map_header(list(COLUMNS), "full")
-    group: list[Any] = []
-    rows = generate_rows(policies, seed=BENCH_SEED, partner_id=partner_id, bad_rows=False)
-    for line, row in enumerate(rows, start=2):
-        valid = validate_row(
-            [row[c] for c in COLUMNS], header, kind="full", line=line, today=TODAY
-        ).row
-        if valid is None:
-            continue
-        if group and valid.policy.policy_number != group[0].policy.policy_number:
-            yield group
-            group = []
-        group.append(valid)
-    if group:
-        yield group
+
+    def valid_rows() -> Iterator[Any]:
+        rows = generate_rows(policies, seed=BENCH_SEED, partner_id=partner_id, bad_rows=False)
+        for line, row in enumerate(rows, start=2):
+            values = [row[c] for c in COLUMNS]
+            valid = validate_row(values, header, kind="full", line=line, today=TODAY).row
+            if valid is not None:
+                yield valid
+
+    yield from by_policy(valid_rows())
 
 
 def _sample(partner_id: str, row: Any) -> Sample:

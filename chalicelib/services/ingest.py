@@ -24,7 +24,7 @@ from boto3.dynamodb.conditions import Attr
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConditionFailed, Conflict, NotFound
-from chalicelib.models.delivery import FINAL_STATUSES, DeliveryReport, S3ObjectRef
+from chalicelib.models.delivery import DeliveryReport, S3ObjectRef
 from chalicelib.models.portfolio import (
     DeliveryKind,
     PolicyFields,
@@ -935,8 +935,4 @@ def report_from_record(record: Item) -> DeliveryReport:
     return build_report(record, progress, status, record.get("finished_at"))
 
 
-def is_final(record: Item) -> bool:
-    return record.get("status") in FINAL_STATUSES
-
-
-__all__ = ["IngestService", "build_report", "delivery_id_for", "is_final", "report_from_record"]
+__all__ = ["IngestService", "build_report", "delivery_id_for", "report_from_record"]
