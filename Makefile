@@ -12,7 +12,7 @@ AWS_PORT ?= 4566
 API_PORT ?= 8000
 export AWS_PORT API_PORT
 
-.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench package clean
+.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench package clean openapi fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ token: install
 
 mails: install
 	@$(BIN)/python -m scripts.mails
+
+openapi: install
+	$(BIN)/python -m scripts.openapi
 
 bench: install
 	$(BIN)/python -m scripts.bench

@@ -17,6 +17,7 @@ HANDLER_MODULES = (
     "policies",
     "coverage",
     "audit",
+    "reference",
 )
 
 

@@ -7,16 +7,24 @@ from chalicelib.models.clients import CandidateList, ClientQuery, Dossier
 from chalicelib.services.dossier import get_dossier
 from chalicelib.services.recognition import recognise
 
-api = Api(__name__)
+api = Api(__name__, tag="Clients")
 
 ROLES = ("jsc", "admin")
 
 
-@api.route("/v1/clients", roles=ROLES)
+@api.route(
+    "/v1/clients",
+    roles=ROLES,
+    query=ClientQuery,
+    errors={400: ("query_too_broad", "unknown_partner")},
+)
 def find_clients(ctx: RequestContext) -> CandidateList:
+    """Recognise a client: the candidates that match one search (address, name + birth date,
+    policy number, phone, e-mail or KvK number), best first. Audited."""
     return recognise(ctx.principal, ctx.route, ctx.query(ClientQuery))
 
 
-@api.route("/v1/clients/{client_id}", roles=ROLES)
+@api.route("/v1/clients/{client_id}", roles=ROLES, errors={404: ("client_not_found",)})
 def client_dossier(ctx: RequestContext) -> Dossier:
+    """A client's dossier: every policy and party the partners delivered for them. Audited."""
     return get_dossier(ctx.principal, ctx.route, ctx.path_params["client_id"])

@@ -9,7 +9,7 @@ from chalicelib.handlers.http import Api, Reply, RequestContext
 from chalicelib.models.delivery import DeliveriesQuery, DeliveryList, DeliveryReport
 from chalicelib.services import deliveries
 
-api = Api(__name__)
+api = Api(__name__, tag="Deliveries")
 DELIVERY_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -20,18 +20,37 @@ def _delivery_id(ctx: RequestContext) -> str:
     return delivery_id
 
 
-@api.route("/v1/deliveries", roles={"partner", "admin"})
+@api.route(
+    "/v1/deliveries",
+    roles={"partner", "admin"},
+    query=DeliveriesQuery,
+    errors={403: ("other_partner", "no_partner_in_token")},
+)
 def list_deliveries(ctx: RequestContext) -> DeliveryList:
+    """The delivery reports, newest first: a partner's own, or any partner's for an admin."""
     return deliveries.list_deliveries(ctx.principal, ctx.query(DeliveriesQuery))
 
 
-@api.route("/v1/deliveries/{delivery_id}", roles={"partner", "admin"})
+@api.route(
+    "/v1/deliveries/{delivery_id}",
+    roles={"partner", "admin"},
+    errors={404: ("delivery_not_found",)},
+)
 def get_delivery(ctx: RequestContext) -> DeliveryReport:
+    """One delivery report: counts, warnings and the first rejected rows with their reasons."""
     return deliveries.get_delivery(ctx.principal, _delivery_id(ctx))
 
 
-@api.route("/v1/deliveries/{delivery_id}/confirm", methods=("POST",), roles={"admin"})
+@api.route(
+    "/v1/deliveries/{delivery_id}/confirm",
+    methods=("POST",),
+    roles={"admin"},
+    response=DeliveryReport,
+    status=202,
+    errors={404: ("delivery_not_found",), 409: ("delivery_not_held",)},
+)
 def confirm_delivery(ctx: RequestContext) -> Reply:
+    """Release a full delivery held for review: the policies missing from it are ended."""
     return Reply(
         deliveries.confirm_delivery(ctx.principal, ctx.route, _delivery_id(ctx)), status=202
     )

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from chalicelib.config import get_settings
 from chalicelib.handlers.http import Api, RequestContext
 
-api = Api(__name__)
+api = Api(__name__, tag="Service")
 
 
 class Health(BaseModel):
@@ -17,4 +17,5 @@ class Health(BaseModel):
 
 @api.route("/v1/health", roles=None)
 def health(ctx: RequestContext) -> Health:
+    """Liveness: the API answers, and names its stage."""
     return Health(status="ok", stage=get_settings().stage)

@@ -4,7 +4,7 @@ become HTTP responses. Route handlers receive a `RequestContext` and return a mo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -135,6 +135,8 @@ def _respond(
             if not principal.has_any(roles):
                 raise Forbidden("your role may not use this route", code="role_not_allowed")
         result = handler(RequestContext(request, principal, path_params))
+        if isinstance(result, Response):  # not JSON: the reference page and its assets
+            return result
         reply = result if isinstance(result, Reply) else Reply(result)
         return Response(
             body=_serialise(reply.body),
@@ -163,11 +165,31 @@ def _respond(
         return error_response(DomainError("internal error", code="internal_error"), status=500)
 
 
+@dataclass(frozen=True)
+class RouteSpec:
+    """What a route declares: the API contract (`chalicelib/handlers/openapi.py`) is generated
+    from these, so it describes the code that serves it."""
+
+    path: str
+    method: str
+    handler: Callable[[RequestContext], Any]
+    roles: frozenset[str] | None  # None: public
+    query: type[BaseModel] | None
+    body: type[BaseModel] | None
+    response: type[BaseModel] | None  # None: the handler's return annotation
+    status: int
+    errors: Mapping[int, tuple[str, ...]]  # the route's own error codes, by HTTP status
+    media_types: tuple[str, ...]  # of a successful response
+    tags: tuple[str, ...]
+
+
 class Api:
     """A Chalice blueprint whose routes go through `_respond`."""
 
-    def __init__(self, import_name: str) -> None:
+    def __init__(self, import_name: str, tag: str = "") -> None:
         self.blueprint = Blueprint(import_name)
+        self.tag = tag
+        self.routes: list[RouteSpec] = []
 
     def route(
         self,
@@ -175,10 +197,20 @@ class Api:
         *,
         methods: Iterable[str] = ("GET",),
         roles: Iterable[str] | None,
+        query: type[BaseModel] | None = None,
+        body: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        errors: Mapping[int, Iterable[str]] | None = None,
+        media_types: Iterable[str] = ("application/json",),
     ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
-        """Register `handler` for `path`. `roles=None` makes the route public."""
+        """Register `handler` for `path`. `roles=None` makes the route public. `query` and `body`
+        name the models the handler parses, `response` and `status` what it returns (default:
+        its return annotation, 200) and in which media types, `errors` the codes it may answer
+        besides the ones every route shares (authentication, roles, parsing, the backend)."""
         allowed = frozenset(roles) if roles is not None else None
         blueprint = self.blueprint
+        own_errors = {status: tuple(codes) for status, codes in (errors or {}).items()}
 
         def decorator(handler: Callable[[RequestContext], Any]) -> Callable[[RequestContext], Any]:
             def view(**path_params: str) -> Response:
@@ -186,6 +218,23 @@ class Api:
 
             view.__name__ = handler.__name__
             blueprint.route(path, methods=list(methods))(view)
+            tags = (self.tag,) if self.tag else ()
+            for method in methods:
+                self.routes.append(
+                    RouteSpec(
+                        path=path,
+                        method=method,
+                        handler=handler,
+                        roles=allowed,
+                        query=query,
+                        body=body,
+                        response=response,
+                        status=status,
+                        errors=own_errors,
+                        media_types=tuple(media_types),
+                        tags=tags,
+                    )
+                )
             return handler
 
         return decorator

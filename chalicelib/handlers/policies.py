@@ -6,10 +6,19 @@ from chalicelib.handlers.http import Api, RequestContext
 from chalicelib.models.clients import PolicyView
 from chalicelib.services.dossier import get_policy
 
-api = Api(__name__)
+api = Api(__name__, tag="Clients")
 
 
-@api.route("/v1/policies/{partner_id}/{policy_number}", roles=("jsc", "admin", "partner"))
+@api.route(
+    "/v1/policies/{partner_id}/{policy_number}",
+    roles=("jsc", "admin", "partner"),
+    errors={
+        400: ("invalid_policy_number",),
+        403: ("not_your_partner",),
+        404: ("policy_not_found",),
+    },
+)
 def policy(ctx: RequestContext) -> PolicyView:
+    """One policy with its parties (a partner sees only its own policies). Audited."""
     params = ctx.path_params
     return get_policy(ctx.principal, ctx.route, params["partner_id"], params["policy_number"])

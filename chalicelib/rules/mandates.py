@@ -69,6 +69,48 @@ class Violation:
     message: str
 
 
+_PERSON_CHECKS = (
+    "required",
+    "name_required",
+    "first_name_required",
+    "birth_date_required",
+    "birth_date_in_future",
+    "address_required",
+    "postcode_invalid",
+)
+_SIGNATURE_CHECKS = (
+    "required",
+    "method_required",
+    "date_required",
+    "date_in_future",
+    "form_reference_required",
+)
+# Every code a Violation can carry: the API contract lists them as the 422 codes of a mandate
+# request (a test checks every violation `assess_request` finds is one of them).
+VIOLATION_CODES: tuple[str, ...] = (
+    *(
+        f"{who}_{check}"
+        for who in ("requester", "grantee", "legal_representative")
+        for check in _PERSON_CHECKS
+    ),
+    *(
+        f"{who}_{check}"
+        for who in ("signature", "legal_representative_authorisation")
+        for check in _SIGNATURE_CHECKS
+    ),
+    "grantee_kind_not_allowed",
+    "request_date_required",
+    "request_date_in_future",
+    "grantee_email_required",
+    "grantee_email_invalid",
+    "contracts_not_applicable",
+    "contracts_required",
+    "single_contract_only",
+    "contract_not_of_holder",
+    "valid_until_before_request_date",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Holder:
     """What the register says about the holder: natural person or legal entity, and the live
