@@ -57,6 +57,11 @@ mails: install
 openapi: install
 	$(BIN)/python -m scripts.openapi
 
+# The contract fuzz alone, longer: EXAMPLES generated requests per operation (make test runs 30).
+EXAMPLES ?= 500
+fuzz: install
+	FUZZ_EXAMPLES=$(EXAMPLES) $(BIN)/python -m pytest -p no:xdist -q tests/e2e/test_contract_fuzz.py
+
 bench: install
 	$(BIN)/python -m scripts.bench
 
