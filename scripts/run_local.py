@@ -269,6 +269,8 @@ class LocalRun:
                     continue
                 listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"reports/{partner}/")
                 for entry in listing.get("Contents", []):
+                    if not entry["Key"].endswith(".json"):
+                        continue  # the report's spreadsheet copy (.csv)
                     body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
                     reports[partner] = json.loads(body)
             now = time.monotonic()
