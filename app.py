@@ -10,6 +10,7 @@ from chalice import Chalice
 
 from chalicelib.config import get_settings
 from chalicelib.handlers import blueprints
+from chalicelib.handlers.http import one_error_shape
 from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="polisregister")
@@ -17,6 +18,9 @@ app = Chalice(app_name="polisregister")
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     # Cold start in Lambda: a bad stage configuration fails here, naming the variable.
     get_settings()
+
+
+app.register_middleware(one_error_shape, "http")
 
 
 @app.middleware("all")

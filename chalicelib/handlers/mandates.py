@@ -3,6 +3,7 @@ the contracts an active mandate shows. Thin: parse, call one service function, r
 
 from __future__ import annotations
 
+from chalicelib.errors import NotFound
 from chalicelib.handlers.http import Api, Reply, RequestContext
 from chalicelib.models.mandates import (
     Activation,
@@ -10,6 +11,7 @@ from chalicelib.models.mandates import (
     Mandate,
     MandateContracts,
     MandateList,
+    MandatePath,
     MandateQuery,
     MandateRequest,
     StateChangeRequest,
@@ -23,6 +25,11 @@ STAFF = ("partner", "admin")
 NOT_OWN_CLIENT = {403: ("not_partners_client",)}
 MANDATE_ERRORS = {**NOT_OWN_CLIENT, 404: ("mandate_not_found",)}
 CHANGE_ERRORS = {**MANDATE_ERRORS, 409: ("invalid_state",)}
+
+
+def _mandate_id(ctx: RequestContext) -> str:
+    not_found = NotFound("no such mandate", code="mandate_not_found")
+    return ctx.path(MandatePath, not_found).mandate_id
 
 
 @api.route(
@@ -55,13 +62,13 @@ def list_mandates(ctx: RequestContext) -> MandateList:
 @api.route("/v1/mandates/{mandate_id}", roles=("portal", "partner", "admin"), errors=MANDATE_ERRORS)
 def get_mandate(ctx: RequestContext) -> Mandate:
     """One mandate with its history."""
-    return mandates.get_mandate(ctx.principal, ctx.path_params["mandate_id"], ctx.route)
+    return mandates.get_mandate(ctx.principal, _mandate_id(ctx), ctx.route)
 
 
 def _change(ctx: RequestContext, action: str) -> Mandate:
     return mandates.change_mandate(
         ctx.principal,
-        ctx.path_params["mandate_id"],
+        _mandate_id(ctx),
         action,
         ctx.body(StateChangeRequest),
         ctx.route,
@@ -141,4 +148,4 @@ def activate_mandate(ctx: RequestContext) -> Activation:
 )
 def mandate_contracts(ctx: RequestContext) -> MandateContracts:
     """The contracts an active mandate shows the grantee now."""
-    return mandates.mandate_contracts(ctx.principal, ctx.path_params["mandate_id"], ctx.route)
+    return mandates.mandate_contracts(ctx.principal, _mandate_id(ctx), ctx.route)

@@ -44,10 +44,13 @@ AUTHENTICATED_ERRORS: dict[int, tuple[str, ...]] = {
     401: ("missing_token", "invalid_token", "token_expired"),
     403: ("role_not_allowed",),
 }
-QUERY_ERRORS: dict[int, tuple[str, ...]] = {400: ("invalid_query", "query_too_long")}
+QUERY_ERRORS: dict[int, tuple[str, ...]] = {
+    400: ("invalid_query", "query_too_long", "repeated_parameter")
+}
 BODY_ERRORS: dict[int, tuple[str, ...]] = {
     400: ("invalid_json",),
     413: ("payload_too_large",),
+    415: ("unsupported_media_type",),
     422: ("validation_failed",),
 }
 SERVER_ERRORS: dict[int, tuple[str, ...]] = {

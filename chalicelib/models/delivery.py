@@ -75,3 +75,7 @@ class DeliveriesQuery(BaseModel):
 
     partner_id: str | None = Field(default=None, max_length=64)
     limit: int = Field(default=50, ge=1, le=200)
+
+
+class DeliveryPath(BaseModel):
+    delivery_id: str = Field(pattern=r"^[0-9a-f]{32}$")

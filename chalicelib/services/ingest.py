@@ -23,7 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr
 
 from chalicelib.config import Settings, get_settings
-from chalicelib.errors import ConditionFailed, Conflict, NotFound
+from chalicelib.errors import ConditionFailed, Conflict, NotFound, StoreRefused
 from chalicelib.models.delivery import DeliveryReport, S3ObjectRef
 from chalicelib.models.portfolio import (
     DeliveryKind,
@@ -35,6 +35,7 @@ from chalicelib.models.portfolio import (
 from chalicelib.observability import logger, metrics
 from chalicelib.rules.dates import expires_at
 from chalicelib.rules.rows import HeaderMap, map_header, validate_row
+from chalicelib.rules.spreadsheet import spreadsheet_csv
 from chalicelib.services.reader import (
     BadLine,
     FileFormat,
@@ -48,7 +49,7 @@ from chalicelib.services.register_items import client_identity, policy_items
 from chalicelib.store import keys
 from chalicelib.store.blobs import Blobs
 from chalicelib.store.queues import Queue
-from chalicelib.store.table import BATCH_GET_MAX, Item, Table
+from chalicelib.store.table import BATCH_GET_MAX, TRANSACT_MAX, Item, Table
 
 RemainingMs = Callable[[], int]
 HELD_MARK = "nothing ended until an administrator confirms"
@@ -319,11 +320,31 @@ class IngestService:
     def _run(self, record: Item, remaining_ms: RemainingMs) -> None:
         try:
             self._advance(record, remaining_ms)
+        except StoreRefused:
+            # DynamoDB refuses a request of this delivery itself (not a policy's items: those
+            # become row errors); a retry would be refused the same way for hours.
+            self._refuse(record)
         except Exception:
             # Let the retry of this message resume from the last checkpoint at once instead of
             # waiting for the lease to lapse.
             self._release(record)
             raise
+
+    def _refuse(self, record: Item) -> None:
+        """End the delivery as rejected, with what its last checkpoint holds and the reason."""
+        logger.error("DynamoDB refused the delivery", extra={"delivery_id": record["delivery_id"]})
+        stored = self.table.get(record["pk"], record["sk"], consistent=True) or record
+        progress = Progress.from_record(stored)
+        progress.rejected = True
+        progress.add_error(
+            _message(
+                "storage_refused",
+                "De database weigert de levering; niets verder verwerkt. Meld dit bij beheer.",
+                "The database refuses the delivery; nothing further processed. Tell support.",
+            ),
+            self.settings.max_report_errors,
+        )
+        self._finish(stored, progress)
 
     def _release(self, record: Item) -> None:
         try:
@@ -601,44 +622,90 @@ class IngestService:
         delivery_day = delivered_at[:10]
         ttl = int(record["expires_at"])
         in_this_batch: set[str] = set()
-        with self.table.writer() as writer:
-            for group, rows in writable:
-                policy = rows[0].policy
-                pk = keys.policy_pk(partner_id, policy.policy_number)
-                current = existing.get(pk)
-                if current is not None and _last_change(current) > seq:
-                    progress.rows_superseded += len(rows)
-                    continue
-                if pk in in_this_batch or _written_earlier_in_delivery(current, seq, group):
-                    self._reject_split(progress, group, len(rows))
-                    continue
-                in_this_batch.add(pk)
-                status, ended_on = self._status_for(policy, current, delivery_day)
-                if status == "cancelled" and policy.end_date is None:
-                    policy.end_date = ended_on
-                if (
-                    current is not None
-                    and current.get("status") == "active"
-                    and str(current.get("first_seen_seq", seq)) < seq
-                ):
-                    progress.existing_active_seen += 1
-                items = policy_items(
-                    partner_id,
-                    rows,
-                    seq=seq,
-                    delivery_id=record["delivery_id"],
-                    delivered_at=delivered_at,
-                    expires_at=ttl,
-                    client_id_key=self.settings.client_id_key,
-                    status=status,
-                    ended_on=ended_on,
-                    first_seen_seq=str(current["first_seen_seq"]) if current else None,
-                )
-                items[0]["source_line"] = group.lines[0]
-                for item in items:
-                    writer.put(item)
-                progress.policies_written += 1
-                progress.rows_accepted += len(rows)
+        planned: list[tuple[_PolicyGroup, list[Item], bool]] = []
+        for group, rows in writable:
+            policy = rows[0].policy
+            pk = keys.policy_pk(partner_id, policy.policy_number)
+            current = existing.get(pk)
+            if current is not None and _last_change(current) > seq:
+                progress.rows_superseded += len(rows)
+                continue
+            if pk in in_this_batch or _written_earlier_in_delivery(current, seq, group):
+                self._reject_split(progress, group, len(rows))
+                continue
+            in_this_batch.add(pk)
+            status, ended_on = self._status_for(policy, current, delivery_day)
+            if status == "cancelled" and policy.end_date is None:
+                policy.end_date = ended_on
+            seen_active = (
+                current is not None
+                and current.get("status") == "active"
+                and str(current.get("first_seen_seq", seq)) < seq
+            )
+            items = policy_items(
+                partner_id,
+                rows,
+                seq=seq,
+                delivery_id=record["delivery_id"],
+                delivered_at=delivered_at,
+                expires_at=ttl,
+                client_id_key=self.settings.client_id_key,
+                status=status,
+                ended_on=ended_on,
+                first_seen_seq=str(current["first_seen_seq"]) if current else None,
+            )
+            items[0]["source_line"] = group.lines[0]
+            planned.append((group, items, seen_active))
+        stored = self._put_policies([items for _, items, _ in planned])
+        for (group, _, seen_active), ok in zip(planned, stored, strict=True):
+            if not ok:
+                self._reject_refused(progress, group)
+                continue
+            progress.existing_active_seen += seen_active
+            progress.policies_written += 1
+            progress.rows_accepted += len(group.outcomes)
+
+    def _put_policies(self, policies: list[list[Item]]) -> list[bool]:
+        """Write every policy's items; which policies were stored. Batched across policies; if
+        DynamoDB refuses a batch (a key or an item beyond its limits, which the row rules are
+        meant to make impossible), each policy is written again on its own, all or nothing, and
+        only the refused ones are left out: one bad policy never stalls a delivery."""
+        try:
+            with self.table.writer() as writer:
+                for items in policies:
+                    for item in items:
+                        writer.put(item)
+            return [True] * len(policies)
+        except StoreRefused:
+            logger.warning("DynamoDB refused a batch; its policies are written one by one")
+        return [self._put_policy(items) for items in policies]
+
+    def _put_policy(self, items: list[Item]) -> bool:
+        try:
+            if len(items) <= TRANSACT_MAX:
+                self.table.put_all(items)
+            else:  # a policy of many parties: in batches, the policy item last
+                with self.table.writer() as writer:
+                    for item in (*items[1:], items[0]):
+                        writer.put(item)
+        except StoreRefused:
+            return False
+        return True
+
+    def _reject_refused(self, progress: Progress, group: _PolicyGroup) -> None:
+        progress.rows_rejected += len(group.outcomes)
+        for line in group.lines:
+            progress.add_error(
+                _message(
+                    "storage_refused",
+                    f"Polis {group.policy_number} is niet opgeslagen: de database weigert een "
+                    "waarde ervan (te lang of ongeldig).",
+                    f"Policy {group.policy_number} was not stored: the database refuses one of "
+                    "its values (too long or invalid).",
+                    line=line,
+                ),
+                self.settings.max_report_errors,
+            )
 
     def _reject_split(self, progress: Progress, group: _PolicyGroup, rows: int) -> None:
         progress.rows_rejected += rows
@@ -810,9 +877,10 @@ class IngestService:
         status = self._status(progress)
         finished_at = self.now().isoformat()
         report = build_report(record, progress, status, finished_at)
-        self.blobs.put_json(
-            f"reports/{record['partner_id']}/{record['delivery_id']}.json",
-            report.model_dump(mode="json"),
+        report_key = f"reports/{record['partner_id']}/{record['delivery_id']}"
+        self.blobs.put_json(f"{report_key}.json", report.model_dump(mode="json"))
+        self.blobs.put_bytes(
+            f"{report_key}.csv", report_csv(report).encode(), content_type=REPORT_CSV_TYPE
         )
         self.table.update(
             record["pk"],
@@ -929,10 +997,30 @@ def build_report(
     )
 
 
+REPORT_CSV_TYPE = "text/csv; charset=utf-8"
+REPORT_CSV_COLUMNS = ("file", "line", "column", "code", "message", "message_en")
+
+
+def report_csv(report: DeliveryReport) -> str:
+    """The report's errors for a spreadsheet, one per line; the file name is the partner's own,
+    so every cell is neutralised against formulas."""
+    file_name = report.object_key.rsplit("/", 1)[-1]
+    return spreadsheet_csv(
+        REPORT_CSV_COLUMNS,
+        ((file_name, e.line, e.column, e.code, e.message, e.message_en) for e in report.errors),
+    )
+
+
 def report_from_record(record: Item) -> DeliveryReport:
     progress = Progress.from_record(record)
     status = str(record.get("status", "processing"))
     return build_report(record, progress, status, record.get("finished_at"))
 
 
-__all__ = ["IngestService", "build_report", "delivery_id_for", "report_from_record"]
+__all__ = [
+    "IngestService",
+    "build_report",
+    "delivery_id_for",
+    "report_csv",
+    "report_from_record",
+]
