@@ -1,0 +1,85 @@
+"""A partner's policies as the ingest reads and writes them: the stored policy items, batch
+writes of a policy's items, the "still in the portfolio" mark and the end of a policy that a
+full delivery no longer contains."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
+
+from boto3.dynamodb.conditions import Attr
+
+from chalicelib.errors import ConditionFailed
+from chalicelib.store import keys
+from chalicelib.store.table import BATCH_GET_MAX, Item, Table
+
+
+class PortfolioStore(Protocol):
+    def policies(
+        self, partner_id: str, numbers: Sequence[str], *, consistent: bool = False
+    ) -> dict[str, Item]: ...
+    def write(self, items: Iterable[Item]) -> None: ...
+    def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None: ...
+    def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]: ...
+    def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None: ...
+
+
+class DynamoPortfolio:
+    def __init__(self, table: Table | None = None) -> None:
+        self.table = table or Table()
+
+    def policies(
+        self, partner_id: str, numbers: Sequence[str], *, consistent: bool = False
+    ) -> dict[str, Item]:
+        """The stored policy items of `numbers` (by policy number), in batch reads."""
+        wanted = [(keys.policy_pk(partner_id, n), keys.POLICY_SK) for n in dict.fromkeys(numbers)]
+        found: list[Item] = []
+        for start in range(0, len(wanted), BATCH_GET_MAX):
+            found.extend(
+                self.table.batch_get(wanted[start : start + BATCH_GET_MAX], consistent=consistent)
+            )
+        return {str(item["policy_number"]): item for item in found}
+
+    def write(self, items: Iterable[Item]) -> None:
+        with self.table.writer() as writer:
+            for item in items:
+                writer.put(item)
+
+    def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None:
+        """The policies are in the full delivery `seq` (even if this delivery could not write
+        them), so its reconciliation does not end them. Unknown policies are left alone."""
+        for number in dict.fromkeys(numbers):
+            try:
+                self.table.update(
+                    keys.policy_pk(partner_id, number),
+                    keys.POLICY_SK,
+                    UpdateExpression="SET seen_seq = :seq",
+                    ConditionExpression="attribute_exists(pk) AND seen_seq < :seq",
+                    ExpressionAttributeValues={":seq": seq},
+                )
+            except ConditionFailed:
+                continue
+
+    def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
+        """Policy numbers of the partner's active policies that the delivery `seq` did not mark
+        seen, from the sparse ACTIVE index (a query, never a scan). The index is eventually
+        consistent: callers confirm each one against `policies(..., consistent=True)`."""
+        for item in self.table.query(
+            keys.active_gsi2pk(partner_id),
+            index="gsi2",
+            filter_condition=Attr("seen_seq").lt(seq),
+        ):
+            yield str(item["policy_number"])
+
+    def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None:
+        """Mark the policies removed from the portfolio by delivery `seq` (they leave the
+        ACTIVE index)."""
+        with self.table.writer() as writer:
+            for policy in policies:
+                ended = dict(policy)
+                ended["status"] = "removed_from_portfolio"
+                ended["ended_on"] = day
+                ended["status_seq"] = seq
+                ended.pop("gsi2pk", None)
+                ended.pop("gsi2sk", None)
+                writer.put(ended)
