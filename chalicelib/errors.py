@@ -62,5 +62,10 @@ class ThrottledError(StoreError):
     """The backend throttled us; the operation may be retried later."""
 
 
+class StoreRefused(StoreError):
+    """The backend refused the request itself (DynamoDB's ValidationException: a key or an item
+    beyond its limits). Unlike throttling, the same request will never succeed."""
+
+
 class ConditionFailed(StoreError):
     """A conditional write did not hold (someone else got there first)."""

@@ -190,6 +190,25 @@ def rows_not_adjacent(group: PolicyGroup) -> RowError:
     )
 
 
+def policy_refused(group: PolicyGroup, line: int) -> RowError:
+    return message(
+        "storage_refused",
+        f"Polis {group.policy_number} is niet opgeslagen: de database weigert een "
+        "waarde ervan (te lang of ongeldig).",
+        f"Policy {group.policy_number} was not stored: the database refuses one of "
+        "its values (too long or invalid).",
+        line=line,
+    )
+
+
+def storage_refused() -> RowError:
+    return message(
+        "storage_refused",
+        "De database weigert de levering; niets verder verwerkt. Meld dit bij beheer.",
+        "The database refuses the delivery; nothing further processed. Tell support.",
+    )
+
+
 # --- a stored policy -----------------------------------------------------------------------------
 
 

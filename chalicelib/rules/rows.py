@@ -27,7 +27,11 @@ Error codes (stable, used in delivery reports): ``required``, ``invalid_policy_n
 ``invalid_modules``, ``invalid_processing_code``, ``invalid_deductible``,
 ``invalid_household``, ``invalid_role``, ``multiple_parties``, ``invalid_gender``,
 ``invalid_name``, ``birth_date_in_future``, ``invalid_house_number``, ``invalid_country``,
-``invalid_postcode``, ``invalid_email``, ``invalid_phone``, ``invalid_kvk``.
+``invalid_postcode``, ``invalid_email``, ``invalid_phone``, ``invalid_kvk``, ``value_too_long``.
+
+Length bounds (`MAX_LENGTHS`): a value longer than its column's bound is ``value_too_long``
+and the row's other checks of that part (policy or party) are skipped: such a value is a broken
+export, and it must reach neither a DynamoDB key nor the rules' caches.
 
 Messages never contain a delivered value, except a branch code (``branch_not_in_scope``):
 a value in the wrong column may be personal data.
@@ -44,7 +48,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
-from operator import itemgetter
+from operator import gt, itemgetter
 from typing import Final
 
 from chalicelib.models.portfolio import (
@@ -74,6 +78,7 @@ __all__ = [
     "BRANCHES_IN_SCOPE",
     "ENTITY_PREFIXES",
     "HEADER_LABELS",
+    "MAX_LENGTHS",
     "MODULES",
     "PARTY_LABELS",
     "POLICY_LABELS",
@@ -142,6 +147,42 @@ _GENDERS: Final = frozenset({"M", "V", "X", "R"})
 _ROLES: Final[dict[str, PartyRole]] = {r: r for r in ENTITY_PREFIXES}
 _NL_NAMES: Final = frozenset({"NL", "NLD", "NEDERLAND", "NETHERLANDS", "THE NETHERLANDS"})
 
+# Longest value of each column, in characters (docs/file-contract.md, "Length bounds"). Every
+# value lands in an item of an index (both project all attributes, and an item of an index is
+# limited like any other); the policy number, surname, postcode, house number, e-mail, phone and
+# KvK number also land in a key, which DynamoDB limits to 2,048 bytes (partition) and 1,024
+# bytes (sort). tests/unit/test_row_bounds.py shows that no row within these bounds builds a key
+# beyond those limits, in UTF-8 bytes, whatever characters it holds. PP_NUMMER has its own rule
+# (1-30 characters, ``invalid_policy_number``), ENTITEIT too (one of VP, SP, KN, VZ).
+MAX_LENGTHS: Final[dict[str, int]] = {
+    "PP_BRANCHE": 10,
+    "PP_PRODUCC": 100,
+    "PP_INGDAT": 20,
+    "PP_EXPDAT": 20,
+    "PP_VRWRKCD": 10,
+    "PP_DEKKING": 100,
+    "PP_VOORW": 200,
+    "PP_CLAUSULES": 500,
+    "PP_EIGENRISICO": 30,
+    "PP_GEZIN": 10,
+    "GESLACH": 10,
+    "ANAAM": 200,
+    "VOORV": 50,
+    "VOORL": 50,
+    "RNAAM": 100,
+    "GEBDAT": 20,
+    "STRAAT": 200,
+    "HUISNR": 30,
+    "TOEVOEG": 20,
+    "PCODE": 20,
+    "PLAATS": 100,
+    "LAND": 50,
+    "EMAIL": 254,
+    "TELNUM": 30,
+    "MOBIEL": 30,
+    "KVKNR": 20,
+}
+
 _POLICY_SET: Final = frozenset(POLICY_LABELS)
 _PARTY_SET: Final = frozenset(PARTY_LABELS)
 
@@ -170,6 +211,9 @@ class ColumnRef:
 _POLICY_FIELDS: Final = tuple(label for label in POLICY_LABELS if label != "ENTITEIT")
 _PARTY_FIELDS: Final = tuple(label for label in PARTY_LABELS if label != "BSNR")
 _Getter = Callable[[Sequence[str]], tuple[str, ...]]
+# PP_NUMMER is bounded by its own rule (`normalise_policy_number`), so it is never too long here.
+_POLICY_LIMITS: Final = tuple(MAX_LENGTHS.get(label, 1 << 62) for label in _POLICY_FIELDS)
+_PARTY_LIMITS: Final = tuple(MAX_LENGTHS[label] for label in _PARTY_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +413,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "KvK-nummer in {column} is geen 8 cijfers.",
         "Chamber of Commerce number in {column} is not 8 digits.",
     ),
+    "value_too_long": (
+        "Waarde in {column} is te lang (max. {value} tekens).",
+        "Value in {column} is too long (max. {value} characters).",
+    ),
 }
 
 
@@ -484,6 +532,20 @@ _Problem = tuple[str, str, str]
 _CheckedPolicy = tuple[str | None, _PolicyArgs | None, tuple[_Problem, ...]]
 
 
+def _too_long(
+    values: tuple[str, ...], limits: tuple[int, ...], columns: Sequence[str]
+) -> list[_Problem]:
+    """A ``value_too_long`` problem per value beyond its limit (`values`, `limits` and
+    `columns` aligned); empty in the common case after one pass in C."""
+    if not any(map(gt, map(len, values), limits)):
+        return []
+    return [
+        (column, "value_too_long", str(limit))
+        for value, limit, column in zip(values, limits, columns, strict=True)
+        if len(value) > limit
+    ]
+
+
 def _check_policy(raw: tuple[str, ...], kind: DeliveryKind) -> _CheckedPolicy:
     """The policy part of a row (the values of `_POLICY_FIELDS`, stripped): every row of one
     policy repeats it, so `validate_row` checks it once per run of equal values."""
@@ -500,7 +562,10 @@ def _check_policy(raw: tuple[str, ...], kind: DeliveryKind) -> _CheckedPolicy:
         raw_deductible,
         raw_household,
     ) = raw
-    problems: list[_Problem] = []
+    problems = _too_long(raw, _POLICY_LIMITS, _POLICY_FIELDS)
+    if problems:
+        # PP_NUMMER has its own bound: the policy stays recognisable for the report.
+        return normalise_policy_number(raw_number), None, tuple(problems)
 
     policy_number: str | None = None
     if not raw_number:
@@ -674,6 +739,11 @@ def validate_row(
     ) = party_values
 
     # --- party ---
+    too_long = _too_long(party_values, _PARTY_LIMITS, names)
+    if too_long:
+        errors.extend(_error(line, *problem) for problem in too_long)
+        return RowOutcome(None, errors, policy_number, bsn_dropped)
+
     gender: str | None = None
     if raw_gender:
         gender = raw_gender.upper()

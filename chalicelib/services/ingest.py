@@ -21,7 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from chalicelib.config import Settings, get_settings
-from chalicelib.errors import ConditionFailed, Conflict, NotFound
+from chalicelib.errors import ConditionFailed, Conflict, NotFound, StoreRefused
 from chalicelib.models.delivery import DeliveryRecord, DeliveryReport, Progress, S3ObjectRef
 from chalicelib.models.portfolio import DeliveryKind, RowError, ValidRow
 from chalicelib.observability import logger, metrics
@@ -154,6 +154,10 @@ class IngestService:
     def _run(self, record: DeliveryRecord, remaining_ms: RemainingMs) -> None:
         try:
             self._advance(record, remaining_ms)
+        except StoreRefused:
+            # DynamoDB refuses a request of this delivery itself (not a policy's items: those
+            # become row errors); a retry would be refused the same way for hours.
+            self._refuse(record)
         except Exception:
             # Let the retry of this message resume from the last checkpoint at once instead of
             # waiting for the lease to lapse.
@@ -165,6 +169,14 @@ class IngestService:
                     extra={"delivery_id": record.delivery_id},
                 )
             raise
+
+    def _refuse(self, record: DeliveryRecord) -> None:
+        """End the delivery as rejected, with what its last checkpoint holds and the reason."""
+        logger.error("DynamoDB refused the delivery", extra={"delivery_id": record.delivery_id})
+        stored = self.deliveries.get(record.delivery_id, consistent=True) or record
+        stored.progress.rejected = True
+        self._add_error(stored.progress, rules.storage_refused())
+        self._finish(stored)
 
     def _advance(self, record: DeliveryRecord, remaining_ms: RemainingMs) -> None:
         """Go on from the saved phase. Every phase change is saved before the next phase starts,
@@ -358,7 +370,7 @@ class IngestService:
             record.partner_id, [rows[0].policy.policy_number for _, rows in writable]
         )
         in_this_batch: set[str] = set()
-        items = []
+        planned: list[tuple[PolicyGroup, list[dict[str, object]], bool]] = []
         for group, rows in writable:
             policy = rows[0].policy
             number = policy.policy_number
@@ -374,9 +386,7 @@ class IngestService:
             status, ended_on = rules.status_after(policy, current, record.day)
             if status == "cancelled" and policy.end_date is None:
                 policy.end_date = ended_on
-            if rules.was_active_before(current, seq):
-                progress.existing_active_seen += 1
-            policy_group_items = policy_items(
+            items = policy_items(
                 record.partner_id,
                 rows,
                 seq=seq,
@@ -388,11 +398,18 @@ class IngestService:
                 ended_on=ended_on,
                 first_seen_seq=str(current["first_seen_seq"]) if current else None,
             )
-            policy_group_items[0]["source_line"] = group.lines[0]
-            items.extend(policy_group_items)
+            items[0]["source_line"] = group.lines[0]
+            planned.append((group, items, rules.was_active_before(current, seq)))
+        stored = self.portfolio.write_policies([items for _, items, _ in planned])
+        for (group, _, seen_active), ok in zip(planned, stored, strict=True):
+            if not ok:
+                progress.rows_rejected += len(group.outcomes)
+                for line in group.lines:
+                    self._add_error(progress, rules.policy_refused(group, line))
+                continue
+            progress.existing_active_seen += seen_active
             progress.policies_written += 1
-            progress.rows_accepted += len(rows)
-        self.portfolio.write(items)
+            progress.rows_accepted += len(group.outcomes)
 
     # ---------------------------------------------------------------- removals
 

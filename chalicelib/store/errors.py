@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.errors import ConditionFailed, StoreError, ThrottledError
+from chalicelib.errors import ConditionFailed, StoreError, StoreRefused, ThrottledError
 
 _THROTTLING = {
     "ProvisionedThroughputExceededException",
@@ -28,6 +28,8 @@ def translated(operation: str) -> Iterator[None]:
             raise ConditionFailed(operation) from exc
         if code in _THROTTLING:
             raise ThrottledError(f"{operation}: {code}") from exc
+        if code == "ValidationException":
+            raise StoreRefused(f"{operation}: {code}") from exc
         raise StoreError(f"{operation}: {code}") from exc
     except BotoCoreError as exc:
         raise StoreError(f"{operation}: {type(exc).__name__}") from exc

@@ -9,16 +9,17 @@ from typing import Protocol
 
 from boto3.dynamodb.conditions import Attr
 
-from chalicelib.errors import ConditionFailed
+from chalicelib.errors import ConditionFailed, StoreRefused
+from chalicelib.observability import logger
 from chalicelib.store import keys
-from chalicelib.store.table import BATCH_GET_MAX, Item, Table
+from chalicelib.store.table import BATCH_GET_MAX, TRANSACT_MAX, Item, Table
 
 
 class PortfolioStore(Protocol):
     def policies(
         self, partner_id: str, numbers: Sequence[str], *, consistent: bool = False
     ) -> dict[str, Item]: ...
-    def write(self, items: Iterable[Item]) -> None: ...
+    def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]: ...
     def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None: ...
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]: ...
     def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None: ...
@@ -40,10 +41,32 @@ class DynamoPortfolio:
             )
         return {str(item["policy_number"]): item for item in found}
 
-    def write(self, items: Iterable[Item]) -> None:
-        with self.table.writer() as writer:
-            for item in items:
-                writer.put(item)
+    def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]:
+        """Write every policy's items; which policies were stored. Batched across policies; if
+        DynamoDB refuses a batch (a key or an item beyond its limits, which the row rules are
+        meant to make impossible), each policy is written again on its own, all or nothing, and
+        only the refused ones are left out: one bad policy never stalls a delivery."""
+        try:
+            with self.table.writer() as writer:
+                for items in policies:
+                    for item in items:
+                        writer.put(item)
+            return [True] * len(policies)
+        except StoreRefused:
+            logger.warning("DynamoDB refused a batch; its policies are written one by one")
+        return [self._write_policy(items) for items in policies]
+
+    def _write_policy(self, items: Sequence[Item]) -> bool:
+        try:
+            if len(items) <= TRANSACT_MAX:
+                self.table.put_all(list(items))
+            else:  # a policy of many parties: in batches, the policy item last
+                with self.table.writer() as writer:
+                    for item in (*items[1:], items[0]):
+                        writer.put(item)
+        except StoreRefused:
+            return False
+        return True
 
     def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None:
         """The policies are in the full delivery `seq` (even if this delivery could not write

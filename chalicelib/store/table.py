@@ -16,6 +16,7 @@ from chalicelib.store.errors import translated
 
 Item = dict[str, Any]
 BATCH_GET_MAX = 100
+TRANSACT_MAX = 100
 
 
 def _live(item: Mapping[str, Any], now: float) -> bool:
@@ -155,6 +156,18 @@ class Table:
 
     def writer(self) -> BatchWriter:
         return BatchWriter(self)
+
+    def put_all(self, items: list[Item]) -> None:
+        """Put up to `TRANSACT_MAX` items all or none (one TransactWriteItems)."""
+        if len(items) > TRANSACT_MAX:
+            raise ValueError(f"put_all takes at most {TRANSACT_MAX} items")
+        serialise = TypeSerializer().serialize
+        requests = [
+            {"Put": {"TableName": self._name, "Item": {k: serialise(v) for k, v in i.items()}}}
+            for i in items
+        ]
+        with translated("transact_write_items"):
+            aws.bulk_client("dynamodb").transact_write_items(TransactItems=requests)
 
 
 class BatchWriter:

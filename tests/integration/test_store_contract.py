@@ -140,14 +140,20 @@ def stored_policy(number: str, seq: str) -> list[dict[str, Any]]:
 
 
 def test_policies_are_read_back_by_number_and_missing_ones_are_left_out(portfolio):
-    portfolio.write(stored_policy("P1", "s1") + stored_policy("P2", "s1"))
+    assert portfolio.write_policies([stored_policy("P1", "s1"), stored_policy("P2", "s1")]) == [
+        True,
+        True,
+    ]
     found = portfolio.policies("demo-volmacht", ["P1", "P2", "P3"], consistent=True)
     assert sorted(found) == ["P1", "P2"]
     assert found["P1"]["status"] == "active"
 
 
 def test_the_active_policies_a_delivery_did_not_see_are_found_and_can_be_ended(portfolio):
-    portfolio.write(stored_policy("P1", "s1") + stored_policy("P2", "s1"))
+    assert portfolio.write_policies([stored_policy("P1", "s1"), stored_policy("P2", "s1")]) == [
+        True,
+        True,
+    ]
     portfolio.mark_seen("demo-volmacht", ["P1", "P9"], "s2")
     assert list(portfolio.active_not_seen("demo-volmacht", "s2")) == ["P2"]
     missing = portfolio.policies("demo-volmacht", ["P2"], consistent=True)["P2"]

@@ -116,7 +116,7 @@ class MemoryPortfolio:
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Item] = {}
-        self.writes = 0
+        self.refuses: Callable[[Item], bool] = lambda item: False
 
     def _policy(self, partner_id: str, number: str) -> Item | None:
         for item in self.items.values():
@@ -138,10 +138,18 @@ class MemoryPortfolio:
                 found[number] = copy.deepcopy(policy)
         return found
 
-    def write(self, items: Iterable[Item]) -> None:
-        for item in items:
-            self.items[(item["pk"], item["sk"])] = copy.deepcopy(item)
-            self.writes += 1
+    def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]:
+        """Every policy is stored, except one that `refuses` (as DynamoDB refuses an item
+        beyond its limits): none of its items is stored."""
+        stored = []
+        for items in policies:
+            if any(self.refuses(item) for item in items):
+                stored.append(False)
+                continue
+            for item in items:
+                self.items[(item["pk"], item["sk"])] = copy.deepcopy(item)
+            stored.append(True)
+        return stored
 
     def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None:
         for number in dict.fromkeys(numbers):

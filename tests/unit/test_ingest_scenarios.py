@@ -682,3 +682,19 @@ def test_a_held_delivery_confirmed_while_time_runs_low_ends_every_missing_policy
     assert (final["status"], final["policies_ended"]) == ("accepted", 100)
     statuses = [p["status"] for p in register.items("policy")]
     assert statuses.count("removed_from_portfolio") == 100
+
+
+def test_a_policy_the_store_refuses_becomes_row_errors_and_the_rest_is_stored(register):
+    # given a store that refuses every item of policy V2 (as DynamoDB refuses an oversized key)
+    register.portfolio.refuses = lambda item: item.get("policy_number") == "V2"
+    rows = [person("V1"), person("V2", HUISNR="2"), person("V3", HUISNR="3")]
+
+    # when the file is delivered
+    result = deliver(register, "refused.csv", csv_bytes(rows))
+
+    # then V2's row is reported, nothing of it is stored, and the others are
+    assert result["status"] == "accepted_with_errors"
+    assert result["error_counts"] == {"storage_refused": 1}
+    assert (result["errors"][0]["line"], result["rows_accepted"]) == (3, 2)
+    assert register.policy("V2", PARTNER) is None
+    assert not [i for i in register.items() if i.get("policy_number") == "V2"]
