@@ -10,6 +10,7 @@ from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.config import get_settings
 from chalicelib.handlers import BLUEPRINTS
+from chalicelib.handlers.http import one_error_shape
 from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="polisregister")
@@ -21,6 +22,9 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
 # Powertools' own decorator, as Chalice middleware: the invocation's context (function name,
 # request id, cold start) on every log line, for HTTP and SQS invocations alike.
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
+
+
+app.register_middleware(one_error_shape, "http")
 
 
 @app.middleware("all")

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.auth import ROLES, issue_token
+from chalicelib.auth import MAX_TOKEN_LIFETIME_SECONDS, ROLES, issue_token
 from chalicelib.config import ConfigurationError, Settings
 from scripts.local_env import LOCAL_STAGE, stage_environment
 
@@ -39,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--role", default="", help=f"one of {', '.join(sorted(ROLES))}")
     parser.add_argument("--partner", default=None, help="partner id (required for role partner)")
     parser.add_argument("--subject", default=None, help="the user the token names (sub)")
-    parser.add_argument("--hours", type=float, default=8, help="lifetime in hours (default 8)")
+    max_hours = MAX_TOKEN_LIFETIME_SECONDS // 3600
+    parser.add_argument(
+        "--hours", type=float, default=8, help=f"lifetime in hours (default 8, at most {max_hours})"
+    )
     args = parser.parse_args(argv)
 
     roles = ", ".join(sorted(ROLES))
@@ -60,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
             f"one of: {', '.join(settings.partners)}",
             file=sys.stderr,
         )
+        return 2
+    if not 0 < args.hours <= max_hours:
+        print(f"error: a token lives more than 0 and at most {max_hours} hours", file=sys.stderr)
         return 2
     if args.partner and args.partner not in settings.partners:
         print(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from chalicelib.errors import NotFound
 from chalicelib.handlers.http import Api, RequestContext
-from chalicelib.models.clients import CandidateList, ClientQuery, Dossier
+from chalicelib.models.clients import CandidateList, ClientPath, ClientQuery, Dossier
 from chalicelib.services.dossier import get_dossier
 from chalicelib.services.recognition import recognise
 
@@ -19,4 +20,5 @@ def find_clients(ctx: RequestContext) -> CandidateList:
 
 @api.route("/v1/clients/{client_id}", roles=ROLES)
 def client_dossier(ctx: RequestContext) -> Dossier:
-    return get_dossier(ctx.principal, ctx.route, ctx.path_params["client_id"])
+    path = ctx.path(ClientPath, NotFound("no client with this id", code="client_not_found"))
+    return get_dossier(ctx.principal, ctx.route, path.client_id)

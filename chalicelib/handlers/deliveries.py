@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import re
-
 from chalicelib.errors import NotFound
 from chalicelib.handlers.http import Api, Reply, RequestContext
-from chalicelib.models.delivery import DeliveriesQuery, DeliveryList, DeliveryReport
+from chalicelib.models.delivery import (
+    DeliveriesQuery,
+    DeliveryList,
+    DeliveryPath,
+    DeliveryReport,
+)
 from chalicelib.services import deliveries
 
 api = Api(__name__)
-DELIVERY_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _delivery_id(ctx: RequestContext) -> str:
-    delivery_id = ctx.path_params["delivery_id"]
-    if not DELIVERY_ID.match(delivery_id):
-        raise NotFound("no such delivery", code="delivery_not_found")
-    return delivery_id
+    not_found = NotFound("no such delivery", code="delivery_not_found")
+    return ctx.path(DeliveryPath, not_found).delivery_id
 
 
 @api.route("/v1/deliveries", roles={"partner", "admin"})

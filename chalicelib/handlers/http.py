@@ -4,11 +4,13 @@ become HTTP responses. Route handlers receive a `RequestContext` and return a mo
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.auth import Principal, authenticate
@@ -16,6 +18,7 @@ from chalicelib.errors import (
     BadRequest,
     DomainError,
     Forbidden,
+    NotFound,
     PayloadTooLarge,
     StoreError,
     ThrottledError,
@@ -27,6 +30,13 @@ M = TypeVar("M", bound=BaseModel)
 MAX_QUERY_STRING_CHARS = 2048
 MAX_BODY_BYTES = 64 * 1024
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+# application/json, or a JSON-based type such as application/problem+json, with parameters.
+JSON_MEDIA_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json\s*(;.*)?$", re.IGNORECASE)
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,11 @@ def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
+def _not_json(constant: str) -> Any:
+    # Python's reader accepts NaN and Infinity; JSON does not, and no bound holds for them.
+    raise ValueError(f"{constant} is not JSON")
+
+
 class RequestContext:
     def __init__(self, request: Any, principal: Principal | None, path_params: dict[str, str]):
         self._request = request
@@ -63,9 +78,23 @@ class RequestContext:
         return f"{self._request.method} {context.get('resourcePath', self._request.path)}"
 
     def query(self, model: type[M]) -> M:
-        params = dict(self._request.query_params or {})
-        if sum(len(k) + len(v) + 2 for k, v in params.items()) > MAX_QUERY_STRING_CHARS:
+        """The query string parsed by `model`; no route takes a list, so a parameter given twice
+        (`a=1&a=2`) is refused rather than one of its values silently chosen."""
+        multi = self._request.query_params
+        names = list(multi or {})
+        values = {name: multi.getlist(name) for name in names}
+        if sum(len(k) + len(v) + 2 for k, vs in values.items() for v in vs) > (
+            MAX_QUERY_STRING_CHARS
+        ):
             raise BadRequest("the query string is too long", code="query_too_long")
+        repeated = sorted(k for k, vs in values.items() if len(vs) > 1)
+        if repeated:
+            raise BadRequest(
+                "a query parameter was given more than once",
+                code="repeated_parameter",
+                details=[{"field": k, "message": "give this parameter once"} for k in repeated],
+            )
+        params = {k: vs[0] for k, vs in values.items()}
         try:
             return model.model_validate(params)
         except ValidationError as exc:
@@ -75,16 +104,29 @@ class RequestContext:
                 details=_validation_details(exc),
             ) from None
 
+    def path(self, model: type[M], not_found: NotFound) -> M:
+        """The path parameters parsed by `model`; a value that no stored object can have
+        (wrong form, too long) is `not_found`, as for an unknown one."""
+        try:
+            return model.model_validate(self.path_params)
+        except ValidationError:
+            raise not_found from None
+
     def body(self, model: type[M]) -> M:
         raw = self._request.raw_body or b""
         if len(raw) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+        content_type = (self._request.headers or {}).get("content-type")
+        if raw.strip() and content_type is not None and not JSON_MEDIA_TYPE.match(content_type):
+            raise UnsupportedMediaType(
+                "the body must be JSON: send it with 'Content-Type: application/json'"
+            )
         if not raw.strip():
             # A POST without a body (approve, confirm, …) is an empty object; a route that needs
             # fields answers 422 naming them.
             raw = b"{}"
         try:
-            document = json.loads(raw)
+            document = json.loads(raw, parse_constant=_not_json)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadRequest("the body is not valid JSON", code="invalid_json") from None
         if not isinstance(document, dict):
@@ -163,6 +205,43 @@ def _respond(
         return error_response(DomainError("internal error", code="internal_error"), status=500)
 
 
+# Chalice answers some requests itself, before any view runs, as {"Code": ..., "Message": ...}:
+# a method the path does not have (in Lambda, API Gateway refuses those first), a binary
+# response the request did not accept, an exception outside a view.
+FRAMEWORK_ERROR_CODES = {
+    "MethodNotAllowedError": "method_not_allowed",
+    "UnsupportedMediaType": "unsupported_media_type",
+    "BadRequest": "bad_request",
+    "InternalServerError": "internal_error",
+}
+KEPT_FRAMEWORK_HEADERS = ("Allow",)
+
+
+def one_error_shape(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: every answer the app gives, including the framework's own, has our
+    error shape `{"error": {"code", "message"}}`."""
+    try:
+        response = get_response(request)
+    except Exception as exc:
+        logger.error("unhandled error", extra={"route": request.path, "type": type(exc).__name__})
+        return error_response(DomainError("internal error", code="internal_error"), status=500)
+    body = response.body
+    if not (isinstance(body, dict) and "Code" in body and "error" not in body):
+        return response
+    framework_code = str(body["Code"])
+    code = FRAMEWORK_ERROR_CODES.get(framework_code, "bad_request")
+    message = {
+        "method_not_allowed": f"this path does not answer {request.method}",
+        "internal_error": "internal error",
+    }.get(code, str(body.get("Message", "")))
+    kept = {k: str(v) for k, v in response.headers.items() if k in KEPT_FRAMEWORK_HEADERS}
+    if code == "method_not_allowed" and "Allow" in kept:
+        message += f"; it answers {kept['Allow']}"
+    return error_response(
+        DomainError(message, code=code), status=response.status_code, headers=kept
+    )
+
+
 class Api:
     """A Chalice blueprint whose routes go through `_respond`."""
 
@@ -185,7 +264,10 @@ class Api:
                 return _respond(handler, blueprint.current_request, path_params, allowed)
 
             view.__name__ = handler.__name__
-            blueprint.route(path, methods=list(methods))(view)
+            # Any content type reaches the view: a GET does not care, and a body that is not JSON
+            # is refused by `RequestContext.body` in our error shape (Chalice's own check
+            # would answer 415 in its shape, before our code runs).
+            blueprint.route(path, methods=list(methods), content_types=["*/*"])(view)
             return handler
 
         return decorator

@@ -3,6 +3,7 @@ the contracts an active mandate shows. Thin: parse, call one service function, r
 
 from __future__ import annotations
 
+from chalicelib.errors import NotFound
 from chalicelib.handlers.http import Api, Reply, RequestContext
 from chalicelib.models.mandates import (
     Activation,
@@ -10,6 +11,7 @@ from chalicelib.models.mandates import (
     Mandate,
     MandateContracts,
     MandateList,
+    MandatePath,
     MandateQuery,
     MandateRequest,
     StateChangeRequest,
@@ -19,6 +21,11 @@ from chalicelib.services import mandates
 api = Api(__name__)
 
 STAFF = ("partner", "admin")
+
+
+def _mandate_id(ctx: RequestContext) -> str:
+    not_found = NotFound("no such mandate", code="mandate_not_found")
+    return ctx.path(MandatePath, not_found).mandate_id
 
 
 @api.route("/v1/mandates", methods=("POST",), roles=("portal", "partner"))
@@ -34,13 +41,13 @@ def list_mandates(ctx: RequestContext) -> MandateList:
 
 @api.route("/v1/mandates/{mandate_id}", roles=("portal", "partner", "admin"))
 def get_mandate(ctx: RequestContext) -> Mandate:
-    return mandates.get_mandate(ctx.principal, ctx.path_params["mandate_id"], ctx.route)
+    return mandates.get_mandate(ctx.principal, _mandate_id(ctx), ctx.route)
 
 
 def _change(ctx: RequestContext, action: str) -> Mandate:
     return mandates.change_mandate(
         ctx.principal,
-        ctx.path_params["mandate_id"],
+        _mandate_id(ctx),
         action,
         ctx.body(StateChangeRequest),
         ctx.route,
@@ -74,4 +81,4 @@ def activate_mandate(ctx: RequestContext) -> Activation:
 
 @api.route("/v1/mandates/{mandate_id}/contracts", roles=("portal",))
 def mandate_contracts(ctx: RequestContext) -> MandateContracts:
-    return mandates.mandate_contracts(ctx.principal, ctx.path_params["mandate_id"], ctx.route)
+    return mandates.mandate_contracts(ctx.principal, _mandate_id(ctx), ctx.route)

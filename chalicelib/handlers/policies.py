@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from chalicelib.errors import NotFound
 from chalicelib.handlers.http import Api, RequestContext
-from chalicelib.models.clients import PolicyView
+from chalicelib.models.clients import PolicyPath, PolicyView
 from chalicelib.services.dossier import get_policy
 
 api = Api(__name__)
@@ -11,5 +12,5 @@ api = Api(__name__)
 
 @api.route("/v1/policies/{partner_id}/{policy_number}", roles=("jsc", "admin", "partner"))
 def policy(ctx: RequestContext) -> PolicyView:
-    params = ctx.path_params
-    return get_policy(ctx.principal, ctx.route, params["partner_id"], params["policy_number"])
+    path = ctx.path(PolicyPath, NotFound("no such policy", code="policy_not_found"))
+    return get_policy(ctx.principal, ctx.route, path.partner_id, path.policy_number)

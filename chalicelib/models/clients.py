@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.models.bounds import PartnerId
 from chalicelib.rules.normalise import (
     normalise_email,
     normalise_house_number,
@@ -100,6 +101,17 @@ class ClientQuery(BaseModel):
                 raise ValueError("house_number and house_number_addition disagree")
             self.house_number_addition = self.house_number_addition or addition
         return self
+
+
+class ClientPath(BaseModel):
+    client_id: str = Field(pattern=CLIENT_ID_RE.pattern)
+
+
+class PolicyPath(BaseModel):
+    """`/v1/policies/{partner_id}/{policy_number}`; the number is normalised by the service."""
+
+    partner_id: PartnerId
+    policy_number: str = Field(min_length=1, max_length=40)
 
 
 class Match(BaseModel):

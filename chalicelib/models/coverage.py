@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.models.bounds import RequestDate
 from chalicelib.models.clients import CLIENT_ID_RE
 from chalicelib.rules.normalise import normalise_policy_number, parse_date
 
@@ -127,8 +128,8 @@ class CoverageCheckRequest(BaseModel):
 
     partner_id: str = Field(min_length=2, max_length=63, pattern=r"^[a-z0-9][a-z0-9-]+$")
     policy_number: str = Field(min_length=1, max_length=40)
-    event_date: date
-    reported_date: date | None = None
+    event_date: RequestDate
+    reported_date: RequestDate | None = None
     legal_area: LegalArea
     claim_amount_eur: float | None = Field(default=None, ge=0, le=1_000_000_000)
     client_id: str | None = Field(default=None, max_length=40)

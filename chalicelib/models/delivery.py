@@ -80,6 +80,10 @@ class DeliveriesQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
+class DeliveryPath(BaseModel):
+    delivery_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
 @dataclass
 class Progress:
     """Everything a delivery carries from one invocation to the next: where the file is read up

@@ -8,10 +8,11 @@ validation error.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.models.bounds import RequestDate
 
 HolderKind = Literal["natural_person", "legal_entity"]
 GranteeKind = Literal["policyholder", "insured_person", "someone_else", "legal_representative"]
@@ -48,7 +49,7 @@ class Person(_Form):
     tussenvoegsels: Text | None = None
     first_name: Text | None = None
     initials: ShortText | None = None
-    birth_date: date | None = None
+    birth_date: RequestDate | None = None
     address: Address | None = None
 
 
@@ -58,7 +59,7 @@ class Grantee(Person):
 
 class Signature(_Form):
     method: SignatureMethod | None = None
-    signed_on: date | None = None
+    signed_on: RequestDate | None = None
     form_reference: Text | None = None
 
 
@@ -79,12 +80,12 @@ class MandateRequest(_Form):
     client_id: ClientId  # the holder: a client of the register
     grantee_kind: GranteeKind
     requester: Person | None = None
-    request_date: date | None = None
+    request_date: RequestDate | None = None
     grantee: Grantee | None = None
     contracts: list[ContractRef] = Field(default_factory=list, max_length=100)
     signature: Signature | None = None
     legal_representative: LegalRepresentative | None = None
-    valid_until: date | None = None
+    valid_until: RequestDate | None = None
     language: Language = "nl"  # of the activation e-mail
 
 
@@ -92,6 +93,10 @@ class StateChangeRequest(_Form):
     """Body of approve / reject / revoke / resend (all optional)."""
 
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class MandatePath(_Form):
+    mandate_id: MandateId
 
 
 class MandateQuery(_Form):

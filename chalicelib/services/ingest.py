@@ -29,6 +29,7 @@ from chalicelib.rules import ingest as rules
 from chalicelib.rules.dates import expires_at
 from chalicelib.rules.ingest import PolicyGroup, message
 from chalicelib.rules.rows import HeaderMap, map_header, validate_row
+from chalicelib.rules.spreadsheet import spreadsheet_csv
 from chalicelib.services.reader import (
     BadLine,
     FileFormat,
@@ -497,9 +498,10 @@ class IngestService:
         record.status = rules.final_status(progress)
         record.finished_at = self.now().isoformat()
         report = build_report(record)
-        self.blobs.put_json(
-            f"reports/{record.partner_id}/{record.delivery_id}.json",
-            report.model_dump(mode="json"),
+        report_key = f"reports/{record.partner_id}/{record.delivery_id}"
+        self.blobs.put_json(f"{report_key}.json", report.model_dump(mode="json"))
+        self.blobs.put_bytes(
+            f"{report_key}.csv", report_csv(report).encode(), content_type=REPORT_CSV_TYPE
         )
         self.deliveries.finish(
             record.delivery_id,
@@ -586,4 +588,18 @@ def build_report(record: DeliveryRecord) -> DeliveryReport:
     )
 
 
-__all__ = ["IngestService", "build_report"]
+REPORT_CSV_TYPE = "text/csv; charset=utf-8"
+REPORT_CSV_COLUMNS = ("file", "line", "column", "code", "message", "message_en")
+
+
+def report_csv(report: DeliveryReport) -> str:
+    """The report's errors for a spreadsheet, one per line; the file name is the partner's own,
+    so every cell is neutralised against formulas."""
+    file_name = report.object_key.rsplit("/", 1)[-1]
+    return spreadsheet_csv(
+        REPORT_CSV_COLUMNS,
+        ((file_name, e.line, e.column, e.code, e.message, e.message_en) for e in report.errors),
+    )
+
+
+__all__ = ["IngestService", "build_report", "report_csv"]

@@ -125,7 +125,7 @@ def test_a_coverage_check_with_wrong_values_or_types_is_422_naming_the_field(
 
 
 def test_a_coverage_check_for_an_event_after_today_is_422(api: Any) -> None:
-    body = {**VALID_CHECK, "event_date": "2999-01-01"}
+    body = {**VALID_CHECK, "event_date": "2150-01-01"}
     del body["reported_date"]
     response = post_check(api, json.dumps(body).encode())
     assert response.status_code == 422

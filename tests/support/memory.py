@@ -189,7 +189,9 @@ class MemoryBlobs:
     def put_json(self, key: str, document: Any) -> None:
         self.objects[key] = json.dumps(document, ensure_ascii=False, default=str).encode()
 
-    def put_bytes(self, key: str, data: bytes | BinaryIO) -> None:
+    def put_bytes(
+        self, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream"
+    ) -> None:
         self.objects[key] = data if isinstance(data, bytes) else data.read()
 
     def get_json(self, key: str) -> Any:
@@ -282,7 +284,7 @@ class MemoryRegister:
         documents = [
             json.loads(data)
             for key, data in self.blobs.objects.items()
-            if key.startswith(f"reports/{partner_id}/")
+            if key.startswith(f"reports/{partner_id}/") and key.endswith(".json")
         ]
         return sorted(documents, key=lambda d: d["received_at"])
 

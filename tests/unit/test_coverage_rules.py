@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -17,7 +17,7 @@ from chalicelib.models.coverage import (
     Reason,
 )
 from chalicelib.rules import coverage as rules
-from chalicelib.rules.dates import add_months
+from chalicelib.rules.dates import add_months, expires_at
 
 pytestmark = pytest.mark.unit
 
@@ -71,6 +71,32 @@ def test_adding_months_uses_calendar_months_clamped_to_the_month_end(
     start: date, months: int, expected: date
 ) -> None:
     assert add_months(start, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        (date(9999, 12, 31), 1, date.max),
+        (date(9999, 6, 30), 24, date.max),
+        (date(1, 2, 1), -3, date.min),
+    ],
+)
+def test_adding_months_beyond_the_calendar_gives_its_first_or_last_day(
+    start: date, months: int, expected: date
+) -> None:
+    assert add_months(start, months) == expected
+
+
+def test_a_retention_ending_beyond_the_calendar_expires_on_its_last_day() -> None:
+    moment = datetime(9999, 6, 30, 12, 0, tzinfo=UTC)
+    assert expires_at(moment, 24) == int(datetime(9999, 12, 31, 12, 0, tzinfo=UTC).timestamp())
+
+
+def test_a_policy_delivered_as_starting_on_the_last_day_of_the_calendar_is_assessed() -> None:
+    # A partner may deliver 9999-12-31 as a start date; its waiting period never ends.
+    policy = a_policy(start_date=date(9999, 12, 31))
+    assessment = rules.assess(policy, question(event_date=date(9999, 12, 31)), None, PARAMS)
+    assert {r.rule for r in assessment.reasons} >= {"waiting_period", "reported_in_time"}
 
 
 def test_an_active_policy_whose_end_date_passed_is_shown_as_ended_but_not_on_its_end_date() -> None:
