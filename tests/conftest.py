@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -83,3 +84,16 @@ def bearer(role: str, partner_id: str | None = None, **kwargs: Any) -> dict[str,
     from chalicelib.auth import issue_token
 
     return {"Authorization": f"Bearer {issue_token(role, partner_id=partner_id, **kwargs)}"}
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The contract fuzz run's figures (tests/e2e/test_contract_fuzz.py), when it ran. Here, not
+    in tests/e2e: with xdist only this conftest is loaded where the summary is written."""
+    from tests.e2e.test_contract_fuzz import SUMMARY_KEY
+
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: the controller reports
+    summary = config.cache.get(SUMMARY_KEY, None) if config.cache else None
+    if summary:
+        config.cache.set(SUMMARY_KEY, None)
+        terminalreporter.write_line(f"contract fuzz: {json.dumps(summary)}")

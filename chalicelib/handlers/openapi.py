@@ -9,7 +9,6 @@ from the same routes. See docs/api.md.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import typing
@@ -20,7 +19,6 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from chalicelib.handlers import HANDLER_MODULES
 from chalicelib.handlers.examples import MODEL_EXAMPLES, PATH_PARAMETERS, QUERY_PARAMETERS
 from chalicelib.handlers.http import RouteSpec
 
@@ -102,11 +100,13 @@ _PATH_PARAMETER = re.compile(r"{(\w+)}")
 
 
 def routes() -> Iterator[RouteSpec]:
-    """Every route the app serves, in the order of `HANDLER_MODULES`."""
-    for name in HANDLER_MODULES:
-        api = getattr(importlib.import_module(f"chalicelib.handlers.{name}"), "api", None)
-        if api is not None:
-            yield from api.routes
+    """Every route the app serves, in the order of `APIS`."""
+    # Imported here: the route table includes the route that serves this document, whose module
+    # imports this one.
+    from chalicelib.handlers import APIS
+
+    for api in APIS:
+        yield from api.routes
 
 
 def response_model(route: RouteSpec) -> type[BaseModel] | None:

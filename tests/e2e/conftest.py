@@ -165,13 +165,3 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
         assert not info_path.exists()
     finally:
         _stop(process)
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """The contract fuzz run's figures (tests/e2e/test_contract_fuzz.py), when it ran."""
-    from tests.e2e.test_contract_fuzz import SUMMARY_KEY
-
-    summary = config.cache.get(SUMMARY_KEY, None) if config.cache else None
-    if summary:
-        config.cache.set(SUMMARY_KEY, None)
-        terminalreporter.write_line(f"contract fuzz: {json.dumps(summary)}")
