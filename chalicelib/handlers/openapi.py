@@ -4,7 +4,7 @@
 3.1 rather than 3.0: its schemas are JSON Schema 2020-12, which is what pydantic emits, so the
 models go in unchanged (3.0 would need `nullable` rewrites of every optional field). API
 Gateway cannot import 3.1, but it does not need to: Chalice builds the gateway's own definition
-from the same routes. See docs/api.md.
+from the same routes. See docs/openapi.md.
 """
 
 from __future__ import annotations
@@ -182,8 +182,9 @@ def _parameters(route: RouteSpec, schemas: dict[str, Any]) -> list[dict[str, Any
     return parameters
 
 
-def _example(model: type[BaseModel]) -> Any:
-    return MODEL_EXAMPLES[model].model_dump(mode="json")
+def _example(model: type[BaseModel], *, request: bool = False) -> Any:
+    """A request example leaves out what a caller would not send; a response one shows it all."""
+    return MODEL_EXAMPLES[model].model_dump(mode="json", exclude_none=request)
 
 
 def _errors(route: RouteSpec) -> dict[str, Any]:
@@ -231,7 +232,7 @@ def _operation(route: RouteSpec, schemas: dict[str, Any]) -> dict[str, Any]:
             "content": {
                 "application/json": {
                     "schema": {"$ref": REF.format(model=route.body.__name__)},
-                    "example": _example(route.body),
+                    "example": _example(route.body, request=True),
                 }
             },
         }
@@ -265,9 +266,9 @@ def _model_schemas(routes: list[RouteSpec]) -> dict[str, Any]:
                 models[(model, mode)] = None  # type: ignore[index]
     _, definitions = models_json_schema(list(models), ref_template=REF)
     schemas: dict[str, Any] = definitions.get("$defs", {})
-    for (model, _mode), _ in models.items():
+    for model, mode in models:
         if model in MODEL_EXAMPLES and model.__name__ in schemas:
-            schemas[model.__name__]["examples"] = [_example(model)]
+            schemas[model.__name__]["examples"] = [_example(model, request=mode == "validation")]
     return schemas
 
 

@@ -22,10 +22,10 @@ ASSETS = {
     "index.css": "text/css; charset=utf-8",
 }
 INITIALISER = "reference.js"
-# Swagger UI styles some elements through `style` attributes: 'unsafe-inline' for styles only;
-# scripts, data and everything else come from this origin alone.
+# Scripts, styles and data from this origin alone; images also as data: URIs (Swagger UI's icons).
+# Checked in headless Chromium: the page and its expanded operations render with no violation.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
@@ -104,7 +104,7 @@ def reference_page(ctx: RequestContext) -> Response:
     errors={404: ("asset_not_found",)},
 )
 def reference_asset(ctx: RequestContext) -> Response:
-    """A script, style sheet or icon of the reference page."""
+    """A script or style sheet of the reference page."""
     name = ctx.path_params["asset"]
     if name == INITIALISER:
         return _page(INITIALISER_JS, "text/javascript; charset=utf-8")

@@ -41,6 +41,8 @@ def test_the_reference_page_and_its_assets_come_from_this_origin_only(local_run:
     policy = headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy
     assert "script-src 'self';" in policy
+    assert "style-src 'self';" in policy
+    assert "unsafe" not in policy
     assert "http" not in policy  # no other origin anywhere in the policy
     assert "<script>" not in page  # no inline script: the policy would block it
 
