@@ -25,7 +25,12 @@ def find_clients(ctx: RequestContext) -> CandidateList:
     return recognise(ctx.principal, ctx.route, ctx.query(ClientQuery))
 
 
-@api.route("/v1/clients/{client_id}", roles=ROLES, errors={404: ("client_not_found",)})
+@api.route(
+    "/v1/clients/{client_id}",
+    roles=ROLES,
+    path_params=ClientPath,
+    errors={404: ("client_not_found",)},
+)
 def client_dossier(ctx: RequestContext) -> Dossier:
     """A client's dossier: every policy and party the partners delivered for them. Audited."""
     path = ctx.path(ClientPath, NotFound("no client with this id", code="client_not_found"))

@@ -34,6 +34,7 @@ def list_deliveries(ctx: RequestContext) -> DeliveryList:
 @api.route(
     "/v1/deliveries/{delivery_id}",
     roles={"partner", "admin"},
+    path_params=DeliveryPath,
     errors={404: ("delivery_not_found",)},
 )
 def get_delivery(ctx: RequestContext) -> DeliveryReport:
@@ -45,6 +46,7 @@ def get_delivery(ctx: RequestContext) -> DeliveryReport:
     "/v1/deliveries/{delivery_id}/confirm",
     methods=("POST",),
     roles={"admin"},
+    path_params=DeliveryPath,
     response=DeliveryReport,
     status=202,
     errors={404: ("delivery_not_found",), 409: ("delivery_not_held",)},

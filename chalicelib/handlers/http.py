@@ -253,6 +253,7 @@ class RouteSpec:
     method: str
     handler: Callable[[RequestContext], Any]
     roles: frozenset[str] | None  # None: public
+    path_model: type[BaseModel] | None
     query: type[BaseModel] | None
     body: type[BaseModel] | None
     response: type[BaseModel] | None  # None: the handler's return annotation
@@ -276,6 +277,7 @@ class Api:
         *,
         methods: Iterable[str] = ("GET",),
         roles: Iterable[str] | None,
+        path_params: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
         body: type[BaseModel] | None = None,
         response: type[BaseModel] | None = None,
@@ -283,10 +285,11 @@ class Api:
         errors: Mapping[int, Iterable[str]] | None = None,
         media_types: Iterable[str] = ("application/json",),
     ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
-        """Register `handler` for `path`. `roles=None` makes the route public. `query` and `body`
-        name the models the handler parses, `response` and `status` what it returns (default:
-        its return annotation, 200) and in which media types, `errors` the codes it may answer
-        besides the ones every route shares (authentication, roles, parsing, the backend)."""
+        """Register `handler` for `path`. `roles=None` makes the route public. `path_params`,
+        `query` and `body` name the models the handler parses, `response` and `status` what it
+        returns (default: its return annotation, 200) and in which media types, `errors` the
+        codes it may answer besides the ones every route shares (authentication, roles, parsing,
+        the backend)."""
         allowed = frozenset(roles) if roles is not None else None
         blueprint = self.blueprint
         own_errors = {status: tuple(codes) for status, codes in (errors or {}).items()}
@@ -308,6 +311,7 @@ class Api:
                         method=method,
                         handler=handler,
                         roles=allowed,
+                        path_model=path_params,
                         query=query,
                         body=body,
                         response=response,

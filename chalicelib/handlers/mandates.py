@@ -59,7 +59,12 @@ def list_mandates(ctx: RequestContext) -> MandateList:
     return mandates.list_mandates(ctx.principal, ctx.query(MandateQuery), ctx.route)
 
 
-@api.route("/v1/mandates/{mandate_id}", roles=("portal", "partner", "admin"), errors=MANDATE_ERRORS)
+@api.route(
+    "/v1/mandates/{mandate_id}",
+    roles=("portal", "partner", "admin"),
+    path_params=MandatePath,
+    errors=MANDATE_ERRORS,
+)
 def get_mandate(ctx: RequestContext) -> Mandate:
     """One mandate with its history."""
     return mandates.get_mandate(ctx.principal, _mandate_id(ctx), ctx.route)
@@ -79,6 +84,7 @@ def _change(ctx: RequestContext, action: str) -> Mandate:
     "/v1/mandates/{mandate_id}/approve",
     methods=("POST",),
     roles=STAFF,
+    path_params=MandatePath,
     body=StateChangeRequest,
     errors=CHANGE_ERRORS,
 )
@@ -91,6 +97,7 @@ def approve_mandate(ctx: RequestContext) -> Mandate:
     "/v1/mandates/{mandate_id}/reject",
     methods=("POST",),
     roles=STAFF,
+    path_params=MandatePath,
     body=StateChangeRequest,
     errors=CHANGE_ERRORS,
 )
@@ -103,6 +110,7 @@ def reject_mandate(ctx: RequestContext) -> Mandate:
     "/v1/mandates/{mandate_id}/revoke",
     methods=("POST",),
     roles=STAFF,
+    path_params=MandatePath,
     body=StateChangeRequest,
     errors=CHANGE_ERRORS,
 )
@@ -115,6 +123,7 @@ def revoke_mandate(ctx: RequestContext) -> Mandate:
     "/v1/mandates/{mandate_id}/resend",
     methods=("POST",),
     roles=STAFF,
+    path_params=MandatePath,
     body=StateChangeRequest,
     errors=CHANGE_ERRORS,
 )
@@ -141,6 +150,7 @@ def activate_mandate(ctx: RequestContext) -> Activation:
 @api.route(
     "/v1/mandates/{mandate_id}/contracts",
     roles=("portal",),
+    path_params=MandatePath,
     errors={
         403: ("mandate_revoked", "mandate_expired", "mandate_not_active"),
         404: ("mandate_not_found",),

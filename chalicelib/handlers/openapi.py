@@ -151,15 +151,17 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _parameters(route: RouteSpec, schemas: dict[str, Any]) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = []
+    declared = route.path_model.model_json_schema()["properties"] if route.path_model else {}
     for name in _PATH_PARAMETER.findall(route.path):
         description, example = PATH_PARAMETERS[name]
+        schema = {k: v for k, v in declared.get(name, {}).items() if k != "title"}
         parameters.append(
             {
                 "name": name,
                 "in": "path",
                 "required": True,
                 "description": description,
-                "schema": {"type": "string", "minLength": 1},
+                "schema": schema or {"type": "string", "minLength": 1},
                 "example": example,
             }
         )

@@ -13,6 +13,7 @@ api = Api(__name__, tag="Clients")
 @api.route(
     "/v1/policies/{partner_id}/{policy_number}",
     roles=("jsc", "admin", "partner"),
+    path_params=PolicyPath,
     errors={
         400: ("invalid_policy_number",),
         403: ("not_your_partner",),
