@@ -63,7 +63,7 @@ fuzz: install
 	FUZZ_EXAMPLES=$(EXAMPLES) $(BIN)/python -m pytest -p no:xdist -q tests/e2e/test_contract_fuzz.py
 
 bench: install
-	$(BIN)/python -m scripts.bench
+	$(BIN)/python -m bench.run
 
 package: install
 	@# cfn-lint and checkov live in their own venv: checkov pins libraries the app's venv also uses.
