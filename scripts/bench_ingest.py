@@ -187,6 +187,7 @@ def _accepted_rows() -> int:
     reports = [
         json.loads(s3.get_object(Bucket=settings.bucket_name, Key=o["Key"])["Body"].read())
         for o in listing.get("Contents", [])
+        if o["Key"].endswith(".json")  # not its spreadsheet copy (.csv)
     ]
     # The generated files have no deliberate bad rows, but a large one holds a few policies
     # with two rows for the same person (generated twins): those are rejected, the rest counts.

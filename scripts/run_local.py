@@ -68,7 +68,11 @@ def _env_int(name: str, default: int) -> int:
 
 
 def _require_free_port(port: int, variable: str) -> None:
+    """Refuse a port another server listens on. The probe binds as the servers bind (moto's and
+    chalice's are `http.server` servers, which set SO_REUSEADDR): connections of a run stopped a
+    moment ago wait in TIME_WAIT for about a minute and must not make the port look busy."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:
@@ -252,6 +256,8 @@ class LocalRun:
                     continue
                 listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"reports/{partner}/")
                 for entry in listing.get("Contents", []):
+                    if not entry["Key"].endswith(".json"):
+                        continue  # the report's spreadsheet copy (.csv)
                     body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
                     reports[partner] = json.loads(body)
             now = time.monotonic()

@@ -49,7 +49,7 @@ def wait_for_report(partner: str, since: float, timeout: float) -> dict[str, Any
     while time.monotonic() < deadline:
         listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"reports/{partner}/")
         for entry in listing.get("Contents", []):
-            if entry["LastModified"].timestamp() >= since - 1:
+            if entry["Key"].endswith(".json") and entry["LastModified"].timestamp() >= since - 1:
                 body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
                 report: dict[str, Any] = json.loads(body)
                 return report

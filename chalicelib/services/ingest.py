@@ -35,6 +35,7 @@ from chalicelib.models.portfolio import (
 from chalicelib.observability import logger, metrics
 from chalicelib.rules.dates import expires_at
 from chalicelib.rules.rows import HeaderMap, map_header, validate_row
+from chalicelib.rules.spreadsheet import spreadsheet_csv
 from chalicelib.services.reader import (
     BadLine,
     FileFormat,
@@ -876,9 +877,10 @@ class IngestService:
         status = self._status(progress)
         finished_at = self.now().isoformat()
         report = build_report(record, progress, status, finished_at)
-        self.blobs.put_json(
-            f"reports/{record['partner_id']}/{record['delivery_id']}.json",
-            report.model_dump(mode="json"),
+        report_key = f"reports/{record['partner_id']}/{record['delivery_id']}"
+        self.blobs.put_json(f"{report_key}.json", report.model_dump(mode="json"))
+        self.blobs.put_bytes(
+            f"{report_key}.csv", report_csv(report).encode(), content_type=REPORT_CSV_TYPE
         )
         self.table.update(
             record["pk"],
@@ -995,10 +997,30 @@ def build_report(
     )
 
 
+REPORT_CSV_TYPE = "text/csv; charset=utf-8"
+REPORT_CSV_COLUMNS = ("file", "line", "column", "code", "message", "message_en")
+
+
+def report_csv(report: DeliveryReport) -> str:
+    """The report's errors for a spreadsheet, one per line; the file name is the partner's own,
+    so every cell is neutralised against formulas."""
+    file_name = report.object_key.rsplit("/", 1)[-1]
+    return spreadsheet_csv(
+        REPORT_CSV_COLUMNS,
+        ((file_name, e.line, e.column, e.code, e.message, e.message_en) for e in report.errors),
+    )
+
+
 def report_from_record(record: Item) -> DeliveryReport:
     progress = Progress.from_record(record)
     status = str(record.get("status", "processing"))
     return build_report(record, progress, status, record.get("finished_at"))
 
 
-__all__ = ["IngestService", "build_report", "delivery_id_for", "report_from_record"]
+__all__ = [
+    "IngestService",
+    "build_report",
+    "delivery_id_for",
+    "report_csv",
+    "report_from_record",
+]

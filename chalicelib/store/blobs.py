@@ -41,9 +41,13 @@ class Blobs:
                 Bucket=self.bucket, Key=key, Body=payload, ContentType="application/json"
             )
 
-    def put_bytes(self, key: str, data: bytes | BinaryIO) -> None:
+    def put_bytes(
+        self, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream"
+    ) -> None:
         with translated("put_object"):
-            aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=data)
+            aws.client("s3").put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type
+            )
 
     def get_json(self, key: str) -> Any:
         with self.open(key) as body:

@@ -154,6 +154,7 @@ def report(partner_id: str) -> list[dict[str, Any]]:
     documents = [
         json.loads(s3.get_object(Bucket=settings.bucket_name, Key=o["Key"])["Body"].read())
         for o in listing.get("Contents", [])
+        if o["Key"].endswith(".json")
     ]
     return sorted(documents, key=lambda d: d["received_at"])
 
