@@ -79,7 +79,7 @@ def main() -> None:
 
 def _clear_caches() -> None:
     """Start every run cold, as a fresh ingest process does."""
-    import chalicelib.rules.normalise as normalise
+    import chalicelib.normalise as normalise
     import chalicelib.rules.rows as rules_rows
 
     for module in (normalise, rules_rows):

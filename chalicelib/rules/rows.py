@@ -1,4 +1,4 @@
-"""Validation and normalisation of one portfolio row (DESIGN.md section 2, the column table).
+"""Validation and normalisation of one portfolio row (docs/file-contract.md, the column table).
 
 Pure: no I/O. The ingest maps the file's header once (`map_header`) and then calls
 `validate_row` for every row with the values in file column order.
@@ -60,7 +60,7 @@ from chalicelib.models.portfolio import (
     RowOutcome,
     ValidRow,
 )
-from chalicelib.rules.normalise import (
+from chalicelib.normalise import (
     name_key,
     normalise_email,
     normalise_house_number,

@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
+from chalicelib import clock
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConditionFailed, Conflict, NotFound, StoreRefused
 from chalicelib.models.delivery import DeliveryRecord, DeliveryReport, Progress, S3ObjectRef
@@ -65,7 +66,7 @@ class IngestService:
         self.portfolio = portfolio or DynamoPortfolio()
         self.blobs = blobs or Blobs()
         self.queue = queue or Queue(self.settings.ingest_queue_url)
-        self.now = now or (lambda: datetime.now(UTC))
+        self.now = now or clock.now
 
     # ---------------------------------------------------------------- messages
 

@@ -1,4 +1,4 @@
-"""Row rules of the delivery contract (DESIGN.md section 2) in chalicelib/rules/rows.py."""
+"""Row rules of the delivery contract (docs/file-contract.md) in chalicelib/rules/rows.py."""
 
 from __future__ import annotations
 
