@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -387,7 +387,8 @@ class IngestService:
             in_this_batch.add(number)
             status, ended_on = rules.status_after(policy, current, record.day)
             if status == "cancelled" and policy.end_date is None:
-                policy.end_date = ended_on
+                # The rows share one policy instance: the written one carries the end date.
+                rows[0].policy = replace(policy, end_date=ended_on)
             items = policy_items(
                 record.partner_id,
                 rows,

@@ -167,8 +167,8 @@ def _raw_request(local_run: LocalRun, request: bytes) -> tuple[int, dict[str, st
 @pytest.mark.parametrize(
     ("request_line", "status", "code"),
     [
-        ("GET /v1/no-such-route", 404, "route_not_found"),
-        ("POST /v1/clients/c_000000000000000000000000/delete", 404, "route_not_found"),
+        ("GET /v1/no-such-route", 404, "not_found"),
+        ("POST /v1/clients/c_000000000000000000000000/delete", 404, "not_found"),
         ("PUT /v1/health", 405, "method_not_allowed"),
         ("BREW /v1/health", 405, "method_not_allowed"),
     ],
