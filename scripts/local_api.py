@@ -40,7 +40,9 @@ class LocalApiRequestHandler(ChaliceRequestHandler):
         # Raised by the local gateway only for a path that matches no route (the app uses no
         # Chalice authorizers). Its own body would repeat the Authorization header.
         self._send_http_response(
-            404, dict(JSON_HEADERS), error_body("not_found", "no route answers this method and path")
+            404,
+            dict(JSON_HEADERS),
+            error_body("not_found", "no route answers this method and path"),
         )
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
