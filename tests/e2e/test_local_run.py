@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.request
 import uuid
 from urllib.parse import urlsplit
 
@@ -192,3 +193,22 @@ def test_what_the_local_server_answers_itself_has_our_error_shape_and_echoes_no_
     assert json.loads(body)["error"]["code"] == code
     assert token.encode() not in body
     assert token not in str(headers)
+
+
+def test_an_activation_link_opens_the_local_portal_stand_in_with_the_call_to_make(
+    local_run: LocalRun,
+) -> None:
+    # given the link an activation e-mail of the local run carries (PORTAL_BASE_URL + /activate)
+    link = f"{local_run.api_url}/portal/activate?token=tok-123%3Cb%3E"
+
+    # when a developer opens it
+    with urllib.request.urlopen(link, timeout=10) as response:
+        status, kind, page = response.status, response.headers["Content-Type"], response.read()
+
+    # then a page says how the portal uses the token, which is shown as text, not markup
+    assert status == 200
+    assert kind.startswith("text/html")
+    text = page.decode()
+    assert "/v1/activations" in text
+    assert "tok-123&lt;b&gt;" in text
+    assert "<b>" not in text
