@@ -6,10 +6,10 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice
+from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.config import get_settings
-from chalicelib.handlers import blueprints
+from chalicelib.handlers import BLUEPRINTS
 from chalicelib.handlers.http import one_error_shape
 from chalicelib.observability import logger, metrics
 
@@ -19,32 +19,27 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     # Cold start in Lambda: a bad stage configuration fails here, naming the variable.
     get_settings()
 
+# Powertools' own decorator, as Chalice middleware: the invocation's context (function name,
+# request id, cold start) on every log line, for HTTP and SQS invocations alike.
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
+
 
 app.register_middleware(one_error_shape, "http")
 
 
 @app.middleware("all")
-def observability(event: Any, get_response: Callable[[Any], Any]) -> Any:
-    """Powertools, wired once: the invocation's request id on every log line, metrics flushed
-    as EMF after the invocation."""
+def flush_metrics(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Metrics go out as EMF after the invocation, only when there are any (Powertools'
+    `log_metrics` would warn on every request that records none)."""
     get_settings()
-    # SQS events carry the Lambda context; HTTP requests leave it on the app.
-    candidates = (getattr(event, "context", None), getattr(app, "lambda_context", None))
-    context = next((c for c in candidates if hasattr(c, "aws_request_id")), None)
-    if context is not None:
-        logger.append_keys(
-            function_name=getattr(context, "function_name", None),
-            function_request_id=getattr(context, "aws_request_id", None),
-        )
     try:
         return get_response(event)
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()
-        logger.remove_keys(["function_name", "function_request_id"])
 
 
-for blueprint in blueprints():
+for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint)
 
 logger.debug("app wired")

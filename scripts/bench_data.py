@@ -20,7 +20,7 @@ from typing import Any
 from chalicelib.models.portfolio import ValidRow
 from chalicelib.rules.rows import map_header, validate_row
 from chalicelib.services.reader import RawRow, open_rows
-from chalicelib.services.register_items import policy_items
+from chalicelib.store.register_items import policy_items
 from scripts.demo_data import generate_rows, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import importlib
-
 from chalice import Blueprint
 
-# Modules that define `api` (an http.Api) or `blueprint` (SQS handlers).
-HANDLER_MODULES = (
-    "health",
-    "deliveries",
-    "ingest",
-    "mandates",
-    "activation_worker",
-    "clients",
-    "policies",
-    "coverage",
-    "audit",
+from chalicelib.handlers import (
+    activation_worker,
+    audit,
+    clients,
+    coverage,
+    deliveries,
+    health,
+    ingest,
+    mandates,
+    policies,
 )
 
-
-def blueprints() -> list[Blueprint]:
-    found: list[Blueprint] = []
-    for name in HANDLER_MODULES:
-        module = importlib.import_module(f"chalicelib.handlers.{name}")
-        api = getattr(module, "api", None)
-        found.append(api.blueprint if api is not None else module.blueprint)
-    return found
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    health.api.blueprint,
+    deliveries.api.blueprint,
+    ingest.blueprint,
+    mandates.api.blueprint,
+    activation_worker.blueprint,
+    clients.api.blueprint,
+    policies.api.blueprint,
+    coverage.api.blueprint,
+    audit.api.blueprint,
+)

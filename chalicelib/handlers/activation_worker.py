@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
-from chalicelib.handlers.sqs import RemainingMs, process_batch
+from chalicelib.handlers.sqs import process_batch
 from chalicelib.services.activation import handle_message
 
 blueprint = Blueprint(__name__)
@@ -19,10 +19,6 @@ blueprint = Blueprint(__name__)
     batch_size=10,
     name="send_activation",
 )
-def send_activation(event: SQSEvent) -> dict[str, Any]:
+def send_activation(event: SQSEvent) -> PartialItemFailureResponse:
     """Only the failed messages are reported (ReportBatchItemFailures); SQS deletes the rest."""
-    return process_batch(event, _handle)
-
-
-def _handle(body: str, _remaining_ms: RemainingMs) -> None:
-    handle_message(body)
+    return process_batch(event, lambda record, _remaining_ms: handle_message(record.body))

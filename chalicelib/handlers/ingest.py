@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
@@ -18,8 +18,10 @@ blueprint = Blueprint(__name__)
 @blueprint.on_sqs_message(
     queue=os.environ.get("INGEST_QUEUE_NAME", "polisregister-ingest"), batch_size=1, name="ingest"
 )
-def ingest(event: SQSEvent) -> dict[str, Any]:
+def ingest(event: SQSEvent) -> PartialItemFailureResponse:
     service = IngestService()
     return process_batch(
-        event, service.handle_message, min_remaining_ms=get_settings().ingest_min_remaining_ms
+        event,
+        lambda record, remaining_ms: service.handle_message(record.body, remaining_ms),
+        min_remaining_ms=get_settings().ingest_min_remaining_ms,
     )

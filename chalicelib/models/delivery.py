@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.models.portfolio import RowError
 
 DeliveryStatus = Literal[
     "processing", "accepted", "accepted_with_errors", "rejected", "held_for_review"
@@ -79,3 +82,76 @@ class DeliveriesQuery(BaseModel):
 
 class DeliveryPath(BaseModel):
     delivery_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
+@dataclass
+class Progress:
+    """Everything a delivery carries from one invocation to the next: where the file is read up
+    to, the counters its report shows, and the errors and warnings so far."""
+
+    phase: str = "rows"  # rows -> reconcile -> (held) -> ending -> done
+    offset: int = 0
+    line: int = 1
+    format: dict[str, Any] | None = None
+    rows_total: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rows_superseded: int = 0
+    policies_written: int = 0
+    existing_active_seen: int = 0
+    policies_ended: int = 0
+    pending_removal: int = 0
+    ending_batch: list[str] = field(default_factory=list)  # policy numbers being ended
+    bsn_dropped: int = 0
+    truncated: bool = False
+    rejected: bool = False
+    warnings: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    error_counts: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> Progress:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in stored.items() if k in known})
+
+    def add_error(self, error: RowError, cap: int) -> None:
+        self.error_counts[error.code] = self.error_counts.get(error.code, 0) + 1
+        if len(self.errors) < cap:
+            self.errors.append(
+                {
+                    "line": error.line,
+                    "column": error.column,
+                    "code": error.code,
+                    "message": error.message_nl,
+                    "message_en": error.message_en,
+                }
+            )
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+
+@dataclass
+class DeliveryRecord:
+    """One delivery as the register keeps it: what was uploaded, where its processing stands,
+    and who confirmed it if it was held."""
+
+    delivery_id: str
+    partner_id: str
+    kind: str
+    bucket: str
+    object_key: str
+    received_at: str  # ISO, UTC
+    seq: str  # the delivery's position in the partner's order (see rules.deliveries)
+    expires_at: int
+    status: DeliveryStatus = "processing"
+    progress: Progress = field(default_factory=Progress)
+    lease_until: int | None = None
+    finished_at: str | None = None
+    confirmed_by: str | None = None
+    confirmed_at: str | None = None
+
+    @property
+    def day(self) -> str:
+        return self.received_at[:10]

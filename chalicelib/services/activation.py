@@ -29,14 +29,13 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from chalicelib.config import get_settings
-from chalicelib.errors import ConditionFailed
 from chalicelib.models.mandates import ActivationMessage, Language
 from chalicelib.observability import logger
 from chalicelib.services.dossier import REGISTER_TZ
 from chalicelib.services.mandates import current_state, hash_token
-from chalicelib.store import keys
+from chalicelib.store.activation import DynamoMarkers
 from chalicelib.store.mail import Mailer
-from chalicelib.store.table import Table
+from chalicelib.store.mandates import DynamoMandates
 
 SEND_LEASE_SECONDS = 120
 MARKER_GRACE_SECONDS = 24 * 3600
@@ -92,32 +91,6 @@ def render_email(language: Language, name: str, link: str, expires: datetime) ->
     return SUBJECTS[language], body
 
 
-def _claim(table: Table, marker_pk: str, mandate_id: str, token_expiry: int) -> bool:
-    """True when this delivery may send; False when the e-mail was already sent."""
-    now = int(time.time())
-    try:
-        table.put(
-            {
-                "pk": marker_pk,
-                "sk": keys.SENT_SK,
-                "type": "activation_mail",
-                "mandate_id": mandate_id,
-                "status": "sending",
-                "lease_until": now + SEND_LEASE_SECONDS,
-                "expires_at": token_expiry + MARKER_GRACE_SECONDS,
-            },
-            condition="attribute_not_exists(pk) OR (#status = :sending AND lease_until < :now)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":sending": "sending", ":now": now},
-        )
-        return True
-    except ConditionFailed:
-        marker = table.get(marker_pk, keys.SENT_SK, consistent=True)
-        if marker is not None and marker.get("status") == "sent":
-            return False
-        raise SendInProgress(marker_pk) from None
-
-
 def _recipient(mandate: Mapping[str, Any]) -> tuple[str, str]:
     grantee = json.loads(mandate["request"])["grantee"]
     return grantee["email"], grantee.get("first_name") or grantee.get("surname") or ""
@@ -126,10 +99,11 @@ def _recipient(mandate: Mapping[str, Any]) -> tuple[str, str]:
 def deliver_activation(message: ActivationMessage) -> Outcome:
     """Send the activation e-mail of one message (at most once per idempotency id, barring the
     crash window described above). Raises when sending failed and should be retried."""
-    table = Table()
+    mandates = DynamoMandates()
+    markers = DynamoMarkers()
     token_hash = hash_token(message.token)
-    mandate = table.get(keys.mandate_pk(message.mandate_id), keys.MANDATE_SK, consistent=True)
-    token = table.get(keys.token_pk(token_hash), keys.TOKEN_SK, consistent=True)
+    mandate = mandates.get(message.mandate_id)
+    token = mandates.get_token(token_hash)
     if (
         mandate is None
         or token is None
@@ -139,9 +113,18 @@ def deliver_activation(message: ActivationMessage) -> Outcome:
     ):
         logger.info("stale activation message skipped", extra={"mandate_id": message.mandate_id})
         return "stale"
-    marker_pk = keys.sent_marker_pk(message.idempotency_id)
     token_expiry = int(token["token_expires_at"])
-    if not _claim(table, marker_pk, message.mandate_id, token_expiry):
+    now = int(time.time())
+    claim = markers.claim(
+        message.idempotency_id,
+        mandate_id=message.mandate_id,
+        now=now,
+        lease_until=now + SEND_LEASE_SECONDS,
+        expires_at=token_expiry + MARKER_GRACE_SECONDS,
+    )
+    if claim == "busy":
+        raise SendInProgress(message.mandate_id)
+    if claim == "sent":
         logger.info("activation e-mail already sent", extra={"mandate_id": message.mandate_id})
         return "duplicate"
     recipient, name = _recipient(mandate)
@@ -156,18 +139,12 @@ def deliver_activation(message: ActivationMessage) -> Outcome:
             sender=get_settings().ses_sender, recipient=recipient, subject=subject, text=text
         )
     except Exception:
-        table.delete(marker_pk, keys.SENT_SK)  # release the claim: the retry may send
+        markers.release(message.idempotency_id)  # the retry may send
         raise
-    table.update(
-        marker_pk,
-        keys.SENT_SK,
-        UpdateExpression="SET #status = :sent, sent_at = :at, ses_message_id = :id",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={
-            ":sent": "sent",
-            ":at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            ":id": ses_id,
-        },
+    markers.mark_sent(
+        message.idempotency_id,
+        at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ses_message_id=ses_id,
     )
     logger.info("activation e-mail sent", extra={"mandate_id": message.mandate_id})
     return "sent"

@@ -5,11 +5,15 @@ from __future__ import annotations
 from chalicelib.auth import Principal
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden, NotFound
-from chalicelib.models.delivery import DeliveriesQuery, DeliveryList, DeliveryReport
+from chalicelib.models.delivery import (
+    DeliveriesQuery,
+    DeliveryList,
+    DeliveryRecord,
+    DeliveryReport,
+)
 from chalicelib.services.audit import record_audit
-from chalicelib.services.ingest import IngestService, report_from_record
-from chalicelib.store import keys
-from chalicelib.store.table import Table
+from chalicelib.services.ingest import IngestService, build_report
+from chalicelib.store.deliveries import DynamoDeliveries
 
 
 def _visible_partners(principal: Principal, wanted: str | None) -> list[str]:
@@ -24,29 +28,25 @@ def _visible_partners(principal: Principal, wanted: str | None) -> list[str]:
 
 def list_deliveries(principal: Principal, query: DeliveriesQuery) -> DeliveryList:
     """Newest first; one index query per visible partner (never a scan)."""
-    table = Table()
-    found: list[dict[str, object]] = []
+    deliveries = DynamoDeliveries()
+    found: list[DeliveryRecord] = []
     for partner_id in _visible_partners(principal, query.partner_id):
-        found.extend(
-            table.query(
-                keys.deliveries_gsi2pk(partner_id), index="gsi2", forward=False, limit=query.limit
-            )
-        )
-    found.sort(key=lambda record: str(record.get("gsi2sk", "")), reverse=True)
-    return DeliveryList(deliveries=[report_from_record(r) for r in found[: query.limit]])
+        found.extend(deliveries.recent(partner_id, limit=query.limit))
+    found.sort(key=lambda record: (record.received_at, record.delivery_id), reverse=True)
+    return DeliveryList(deliveries=[build_report(r) for r in found[: query.limit]])
 
 
 def get_delivery(principal: Principal, delivery_id: str) -> DeliveryReport:
-    record = Table().get(keys.delivery_pk(delivery_id), keys.DELIVERY_SK)
+    record = DynamoDeliveries().get(delivery_id)
     if record is None:
         raise NotFound("no such delivery", code="delivery_not_found")
-    if "admin" not in principal.roles and record.get("partner_id") != principal.partner_id:
+    if "admin" not in principal.roles and record.partner_id != principal.partner_id:
         # Same answer as for an unknown id: a partner learns nothing of others' deliveries.
         raise NotFound("no such delivery", code="delivery_not_found")
-    return report_from_record(record)
+    return build_report(record)
 
 
 def confirm_delivery(principal: Principal, route: str, delivery_id: str) -> DeliveryReport:
     record = IngestService().release_held(delivery_id, confirmed_by=principal.subject)
     record_audit(principal, route, {"delivery_id": delivery_id}, [delivery_id])
-    return report_from_record(record)
+    return build_report(record)

@@ -50,9 +50,9 @@ from chalicelib.rules.mandates import (
 )
 from chalicelib.services.audit import record_audit
 from chalicelib.services.dossier import policy_ref_id, read_client, register_today, shown_status
-from chalicelib.store import keys
+from chalicelib.store.mandates import DynamoMandates, MandateStore
 from chalicelib.store.queues import Queue
-from chalicelib.store.table import Item, Table
+from chalicelib.store.table import Item
 
 # An activation token's item outlives the token by this much, so that an expired link is
 # refused as "expired" rather than "unknown" (only its hash is stored).
@@ -99,9 +99,9 @@ def _current(policy: Mapping[str, Any], today: date) -> bool:
     return contract_is_current(str(policy.get("status")), day("end_date"), day("ended_on"), today)
 
 
-def read_holder(client_id: str, table: Table | None = None) -> HolderRecord | None:
+def read_holder(client_id: str) -> HolderRecord | None:
     """One index query for the client's party items plus one batch read of their policies."""
-    fresh = read_client(client_id, table=table).current
+    fresh = read_client(client_id).current
     if not fresh:
         return None
     kind: HolderKind = (
@@ -166,11 +166,10 @@ def _expires_at(now: datetime, valid_until: date | None) -> int:
     return dates.expires_at(later, get_settings().retention_months)
 
 
-def load_mandate(mandate_id: str, table: Table | None = None) -> Item:
-    table = table or Table()
+def load_mandate(mandate_id: str, store: MandateStore | None = None) -> Item:
     item = None
     if mandate_id.startswith("m_") and len(mandate_id) == 26:
-        item = table.get(keys.mandate_pk(mandate_id), keys.MANDATE_SK, consistent=True)
+        item = (store or DynamoMandates()).get(mandate_id)
     if item is None:
         raise NotFound("no such mandate", code="mandate_not_found")
     return item
@@ -212,7 +211,7 @@ def _history_entry(
 
 
 def _transition(
-    table: Table,
+    store: MandateStore,
     item: Item,
     target: MandateState,
     entry: dict[str, Any],
@@ -222,29 +221,15 @@ def _transition(
     condition_token: str | None = None,
 ) -> Item:
     """Conditional update from the stored state (and, for activation, the current token)."""
-    values: dict[str, Any] = {
-        ":from": item["state"],
-        ":to": target,
-        ":at": _iso(now),
-        ":entry": [entry],
-        ":expires": _expires_at(now, _valid_until(item)),
-    }
-    sets = ["#state = :to", "updated_at = :at", "history = list_append(history, :entry)"]
-    sets.append("expires_at = :expires")
-    for index, (name, value) in enumerate((extra or {}).items()):
-        sets.append(f"{name} = :x{index}")
-        values[f":x{index}"] = value
-    condition = "#state = :from"
-    if condition_token is not None:
-        condition += " AND token_hash = :token"
-        values[":token"] = condition_token
-    return table.update(
-        item["pk"],
-        item["sk"],
-        UpdateExpression="SET " + ", ".join(sets),
-        ConditionExpression=condition,
-        ExpressionAttributeNames={"#state": "state"},
-        ExpressionAttributeValues=values,
+    return store.transition(
+        item["mandate_id"],
+        from_state=item["state"],
+        to_state=target,
+        history_entry=entry,
+        at=_iso(now),
+        expires_at=_expires_at(now, _valid_until(item)),
+        extra=extra,
+        current_token=condition_token,
     )
 
 
@@ -267,23 +252,21 @@ def _invalid_state(action: str, state: str) -> Conflict:
 # --- activation tokens ---------------------------------------------------------------------------
 
 
-def _issue_token(table: Table, mandate_id: str, now: datetime) -> tuple[str, str, datetime]:
+def _issue_token(store: MandateStore, mandate_id: str, now: datetime) -> tuple[str, str, datetime]:
     """A new single-use token: its hash is stored (never the token); returns token, hash,
     expiry. The mandate's `token_hash` is what makes it current: setting a new one supersedes
     every earlier token."""
     token = secrets.token_urlsafe(32)
     token_hash = hash_token(token)
     expiry = now + timedelta(hours=get_settings().activation_token_ttl_hours)
-    table.put(
+    store.put_token(
+        token_hash,
         {
-            "pk": keys.token_pk(token_hash),
-            "sk": keys.TOKEN_SK,
-            "type": "activation_token",
             "mandate_id": mandate_id,
             "issued_at": _iso(now),
             "token_expires_at": int(expiry.timestamp()),
             "expires_at": int((expiry + TOKEN_ITEM_GRACE).timestamp()),
-        }
+        },
     )
     return token, token_hash, expiry
 
@@ -303,8 +286,7 @@ def _enqueue_activation(mandate_id: str, token: str, language: Language) -> None
 
 
 def submit_mandate(principal: Principal, request: MandateRequest, route: str) -> Mandate:
-    table = Table()
-    record = read_holder(request.client_id, table)
+    record = read_holder(request.client_id)
     if _only_partner(principal):
         _require_own_client(principal, request.client_id, record)
     if record is None:
@@ -327,9 +309,6 @@ def submit_mandate(principal: Principal, request: MandateRequest, route: str) ->
     mandate_id = new_mandate_id()
     at = _iso(now)
     item: Item = {
-        "pk": keys.mandate_pk(mandate_id),
-        "sk": keys.MANDATE_SK,
-        "type": "mandate",
         "mandate_id": mandate_id,
         "client_id": request.client_id,
         "state": "submitted",
@@ -344,13 +323,11 @@ def submit_mandate(principal: Principal, request: MandateRequest, route: str) ->
         "submitted_by": _actor(principal),
         "updated_at": at,
         "history": [_history_entry("submitted", at, principal)],
-        "gsi1pk": keys.client_gsi1pk(request.client_id),
-        "gsi1sk": keys.mandate_gsi1sk(mandate_id),
         "expires_at": _expires_at(now, request.valid_until),
     }
     if request.valid_until is not None:
         item["valid_until"] = request.valid_until.isoformat()
-    table.put(item, condition="attribute_not_exists(pk)")
+    DynamoMandates().create(item)
     logger.info("mandate submitted", extra={"mandate_id": mandate_id, "scope": rule.scope})
     record_audit(
         principal, route, {"client_id": request.client_id, "mandate_id": mandate_id}, [mandate_id]
@@ -368,9 +345,7 @@ def get_mandate(principal: Principal, mandate_id: str, route: str) -> Mandate:
 def list_mandates(principal: Principal, query: MandateQuery, route: str) -> MandateList:
     """The client's mandates, newest id order irrelevant: one gsi1 query."""
     _may_see(principal, query.client_id)
-    items = Table().query(
-        keys.client_gsi1pk(query.client_id), index="gsi1", sk_prefix=keys.MANDATE_REF_PREFIX
-    )
+    items = DynamoMandates().for_client(query.client_id)
     mandates = sorted((_to_model(i) for i in items), key=lambda m: m.submitted_at, reverse=True)
     record_audit(principal, route, {"client_id": query.client_id}, [m.mandate_id for m in mandates])
     return MandateList(mandates=mandates)
@@ -381,10 +356,10 @@ def change_mandate(
 ) -> Mandate:
     """approve / reject / revoke / resend. Approve and resend issue a new activation token
     (superseding any earlier one) and queue the activation e-mail."""
-    table = Table()
-    item = load_mandate(mandate_id, table)
+    store = DynamoMandates()
+    item = load_mandate(mandate_id, store)
     if "admin" not in principal.roles:
-        _require_own_client(principal, item["client_id"], read_holder(item["client_id"], table))
+        _require_own_client(principal, item["client_id"], read_holder(item["client_id"]))
     state = current_state(item)
     target = next_state(action, state)
     if target is None:
@@ -393,15 +368,15 @@ def change_mandate(
     extra: dict[str, Any] = {}
     token = None
     if action in ("approve", "resend"):
-        token, token_hash, expiry = _issue_token(table, mandate_id, now)
+        token, token_hash, expiry = _issue_token(store, mandate_id, now)
         extra = {"token_hash": token_hash, "activation_expires_at": _iso(expiry)}
     entry = _history_entry(target, _iso(now), principal, body.reason)
     if action == "resend":
         entry["event"] = "resent"
     try:
-        updated = _transition(table, item, target, entry, now, extra=extra)
+        updated = _transition(store, item, target, entry, now, extra=extra)
     except ConditionFailed:
-        raise _invalid_state(action, current_state(load_mandate(mandate_id, table))) from None
+        raise _invalid_state(action, current_state(load_mandate(mandate_id, store))) from None
     logger.info("mandate changed", extra={"mandate_id": mandate_id, "action": action})
     if token is not None:
         _enqueue_activation(mandate_id, token, item.get("language", "nl"))
@@ -424,13 +399,13 @@ def _token_refusal(item: Mapping[str, Any], token_hash: str) -> Conflict | None:
 def activate(principal: Principal, request: ActivationRequest, route: str) -> Activation:
     """Activate a mandate with the e-mailed token: once, before it expires, and only the
     mandate's current token."""
-    table = Table()
+    store = DynamoMandates()
     token_hash = hash_token(request.token)
-    token_item = table.get(keys.token_pk(token_hash), keys.TOKEN_SK, consistent=True)
+    token_item = store.get_token(token_hash)
     if token_item is None:
         raise NotFound("this activation link is not known", code="token_unknown")
     mandate_id = token_item["mandate_id"]
-    item = load_mandate(mandate_id, table)
+    item = load_mandate(mandate_id, store)
     refusal = _token_refusal(item, token_hash)
     if refusal is not None:
         raise refusal
@@ -440,7 +415,7 @@ def activate(principal: Principal, request: ActivationRequest, route: str) -> Ac
     entry = _history_entry("active", _iso(now), None)
     try:
         updated = _transition(
-            table,
+            store,
             item,
             "active",
             entry,
@@ -449,7 +424,7 @@ def activate(principal: Principal, request: ActivationRequest, route: str) -> Ac
             condition_token=token_hash,
         )
     except ConditionFailed:
-        refusal = _token_refusal(load_mandate(mandate_id, table), token_hash)
+        refusal = _token_refusal(load_mandate(mandate_id, store), token_hash)
         raise refusal or Conflict("try again", code="invalid_state") from None
     logger.info("mandate activated", extra={"mandate_id": mandate_id})
     record_audit(principal, route, {"mandate_id": mandate_id}, [mandate_id])
@@ -479,13 +454,12 @@ def _contract(ref: ContractRef, policy: Mapping[str, Any], today: date) -> Contr
 def mandate_contracts(principal: Principal, mandate_id: str, route: str) -> MandateContracts:
     """What the active mandate may see now: for "all" the holder's current policies (new
     deliveries included), for "single"/"listed" the fixed list as far as still the holder's."""
-    table = Table()
-    item = load_mandate(mandate_id, table)
+    item = load_mandate(mandate_id)
     state = current_state(item)
     if state != "active":
         code = f"mandate_{state}" if state in ("revoked", "expired") else "mandate_not_active"
         raise Forbidden(f"the mandate is {state}", code=code, details={"state": state})
-    record = read_holder(item["client_id"], table)
+    record = read_holder(item["client_id"])
     holder_contracts = record.holder.contracts if record else ()
     fixed = [ContractRef.model_validate(c) for c in item.get("contracts", [])]
     refs = visible_contracts(item["scope"], fixed, holder_contracts)

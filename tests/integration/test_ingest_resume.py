@@ -1,4 +1,6 @@
-"""A delivery that is interrupted — out of time, or killed — ends exactly as one that was not."""
+"""A delivery killed mid-file on the DynamoDB adapters ends exactly as one that was not: the
+lease is released, the retry resumes from the checkpoint. (Running out of time, and a confirm
+that hands over, are in tests/unit/test_ingest_scenarios.py.)"""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from tests.support.ingest import (
     FakeContext,
     all_items,
     csv_bytes,
-    drain,
     invoke,
     portfolio,
     receive,
@@ -30,19 +31,6 @@ VOLATILE = {"finished_at", "lease_until"}
 
 class Interrupted(Exception):
     """Stands for the Lambda runtime killing the function."""
-
-
-class TimeRunsLow(FakeContext):
-    """Plenty of time, except on every `every`-th look at the clock."""
-
-    def __init__(self, every: int) -> None:
-        self.calls = 0
-        self.every = every
-        super().__init__(self._remaining)
-
-    def _remaining(self) -> int:
-        self.calls += 1
-        return 1_000 if self.calls % self.every == 0 else 900_000
 
 
 class DiesOnce(FakeContext):
@@ -108,25 +96,6 @@ def uninterrupted(aws: dict[str, str], event: dict[str, Any]) -> tuple[list, dic
     return snapshot()
 
 
-def test_an_ingest_that_runs_out_of_time_resumes_and_ends_identical(aws, upload_event):
-    # given the result of an uninterrupted run of the delivery
-    expected_items, expected_report = uninterrupted(aws, upload_event)
-    assert expected_report["rows_total"] == 150
-
-    # when the same delivery runs against an empty register, running low on time repeatedly
-    fresh_table()
-    clock = TimeRunsLow(every=3)
-    first = invoke("ingest", [upload_event], clock)
-    assert first == {"batchItemFailures": []}
-    follow_ups = drain(aws["ingest_queue_url"], context=clock)
-
-    # then it handed over several times and the table and report are identical
-    assert len(follow_ups) >= 2
-    items, document = snapshot()
-    assert document == expected_report
-    assert items == expected_items
-
-
 def test_an_ingest_killed_mid_file_is_retried_from_its_checkpoint_without_doubling(
     aws, upload_event
 ):
@@ -146,31 +115,3 @@ def test_an_ingest_killed_mid_file_is_retried_from_its_checkpoint_without_doubli
     items, document = snapshot()
     assert document == expected_report
     assert items == expected_items
-
-
-def test_a_held_full_delivery_confirmed_while_time_runs_low_ends_every_missing_policy(
-    aws, small_batches, api
-):
-    from tests.conftest import bearer
-
-    # given 150 policies and a full delivery with 50 of them: held
-    upload(f"incoming/{PARTNER}/full/m1.csv", csv_bytes(portfolio(150)))
-    drain(aws["ingest_queue_url"])
-    upload(f"incoming/{PARTNER}/full/m2.csv", csv_bytes(portfolio(50)))
-    drain(aws["ingest_queue_url"])
-    held = report(PARTNER)[-1]
-    assert held["status"] == "held_for_review"
-
-    # when an administrator confirms it and the ending runs out of time repeatedly
-    response = api.http.post(
-        f"/v1/deliveries/{held['delivery_id']}/confirm", headers=bearer("admin")
-    )
-    assert response.status_code == 202
-    drain(aws["ingest_queue_url"], context=TimeRunsLow(every=2))
-
-    # then all 100 are ended exactly once
-    final = report(PARTNER)[-1]
-    assert final["status"] == "accepted"
-    assert final["policies_ended"] == 100
-    statuses = [i["status"] for i in all_items() if i["type"] == "policy"]
-    assert statuses.count("removed_from_portfolio") == 100

@@ -13,9 +13,10 @@ import pytest
 
 from chalicelib.config import get_settings
 from chalicelib.models.portfolio import PartyFields, PolicyFields, ValidRow
+from chalicelib.rules.identity import client_id_for
 from chalicelib.services import mandates as mandate_service
-from chalicelib.services.register_items import client_id_for, policy_items
 from chalicelib.store import keys
+from chalicelib.store.register_items import policy_items
 from chalicelib.store.table import Table
 from tests.conftest import bearer
 from tests.unit.test_mandate_rules import person
@@ -326,7 +327,7 @@ def test_two_approvals_that_read_the_same_submitted_mandate_cannot_both_win(
     monkeypatch.setattr(
         mandate_service,
         "load_mandate",
-        lambda mid, table=None: next(reads, None) or real_load(mid, table),
+        lambda mid, store=None: next(reads, None) or real_load(mid, store),
     )
 
     # when the second one writes

@@ -11,7 +11,7 @@ import pytest
 from chalicelib.models.portfolio import RowOutcome
 from chalicelib.rules.normalise import surname_key
 from chalicelib.rules.rows import MAX_LENGTHS, map_header, validate_row
-from chalicelib.services.register_items import policy_items
+from chalicelib.store.register_items import policy_items
 
 pytestmark = pytest.mark.unit
 

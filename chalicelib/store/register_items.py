@@ -6,13 +6,12 @@ benchmarks all write exactly the same shape.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from typing import Any
 
 from chalicelib.models.portfolio import PartyFields, PolicyFields, ValidRow
+from chalicelib.rules.identity import client_id_for
 from chalicelib.store import keys
 
 Item = dict[str, Any]
@@ -33,21 +32,6 @@ _PARTY_SUMMARY = (
     "city",
     "country",
 )
-
-
-def client_identity(party: PartyFields) -> str:
-    """What makes two deliveries of a person the same client (before pseudonymisation)."""
-    if party.is_legal_entity:
-        if party.kvk:
-            return f"R|{party.kvk}"
-        return f"R|{party.surname_key}|{party.postcode or ''}|{party.house_number}"
-    address = f"{party.postcode or ''}|{party.house_number}"
-    return f"P|{party.surname_key}|{party.birth_date or ''}|{address}"
-
-
-def client_id_for(party: PartyFields, key: str) -> str:
-    digest = hmac.new(key.encode(), client_identity(party).encode(), hashlib.sha256).hexdigest()
-    return "c_" + digest[:24]
 
 
 _POLICY_FIELDS = tuple(f.name for f in fields(PolicyFields))

@@ -1,0 +1,318 @@
+"""The ingest's decisions, without storage: which delivery an upload is, its place in the
+partner's order, whether a policy's rows may be written, what status a written policy gets,
+when a full delivery's removals wait for an administrator, and the delivery's final status.
+The service (chalicelib/services/ingest.py) reads and writes; everything it decides is here."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.models.delivery import DeliveryStatus, Progress, S3ObjectRef
+from chalicelib.models.portfolio import PolicyFields, RowError, RowOutcome, ValidRow
+from chalicelib.rules.identity import client_identity
+
+# A policy's parties are buffered until the policy's last row; more than this is not a household.
+MAX_ROWS_PER_POLICY = 100
+HELD_MARK = "nothing ended until an administrator confirms"
+KEY_PATTERN = re.compile(r"^incoming/(?P<partner>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)$")
+
+
+def message(code: str, nl: str, en: str, *, line: int = 0, column: str | None = None) -> RowError:
+    return RowError(line=line, column=column, code=code, message_nl=nl, message_en=en)
+
+
+# --- which delivery ------------------------------------------------------------------------------
+
+
+def delivery_id_for(ref: S3ObjectRef) -> str:
+    """The same upload always gets the same id: S3 may notify an upload more than once, each
+    time with the same key, version or sequencer, and event time. A later upload of the same
+    key (a new event time) is a new delivery."""
+    version = ref.version_id or ref.sequencer or ref.etag or ""
+    identity = f"{ref.bucket}/{ref.key}#{version}#{ref.event_time}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+def received_at(ref: S3ObjectRef) -> datetime:
+    return datetime.fromisoformat(ref.event_time.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def delivery_seq(ref: S3ObjectRef) -> str:
+    """Sortable position of the delivery in the partner's order: upload time, then sequencer."""
+    return f"{received_at(ref):%Y%m%dT%H%M%S.%f}#{ref.sequencer.rjust(32, '0')}"
+
+
+@dataclass(frozen=True)
+class ObjectKey:
+    """What the key says a file is: incoming/<partner>/<full|mutation>/<name>."""
+
+    partner_id: str
+    kind: str
+    well_formed: bool
+
+
+def read_object_key(key: str) -> ObjectKey:
+    match = KEY_PATTERN.match(key)
+    if match is None:
+        return ObjectKey("_unknown", "unknown", well_formed=False)
+    return ObjectKey(match["partner"], match["kind"], well_formed=True)
+
+
+def unacceptable(key: ObjectKey, partners: Collection[str]) -> RowError | None:
+    """Why the file cannot be a delivery at all, if it cannot."""
+    if not key.well_formed:
+        return message(
+            "invalid_object_key",
+            "Het bestand staat niet op incoming/<partner>/<full|mutation>/<naam>.",
+            "The file is not at incoming/<partner>/<full|mutation>/<name>.",
+        )
+    if key.partner_id not in partners:
+        return message(
+            "unknown_partner",
+            f"Partner '{key.partner_id}' is niet bekend in deze omgeving.",
+            f"Partner '{key.partner_id}' is not configured in this stage.",
+        )
+    if key.kind not in ("full", "mutation"):
+        return message(
+            "unknown_delivery_kind",
+            "Het leveringstype moet 'full' of 'mutation' zijn.",
+            "The delivery kind must be 'full' or 'mutation'.",
+        )
+    return None
+
+
+# --- a policy's rows -----------------------------------------------------------------------------
+
+
+@dataclass
+class PolicyGroup:
+    """The consecutive rows of one policy (a policy's rows must be adjacent in a file)."""
+
+    policy_number: str | None
+    outcomes: list[RowOutcome] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    end_offset: int = 0
+    last_line: int = 0
+    overflow: int = 0  # rows past MAX_ROWS_PER_POLICY: counted, not kept
+
+    def add(self, outcome: RowOutcome, line: int) -> None:
+        if len(self.outcomes) < MAX_ROWS_PER_POLICY:
+            self.outcomes.append(outcome)
+            self.lines.append(line)
+        else:
+            self.overflow += 1
+
+
+@dataclass
+class GroupVerdict:
+    """Either `rows` (the policy may be written) or the errors that refuse it."""
+
+    rows: list[ValidRow] | None
+    rejected_rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _policy_reason(group: PolicyGroup) -> RowError | None:
+    """Why a policy whose rows are each valid still cannot be written, if it cannot."""
+    if group.overflow:
+        return message(
+            "too_many_parties",
+            f"Polis {group.policy_number} heeft meer dan {MAX_ROWS_PER_POLICY} regels.",
+            f"Policy {group.policy_number} has more than {MAX_ROWS_PER_POLICY} rows.",
+            line=group.lines[0],
+        )
+    parties = [o.row.party for o in group.outcomes if o.row]
+    identities = [client_identity(party) for party in parties]
+    if len(set(identities)) != len(identities):
+        # Two rows that would be the same client (twins with the same initials, or a row
+        # repeated): storing both is impossible, storing one would lose the other.
+        return message(
+            "duplicate_party",
+            f"Polis {group.policy_number} bevat twee regels voor dezelfde persoon.",
+            f"Policy {group.policy_number} has two rows for the same person.",
+            line=group.lines[0],
+        )
+    if sum(1 for party in parties if party.role == "VP") != 1:
+        return message(
+            "policy_needs_one_policyholder",
+            f"Polis {group.policy_number} moet precies één verzekeringnemer (VP) hebben.",
+            f"Policy {group.policy_number} must have exactly one policyholder (VP).",
+            line=group.lines[0],
+            column="ENTITEIT",
+        )
+    return None
+
+
+def judge_group(group: PolicyGroup) -> GroupVerdict:
+    """A policy is written whole or not at all: every row valid, one policyholder, no party
+    twice, at most MAX_ROWS_PER_POLICY rows. Otherwise every row is rejected, each with why."""
+    invalid = [o for o in group.outcomes if o.errors or o.row is None]
+    if group.overflow:
+        reason: RowError | None = _policy_reason(group)
+    else:
+        reason = None if invalid else _policy_reason(group)
+    if not invalid and reason is None:
+        return GroupVerdict(rows=[o.row for o in group.outcomes if o.row is not None])
+    errors = [error for outcome in invalid for error in outcome.errors]
+    if reason is not None:
+        errors.append(reason)
+    else:
+        invalid_ids = {id(o) for o in invalid}
+        errors.extend(
+            message(
+                "policy_has_rejected_rows",
+                f"Polis {group.policy_number} is niet verwerkt: een andere regel is afgekeurd.",
+                f"Policy {group.policy_number} was not applied: another row was rejected.",
+                line=line,
+            )
+            for outcome, line in zip(group.outcomes, group.lines, strict=True)
+            if id(outcome) not in invalid_ids
+        )
+    return GroupVerdict(
+        rows=None, rejected_rows=len(group.outcomes) + group.overflow, errors=errors
+    )
+
+
+def rows_not_adjacent(group: PolicyGroup) -> RowError:
+    return message(
+        "policy_rows_not_adjacent",
+        f"Polis {group.policy_number} kwam al eerder in dit bestand voor; de regels van "
+        "een polis moeten aaneensluiten.",
+        f"Policy {group.policy_number} appeared earlier in this file; the rows of a "
+        "policy must be adjacent.",
+        line=group.lines[0],
+        column="PP_NUMMER",
+    )
+
+
+def policy_refused(group: PolicyGroup, line: int) -> RowError:
+    return message(
+        "storage_refused",
+        f"Polis {group.policy_number} is niet opgeslagen: de database weigert een "
+        "waarde ervan (te lang of ongeldig).",
+        f"Policy {group.policy_number} was not stored: the database refuses one of "
+        "its values (too long or invalid).",
+        line=line,
+    )
+
+
+def storage_refused() -> RowError:
+    return message(
+        "storage_refused",
+        "De database weigert de levering; niets verder verwerkt. Meld dit bij beheer.",
+        "The database refuses the delivery; nothing further processed. Tell support.",
+    )
+
+
+# --- a stored policy -----------------------------------------------------------------------------
+
+
+def last_change(policy: Mapping[str, Any]) -> str:
+    """The newest delivery that changed the policy: its data, or its status (a removal)."""
+    return max(str(policy.get("data_seq", "")), str(policy.get("status_seq", "")))
+
+
+def superseded(current: Mapping[str, Any] | None, seq: str) -> bool:
+    """A later delivery already changed the policy: this delivery's rows do not apply."""
+    return current is not None and last_change(current) > seq
+
+
+def written_earlier_in_delivery(
+    current: Mapping[str, Any] | None, seq: str, group: PolicyGroup
+) -> bool:
+    """This delivery already wrote the policy from other rows: its rows are split in the file.
+    (The same rows written again — a retry of the same batch — are fine.)"""
+    return (
+        current is not None
+        and current.get("data_seq") == seq
+        and int(current.get("source_line", group.lines[0])) != group.lines[0]
+    )
+
+
+def status_after(
+    policy: PolicyFields, current: Mapping[str, Any] | None, day: str
+) -> tuple[str, str | None]:
+    """The written policy's status and the day it ended, by the row's processing code."""
+    if policy.processing_code == "2":
+        # Cancelled: cover ends at PP_EXPDAT when given (it may lie ahead), else today.
+        return "cancelled", policy.end_date or day
+    if policy.processing_code == "4" and current is not None:
+        # "For information": the contract itself did not change.
+        return str(current.get("status", "active")), current.get("ended_on")
+    return "active", None
+
+
+def was_active_before(current: Mapping[str, Any] | None, seq: str) -> bool:
+    """An active policy from an earlier delivery (the base of the removal share)."""
+    return (
+        current is not None
+        and current.get("status") == "active"
+        and str(current.get("first_seen_seq", seq)) < seq
+    )
+
+
+def missing_from(policy: Mapping[str, Any], seq: str) -> bool:
+    """Active, and not in the full delivery `seq` (read fresh, not from the lagging index)."""
+    return policy.get("status") == "active" and str(policy.get("seen_seq", "")) < seq
+
+
+def ended_by(policy: Mapping[str, Any], seq: str) -> bool:
+    return policy.get("status") == "removed_from_portfolio" and policy.get("status_seq") == seq
+
+
+# --- the delivery --------------------------------------------------------------------------------
+
+
+def no_valid_rows(progress: Progress) -> bool:
+    """Every row was refused: nothing of the file is stored, so the file is rejected."""
+    return bool(progress.rows_rejected) and not (progress.rows_accepted or progress.rows_superseded)
+
+
+def reconcilable(kind: str, progress: Progress) -> bool:
+    """Only a complete full delivery with stored rows may end the policies it lacks."""
+    return (
+        kind == "full"
+        and not progress.rejected
+        and not progress.truncated
+        and progress.rows_accepted > 0
+    )
+
+
+@dataclass(frozen=True)
+class RemovalDecision:
+    missing: int
+    base: int
+    share: float
+    held: bool
+
+
+def decide_removals(missing: int, existing_active_seen: int, max_pct: float) -> RemovalDecision:
+    """End the missing policies now, or hold the delivery when they are too large a share of
+    the portfolio (a partner that sent half a file by mistake)."""
+    base = missing + existing_active_seen
+    share = 100.0 * missing / base if base else 0.0
+    return RemovalDecision(missing, base, share, held=bool(missing) and share > max_pct)
+
+
+def held_warning(decision: RemovalDecision) -> str:
+    missing, base, share = decision.missing, decision.base, decision.share
+    return (
+        f"{missing} van {base} actieve polissen ontbreken ({share:.0f}%): niets beëindigd "
+        f"tot een beheerder de levering bevestigt. / {missing} of {base} active policies "
+        f"are missing ({share:.0f}%): {HELD_MARK}."
+    )
+
+
+def final_status(progress: Progress) -> DeliveryStatus:
+    if progress.rejected:
+        return "rejected"
+    if progress.phase == "held":
+        return "held_for_review"
+    if progress.rows_rejected or progress.truncated:
+        return "accepted_with_errors"
+    return "accepted"

@@ -1,0 +1,227 @@
+"""Delivery records in the table: the life cycle of one upload (claim, lease, checkpoint, hand
+over, finish, hold, confirm). Every step that two invocations could race is a conditional
+write, so at most one invocation works on a delivery at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any, Protocol
+
+from chalicelib.errors import ConditionFailed
+from chalicelib.models.delivery import DeliveryRecord, Progress
+from chalicelib.store import keys
+from chalicelib.store.table import Item, Table
+
+
+class DeliveryStore(Protocol):
+    """What the ingest and the delivery API need of the delivery records."""
+
+    def claim(self, record: DeliveryRecord, *, now: int) -> DeliveryRecord | None: ...
+    def get(self, delivery_id: str, *, consistent: bool = False) -> DeliveryRecord | None: ...
+    def take_lease(
+        self, delivery_id: str, *, lease_until: int, now: int
+    ) -> DeliveryRecord | None: ...
+    def release_lease(self, delivery_id: str) -> None: ...
+    def checkpoint(self, delivery_id: str, progress: Progress) -> None: ...
+    def hand_over(self, delivery_id: str, progress: Progress) -> None: ...
+    def finish(
+        self, delivery_id: str, *, status: str, progress: Progress, finished_at: str
+    ) -> None: ...
+    def confirm(
+        self, delivery_id: str, *, progress: Progress, by: str, at: str
+    ) -> DeliveryRecord: ...
+    def hold_again(self, delivery_id: str) -> None: ...
+    def recent(self, partner_id: str, *, limit: int) -> Iterator[DeliveryRecord]: ...
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB hands numbers back as Decimal; the record wants ints."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value)
+    return value
+
+
+def to_item(record: DeliveryRecord) -> Item:
+    item: Item = {
+        "pk": keys.delivery_pk(record.delivery_id),
+        "sk": keys.DELIVERY_SK,
+        "type": "delivery",
+        "delivery_id": record.delivery_id,
+        "partner_id": record.partner_id,
+        "kind": record.kind,
+        "bucket": record.bucket,
+        "object_key": record.object_key,
+        "received_at": record.received_at,
+        "seq": record.seq,
+        "status": record.status,
+        "progress": asdict(record.progress),
+        "expires_at": record.expires_at,
+        "gsi2pk": keys.deliveries_gsi2pk(record.partner_id),
+        "gsi2sk": keys.delivery_gsi2sk(record.received_at, record.delivery_id),
+    }
+    optional = {
+        "lease_until": record.lease_until,
+        "finished_at": record.finished_at,
+        "confirmed_by": record.confirmed_by,
+        "confirmed_at": record.confirmed_at,
+    }
+    item.update({name: value for name, value in optional.items() if value is not None})
+    return item
+
+
+def from_item(item: Item) -> DeliveryRecord:
+    lease = item.get("lease_until")
+    return DeliveryRecord(
+        delivery_id=item["delivery_id"],
+        partner_id=item["partner_id"],
+        kind=item["kind"],
+        bucket=item.get("bucket", ""),
+        object_key=item["object_key"],
+        received_at=item["received_at"],
+        seq=item["seq"],
+        expires_at=int(item["expires_at"]),
+        status=item.get("status", "processing"),
+        progress=Progress.from_stored(_plain(item.get("progress") or {})),
+        lease_until=None if lease is None else int(lease),
+        finished_at=item.get("finished_at"),
+        confirmed_by=item.get("confirmed_by"),
+        confirmed_at=item.get("confirmed_at"),
+    )
+
+
+class DynamoDeliveries:
+    """Delivery records in the single table (docs/architecture.md, "Delivery records")."""
+
+    def __init__(self, table: Table | None = None) -> None:
+        self.table = table or Table()
+
+    def claim(self, record: DeliveryRecord, *, now: int) -> DeliveryRecord | None:
+        """Create the record, or take over one whose worker died; None: a duplicate event of a
+        delivery that is finished or being processed elsewhere."""
+        try:
+            self.table.put(to_item(record), condition="attribute_not_exists(pk)")
+            return record
+        except ConditionFailed:
+            existing = self.get(record.delivery_id, consistent=True)
+        if existing is None or existing.status != "processing":
+            return None
+        assert record.lease_until is not None
+        return self.take_lease(record.delivery_id, lease_until=record.lease_until, now=now)
+
+    def get(self, delivery_id: str, *, consistent: bool = False) -> DeliveryRecord | None:
+        item = self.table.get(
+            keys.delivery_pk(delivery_id), keys.DELIVERY_SK, consistent=consistent
+        )
+        return None if item is None else from_item(item)
+
+    def take_lease(self, delivery_id: str, *, lease_until: int, now: int) -> DeliveryRecord | None:
+        """The lease of a processing delivery whose previous lease has lapsed; None if another
+        invocation holds it (or the delivery is no longer processing)."""
+        try:
+            return from_item(
+                self._update(
+                    delivery_id,
+                    UpdateExpression="SET lease_until = :lease",
+                    ConditionExpression="#status = :processing AND lease_until < :now",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":lease": lease_until,
+                        ":processing": "processing",
+                        ":now": now,
+                    },
+                )
+            )
+        except ConditionFailed:
+            return None
+
+    def release_lease(self, delivery_id: str) -> None:
+        """Let a retry take over at once instead of waiting for the lease to lapse."""
+        try:
+            self._update(
+                delivery_id,
+                UpdateExpression="SET lease_until = :zero",
+                ConditionExpression="#status = :processing",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":zero": 0, ":processing": "processing"},
+            )
+        except ConditionFailed:
+            return
+
+    def checkpoint(self, delivery_id: str, progress: Progress) -> None:
+        self._update(
+            delivery_id,
+            UpdateExpression="SET progress = :progress",
+            ExpressionAttributeValues={":progress": asdict(progress)},
+        )
+
+    def hand_over(self, delivery_id: str, progress: Progress) -> None:
+        """Save where the delivery stands and release the lease for the follow-up."""
+        self._update(
+            delivery_id,
+            UpdateExpression="SET progress = :progress, lease_until = :zero",
+            ExpressionAttributeValues={":progress": asdict(progress), ":zero": 0},
+        )
+
+    def finish(
+        self, delivery_id: str, *, status: str, progress: Progress, finished_at: str
+    ) -> None:
+        self._update(
+            delivery_id,
+            UpdateExpression=(
+                "SET #status = :status, progress = :progress, finished_at = :finished "
+                "REMOVE lease_until"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":status": status,
+                ":progress": asdict(progress),
+                ":finished": finished_at,
+            },
+        )
+
+    def confirm(self, delivery_id: str, *, progress: Progress, by: str, at: str) -> DeliveryRecord:
+        """A held delivery goes back to processing with its lease free; `ConditionFailed` when
+        it is not held (any more)."""
+        return from_item(
+            self._update(
+                delivery_id,
+                UpdateExpression="SET #status = :processing, progress = :progress, "
+                "lease_until = :zero, confirmed_by = :by, confirmed_at = :at",
+                ConditionExpression="#status = :held",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":processing": "processing",
+                    ":progress": asdict(progress),
+                    ":zero": 0,
+                    ":held": "held_for_review",
+                    ":by": by,
+                    ":at": at,
+                },
+            )
+        )
+
+    def hold_again(self, delivery_id: str) -> None:
+        """Undo a confirm whose follow-up could not be queued."""
+        self._update(
+            delivery_id,
+            UpdateExpression="SET #status = :held",
+            ConditionExpression="#status = :processing",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":held": "held_for_review", ":processing": "processing"},
+        )
+
+    def recent(self, partner_id: str, *, limit: int) -> Iterator[DeliveryRecord]:
+        """The partner's deliveries, newest first (one index query)."""
+        items = self.table.query(
+            keys.deliveries_gsi2pk(partner_id), index="gsi2", forward=False, limit=limit
+        )
+        return (from_item(item) for item in items)
+
+    def _update(self, delivery_id: str, **expression: Any) -> Item:
+        return self.table.update(keys.delivery_pk(delivery_id), keys.DELIVERY_SK, **expression)

@@ -1,0 +1,122 @@
+"""Mandates and their activation tokens in the table (docs/architecture.md, "Mandates").
+
+A mandate changes state only by a conditional write on the state it starts from (and, for an
+activation, on the token that is current), so of two racing changes exactly one wins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
+
+from chalicelib.store import keys
+from chalicelib.store.table import Item, Table
+
+# Attributes a state change may set besides the state, history, update time and expiry.
+TRANSITION_EXTRAS = frozenset({"token_hash", "activation_expires_at", "activated_at"})
+
+
+class MandateStore(Protocol):
+    def get(self, mandate_id: str) -> Item | None: ...
+    def create(self, mandate: Item) -> None: ...
+    def for_client(self, client_id: str) -> Iterator[Item]: ...
+    def transition(
+        self,
+        mandate_id: str,
+        *,
+        from_state: str,
+        to_state: str,
+        history_entry: Mapping[str, Any],
+        at: str,
+        expires_at: int,
+        extra: Mapping[str, Any] | None = None,
+        current_token: str | None = None,
+    ) -> Item: ...
+    def put_token(self, token_hash: str, token: Item) -> None: ...
+    def get_token(self, token_hash: str) -> Item | None: ...
+
+
+class DynamoMandates:
+    def __init__(self, table: Table | None = None) -> None:
+        self.table = table or Table()
+
+    def get(self, mandate_id: str) -> Item | None:
+        return self.table.get(keys.mandate_pk(mandate_id), keys.MANDATE_SK, consistent=True)
+
+    def create(self, mandate: Item) -> None:
+        """Store a new mandate (`mandate_id` and `client_id` set); ConditionFailed if the id
+        exists."""
+        item = {
+            "pk": keys.mandate_pk(mandate["mandate_id"]),
+            "sk": keys.MANDATE_SK,
+            "type": "mandate",
+            **mandate,
+            "gsi1pk": keys.client_gsi1pk(mandate["client_id"]),
+            "gsi1sk": keys.mandate_gsi1sk(mandate["mandate_id"]),
+        }
+        self.table.put(item, condition="attribute_not_exists(pk)")
+
+    def for_client(self, client_id: str) -> Iterator[Item]:
+        """The mandates held by the client: one index query."""
+        return self.table.query(
+            keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.MANDATE_REF_PREFIX
+        )
+
+    def transition(
+        self,
+        mandate_id: str,
+        *,
+        from_state: str,
+        to_state: str,
+        history_entry: Mapping[str, Any],
+        at: str,
+        expires_at: int,
+        extra: Mapping[str, Any] | None = None,
+        current_token: str | None = None,
+    ) -> Item:
+        """Move the mandate from `from_state` to `to_state`, appending `history_entry`;
+        ConditionFailed when it is no longer in `from_state` (or `current_token` is no longer
+        its token). Returns the updated mandate."""
+        extra = dict(extra or {})
+        unknown = set(extra) - TRANSITION_EXTRAS
+        if unknown:
+            raise ValueError(f"a state change cannot set {sorted(unknown)}")
+        values: dict[str, Any] = {
+            ":from": from_state,
+            ":to": to_state,
+            ":at": at,
+            ":entry": [dict(history_entry)],
+            ":expires": expires_at,
+        }
+        names = {"#state": "state"}
+        sets = [
+            "#state = :to",
+            "updated_at = :at",
+            "history = list_append(history, :entry)",
+            "expires_at = :expires",
+        ]
+        for index, (name, value) in enumerate(sorted(extra.items())):
+            names[f"#x{index}"] = name
+            values[f":x{index}"] = value
+            sets.append(f"#x{index} = :x{index}")
+        condition = "#state = :from"
+        if current_token is not None:
+            condition += " AND token_hash = :token"
+            values[":token"] = current_token
+        return self.table.update(
+            keys.mandate_pk(mandate_id),
+            keys.MANDATE_SK,
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def put_token(self, token_hash: str, token: Item) -> None:
+        """Store an activation token's item under its hash (never the token itself)."""
+        self.table.put(
+            {"pk": keys.token_pk(token_hash), "sk": keys.TOKEN_SK, "type": "activation_token"}
+            | dict(token)
+        )
+
+    def get_token(self, token_hash: str) -> Item | None:
+        return self.table.get(keys.token_pk(token_hash), keys.TOKEN_SK, consistent=True)

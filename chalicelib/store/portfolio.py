@@ -1,0 +1,108 @@
+"""A partner's policies as the ingest reads and writes them: the stored policy items, batch
+writes of a policy's items, the "still in the portfolio" mark and the end of a policy that a
+full delivery no longer contains."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
+
+from boto3.dynamodb.conditions import Attr
+
+from chalicelib.errors import ConditionFailed, StoreRefused
+from chalicelib.observability import logger
+from chalicelib.store import keys
+from chalicelib.store.table import BATCH_GET_MAX, TRANSACT_MAX, Item, Table
+
+
+class PortfolioStore(Protocol):
+    def policies(
+        self, partner_id: str, numbers: Sequence[str], *, consistent: bool = False
+    ) -> dict[str, Item]: ...
+    def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]: ...
+    def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None: ...
+    def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]: ...
+    def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None: ...
+
+
+class DynamoPortfolio:
+    def __init__(self, table: Table | None = None) -> None:
+        self.table = table or Table()
+
+    def policies(
+        self, partner_id: str, numbers: Sequence[str], *, consistent: bool = False
+    ) -> dict[str, Item]:
+        """The stored policy items of `numbers` (by policy number), in batch reads."""
+        wanted = [(keys.policy_pk(partner_id, n), keys.POLICY_SK) for n in dict.fromkeys(numbers)]
+        found: list[Item] = []
+        for start in range(0, len(wanted), BATCH_GET_MAX):
+            found.extend(
+                self.table.batch_get(wanted[start : start + BATCH_GET_MAX], consistent=consistent)
+            )
+        return {str(item["policy_number"]): item for item in found}
+
+    def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]:
+        """Write every policy's items; which policies were stored. Batched across policies; if
+        DynamoDB refuses a batch (a key or an item beyond its limits, which the row rules are
+        meant to make impossible), each policy is written again on its own, all or nothing, and
+        only the refused ones are left out: one bad policy never stalls a delivery."""
+        try:
+            with self.table.writer() as writer:
+                for items in policies:
+                    for item in items:
+                        writer.put(item)
+            return [True] * len(policies)
+        except StoreRefused:
+            logger.warning("DynamoDB refused a batch; its policies are written one by one")
+        return [self._write_policy(items) for items in policies]
+
+    def _write_policy(self, items: Sequence[Item]) -> bool:
+        try:
+            if len(items) <= TRANSACT_MAX:
+                self.table.put_all(list(items))
+            else:  # a policy of many parties: in batches, the policy item last
+                with self.table.writer() as writer:
+                    for item in (*items[1:], items[0]):
+                        writer.put(item)
+        except StoreRefused:
+            return False
+        return True
+
+    def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None:
+        """The policies are in the full delivery `seq` (even if this delivery could not write
+        them), so its reconciliation does not end them. Unknown policies are left alone."""
+        for number in dict.fromkeys(numbers):
+            try:
+                self.table.update(
+                    keys.policy_pk(partner_id, number),
+                    keys.POLICY_SK,
+                    UpdateExpression="SET seen_seq = :seq",
+                    ConditionExpression="attribute_exists(pk) AND seen_seq < :seq",
+                    ExpressionAttributeValues={":seq": seq},
+                )
+            except ConditionFailed:
+                continue
+
+    def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
+        """Policy numbers of the partner's active policies that the delivery `seq` did not mark
+        seen, from the sparse ACTIVE index (a query, never a scan). The index is eventually
+        consistent: callers confirm each one against `policies(..., consistent=True)`."""
+        for item in self.table.query(
+            keys.active_gsi2pk(partner_id),
+            index="gsi2",
+            filter_condition=Attr("seen_seq").lt(seq),
+        ):
+            yield str(item["policy_number"])
+
+    def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None:
+        """Mark the policies removed from the portfolio by delivery `seq` (they leave the
+        ACTIVE index)."""
+        with self.table.writer() as writer:
+            for policy in policies:
+                ended = dict(policy)
+                ended["status"] = "removed_from_portfolio"
+                ended["ended_on"] = day
+                ended["status_seq"] = seq
+                ended.pop("gsi2pk", None)
+                ended.pop("gsi2sk", None)
+                writer.put(ended)

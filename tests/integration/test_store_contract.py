@@ -1,0 +1,167 @@
+"""The delivery and portfolio stores keep the same promises on DynamoDB (moto) as the in-memory
+fakes that the unit scenarios use: the same checks run against both, so a fake cannot promise
+what the adapter does not keep."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from chalicelib.errors import ConditionFailed
+from chalicelib.models.delivery import DeliveryRecord, Progress
+from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
+from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
+from chalicelib.store.register_items import policy_items
+from tests.support.memory import MemoryDeliveries, MemoryPortfolio
+
+pytestmark = pytest.mark.integration
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "dynamodb":
+        request.getfixturevalue("aws")
+    return str(request.param)
+
+
+@pytest.fixture
+def deliveries(backend: str) -> DeliveryStore:
+    return MemoryDeliveries() if backend == "memory" else DynamoDeliveries()
+
+
+@pytest.fixture
+def portfolio(backend: str) -> PortfolioStore:
+    return MemoryPortfolio() if backend == "memory" else DynamoPortfolio()
+
+
+def record(delivery_id: str = "d1", *, lease_until: int = NOW + 900) -> DeliveryRecord:
+    return DeliveryRecord(
+        delivery_id=delivery_id,
+        partner_id="demo-volmacht",
+        kind="full",
+        bucket="b",
+        object_key="incoming/demo-volmacht/full/p.csv",
+        received_at=f"2026-03-02T09:00:0{delivery_id[-1]}+00:00",
+        seq=f"2026030{delivery_id[-1]}",
+        expires_at=NOW + 10**8,
+        lease_until=lease_until,
+    )
+
+
+def test_a_delivery_is_claimed_once_while_its_lease_runs(deliveries):
+    assert deliveries.claim(record(), now=NOW) is not None
+    assert deliveries.claim(record(), now=NOW + 10) is None
+    assert deliveries.take_lease("d1", lease_until=NOW + 2000, now=NOW + 10) is None
+
+
+def test_a_lapsed_or_released_lease_can_be_taken_over(deliveries):
+    deliveries.claim(record(), now=NOW)
+    taken = deliveries.claim(record(lease_until=NOW + 2000), now=NOW + 901)
+    assert taken is not None
+    assert taken.lease_until == NOW + 2000
+    deliveries.release_lease("d1")
+    assert deliveries.take_lease("d1", lease_until=NOW + 3000, now=NOW + 902) is not None
+
+
+def test_a_checkpoint_is_what_the_next_reader_sees(deliveries):
+    deliveries.claim(record(), now=NOW)
+    progress = Progress(offset=1234, line=40, rows_total=39, errors=[{"line": 3, "code": "x"}])
+    deliveries.checkpoint("d1", progress)
+    stored = deliveries.get("d1", consistent=True)
+    assert stored is not None
+    assert (stored.progress.offset, stored.progress.rows_total) == (1234, 39)
+    assert stored.progress.errors == [{"line": 3, "code": "x"}]
+
+
+def test_a_hand_over_frees_the_lease_for_the_follow_up(deliveries):
+    deliveries.claim(record(), now=NOW)
+    deliveries.hand_over("d1", Progress(offset=10))
+    follow_up = deliveries.take_lease("d1", lease_until=NOW + 900, now=NOW + 1)
+    assert follow_up is not None
+    assert follow_up.progress.offset == 10
+
+
+def test_a_finished_delivery_is_neither_claimed_nor_confirmed(deliveries):
+    deliveries.claim(record(), now=NOW)
+    deliveries.finish("d1", status="accepted", progress=Progress(phase="done"), finished_at="t")
+    finished = deliveries.get("d1")
+    assert finished is not None
+    assert (finished.status, finished.finished_at, finished.lease_until) == ("accepted", "t", None)
+    assert deliveries.claim(record(), now=NOW + 10_000) is None
+    with pytest.raises(ConditionFailed):
+        deliveries.confirm("d1", progress=Progress(), by="admin", at="t")
+
+
+def test_a_held_delivery_is_confirmed_once_and_can_be_held_again(deliveries):
+    deliveries.claim(record(), now=NOW)
+    deliveries.finish("d1", status="held_for_review", progress=Progress(), finished_at="t")
+    confirmed = deliveries.confirm("d1", progress=Progress(phase="ending"), by="admin", at="t2")
+    assert (confirmed.status, confirmed.confirmed_by, confirmed.lease_until) == (
+        "processing",
+        "admin",
+        0,
+    )
+    with pytest.raises(ConditionFailed):
+        deliveries.confirm("d1", progress=Progress(), by="admin", at="t3")
+    deliveries.hold_again("d1")
+    again = deliveries.get("d1")
+    assert again is not None
+    assert again.status == "held_for_review"
+
+
+def test_recent_deliveries_come_newest_first(deliveries):
+    for delivery_id in ("d1", "d2", "d3"):
+        deliveries.claim(record(delivery_id), now=NOW)
+    assert [r.delivery_id for r in deliveries.recent("demo-volmacht", limit=2)] == ["d3", "d2"]
+
+
+def stored_policy(number: str, seq: str) -> list[dict[str, Any]]:
+    from chalicelib.config import get_settings
+    from chalicelib.rules.rows import map_header, validate_row
+    from tests.support.ingest import HEADER, person
+
+    header = map_header(HEADER, "full")
+    values = [person(number).get(label, "") for label in HEADER]
+    outcome = validate_row(values, header, kind="full", line=2, today=date(2026, 3, 2))
+    assert outcome.row is not None, outcome.errors
+    return policy_items(
+        "demo-volmacht",
+        [outcome.row],
+        seq=seq,
+        delivery_id="d1",
+        delivered_at="2026-03-02T09:00:00+00:00",
+        expires_at=NOW + 10**8,
+        client_id_key=get_settings().client_id_key,
+    )
+
+
+def test_policies_are_read_back_by_number_and_missing_ones_are_left_out(portfolio):
+    assert portfolio.write_policies([stored_policy("P1", "s1"), stored_policy("P2", "s1")]) == [
+        True,
+        True,
+    ]
+    found = portfolio.policies("demo-volmacht", ["P1", "P2", "P3"], consistent=True)
+    assert sorted(found) == ["P1", "P2"]
+    assert found["P1"]["status"] == "active"
+
+
+def test_the_active_policies_a_delivery_did_not_see_are_found_and_can_be_ended(portfolio):
+    assert portfolio.write_policies([stored_policy("P1", "s1"), stored_policy("P2", "s1")]) == [
+        True,
+        True,
+    ]
+    portfolio.mark_seen("demo-volmacht", ["P1", "P9"], "s2")
+    assert list(portfolio.active_not_seen("demo-volmacht", "s2")) == ["P2"]
+    missing = portfolio.policies("demo-volmacht", ["P2"], consistent=True)["P2"]
+    portfolio.end([missing], day="2026-03-02", seq="s2")
+    ended = portfolio.policies("demo-volmacht", ["P2"], consistent=True)["P2"]
+    assert (ended["status"], ended["ended_on"], ended["status_seq"]) == (
+        "removed_from_portfolio",
+        "2026-03-02",
+        "s2",
+    )
+    assert list(portfolio.active_not_seen("demo-volmacht", "s3")) == ["P1"]

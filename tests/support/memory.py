@@ -1,0 +1,300 @@
+"""In-memory stand-ins for the stores, and a register that runs the real ingest on them.
+
+The fakes keep the adapters' semantics that the ingest relies on (conditional claims and
+leases, copies on every read and write so nothing changes without a write, the ACTIVE index as
+"active and not seen by this delivery") and nothing else. tests/integration/test_store_contract.py
+runs the same checks against these fakes and the DynamoDB adapters, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+from urllib.parse import quote_plus
+
+from chalicelib.config import get_settings
+from chalicelib.errors import ConditionFailed, NotFound
+from chalicelib.models.delivery import DeliveryRecord, Progress
+from chalicelib.services.ingest import IngestService
+from chalicelib.store.deliveries import to_item
+
+Item = dict[str, Any]
+
+
+class FakeClock:
+    """A clock that moves only when told to: ordering and leases without sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.moment = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+class MemoryDeliveries:
+    def __init__(self) -> None:
+        self.records: dict[str, DeliveryRecord] = {}
+
+    def claim(self, record: DeliveryRecord, *, now: int) -> DeliveryRecord | None:
+        existing = self.records.get(record.delivery_id)
+        if existing is None:
+            self.records[record.delivery_id] = copy.deepcopy(record)
+            return copy.deepcopy(record)
+        if existing.status != "processing":
+            return None
+        assert record.lease_until is not None
+        return self.take_lease(record.delivery_id, lease_until=record.lease_until, now=now)
+
+    def get(self, delivery_id: str, *, consistent: bool = False) -> DeliveryRecord | None:
+        return copy.deepcopy(self.records.get(delivery_id))
+
+    def take_lease(self, delivery_id: str, *, lease_until: int, now: int) -> DeliveryRecord | None:
+        record = self.records.get(delivery_id)
+        if record is None or record.status != "processing" or (record.lease_until or 0) >= now:
+            return None
+        record.lease_until = lease_until
+        return copy.deepcopy(record)
+
+    def release_lease(self, delivery_id: str) -> None:
+        record = self.records.get(delivery_id)
+        if record is not None and record.status == "processing":
+            record.lease_until = 0
+
+    def checkpoint(self, delivery_id: str, progress: Progress) -> None:
+        self._existing(delivery_id).progress = copy.deepcopy(progress)
+
+    def hand_over(self, delivery_id: str, progress: Progress) -> None:
+        record = self._existing(delivery_id)
+        record.progress = copy.deepcopy(progress)
+        record.lease_until = 0
+
+    def finish(
+        self, delivery_id: str, *, status: str, progress: Progress, finished_at: str
+    ) -> None:
+        record = self._existing(delivery_id)
+        record.status = status  # type: ignore[assignment]
+        record.progress = copy.deepcopy(progress)
+        record.finished_at = finished_at
+        record.lease_until = None
+
+    def confirm(self, delivery_id: str, *, progress: Progress, by: str, at: str) -> DeliveryRecord:
+        record = self.records.get(delivery_id)
+        if record is None or record.status != "held_for_review":
+            raise ConditionFailed("update_item")
+        record.status = "processing"
+        record.progress = copy.deepcopy(progress)
+        record.lease_until = 0
+        record.confirmed_by, record.confirmed_at = by, at
+        return copy.deepcopy(record)
+
+    def hold_again(self, delivery_id: str) -> None:
+        record = self.records.get(delivery_id)
+        if record is None or record.status != "processing":
+            raise ConditionFailed("update_item")
+        record.status = "held_for_review"
+
+    def recent(self, partner_id: str, *, limit: int) -> Iterator[DeliveryRecord]:
+        mine = [r for r in self.records.values() if r.partner_id == partner_id]
+        mine.sort(key=lambda r: (r.received_at, r.delivery_id), reverse=True)
+        return (copy.deepcopy(r) for r in mine[:limit])
+
+    def _existing(self, delivery_id: str) -> DeliveryRecord:
+        # An UpdateItem on a missing key creates an item; the ingest never does that.
+        return self.records[delivery_id]
+
+
+class MemoryPortfolio:
+    """Every item the ingest writes (policies, parties, lookups), by key."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Item] = {}
+        self.refuses: Callable[[Item], bool] = lambda item: False
+
+    def _policy(self, partner_id: str, number: str) -> Item | None:
+        for item in self.items.values():
+            if (
+                item["type"] == "policy"
+                and item["partner_id"] == partner_id
+                and item["policy_number"] == number
+            ):
+                return item
+        return None
+
+    def policies(
+        self, partner_id: str, numbers: Sequence[str], *, consistent: bool = False
+    ) -> dict[str, Item]:
+        found = {}
+        for number in dict.fromkeys(numbers):
+            policy = self._policy(partner_id, number)
+            if policy is not None:
+                found[number] = copy.deepcopy(policy)
+        return found
+
+    def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]:
+        """Every policy is stored, except one that `refuses` (as DynamoDB refuses an item
+        beyond its limits): none of its items is stored."""
+        stored = []
+        for items in policies:
+            if any(self.refuses(item) for item in items):
+                stored.append(False)
+                continue
+            for item in items:
+                self.items[(item["pk"], item["sk"])] = copy.deepcopy(item)
+            stored.append(True)
+        return stored
+
+    def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None:
+        for number in dict.fromkeys(numbers):
+            policy = self._policy(partner_id, number)
+            if policy is not None and str(policy.get("seen_seq", "")) < seq:
+                policy["seen_seq"] = seq
+
+    def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
+        numbers = sorted(
+            item["policy_number"]
+            for item in self.items.values()
+            if item["type"] == "policy"
+            and item["partner_id"] == partner_id
+            and "gsi2pk" in item
+            and str(item.get("seen_seq", "")) < seq
+        )
+        yield from numbers
+
+    def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None:
+        for policy in policies:
+            ended = copy.deepcopy(policy)
+            ended.update(status="removed_from_portfolio", ended_on=day, status_seq=seq)
+            ended.pop("gsi2pk", None)
+            ended.pop("gsi2sk", None)
+            self.items[(ended["pk"], ended["sk"])] = ended
+
+
+class MemoryBlobs:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def open(self, key: str, *, start: int = 0) -> BinaryIO:
+        if key not in self.objects:
+            raise NotFound(f"object {key} not found")
+        return io.BytesIO(self.objects[key][start:])
+
+    def put_json(self, key: str, document: Any) -> None:
+        self.objects[key] = json.dumps(document, ensure_ascii=False, default=str).encode()
+
+    def put_bytes(
+        self, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream"
+    ) -> None:
+        self.objects[key] = data if isinstance(data, bytes) else data.read()
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.objects[key])
+
+
+class MemoryQueue:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def send(self, message: dict[str, Any], *, delay_seconds: int = 0) -> str:
+        self.messages.append(json.dumps(message, separators=(",", ":")))
+        return f"m-{len(self.messages)}"
+
+
+RemainingMs = Callable[[], int]
+
+
+def plenty() -> int:
+    return 900_000
+
+
+@dataclass
+class MemoryRegister:
+    """The ingest wired to in-memory stores, with S3's notifications on a queue: upload a file,
+    drain the queue, read the reports and the stored items."""
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    deliveries: MemoryDeliveries = field(default_factory=MemoryDeliveries)
+    portfolio: MemoryPortfolio = field(default_factory=MemoryPortfolio)
+    blobs: MemoryBlobs = field(default_factory=MemoryBlobs)
+    queue: MemoryQueue = field(default_factory=MemoryQueue)
+    sequencer: int = 0
+
+    def service(self) -> IngestService:
+        return IngestService(
+            settings=get_settings(),
+            deliveries=self.deliveries,
+            portfolio=self.portfolio,
+            blobs=self.blobs,  # type: ignore[arg-type]
+            queue=self.queue,  # type: ignore[arg-type]
+            now=self.clock,
+        )
+
+    def notification(self, key: str) -> str:
+        """The S3 ObjectCreated notification of the upload of `key`, as S3 sends it to SQS (the
+        key URL-encoded, a new sequencer and the clock's time)."""
+        self.sequencer += 1
+        record = {
+            "eventName": "ObjectCreated:Put",
+            "eventTime": self.clock().isoformat().replace("+00:00", "Z"),
+            "s3": {
+                "bucket": {"name": get_settings().bucket_name},
+                "object": {
+                    "key": quote_plus(key, safe="/"),
+                    "size": len(self.blobs.objects[key]),
+                    "sequencer": f"{self.sequencer:016X}",
+                },
+            },
+        }
+        return json.dumps({"Records": [record]})
+
+    def upload(self, key: str, data: bytes, *, notify: bool = True) -> str:
+        """Store the file and queue its notification; the clock moves a second, so every
+        upload is later than the one before."""
+        self.clock.advance(seconds=1)
+        self.blobs.objects[key] = data
+        body = self.notification(key)
+        if notify:
+            self.queue.messages.append(body)
+        return body
+
+    def process(self, body: str, remaining_ms: RemainingMs = plenty) -> None:
+        self.service().handle_message(body, remaining_ms)
+
+    def drain(self, remaining_ms: RemainingMs = plenty, *, max_rounds: int = 200) -> int:
+        """Hand every queued message to the ingest, as SQS would, until none is left; a message
+        whose processing raises stays on the queue and is delivered again. Returns the rounds."""
+        for rounds in range(max_rounds):
+            if not self.queue.messages:
+                return rounds
+            body = self.queue.messages.pop(0)
+            try:
+                self.process(body, remaining_ms)
+            except Exception:
+                self.queue.messages.append(body)
+        raise AssertionError(f"queue not drained after {max_rounds} rounds")
+
+    def reports(self, partner_id: str) -> list[dict[str, Any]]:
+        documents = [
+            json.loads(data)
+            for key, data in self.blobs.objects.items()
+            if key.startswith(f"reports/{partner_id}/") and key.endswith(".json")
+        ]
+        return sorted(documents, key=lambda d: d["received_at"])
+
+    def report(self, partner_id: str) -> dict[str, Any]:
+        return self.reports(partner_id)[-1]
+
+    def items(self, kind: str | None = None) -> list[Item]:
+        everything = [copy.deepcopy(i) for i in self.portfolio.items.values()]
+        everything += [to_item(r) for r in self.deliveries.records.values()]
+        return [i for i in everything if kind is None or i["type"] == kind]
+
+    def policy(self, number: str, partner_id: str) -> Item | None:
+        return self.portfolio.policies(partner_id, [number]).get(number)
