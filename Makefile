@@ -55,7 +55,7 @@ mails: install
 	@$(BIN)/python -m scripts.mails
 
 bench: install
-	$(BIN)/python -m scripts.bench
+	$(BIN)/python -m bench.run
 
 package: install
 	@# cfn-lint and checkov live in their own venv: checkov pins libraries the app's venv also uses.

@@ -2,9 +2,9 @@
 
 Verified in the API function itself rather than by an API Gateway authorizer, so that a missing,
 expired or forged token is a 401 with our error body in every stage, including `chalice local`
-(whose authorizer emulation answers 403 or 500 for those). Development stages verify HS256 with
-`JWT_SECRET`; prod verifies RS256 against the Cognito user pool's JWKS and reads
-`cognito:groups` as roles.
+(whose authorizer emulation answers 403 or 500 for those). The local stage and the tests verify
+HS256 with `JWT_SECRET`; the deployed stages (dev, acc, prod) verify RS256 against the Cognito
+user pool's JWKS and read `cognito:groups` as roles.
 
 A signature proves who issued a token, not that its claims make sense: after verification the
 claims are parsed by `TokenClaims` (types, lengths, an expiry within the longest lifetime we

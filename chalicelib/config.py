@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+# Stages on a developer's machine or in the tests: only they may use the development keys
+# committed in .chalice/config.json (stage `local`) and the demo partners.
+DEVELOPMENT_STAGES: Final = frozenset({"local", "test"})
+# Part of every committed development key, so that no deployed stage can start with one.
+DEVELOPMENT_KEY_MARK: Final = "not-for-production"
+DEMO_PARTNER_PREFIX: Final = "demo-"
 
 
 class ConfigurationError(RuntimeError):
@@ -50,9 +56,10 @@ class Settings(BaseSettings):
     portal_base_url: str = "http://127.0.0.1:8000/portal"
 
     # Pseudonymisation key for client ids (see docs/architecture.md). Never change it in a stage.
-    client_id_key: str = Field(default="local-client-id-key", min_length=16)
+    client_id_key: str = Field(default="local-client-id-key-not-for-production", min_length=16)
 
-    # Authentication. `jwt_secret` (HS256) is for local/dev/test only; prod verifies Cognito JWKS.
+    # Authentication. `jwt_secret` (HS256) is for local and test only; deployed stages verify
+    # the Cognito user pool's JWKS.
     jwt_secret: str | None = None
     jwt_issuer: str = "polisregister-local"
     jwt_audience: str = "polisregister"
@@ -78,24 +85,42 @@ class Settings(BaseSettings):
     @field_validator("partners")
     @classmethod
     def _valid_partner_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # None is allowed: a deployed stage before its first partner is onboarded.
         bad = [p for p in value if not PARTNER_ID.match(p)]
         if bad:
             raise ValueError(f"partner ids must match {PARTNER_ID.pattern}: {bad}")
-        if not value:
-            raise ValueError("at least one partner must be configured")
         return value
 
     @model_validator(mode="after")
-    def _authentication_is_configured(self) -> Settings:
-        if self.stage == "prod":
-            if self.jwt_secret:
-                raise ValueError("JWT_SECRET must not be set in prod: prod accepts Cognito only")
-            if not self.cognito_jwks_url:
-                raise ValueError("COGNITO_JWKS_URL is required in prod")
-        elif not self.jwt_secret and not self.cognito_jwks_url:
-            raise ValueError("set JWT_SECRET (development) or COGNITO_JWKS_URL")
+    def _keys_fit_the_stage(self) -> Settings:
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
+        if self.stage in DEVELOPMENT_STAGES:
+            if not self.jwt_secret and not self.cognito_jwks_url:
+                raise ValueError("set JWT_SECRET (development) or COGNITO_JWKS_URL")
+            return self
+        # A deployed stage: every key comes from its stack, never from the repository.
+        if self.jwt_secret:
+            raise ValueError(
+                f"JWT_SECRET is a development key and must not be set in {self.stage}: "
+                "deployed stages accept Cognito tokens only"
+            )
+        if not self.cognito_jwks_url:
+            raise ValueError(f"COGNITO_JWKS_URL is required in {self.stage}")
+        if (
+            "client_id_key" not in self.model_fields_set
+            or DEVELOPMENT_KEY_MARK in self.client_id_key
+            or len(self.client_id_key) < 32
+        ):
+            raise ValueError(
+                f"CLIENT_ID_KEY of {self.stage} must be the stack's secret (at least 32 "
+                "characters), not a development key"
+            )
+        demo = [p for p in self.partners if p.startswith(DEMO_PARTNER_PREFIX)]
+        if demo:
+            raise ValueError(
+                f"PARTNERS of {self.stage} name demo partners, which exist only locally: {demo}"
+            )
         return self
 
 

@@ -1,4 +1,4 @@
-"""A deterministic generator of realistic Dutch portfolio files (DESIGN §2 columns).
+"""A deterministic generator of realistic Dutch portfolio files (docs/file-contract.md columns).
 
 Used by `make run` (the demo portfolio, loaded through the real upload path), by tests and by the
 ingest benchmark. The same seed gives the same bytes. Every partner generated with the same seed

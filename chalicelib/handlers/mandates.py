@@ -1,4 +1,4 @@
-"""Mandate routes (DESIGN §3): submit, read, approve / reject / revoke / resend, activate, and
+"""Mandate routes (docs/api.md): submit, read, approve / reject / revoke / resend, activate, and
 the contracts an active mandate shows. Thin: parse, call one service function, return."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Audit entries: who looked up what, when (DESIGN §3). Personal data in the query is hashed."""
+"""Audit entries: who looked up what, when (docs/api.md). Personal data in the query is hashed."""
 
 from __future__ import annotations
 

@@ -8,7 +8,10 @@ from typing import Annotated
 from pydantic import AfterValidator, StringConstraints
 
 from chalicelib.config import PARTNER_ID
-from chalicelib.rules.dates import EARLIEST_REQUEST_DATE, LATEST_REQUEST_DATE
+
+# The dates a request may carry.
+EARLIEST_REQUEST_DATE = date(1900, 1, 1)
+LATEST_REQUEST_DATE = date(2199, 12, 31)
 
 
 def _within_request_range(value: date) -> date:

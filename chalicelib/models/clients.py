@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.models.bounds import PartnerId
-from chalicelib.rules.normalise import (
+from chalicelib.normalise import (
     normalise_email,
     normalise_house_number,
     normalise_house_number_addition,
@@ -35,7 +35,7 @@ def _normalised(value: str, normalise: Callable[[str], object], what: str) -> st
 
 class ClientQuery(BaseModel):
     """The query string of `GET /v1/clients`, normalised with the same functions the ingest
-    uses (`chalicelib/rules/normalise.py`), so a query key equals a stored lookup key."""
+    uses (`chalicelib/normalise.py`), so a query key equals a stored lookup key."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

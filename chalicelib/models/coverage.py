@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from chalicelib.models.bounds import RequestDate
 from chalicelib.models.clients import CLIENT_ID_RE
-from chalicelib.rules.normalise import normalise_policy_number, parse_date
+from chalicelib.normalise import normalise_policy_number, parse_date
 
 LegalArea = Literal[
     "verkeer", "consument", "wonen", "werk", "inkomen", "fiscaal", "vermogen", "familie"

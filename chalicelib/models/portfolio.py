@@ -27,6 +27,9 @@ class RowError:
 
 @dataclass(slots=True)
 class PolicyFields:
+    """A policy as its rows deliver it. The rows of one policy share one instance: never change
+    it in place (`dataclasses.replace`)."""
+
     policy_number: str
     branch: str
     start_date: str  # ISO YYYY-MM-DD

@@ -1,4 +1,4 @@
-"""Coverage rules (DESIGN §3, dekkingsbeoordeling): one pure function per rule, combined by
+"""Coverage rules (docs/api.md, dekkingsbeoordeling): one pure function per rule, combined by
 `decide`. No I/O: the service gathers the facts, these functions judge them.
 
 Every rule returns a `Reason` with outcome ``pass``, ``fail`` or ``warn`` and a Dutch and an
@@ -20,8 +20,9 @@ Boundaries (calendar months: `chalicelib.rules.dates.add_months` clamps to the m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from chalicelib.models.coverage import (
     Address,
@@ -36,7 +37,7 @@ from chalicelib.models.coverage import (
 )
 from chalicelib.rules.dates import add_months
 
-# Which module covers which legal area (DESIGN §3, rule 3).
+# Which module covers which legal area (docs/api.md, rule 3).
 MODULE_FOR_AREA: dict[str, str] = {
     "verkeer": "VK",
     "consument": "WC",
@@ -109,6 +110,19 @@ OBJECTION_STEPS: tuple[tuple[str, str, str], ...] = (
         "Submit the complaint to Kifid (www.kifid.nl) within three months of the final answer.",
     ),
 )
+
+
+def shown_status(policy: Mapping[str, Any], today: date) -> str:
+    """The status a reader sees of a stored policy item today."""
+    end = policy.get("end_date")
+    return display_status(
+        str(policy.get("status", "active")), date.fromisoformat(end) if end else None, today
+    )
+
+
+def policy_ref_id(partner_id: str, policy_number: str) -> str:
+    """How a policy is named in audit entries."""
+    return f"{partner_id}/{policy_number}"
 
 
 def display_status(status: str, end_date: date | None, today: date) -> str:

@@ -5,10 +5,6 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, date, datetime
 
-# The dates a request may carry (see chalicelib/models/bounds.py).
-EARLIEST_REQUEST_DATE = date(1900, 1, 1)
-LATEST_REQUEST_DATE = date(2199, 12, 31)
-
 
 def add_months(day: date, months: int) -> date:
     """`day` plus whole calendar months, clamped to the month's end (31 Jan + 1 = 28/29 Feb).

@@ -1,5 +1,5 @@
-"""Mandate rules (DESIGN §4), pure: the brokers' table, completeness of a request, the life cycle
-and which contracts a mandate shows.
+"""Mandate rules (docs/mandates.md), pure: the brokers' table, completeness of a request, the
+life cycle and which contracts a mandate shows.
 
 | holder         | grantee              | signed form                    | contracts visible   |
 |----------------|----------------------|--------------------------------|---------------------|
@@ -16,9 +16,11 @@ fixed list of the request and never grow.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from chalicelib.models.mandates import (
     ContractRef,
@@ -30,7 +32,7 @@ from chalicelib.models.mandates import (
     Scope,
     Signature,
 )
-from chalicelib.rules.normalise import normalise_email, normalise_postcode
+from chalicelib.normalise import normalise_email, normalise_postcode
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,3 +314,15 @@ def contract_is_current(
     if end_date is not None and today > end_date:
         return False
     return status == "active" or ended_on is None or today <= ended_on
+
+
+def hash_token(token: str) -> str:
+    """What is stored of an activation token: never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def stored_state(mandate: Mapping[str, Any], today: date) -> MandateState:
+    """The state of a stored mandate item today (`expired` is derived, never stored)."""
+    value = mandate.get("valid_until")
+    valid_until = date.fromisoformat(value) if value else None
+    return effective_state(mandate["state"], valid_until, today)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.models.clients import ClientQuery
-from chalicelib.rules.normalise import TUSSENVOEGSEL_WORDS, name_key, surname_key
+from chalicelib.normalise import TUSSENVOEGSEL_WORDS, name_key, surname_key
 
 QUERY_FORMS_HELP = (
     "search by policy_number (optionally with partner_id); postcode + house_number "

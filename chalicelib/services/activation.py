@@ -22,17 +22,17 @@ link twice, never a lost e-mail (marking before sending would lose it instead).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
+from chalicelib.clock import REGISTER_TZ, epoch, register_today
+from chalicelib.clock import now as clock_now
 from chalicelib.config import get_settings
 from chalicelib.models.mandates import ActivationMessage, Language
 from chalicelib.observability import logger
-from chalicelib.services.dossier import REGISTER_TZ
-from chalicelib.services.mandates import current_state, hash_token
+from chalicelib.rules.mandates import hash_token, stored_state
 from chalicelib.store.activation import DynamoMarkers
 from chalicelib.store.mail import Mailer
 from chalicelib.store.mandates import DynamoMandates
@@ -108,13 +108,13 @@ def deliver_activation(message: ActivationMessage) -> Outcome:
         mandate is None
         or token is None
         or mandate.get("token_hash") != token_hash
-        or current_state(mandate) != "approved"
-        or time.time() >= float(token["token_expires_at"])
+        or stored_state(mandate, register_today()) != "approved"
+        or epoch() >= float(token["token_expires_at"])
     ):
         logger.info("stale activation message skipped", extra={"mandate_id": message.mandate_id})
         return "stale"
     token_expiry = int(token["token_expires_at"])
-    now = int(time.time())
+    now = int(epoch())
     claim = markers.claim(
         message.idempotency_id,
         mandate_id=message.mandate_id,
@@ -143,7 +143,7 @@ def deliver_activation(message: ActivationMessage) -> Outcome:
         raise
     markers.mark_sent(
         message.idempotency_id,
-        at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        at=clock_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         ses_message_id=ses_id,
     )
     logger.info("activation e-mail sent", extra={"mandate_id": message.mandate_id})

@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from chalicelib.auth import Principal
+from chalicelib.clock import now as _now
 from chalicelib.config import get_settings
 from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery
 from chalicelib.observability import logger
@@ -67,10 +68,6 @@ def protect_query(query: Mapping[str, object]) -> dict[str, str]:
         text = value.isoformat() if isinstance(value, date) else str(value)
         protected[key] = text if key in CLEAR_KEYS else hash_value(key, text)
     return protected
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def record_audit(

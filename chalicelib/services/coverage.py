@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.auth import Principal
+from chalicelib.clock import register_today
 from chalicelib.config import get_settings
 from chalicelib.errors import Unprocessable
 from chalicelib.models.coverage import (
@@ -28,9 +29,9 @@ from chalicelib.models.coverage import (
     PolicyParty,
     ReasonOut,
 )
-from chalicelib.rules.coverage import assess
+from chalicelib.rules.coverage import assess, policy_ref_id, shown_status
 from chalicelib.services.audit import record_audit
-from chalicelib.services.dossier import policy_ref_id, read_policy, register_today, shown_status
+from chalicelib.services.dossier import read_policy
 from chalicelib.store import keys
 from chalicelib.store.table import Table
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from chalicelib.auth import Principal
+from chalicelib.clock import register_today
 from chalicelib.errors import BadRequest, Forbidden, NotFound
 from chalicelib.models.clients import (
     CLIENT_ID_RE,
@@ -27,31 +27,12 @@ from chalicelib.models.clients import (
     party_from_item,
     policy_detail_fields,
 )
-from chalicelib.rules.coverage import display_status
+from chalicelib.normalise import normalise_policy_number
+from chalicelib.rules.coverage import policy_ref_id, shown_status
 from chalicelib.rules.matching import is_current
-from chalicelib.rules.normalise import normalise_policy_number
 from chalicelib.services.audit import record_audit
 from chalicelib.store import keys
 from chalicelib.store.table import BATCH_GET_MAX, Item, Table
-
-REGISTER_TZ = ZoneInfo("Europe/Amsterdam")
-
-
-def register_today() -> date:
-    """Today in the Netherlands: the date the register's statuses and defaults are judged on."""
-    return datetime.now(REGISTER_TZ).date()
-
-
-def shown_status(policy: Mapping[str, Any], today: date) -> str:
-    end = policy.get("end_date")
-    return display_status(
-        str(policy.get("status", "active")), date.fromisoformat(end) if end else None, today
-    )
-
-
-def policy_ref_id(partner_id: str, policy_number: str) -> str:
-    """How a policy is named in audit entries."""
-    return f"{partner_id}/{policy_number}"
 
 
 def newest(items: Iterable[Mapping[str, Any]]) -> Mapping[str, Any]:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
-from datetime import UTC, datetime
+from dataclasses import asdict, replace
+from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
+from chalicelib import clock
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConditionFailed, Conflict, NotFound, StoreRefused
 from chalicelib.models.delivery import DeliveryRecord, DeliveryReport, Progress, S3ObjectRef
@@ -65,7 +66,7 @@ class IngestService:
         self.portfolio = portfolio or DynamoPortfolio()
         self.blobs = blobs or Blobs()
         self.queue = queue or Queue(self.settings.ingest_queue_url)
-        self.now = now or (lambda: datetime.now(UTC))
+        self.now = now or clock.now
 
     # ---------------------------------------------------------------- messages
 
@@ -386,7 +387,8 @@ class IngestService:
             in_this_batch.add(number)
             status, ended_on = rules.status_after(policy, current, record.day)
             if status == "cancelled" and policy.end_date is None:
-                policy.end_date = ended_on
+                # The rows share one policy instance: the written one carries the end date.
+                rows[0].policy = replace(policy, end_date=ended_on)
             items = policy_items(
                 record.partner_id,
                 rows,

@@ -1,5 +1,5 @@
 """Mandates: submit, read, approve / reject / revoke / resend, activate, and the contracts an
-active mandate shows (DESIGN §3-4). Rules are in `chalicelib/rules/mandates.py`; this module
+active mandate shows (docs/mandates.md). Rules are in `chalicelib/rules/mandates.py`; this module
 reads the register, keeps the life cycle consistent in DynamoDB and puts activation messages on
 the queue. Storage: docs/architecture.md, "Mandates".
 
@@ -9,15 +9,16 @@ approval racing a revocation) cannot both win: the loser gets 409 `invalid_state
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.auth import Principal
+from chalicelib.clock import now as _now
+from chalicelib.clock import register_today
 from chalicelib.config import get_settings
 from chalicelib.errors import ConditionFailed, Conflict, Forbidden, NotFound, Unprocessable
 from chalicelib.models.mandates import (
@@ -40,16 +41,18 @@ from chalicelib.models.mandates import (
 )
 from chalicelib.observability import logger
 from chalicelib.rules import dates
+from chalicelib.rules.coverage import policy_ref_id, shown_status
 from chalicelib.rules.mandates import (
     Holder,
     assess_request,
     contract_is_current,
-    effective_state,
+    hash_token,
     next_state,
+    stored_state,
     visible_contracts,
 )
 from chalicelib.services.audit import record_audit
-from chalicelib.services.dossier import policy_ref_id, read_client, register_today, shown_status
+from chalicelib.services.dossier import read_client
 from chalicelib.store.mandates import DynamoMandates, MandateStore
 from chalicelib.store.queues import Queue
 from chalicelib.store.table import Item
@@ -59,16 +62,8 @@ from chalicelib.store.table import Item
 TOKEN_ITEM_GRACE = timedelta(days=30)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def new_mandate_id() -> str:
     return "m_" + secrets.token_hex(12)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -175,8 +170,8 @@ def load_mandate(mandate_id: str, store: MandateStore | None = None) -> Item:
     return item
 
 
-def current_state(item: Mapping[str, Any], today: date | None = None) -> MandateState:
-    return effective_state(item["state"], _valid_until(item), today or register_today())
+def current_state(item: Mapping[str, Any]) -> MandateState:
+    return stored_state(item, register_today())
 
 
 def _to_model(item: Mapping[str, Any]) -> Mandate:

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.auth import Principal
+from chalicelib.clock import register_today
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest
 from chalicelib.models.clients import (
@@ -35,7 +36,6 @@ from chalicelib.services.dossier import (
     newest,
     policies_with_roles,
     ref_of,
-    register_today,
 )
 from chalicelib.store import keys
 from chalicelib.store.table import BATCH_GET_MAX, Table

@@ -10,6 +10,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from boto3.dynamodb.types import TypeSerializer
 
+from chalicelib import clock
 from chalicelib.config import get_settings
 from chalicelib.store import aws
 from chalicelib.store.errors import translated
@@ -45,7 +46,7 @@ class Table:
         with translated("get_item"):
             response = self.table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=consistent)
         item = response.get("Item")
-        if item is None or not _live(item, time.time()):
+        if item is None or not _live(item, clock.epoch()):
             return None
         return dict(item)
 
@@ -89,7 +90,7 @@ class Table:
             condition = condition & Key(sk_name).begins_with(sk_prefix)
         elif sk_between is not None:
             condition = condition & Key(sk_name).between(*sk_between)
-        now = time.time()
+        now = clock.epoch()
         # Expired items are filtered server-side too, so a page is not wasted on them.
         not_expired = Attr("expires_at").not_exists() | Attr("expires_at").gt(int(now))
         params: dict[str, Any] = {
@@ -132,7 +133,7 @@ class Table:
             }
         }
         found: list[Item] = []
-        now = time.time()
+        now = clock.epoch()
         delay = 0.05
         while request:
             with translated("batch_get_item"):

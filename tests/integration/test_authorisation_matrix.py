@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 PARTNER = "demo-volmacht"
 ROLES = ("jsc", "portal", "partner", "admin")
 
-# "METHOD path" -> roles allowed (None: public). DESIGN §3.
+# "METHOD path" -> roles allowed (None: public). docs/api.md.
 ALLOWED: dict[str, frozenset[str] | None] = {
     "GET /v1/health": None,
     "GET /v1/clients": frozenset({"jsc", "admin"}),

@@ -1,4 +1,4 @@
-"""A tiny run of `make bench` (scripts/bench.py) so that the benchmark's code paths cannot rot:
+"""A tiny run of `make bench` (bench/run.py) so that the benchmark's code paths cannot rot:
 the file generator, every measuring mode in its own process, the moto server backend, the
 lookups through the app, and the report."""
 
@@ -16,7 +16,7 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given: a clean environment (the bench starts its own AWS backend) and a tiny size
-    from scripts import bench
+    from bench import run as bench
 
     for key in ("AWS_ENDPOINT_URL", "INGEST_QUEUE_URL", "ACTIVATION_QUEUE_URL"):
         monkeypatch.delenv(key, raising=False)
@@ -74,7 +74,7 @@ def test_the_memory_mode_backend_acknowledges_portfolio_items_without_keeping_th
     import boto3
     from botocore.exceptions import ClientError
 
-    from scripts.bench_backend import CREDENTIALS, REGION, provisioned, running_backend
+    from bench.backend import CREDENTIALS, REGION, provisioned, running_backend
 
     with running_backend(discard_portfolio_writes=True) as backend:
         table_name = provisioned(backend)["table"]

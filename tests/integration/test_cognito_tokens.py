@@ -60,6 +60,9 @@ def prod(monkeypatch: pytest.MonkeyPatch, jwks_url: str) -> Any:
     monkeypatch.setenv("COGNITO_JWKS_URL", jwks_url)
     monkeypatch.setenv("JWT_ISSUER", ISSUER)
     monkeypatch.setenv("JWT_AUDIENCE", CLIENT_ID)
+    # what prod's stack sets: its own client-id key, and partners that are not the demo ones
+    monkeypatch.setenv("CLIENT_ID_KEY", "prod-stack-secret-" + "k" * 32)
+    monkeypatch.setenv("PARTNERS", "volmacht-noord")
     _jwks_client.cache_clear()
     return load_settings()
 
@@ -92,9 +95,9 @@ def test_an_access_token_names_the_app_client_in_client_id(prod):
 
 
 def test_a_partner_user_carries_its_partner_id_attribute(prod):
-    token = cognito_token(**{"cognito:groups": ["partner"], "custom:partner_id": "demo-volmacht"})
+    token = cognito_token(**{"cognito:groups": ["partner"], "custom:partner_id": "volmacht-noord"})
     principal = authenticate(f"Bearer {token}", prod)
-    assert principal.partner_id == "demo-volmacht"
+    assert principal.partner_id == "volmacht-noord"
 
 
 @pytest.mark.parametrize(

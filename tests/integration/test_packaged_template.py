@@ -6,6 +6,7 @@ and checkov run in `make package`, not here.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -351,6 +352,69 @@ def test_prod_verifies_cognito_tokens_and_has_no_development_key(
         if r["Type"] == "AWS::Cognito::UserPoolGroup"
     }
     assert groups == {"jsc", "portal", "partner", "admin"}
+
+
+# Every response type API Gateway can answer with itself, before or instead of the function.
+GATEWAY_RESPONSE_TYPES = {
+    "DEFAULT_4XX",
+    "DEFAULT_5XX",
+    "RESOURCE_NOT_FOUND",
+    "UNAUTHORIZED",
+    "INVALID_API_KEY",
+    "ACCESS_DENIED",
+    "AUTHORIZER_FAILURE",
+    "AUTHORIZER_CONFIGURATION_ERROR",
+    "INVALID_SIGNATURE",
+    "EXPIRED_TOKEN",
+    "MISSING_AUTHENTICATION_TOKEN",
+    "INTEGRATION_FAILURE",
+    "INTEGRATION_TIMEOUT",
+    "API_CONFIGURATION_ERROR",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "BAD_REQUEST_PARAMETERS",
+    "BAD_REQUEST_BODY",
+    "REQUEST_TOO_LARGE",
+    "THROTTLED",
+    "QUOTA_EXCEEDED",
+    "WAF_FILTERED",
+}
+
+
+def test_api_gateways_own_answers_have_our_error_shape_and_echo_nothing(
+    resources: dict[str, Any],
+) -> None:
+    # given the gateway responses of the REST API
+    responses = resources["RestAPI"]["Properties"]["GatewayResponses"]
+
+    # then every type API Gateway can answer itself is configured
+    assert set(responses) == GATEWAY_RESPONSE_TYPES
+    for kind, response in responses.items():
+        [(media_type, template)] = response["ResponseTemplates"].items()
+        body = json.loads(template)
+        # with our error shape
+        assert media_type == "application/json", kind
+        assert set(body) == {"error"}, kind
+        assert set(body["error"]) == {"code", "message"}, kind
+        # and fixed texts: no $context/$input variable can repeat a request header or value
+        assert "$" not in template, kind
+        assert "ResponseParameters" not in response, kind
+
+    # and an unknown path (API Gateway's "missing authentication token") is a 404, not a 403
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["StatusCode"] == "404"
+    assert json.loads(missing["ResponseTemplates"]["application/json"])["error"]["code"] == (
+        "not_found"
+    )
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+
+
+def test_every_deployed_stage_verifies_cognito_tokens(resources: dict[str, Any]) -> None:
+    # then the user pool and the API's Cognito settings are unconditional (dev included)
+    for name in ("UserPool", "UserPoolClient"):
+        assert "Condition" not in resources[name]
+    variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert "UserPool" in referenced(variables["JWT_ISSUER"])
+    assert variables["JWT_AUDIENCE"] == {"Ref": "UserPoolClient"}
 
 
 def test_deployment_zip_is_under_the_lambda_limit(packaged: tuple[dict[str, Any], Path]) -> None:

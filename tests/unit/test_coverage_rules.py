@@ -1,4 +1,4 @@
-"""The seven coverage rules of DESIGN §3 at their boundaries, and how `decide` combines them."""
+"""The seven coverage rules of docs/api.md at their boundaries, and how `decide` combines them."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.rules.normalise import (
+from chalicelib.normalise import (
     normalise_house_number,
     normalise_kvk,
     normalise_phone,

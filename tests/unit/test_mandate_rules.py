@@ -1,5 +1,5 @@
-"""The mandate rules table of DESIGN §4: every row accepted when complete and refused, naming the
-rule, for each missing piece; the life cycle; which contracts a mandate shows."""
+"""The mandate rules table of docs/mandates.md: every row accepted when complete and refused,
+naming the rule, for each missing piece; the life cycle; which contracts a mandate shows."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""Normalisation of delivered values and query values (chalicelib/rules/normalise.py)."""
+"""Normalisation of delivered values and query values (chalicelib/normalise.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from chalicelib.rules.normalise import (
+from chalicelib.normalise import (
     name_key,
     normalise_email,
     normalise_house_number,

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from chalicelib.models.portfolio import RowOutcome
-from chalicelib.rules.normalise import surname_key
+from chalicelib.normalise import surname_key
 from chalicelib.rules.rows import MAX_LENGTHS, map_header, validate_row
 from chalicelib.store.register_items import policy_items
 

@@ -1,4 +1,4 @@
-"""Row rules of the delivery contract (DESIGN.md section 2) in chalicelib/rules/rows.py."""
+"""Row rules of the delivery contract (docs/file-contract.md) in chalicelib/rules/rows.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.models.portfolio import DeliveryKind, RowOutcome
+from chalicelib.models.portfolio import DeliveryKind, PartyFields, PolicyFields, RowOutcome
 from chalicelib.rules.rows import (
     HEADER_LABELS,
     REQUIRED_COLUMNS_FULL,
@@ -617,3 +617,68 @@ def test_errors_in_prefixed_columns_name_the_prefixed_label() -> None:
     outcome = prefixed({"SP_ANAAM": "Jansen", "SP_GEBDAT": "2099-01-01", "SP_HUISNR": "1"})
 
     assert errors(outcome) == [("SP_GEBDAT", "birth_date_in_future"), ("PCODE", "required")]
+
+
+def test_every_delivered_value_reaches_its_own_field_of_the_policy_and_the_party() -> None:
+    # given a row with a distinct value in every column (validate_row builds the policy and
+    # the party positionally, for speed: this is what catches two swapped arguments)
+    outcome = validate(
+        {
+            "PP_PRODUCC": "PRD-1",
+            "PP_EXPDAT": "20301231",
+            "PP_VRWRKCD": "1",
+            "PP_VOORW": "VW-2024",
+            "PP_CLAUSULES": "C1|C2",
+            "PP_EIGENRISICO": "250",
+            "PP_GEZIN": "H",
+            "ENTITEIT": "SP",
+            "GESLACH": "V",
+            "VOORV": "",
+            "VOORL": "J.A.",
+            "RNAAM": "Johanna",
+            "STRAAT": "Dorpsstraat",
+            "TOEVOEG": "bis",
+            "PLAATS": "Utrecht",
+            "LAND": "NL",
+            "EMAIL": "j.berg@example.nl",
+            "TELNUM": "030 123 4567",
+            "MOBIEL": "06 1234 5678",
+        }
+    )
+
+    # then every field holds its own value
+    assert outcome.row is not None, outcome.errors
+    assert outcome.row.policy == PolicyFields(
+        policy_number="RB-001",
+        branch="090",
+        start_date="2024-01-01",
+        modules=("RP", "VK"),
+        product="PRD-1",
+        end_date="2030-12-31",
+        processing_code="1",
+        conditions="VW-2024",
+        clauses=("C1", "C2"),
+        deductible_eur=Decimal("250"),
+        household="H",
+    )
+    assert outcome.row.party == PartyFields(
+        role="SP",
+        is_legal_entity=False,
+        surname="Berg",
+        surname_key="berg",
+        gender="V",
+        tussenvoegsels="van der",
+        initials="J.A.",
+        first_name="Johanna",
+        birth_date="1980-05-17",
+        street="Dorpsstraat",
+        house_number="12",
+        house_number_addition="BIS",
+        postcode="1234AB",
+        city="Utrecht",
+        country="NL",
+        email="j.berg@example.nl",
+        phone="+31301234567",
+        mobile="+31612345678",
+        kvk=None,
+    )

@@ -34,7 +34,7 @@ def test_a_bad_value_fails_fast_and_names_the_variable(monkeypatch, variable, va
 def test_prod_refuses_a_development_key(monkeypatch):
     monkeypatch.setenv("STAGE", "prod")
     monkeypatch.setenv("COGNITO_JWKS_URL", "https://cognito.example/jwks.json")
-    with pytest.raises(ConfigurationError, match="JWT_SECRET must not be set in prod"):
+    with pytest.raises(ConfigurationError, match="JWT_SECRET is a development key"):
         load_settings()
 
 

@@ -4,17 +4,17 @@
     make bench                                  # ingest 10k; parse/validate 10k,100k,1M
     make bench SIZES=10k,100k                   # also the full ingest of 100k rows (~25 min)
     make bench MEMORY_SIZES=100k,1M             # also the ingest's peak RSS at 100k and 1M
-    python -m scripts.bench --sizes 10k --parse-sizes 10k --clients 2000 --update-docs
+    python -m bench.run --sizes 10k --parse-sizes 10k --clients 2000 --update-docs
 
 - (a) parse, (b) parse + validate + normalise: each size in its own process (peak RSS);
 - (c) the real ingest handler, (d) boto3 `batch_writer` of the same items, (e) one `put_item`
-  per item, against a moto server in another process (`scripts.bench_backend`), each in its own
+  per item, against a moto server in another process (`bench.backend`), each in its own
   process, on a fresh table; (e) on the first `--naive-rows` rows only (one request per item);
 - `--memory-sizes`: the full ingest (c) again on a backend that acknowledges portfolio writes
-  without keeping them (`scripts.bench_backend`, memory mode), for its peak RSS at sizes whose
+  without keeping them (`bench.backend`, memory mode), for its peak RSS at sizes whose
   items would not fit in moto's memory (1M rows); its rows/s are that backend's only;
 - lookups on a register of `--clients` clients: p50/p95 latency and DynamoDB requests per
-  query form of `GET /v1/clients` and for `POST /v1/coverage-checks` (`scripts.bench_lookups`).
+  query form of `GET /v1/clients` and for `POST /v1/coverage-checks` (`bench.lookups`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scripts.bench_backend import (
+from bench.backend import (
     BUCKET,
     ROOT,
     Backend,
@@ -37,7 +37,7 @@ from scripts.bench_backend import (
     provisioned,
     running_backend,
 )
-from scripts.bench_data import BENCH_PARTNER, OUT, parse_sizes, portfolio_file, rows_for
+from bench.data import BENCH_PARTNER, OUT, parse_sizes, portfolio_file, rows_for
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -46,9 +46,9 @@ Result = dict[str, Any]
 
 
 def _child(mode: str, env: dict[str, str], *args: str) -> Result:
-    """Run one `scripts.bench_ingest` measurement in its own process; its JSON result."""
+    """Run one `bench.ingest` measurement in its own process; its JSON result."""
     completed = subprocess.run(
-        [sys.executable, "-m", "scripts.bench_ingest", mode, *args],
+        [sys.executable, "-m", "bench.ingest", mode, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -273,7 +273,7 @@ def update_docs(text: str, docs: Path | None = None) -> None:
 
 
 def run(args: argparse.Namespace) -> Result:
-    from scripts.bench_lookups import measure_lookups
+    from bench.lookups import measure_lookups
 
     ingest_sizes = parse_sizes(args.sizes)
     parse_sizes_ = parse_sizes(args.parse_sizes)

@@ -1,8 +1,8 @@
 """Micro-benchmark of row validation + normalisation (no file parsing in the timed part).
 
-    .venv/bin/python -m scripts.bench_rules [--rows 100000] [--batch 1000] [--runs 1]
+    .venv/bin/python -m bench.rules [--rows 100000] [--batch 1000] [--runs 1]
 
-The rows are the benchmark's own (`scripts.bench_data.bench_rows`: the demo generator with the
+The rows are the benchmark's own (`bench.data.bench_rows`: the demo generator with the
 bench seed, the rows of `bench/out/portfolio-<rows>.csv`). Each batch is written as CSV and read
 back through the real reader (`services.reader.open_rows`), so `validate_row` sees exactly what
 the ingest gives it: fresh string objects per field, as a file read produces them. Writing and
@@ -18,9 +18,9 @@ import itertools
 import time
 from collections.abc import Iterator
 
+from bench.data import TODAY, bench_rows
 from chalicelib.rules.rows import HeaderMap, map_header, validate_row
 from chalicelib.services.reader import RawRow, open_rows
-from scripts.bench_data import TODAY, bench_rows
 from scripts.demo_data import write_csv
 
 
@@ -79,7 +79,7 @@ def main() -> None:
 
 def _clear_caches() -> None:
     """Start every run cold, as a fresh ingest process does."""
-    import chalicelib.rules.normalise as normalise
+    import chalicelib.normalise as normalise
     import chalicelib.rules.rows as rules_rows
 
     for module in (normalise, rules_rows):

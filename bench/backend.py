@@ -3,7 +3,7 @@
 A separate process, so that what the benchmark measures in the ingest process (its peak RSS, its
 CPU) is the ingest's own and not moto's storage of every written item.
 
-    python -m scripts.bench_backend --port 4599          # serve until killed
+    python -m bench.backend --port 4599          # serve until killed
 
 Two changes to moto's speed, not its behaviour, applied in the server process only:
 `_fast_item_size_check` (moto re-measures the whole item for every attribute it stores, about
@@ -13,7 +13,7 @@ lookup on a 100k-client register). Every other part of moto (parsing, key schema
 conditions) is unchanged, and every figure of the benchmark runs on the same backend, so their
 ratios are fair.
 
-`--discard-portfolio-writes` (the "memory" mode, `scripts.bench --memory-sizes`): the server
+`--discard-portfolio-writes` (the "memory" mode, `bench.run --memory-sizes`): the server
 answers a BatchWriteItem's or PutItem's put of a portfolio item (pk `POLICY#…` or `LOOKUP#…`:
 policy, party and lookup items) as written, after moto's own checks of the request, but does
 not keep the item. Everything else (delivery records, checkpoints, queues, S3) is stored as
@@ -325,13 +325,13 @@ def rss_mb(pid: int) -> float:
 def running_backend(
     port: int | None = None, *, discard_portfolio_writes: bool = False
 ) -> Iterator[Backend]:
-    """Start `python -m scripts.bench_backend` on a free port; stop it (only it) afterwards.
+    """Start `python -m bench.backend` on a free port; stop it (only it) afterwards.
     `discard_portfolio_writes`: the memory mode (module docstring)."""
     port = port or free_port()
     env = {**os.environ, **CREDENTIALS}
     mode = ["--discard-portfolio-writes"] if discard_portfolio_writes else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.bench_backend", "--port", str(port), *mode],
+        [sys.executable, "-m", "bench.backend", "--port", str(port), *mode],
         cwd=ROOT,
         env=env,
         stdin=subprocess.PIPE,

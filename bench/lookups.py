@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from scripts.bench_backend import TABLE, Backend, bench_env, provisioned
-from scripts.bench_data import BENCH_SEED, GENERATOR_VERSION, TODAY, by_policy
+from bench.backend import TABLE, Backend, bench_env, provisioned
+from bench.data import BENCH_SEED, GENERATOR_VERSION, TODAY, by_policy
 
 PARTNERS = ("demo-volmacht", "demo-verzekeraar", "demo-intermediair")
 POLICIES_PER_PARTNER = 80_000
@@ -69,7 +69,7 @@ def register_file(clients: int, client_id_key: str, out: Path) -> tuple[Path, di
     """The register's items (cached) and a description with query samples."""
     from boto3.dynamodb.types import TypeSerializer
 
-    from scripts.bench_data import items_of
+    from bench.data import items_of
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"register-{clients}.jsonl"

@@ -1,7 +1,7 @@
 """One measurement of the ingest benchmark, run in its own process so that its peak RSS is its
-own (the AWS backend is another process: `scripts.bench_backend`).
+own (the AWS backend is another process: `bench.backend`).
 
-    python -m scripts.bench_ingest <mode> --file bench/out/portfolio-10000.csv [...]
+    python -m bench.ingest <mode> --file bench/out/portfolio-10000.csv [...]
 
 Modes (issue 6):
 
@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scripts.bench_backend import rss_mb
+from bench.backend import rss_mb
 
 Result = dict[str, Any]
 
@@ -91,9 +91,9 @@ def parse_only(path: Path) -> Result:
 
 
 def parse_and_validate(path: Path) -> Result:
+    from bench.data import TODAY
     from chalicelib.rules.rows import map_header, validate_row
     from chalicelib.services.reader import RawRow, open_rows
-    from scripts.bench_data import TODAY
 
     def run() -> int:
         rows = 0
@@ -198,8 +198,8 @@ def _accepted_rows() -> int:
 
 
 def _prebuilt_items(path: Path, limit_rows: int | None) -> tuple[int, list[dict[str, Any]]]:
+    from bench.data import BENCH_PARTNER, items_of, valid_policies
     from chalicelib.config import get_settings
-    from scripts.bench_data import BENCH_PARTNER, items_of, valid_policies
 
     policies = list(valid_policies(path, limit_rows=limit_rows))
     rows = sum(len(p) for p in policies)

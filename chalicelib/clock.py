@@ -1,0 +1,44 @@
+"""The clock every service and adapter reads: now (UTC), and today in the Netherlands, the date
+the register's statuses and defaults are judged on. One place, so that tests move time instead
+of waiting for it (`frozen`), and nothing compares two different clocks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+REGISTER_TZ = ZoneInfo("Europe/Amsterdam")
+
+Clock = Callable[[], datetime]
+
+
+def _system() -> datetime:
+    return datetime.now(UTC)
+
+
+_clock: Clock = _system
+
+
+def now() -> datetime:
+    return _clock()
+
+
+def epoch() -> float:
+    return _clock().timestamp()
+
+
+def register_today() -> date:
+    return now().astimezone(REGISTER_TZ).date()
+
+
+@contextmanager
+def frozen(clock: Clock) -> Iterator[None]:
+    """Read `clock` instead of the system clock for the duration (tests)."""
+    global _clock
+    previous, _clock = _clock, clock
+    try:
+        yield
+    finally:
+        _clock = previous
