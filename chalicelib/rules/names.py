@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chalicelib.rules.normalise import (
+from chalicelib.normalise import (
     APOSTROPHES,
     TUSSENVOEGSEL_WORDS,
     name_key,

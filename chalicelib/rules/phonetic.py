@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from chalicelib.rules.normalise import name_key
+from chalicelib.normalise import name_key
 
 # Ordered: longer spellings first, so ``uij`` is read before ``ij`` and ``sch`` before ``ch``.
 _REWRITES: tuple[tuple[str, str], ...] = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, replace
 
-from chalicelib.rules.normalise import (
+from chalicelib.normalise import (
     normalise_email,
     normalise_house_number,
     normalise_kvk,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from chalicelib.normalise import name_key
 from chalicelib.rules.names import SpokenName, surname_parts
-from chalicelib.rules.normalise import name_key
 from chalicelib.rules.phonetic import phonetic_key
 
 EXACT = "exact"
