@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 from chalicelib.clock import REGISTER_TZ, epoch, register_today
@@ -33,9 +33,9 @@ from chalicelib.config import get_settings
 from chalicelib.models.mandates import ActivationMessage, Language
 from chalicelib.observability import logger
 from chalicelib.rules.mandates import hash_token, stored_state
-from chalicelib.store.activation import DynamoMarkers
+from chalicelib.store.activation import DynamoMarkers, MarkerStore
 from chalicelib.store.mail import Mailer
-from chalicelib.store.mandates import DynamoMandates
+from chalicelib.store.mandates import DynamoMandates, MandateStore
 
 SEND_LEASE_SECONDS = 120
 MARKER_GRACE_SECONDS = 24 * 3600
@@ -96,11 +96,21 @@ def _recipient(mandate: Mapping[str, Any]) -> tuple[str, str]:
     return grantee["email"], grantee.get("first_name") or grantee.get("surname") or ""
 
 
-def deliver_activation(message: ActivationMessage) -> Outcome:
+class Sender(Protocol):
+    def send(self, *, sender: str, recipient: str, subject: str, text: str) -> str: ...
+
+
+def deliver_activation(
+    message: ActivationMessage,
+    *,
+    mandates: MandateStore | None = None,
+    markers: MarkerStore | None = None,
+    mailer: Sender | None = None,
+) -> Outcome:
     """Send the activation e-mail of one message (at most once per idempotency id, barring the
     crash window described above). Raises when sending failed and should be retried."""
-    mandates = DynamoMandates()
-    markers = DynamoMarkers()
+    mandates = mandates or DynamoMandates()
+    markers = markers or DynamoMarkers()
     token_hash = hash_token(message.token)
     mandate = mandates.get(message.mandate_id)
     token = mandates.get_token(token_hash)
@@ -135,7 +145,7 @@ def deliver_activation(message: ActivationMessage) -> Outcome:
         datetime.fromtimestamp(token_expiry, UTC),
     )
     try:
-        ses_id = Mailer().send(
+        ses_id = (mailer or Mailer()).send(
             sender=get_settings().ses_sender, recipient=recipient, subject=subject, text=text
         )
     except Exception:

@@ -11,10 +11,11 @@ import pytest
 
 from chalicelib.errors import ConditionFailed
 from chalicelib.models.delivery import DeliveryRecord, Progress
+from chalicelib.store.activation import DynamoMarkers, MarkerStore
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
 from chalicelib.store.register_items import policy_items
-from tests.support.memory import MemoryDeliveries, MemoryPortfolio
+from tests.support.memory import MemoryDeliveries, MemoryMarkers, MemoryPortfolio
 
 pytestmark = pytest.mark.integration
 
@@ -165,3 +166,26 @@ def test_the_active_policies_a_delivery_did_not_see_are_found_and_can_be_ended(p
         "s2",
     )
     assert list(portfolio.active_not_seen("demo-volmacht", "s3")) == ["P1"]
+
+
+@pytest.fixture
+def markers(backend: str) -> MarkerStore:
+    return MemoryMarkers() if backend == "memory" else DynamoMarkers()
+
+
+def claim(markers: MarkerStore, *, now: int) -> str:
+    return markers.claim("i1", mandate_id="m1", now=now, lease_until=now + 120, expires_at=NOW * 2)
+
+
+def test_an_activation_marker_is_claimed_once_while_its_lease_runs(markers):
+    assert claim(markers, now=NOW) == "claimed"
+    assert claim(markers, now=NOW + 60) == "busy"
+    assert claim(markers, now=NOW + 121) == "claimed"
+
+
+def test_a_sent_marker_is_never_claimed_again_and_a_released_one_is(markers):
+    claim(markers, now=NOW)
+    markers.release("i1")
+    assert claim(markers, now=NOW + 1) == "claimed"
+    markers.mark_sent("i1", at="2026-03-02T09:00:00Z", ses_message_id="ses-1")
+    assert claim(markers, now=NOW + 10_000) == "sent"

@@ -11,14 +11,14 @@ from __future__ import annotations
 import copy
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 from urllib.parse import quote_plus
 
 from chalicelib.config import get_settings
-from chalicelib.errors import ConditionFailed, NotFound
+from chalicelib.errors import ConditionFailed, NotFound, StoreError
 from chalicelib.models.delivery import DeliveryRecord, Progress
 from chalicelib.services.ingest import IngestService
 from chalicelib.store.deliveries import to_item
@@ -298,3 +298,95 @@ class MemoryRegister:
 
     def policy(self, number: str, partner_id: str) -> Item | None:
         return self.portfolio.policies(partner_id, [number]).get(number)
+
+
+class MemoryMandates:
+    """Mandates and activation tokens by id and hash (what the activation worker reads)."""
+
+    def __init__(self) -> None:
+        self.mandates: dict[str, Item] = {}
+        self.tokens: dict[str, Item] = {}
+
+    def get(self, mandate_id: str) -> Item | None:
+        return copy.deepcopy(self.mandates.get(mandate_id))
+
+    def create(self, mandate: Item) -> None:
+        if mandate["mandate_id"] in self.mandates:
+            raise ConditionFailed("put_item")
+        self.mandates[mandate["mandate_id"]] = copy.deepcopy(mandate)
+
+    def for_client(self, client_id: str) -> Iterator[Item]:
+        return (copy.deepcopy(m) for m in self.mandates.values() if m["client_id"] == client_id)
+
+    def transition(
+        self,
+        mandate_id: str,
+        *,
+        from_state: str,
+        to_state: str,
+        history_entry: Mapping[str, Any],
+        at: str,
+        expires_at: int,
+        extra: Mapping[str, Any] | None = None,
+        current_token: str | None = None,
+    ) -> Item:
+        mandate = self.mandates.get(mandate_id)
+        if (
+            mandate is None
+            or mandate["state"] != from_state
+            or (current_token is not None and mandate.get("token_hash") != current_token)
+        ):
+            raise ConditionFailed("update_item")
+        mandate.update(state=to_state, updated_at=at, expires_at=expires_at, **(extra or {}))
+        mandate.setdefault("history", []).append(dict(history_entry))
+        return copy.deepcopy(mandate)
+
+    def put_token(self, token_hash: str, token: Item) -> None:
+        self.tokens[token_hash] = copy.deepcopy(token)
+
+    def get_token(self, token_hash: str) -> Item | None:
+        return copy.deepcopy(self.tokens.get(token_hash))
+
+
+class MemoryMarkers:
+    """The activation e-mail markers: "sending" with a lease, then "sent"."""
+
+    def __init__(self) -> None:
+        self.markers: dict[str, Item] = {}
+
+    def claim(
+        self, idempotency_id: str, *, mandate_id: str, now: int, lease_until: int, expires_at: int
+    ) -> str:
+        marker = self.markers.get(idempotency_id)
+        if marker is None or (marker["status"] == "sending" and marker["lease_until"] < now):
+            self.markers[idempotency_id] = {
+                "mandate_id": mandate_id,
+                "status": "sending",
+                "lease_until": lease_until,
+                "expires_at": expires_at,
+            }
+            return "claimed"
+        return "sent" if marker["status"] == "sent" else "busy"
+
+    def release(self, idempotency_id: str) -> None:
+        self.markers.pop(idempotency_id, None)
+
+    def mark_sent(self, idempotency_id: str, *, at: str, ses_message_id: str) -> None:
+        self.markers.setdefault(idempotency_id, {}).update(
+            status="sent", sent_at=at, ses_message_id=ses_message_id
+        )
+
+
+class FakeMailer:
+    """Records every e-mail; `failures` sends fail first (SES refusing, or down)."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.sent: list[dict[str, str]] = []
+        self.failures = failures
+
+    def send(self, *, sender: str, recipient: str, subject: str, text: str) -> str:
+        if self.failures:
+            self.failures -= 1
+            raise StoreError("send_email: unavailable")
+        self.sent.append({"recipient": recipient, "subject": subject, "text": text})
+        return f"ses-{len(self.sent)}"
