@@ -92,6 +92,12 @@ def _without_comma(text: str) -> tuple[SpokenName, ...]:
     tokens = first.split()
     if not tokens:
         return ()
+    # Tussenvoegsels heard after the surname ("Berg van der", "Graaf de") end the name.
+    trailing_start = len(tokens)
+    while trailing_start > 1 and _is_tussenvoegsel(tokens[trailing_start - 1]):
+        trailing_start -= 1
+    trailing_words = tokens[trailing_start:]
+    tokens = tokens[:trailing_start]
     second_part = f"-{second}" if hyphen and second else ""
     leading_initials = 0
     while leading_initials < len(tokens) - 1 and _is_initials(tokens[leading_initials]):
@@ -108,12 +114,12 @@ def _without_comma(text: str) -> tuple[SpokenName, ...]:
         return (
             SpokenName(
                 surname + second_part,
-                _tussenvoegsels(tokens[first_tussenvoegsel:end], trailing),
+                _tussenvoegsels(tokens[first_tussenvoegsel:end], trailing, trailing_words),
                 _given(tokens[:first_tussenvoegsel]),
             ),
         )
     surname, trailing = _split_core(" ".join(tokens[leading_initials:]))
-    tussenvoegsels = _tussenvoegsels(trailing)
+    tussenvoegsels = _tussenvoegsels(trailing, trailing_words)
     words = surname.split()
     if leading_initials or len(words) == 1:
         # "J.P. Berg", "Graaf de", "Schafer-van der Meer"

@@ -97,7 +97,8 @@ _HOUSE_RE = re.compile(
     r"^\s*(\d{1,5}(?:\s*-?\s*(?:[a-zA-Z]{1,4}|[IVX]{1,4}|\d{1,3})\b)?)(.*)$", re.DOTALL
 )
 _PHONE_RE = re.compile(r"(?<![\w-])(\+|00)?[\d][\d\s\-()]{7,16}\d(?![\w-])")
-_KVK_OR_NUMBER_RE = re.compile(r"(?<![\w-])\d{8}(?![\w-])")
+_KVK_OR_NUMBER_RE = re.compile(r"[0-9]{8}")
+_KVK_SEPARATORS_RE = re.compile(r"[\s.]+")  # read aloud in groups: "1234 5678", "1234.5678"
 _POLICY_LIKE_RE = re.compile(r"[A-Za-z]{0,5}[\s\-/.]?\d[\d\s\-/.A-Za-z]*")
 
 
@@ -188,7 +189,7 @@ def read_search_text(text: str) -> list[SearchReading]:
             base, postcode=address[0], house_number=address[1], house_number_addition=address[2]
         )
     readings: list[SearchReading] = []
-    eight = _KVK_OR_NUMBER_RE.fullmatch(rest.strip())
+    eight = _KVK_OR_NUMBER_RE.fullmatch(_KVK_SEPARATORS_RE.sub("", rest))
     if eight is not None:
         digits = eight.group(0)
         readings.append(replace(base, kvk=normalise_kvk(digits)))

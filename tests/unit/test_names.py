@@ -14,6 +14,7 @@ pytestmark = pytest.mark.unit
     [
         ("Visser, Kees", SpokenName("Visser", None, "kees")),
         ("Graaf de", SpokenName("Graaf", "de", None)),
+        ("Berg van der", SpokenName("Berg", "van der", None)),
         ("de Graaf", SpokenName("Graaf", "de", None)),
         ("Kees de Graaf", SpokenName("Graaf", "de", "kees")),
         ("Meer van der, Kees", SpokenName("Meer", "van der", "kees")),
@@ -38,8 +39,8 @@ def test_given_an_initial_y_before_the_tussenvoegsels_when_read_then_it_is_an_in
 def test_given_first_name_and_surname_without_comma_when_read_then_that_reading_comes_first() -> (
     None
 ):
-    readings = read_name("Kees Visser")
-    assert readings[0] == SpokenName("Visser", None, "kees")
+    assert read_name("Kees Visser")[0] == SpokenName("Visser", None, "kees")
+    assert read_name("Jan Berg van der")[0] == SpokenName("Berg", "van der", "jan")
 
 
 def test_given_two_plain_words_when_read_then_surname_first_and_double_surname_are_tried() -> None:

@@ -4,6 +4,8 @@ one house-number addition or one policy number equal."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.rules.search_text import addition_key, policy_search_key, read_search_text
 
@@ -49,6 +51,7 @@ def test_given_a_mobile_number_with_separators_when_read_then_the_phone_reading_
 
 def test_given_eight_digits_when_read_then_kvk_policy_and_date_readings_are_all_tried() -> None:
     assert readings("12345678") == [{"kvk": "12345678"}, {"policy_number": "12345678"}]
+    assert readings("1234 5678") == readings("1234.5678") == readings("12345678")
     assert readings("12031980") == [
         {"kvk": "12031980"},
         {"policy_number": "12031980"},
@@ -98,3 +101,10 @@ def test_given_another_number_or_no_number_then_the_search_key_differs_or_is_non
     assert policy_search_key("VM-2019-073608") != policy_search_key("VM-2019-073607")
     assert policy_search_key("---") is None
     assert policy_search_key("VM-2019-ü") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("0123456789 -/.,@abxyzHSIV'٣é\t")), max_size=40) | st.text())
+def test_whatever_is_typed_the_reader_returns_readings_and_never_raises(typed: str) -> None:
+    for reading in read_search_text(typed):
+        assert reading.as_query(), "a reading without any field"
