@@ -6,7 +6,9 @@ shares a pool of clients: the same person (same name, birth date, postcode and h
 appears in several partners' portfolios, often with the name written differently (`Berg` + VOORV
 `van der`, `Van der Berg`, `Berg, van der`, `VAN DER BERG`). The first `len(known_demo_clients())`
 policies of every partner belong to the known demo clients, so the README can show a lookup that
-finds something. About one policy in a hundred is a deliberately bad row (to show the report).
+finds something. A file is clean by default (it comes back `accepted`); with `--bad-rows` (the
+demo portfolio of `make run` has them) about one policy in a hundred is a deliberately bad row,
+to show what a report says.
 
     python -m scripts.demo_data --partner demo-volmacht --policies 300 --out demo.csv
     python -m scripts.demo_data --partner demo-volmacht --policies 400000 --out big.csv.gz
@@ -538,7 +540,7 @@ def generate_rows(
     *,
     seed: int,
     partner_id: str,
-    bad_rows: bool = True,
+    bad_rows: bool = False,
     first_policy: int = 0,
     processing_code: str = "",
 ) -> Iterator[dict[str, str]]:
@@ -546,7 +548,7 @@ def generate_rows(
 
     Policy numbers are `<prefix><index>`: the same index gives the same number, so a later file
     with `first_policy` set continues (or, with overlapping indexes, re-delivers) a portfolio.
-    `bad_rows=False` gives a file without deliberate errors (for benchmarks of the happy path).
+    `bad_rows=True` puts in about one deliberately bad policy in a hundred (to show a report).
     `processing_code` fills PP_VRWRKCD (`0` new, `1` changed, ...: a mutation file).
     """
     style = _style(seed, partner_id)
@@ -691,9 +693,10 @@ def main(argv: list[str] | None = None) -> int:
         "an overlapping range re-delivers policies (default: %(default)s)",
     )
     parser.add_argument(
-        "--no-bad-rows",
+        "--bad-rows",
         action="store_true",
-        help="leave out the deliberately bad rows (about one in a hundred by default)",
+        help="put in deliberately bad rows, about one policy in a hundred, to see what a report "
+        "says about them (default: none, the file comes back accepted)",
     )
     parser.add_argument(
         "--processing-code", default="", help="PP_VRWRKCD of every row (a mutation file)"
@@ -718,7 +721,7 @@ def main(argv: list[str] | None = None) -> int:
         args.policies,
         seed=args.seed,
         partner_id=args.partner,
-        bad_rows=not args.no_bad_rows,
+        bad_rows=args.bad_rows,
         first_policy=args.first_policy,
         processing_code=args.processing_code,
     )

@@ -17,6 +17,7 @@ itself when this process ends, however it ends.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import logging
@@ -31,6 +32,7 @@ import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from scripts.local_env import (
     DEFAULT_REGION,
@@ -46,6 +48,12 @@ from scripts.local_env import (
 
 HOST = "127.0.0.1"
 log = logging.getLogger("polisregister.run")
+# The README's "20 new policies" file; `make run` prints the same commands (a test checks it).
+NEW_POLICIES_FILE = ".run/new-policies.csv"
+NEW_POLICIES_FIRST = 1000
+# Where the local stage's PORTAL_BASE_URL (`<api>/portal`) sends an activation link.
+PORTAL_ACTIVATE_PATH = "/portal/activate"
+EMBEDDED_AWS_LOG = "embedded-aws.log"
 
 
 class Stopped(Exception):
@@ -84,14 +92,57 @@ def _require_free_port(port: int, variable: str) -> None:
 def _log_requests_without_query_strings() -> None:
     """chalice local logs every request line, query string included, and queries carry personal
     data (names, birth dates, e-mail addresses): log the method, path and status only."""
-    from urllib.parse import urlsplit
-
     from chalice.local import ChaliceRequestHandler
 
     def log_request(handler: Any, code: int | str = "-", size: int | str = "-") -> None:
         handler.log_message('"%s %s" %s', handler.command, urlsplit(handler.path).path, code)
 
     ChaliceRequestHandler.log_request = log_request
+
+
+def _portal_page(api_url: str, token: str) -> str:
+    """The local stand-in of the client portal's activation page: what the portal would do."""
+    shown = html.escape(token) if token else "&lt;token&gt;"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Polisregister: local portal stand-in</title></head>
+<body>
+<h1>Activation link (local stand-in of the client portal)</h1>
+<p>The client portal is not part of this repository. With this link it would post the token to
+the API as the <code>portal</code> role; from then on the mandate's contracts are visible:</p>
+<pre>PORTAL=$(make -s token ROLE=portal)
+curl -s -X POST -H "Authorization: Bearer $PORTAL" -H 'Content-Type: application/json' \\
+  -d '{{"token": "{shown}"}}' {html.escape(api_url)}/v1/activations</pre>
+<p>A token works once and only until it expires (ACTIVATION_TOKEN_TTL_HOURS).</p>
+</body></html>
+"""
+
+
+def _serve_portal_stand_in(api_url: str) -> None:
+    """The local stage's activation links point at `<api>/portal/activate`: answer them with a
+    page that says what the portal does with the token, not the 403 of an unknown path. Only in
+    the local run: the deployed API has no such page (the portal has its own address)."""
+    from chalice.local import ChaliceRequestHandler
+
+    serve_api = ChaliceRequestHandler.do_GET
+
+    def do_get(self: ChaliceRequestHandler) -> None:
+        url = urlsplit(self.path)
+        if url.path.rstrip("/") != PORTAL_ACTIVATE_PATH:
+            serve_api(self)
+            return
+        token = parse_qs(url.query).get("token", [""])[0]
+        body = _portal_page(api_url, token).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    if not getattr(serve_api, "portal_stand_in", False):
+        do_get.portal_stand_in = True  # type: ignore[attr-defined]
+        ChaliceRequestHandler.do_GET = do_get
 
 
 class LocalRun:
@@ -123,7 +174,7 @@ class LocalRun:
         ignores the terminal's Ctrl-C (this process stops it after the pump) and exits by itself
         when this process dies, so no server is ever left behind."""
         _require_free_port(self.aws_port, "AWS_PORT")
-        log_path = self.run_dir / "embedded-aws.log"
+        log_path = self.run_dir / EMBEDDED_AWS_LOG
         with log_path.open("wb") as log_file:
             self._moto = subprocess.Popen(
                 [sys.executable, "-m", "scripts.run_local", "--embedded-aws", str(self.aws_port)],
@@ -185,6 +236,7 @@ class LocalRun:
         self._apply_environment()
         validate_routes(app.routes)
         _log_requests_without_query_strings()
+        _serve_portal_stand_in(self.api_url)
         self._api = factory.create_local_server(app, config, HOST, self.api_port)
         self._api_thread = threading.Thread(
             target=self._api.server.serve_forever, name="api", daemon=True
@@ -231,7 +283,11 @@ class LocalRun:
         for partner in partners:
             body = io.BytesIO()
             rows = write_csv(
-                body, generate_rows(self.demo_policies, seed=DEMO_SEED, partner_id=partner)
+                body,
+                # About one policy in a hundred is bad on purpose: the reports show errors.
+                generate_rows(
+                    self.demo_policies, seed=DEMO_SEED, partner_id=partner, bad_rows=True
+                ),
             )
             key = f"incoming/{partner}/full/demo-portfolio.csv"
             s3.put_object(Bucket=bucket, Key=key, Body=body.getvalue(), ContentType="text/csv")
@@ -307,20 +363,24 @@ class LocalRun:
             "pid": os.getpid(),
         }
 
-    def print_next_steps(self, info_path: Path) -> None:
-        from scripts.demo_data import DEMO_POLICIES_PER_PARTNER, known_demo_clients
+    def next_steps(self, info_path: Path) -> str:
+        """What `make run` prints once it runs: the same commands as the README."""
+        from scripts.demo_data import known_demo_clients
 
         bucket = self.resources["bucket"]
         api = self.api_url
         auth = '-H "Authorization: Bearer $TOKEN"'
-        new_file = "new-policies.csv"
+        first = max(NEW_POLICIES_FIRST, self.demo_policies)
+        new_file = NEW_POLICIES_FILE
         lines = [
             "",
             f"Polisregister runs locally (stage {LOCAL_STAGE}); details in {info_path}.",
             f"  API         {api}   (try {api}/v1/health)",
             f"  AWS (moto)  {self.aws_endpoint_url}   bucket {bucket}",
+            "  Everything lives in memory: Ctrl-C discards it, and the next `make run` starts",
+            "  empty again (with the demo portfolio, unless DEMO=0).",
             "",
-            "Next steps, in another terminal:",
+            "Next steps, in another terminal (the README explains each):",
             "  # a token (roles: admin, jsc, portal; partner needs PARTNER=<partner_id>)",
             "  TOKEN=$(make -s token ROLE=admin)",
             f"  curl -s {auth} {api}/v1/deliveries",
@@ -334,26 +394,29 @@ class LocalRun:
                 f"'{api}/v1/clients?postcode={client.postcode}&house_number={client.house_number}'",
             ]
         lines += [
-            "  # upload a file as partner demo-volmacht (here: 20 new policies, a mutation file)",
+            "  # 20 new policies of demo-volmacht (a mutation file): upload, wait for the report",
             f"  .venv/bin/python -m scripts.demo_data --partner demo-volmacht --policies 20 "
-            f"--first-policy {DEMO_POLICIES_PER_PARTNER} --processing-code 0 --out {new_file}",
+            f"--first-policy {first} --processing-code 0 --out {new_file}",
             f"  .venv/bin/python -m scripts.upload {new_file} --partner demo-volmacht "
             "--kind mutation --wait",
         ]
         if shutil.which("aws"):
             lines += [
-                "  # or with the AWS CLI:",
-                f"  aws --endpoint-url {self.aws_endpoint_url} s3 cp {new_file} "
-                f"s3://{bucket}/incoming/demo-volmacht/mutation/{new_file}",
+                "  # or with the AWS CLI (any credentials do):",
+                "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
+                f"aws --endpoint-url {self.aws_endpoint_url} --region {self.region} "
+                f"s3 cp {new_file} s3://{bucket}/incoming/demo-volmacht/mutation/new-policies.csv",
             ]
         lines += [
             "  # the reports: the API, or the objects under reports/<partner_id>/ in the bucket",
             f"  curl -s {auth} '{api}/v1/deliveries?partner_id=demo-volmacht'",
+            "  # e-mails sent (mandate activations); their links open a local portal stand-in",
+            "  make -s mails",
             "",
             "Ctrl-C stops everything.",
             "",
         ]
-        print("\n".join(lines), flush=True)
+        return "\n".join(lines)
 
     # --- main ---------------------------------------------------------------------------------
 
@@ -367,6 +430,11 @@ class LocalRun:
             return 1
         self.run_dir.mkdir(parents=True, exist_ok=True)
         run_info_path(self.run_dir).unlink(missing_ok=True)
+        if (self.run_dir / EMBEDDED_AWS_LOG).exists():
+            log.info(
+                "the previous run's data is gone: the embedded AWS keeps everything in memory, "
+                "so every `make run` starts empty"
+            )
         started = time.monotonic()
         try:
             self.start_aws()
@@ -381,7 +449,7 @@ class LocalRun:
                 self.load_demo()
             self.check()
             info_path = write_run_info(self.run_info(), self.run_dir)
-            self.print_next_steps(info_path)
+            print(self.next_steps(info_path), flush=True)
             while not self.stopping.wait(1.0):
                 if self._api_thread is not None and not self._api_thread.is_alive():
                     log.error("the API server stopped unexpectedly")

@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import sys
+import urllib.request
 import uuid
 from urllib.parse import urlsplit
 
@@ -144,3 +145,22 @@ def test_the_local_run_logs_no_query_strings(local_run: LocalRun) -> None:
     log = local_run.log_path.read_text(errors="replace")
     assert "/v1/clients" in log
     assert address not in log
+
+
+def test_an_activation_link_opens_the_local_portal_stand_in_with_the_call_to_make(
+    local_run: LocalRun,
+) -> None:
+    # given the link an activation e-mail of the local run carries (PORTAL_BASE_URL + /activate)
+    link = f"{local_run.api_url}/portal/activate?token=tok-123%3Cb%3E"
+
+    # when a developer opens it
+    with urllib.request.urlopen(link, timeout=10) as response:
+        status, kind, page = response.status, response.headers["Content-Type"], response.read()
+
+    # then a page says how the portal uses the token, which is shown as text, not markup
+    assert status == 200
+    assert kind.startswith("text/html")
+    text = page.decode()
+    assert "/v1/activations" in text
+    assert "tok-123&lt;b&gt;" in text
+    assert "<b>" not in text

@@ -111,8 +111,10 @@ def test_a_stopped_run_starts_again_at_once_on_the_same_ports(tmp_path: Path) ->
     try:
         info = _wait_until_started(second, tmp_path)
 
-        # then it runs
+        # then it runs, and says that the previous run's data is gone
         with urllib.request.urlopen(info["api_url"] + "/v1/health", timeout=10) as response:
             assert response.status == 200
+        log = (tmp_path / "run.log").read_text(errors="replace")
+        assert log.count("the previous run's data is gone") == 1
     finally:
         _stop(second)

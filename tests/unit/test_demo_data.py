@@ -150,7 +150,7 @@ def test_known_demo_clients_are_delivered_by_every_demo_partner() -> None:
 
 def test_bad_rows_are_few_and_of_the_announced_kinds() -> None:
     # given
-    rows = list(generate_rows(2000, seed=DEMO_SEED, partner_id="demo-volmacht"))
+    rows = list(generate_rows(2000, seed=DEMO_SEED, partner_id="demo-volmacht", bad_rows=True))
 
     # when
     bad = [
@@ -167,6 +167,13 @@ def test_bad_rows_are_few_and_of_the_announced_kinds() -> None:
     # then
     assert 0 < len(bad) < len(rows) // 20
     assert len(BAD_ROW_KINDS) >= 5
+
+
+def test_a_file_has_no_deliberately_bad_row_unless_asked() -> None:
+    rows = list(generate_rows(2000, seed=DEMO_SEED, partner_id="demo-volmacht"))
+
+    assert all(row["ANAAM"] and row["HUISNR"] for row in rows)
+    assert all(normalise_postcode(row["PCODE"]) is not None for row in rows if row["PCODE"])
 
 
 def test_json_lines_carry_the_same_labels_without_empty_values() -> None:
