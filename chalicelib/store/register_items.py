@@ -11,7 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 from chalicelib.models.portfolio import PartyFields, PolicyFields, ValidRow
-from chalicelib.rules.identity import client_id_for
+from chalicelib.rules.identity import client_id_for, policy_identities
 from chalicelib.rules.search_text import policy_search_key
 from chalicelib.store import keys
 
@@ -111,9 +111,10 @@ def policy_items(
         policy_item["gsi2sk"] = number
     items = [policy_item]
     seen_clients: set[str] = set()
-    for row in rows:
-        party = row.party
-        client_id = client_id_for(party, client_id_key)
+    parties = [row.party for row in rows]
+    identities: Sequence[str | None] = policy_identities(parties) or [None] * len(parties)
+    for party, identity in zip(parties, identities, strict=True):
+        client_id = client_id_for(party, client_id_key, identity)
         if client_id in seen_clients:
             continue
         seen_clients.add(client_id)

@@ -353,3 +353,26 @@ def test_a_policy_number_with_slashes_opens_url_encoded_and_is_found_as_read_alo
         candidates = body(find(api, policy_number=spoken))["candidates"]
         assert candidates[0]["policies"][0]["policy_number"] == "INT/2020/0042", spoken
         assert candidates[0]["match"]["fields"]["policy_number"]["how"] in ("exact", "similar")
+
+
+def test_twins_on_one_policy_are_accepted_as_two_parties_and_found_apart(
+    api: Any, aws: dict[str, str]
+) -> None:
+    # given twins Piet and Jan (same surname, birth date and address) on one household policy
+    twin = {**HOLDER, "ENTITEIT": "KN", "GEBDAT": "20150303", "EMAIL": "", "MOBIEL": ""}
+    rows = [
+        person("P-300", PP_GEZIN="H", **HOLDER),
+        person("P-300", PP_GEZIN="H", **{**twin, "VOORL": "P.", "RNAAM": "Piet"}),
+        person("P-300", PP_GEZIN="H", **{**twin, "VOORL": "J.", "RNAAM": "Jan"}),
+    ]
+    deliver(aws, VOLMACHT, rows)
+
+    # when the policy is opened, then it holds all three parties
+    view = body(api.http.get(f"/v1/policies/{VOLMACHT}/P-300", headers=bearer("jsc")))
+    assert sorted(p["name"]["first_name"] or "" for p in view["parties"]) == ["Jan", "Jan", "Piet"]
+
+    # and asking for Jan finds Jan first, Piet after him with a different first name
+    candidates = body(find(api, name="Jan van der Berg", birth_date="2015-03-03"))["candidates"]
+    assert [c["name"]["first_name"] for c in candidates] == ["Jan", "Piet"]
+    assert candidates[0]["match"]["score"] == 1.0
+    assert candidates[1]["match"]["fields"]["given_name"]["how"] == "different"
