@@ -165,9 +165,17 @@ class AuthenticationUnavailable(DomainError):
     code = "unavailable"
 
 
+# A token naming a key the pool does not have makes the client fetch the key set again; were
+# that done for every such token, anyone could make every request wait on a fetch from
+# Cognito. PyJWT (>= 2.15) fetches again for an unknown key at most once per cooldown.
+JWKS_REFETCH_COOLDOWN_SECONDS = 60
+
+
 @lru_cache(maxsize=4)
 def _jwks_client(url: str) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+    return jwt.PyJWKClient(
+        url, cache_keys=True, lifespan=3600, cooldown_duration=JWKS_REFETCH_COOLDOWN_SECONDS
+    )
 
 
 # Expiry, issue and not-before times are checked by `TokenClaims.check_lifetime`, after the

@@ -34,6 +34,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from scripts.local_api import create_local_api_server
 from scripts.local_env import (
     DEFAULT_REGION,
     LOCAL_STAGE,
@@ -87,17 +88,6 @@ def _require_free_port(port: int, variable: str) -> None:
                 f"port {port} on {HOST} is in use (another `make run`?): stop it, or choose "
                 f"another port, e.g. `make run {variable}={port + 1}`"
             ) from None
-
-
-def _log_requests_without_query_strings() -> None:
-    """chalice local logs every request line, query string included, and queries carry personal
-    data (names, birth dates, e-mail addresses): log the method, path and status only."""
-    from chalice.local import ChaliceRequestHandler
-
-    def log_request(handler: Any, code: int | str = "-", size: int | str = "-") -> None:
-        handler.log_message('"%s %s" %s', handler.command, urlsplit(handler.path).path, code)
-
-    ChaliceRequestHandler.log_request = log_request
 
 
 def _portal_page(api_url: str, token: str) -> str:
@@ -235,9 +225,8 @@ class LocalRun:
         # Loading the app put the stage's plain values back: restore the local run's.
         self._apply_environment()
         validate_routes(app.routes)
-        _log_requests_without_query_strings()
         _serve_portal_stand_in(self.api_url)
-        self._api = factory.create_local_server(app, config, HOST, self.api_port)
+        self._api = create_local_api_server(app, config, HOST, self.api_port)
         self._api_thread = threading.Thread(
             target=self._api.server.serve_forever, name="api", daemon=True
         )

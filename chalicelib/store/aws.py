@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,21 +18,29 @@ _RETRIES = Config(
 # builds its requests from already serialised items, so DynamoDB's own validation suffices.
 _UNVALIDATED = _RETRIES.merge(Config(parameter_validation=False))
 _cache: dict[str, Any] = {}
+# The local run serves requests on threads: without the lock, the first requests each build
+# their own client (tens of milliseconds of CPU apiece, on boto3's default session, which is
+# not thread-safe) instead of one being built while the others wait for it.
+_creating = threading.Lock()
 
 
 def _cached(kind: str, service: str, factory: Callable[..., Any], config: Config = _RETRIES) -> Any:
     """The `kind` ("client" or "resource") of `service`, created on first use with the stage's
     region, endpoint and retry policy."""
     key = f"{kind}:{service}"
-    if key not in _cache:
-        settings = get_settings()
-        _cache[key] = factory(
-            service,
-            region_name=settings.aws_region,
-            endpoint_url=settings.aws_endpoint_url,
-            config=config,
-        )
-    return _cache[key]
+    found = _cache.get(key)
+    if found is not None:
+        return found
+    with _creating:
+        if key not in _cache:
+            settings = get_settings()
+            _cache[key] = factory(
+                service,
+                region_name=settings.aws_region,
+                endpoint_url=settings.aws_endpoint_url,
+                config=config,
+            )
+        return _cache[key]
 
 
 def client(service: str) -> Any:

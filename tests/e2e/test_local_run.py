@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -145,6 +147,52 @@ def test_the_local_run_logs_no_query_strings(local_run: LocalRun) -> None:
     log = local_run.log_path.read_text(errors="replace")
     assert "/v1/clients" in log
     assert address not in log
+
+
+def _raw_request(local_run: LocalRun, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send `request` as is over a socket; returns the status, headers and body."""
+    url = urlsplit(local_run.api_url)
+    with socket.create_connection((url.hostname, url.port), timeout=30) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+            head, _, body = received.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+            if "Content-Length" in headers and len(body) >= int(headers["Content-Length"]):
+                return int(lines[0].split()[1]), headers, body
+    raise AssertionError(f"incomplete answer: {received[:300]!r}")
+
+
+@pytest.mark.parametrize(
+    ("request_line", "status", "code"),
+    [
+        ("GET /v1/no-such-route", 404, "not_found"),
+        ("POST /v1/clients/c_000000000000000000000000/delete", 404, "not_found"),
+        ("PUT /v1/health", 405, "method_not_allowed"),
+        ("BREW /v1/health", 405, "method_not_allowed"),
+    ],
+)
+def test_what_the_local_server_answers_itself_has_our_error_shape_and_echoes_no_header(
+    local_run: LocalRun, request_line: str, status: int, code: str
+) -> None:
+    # given a request with a bearer token to a path or with a method the API does not have
+    token = f"secret-token-{uuid.uuid4().hex}"
+    request = (
+        f"{request_line} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Length: 0\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+    # when it is sent to the local run
+    answer_status, headers, body = _raw_request(local_run, request)
+
+    # then the answer is JSON in our shape, and the token is not in it
+    assert answer_status == status
+    assert headers["Content-Type"].startswith("application/json")
+    assert json.loads(body)["error"]["code"] == code
+    assert token.encode() not in body
+    assert token not in str(headers)
 
 
 def test_an_activation_link_opens_the_local_portal_stand_in_with_the_call_to_make(

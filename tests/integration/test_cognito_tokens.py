@@ -29,6 +29,7 @@ def private_key() -> Any:
 
 POOL_KEY = private_key()
 OTHER_KEY = private_key()
+JWKS_FETCHES: list[float] = []
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,7 @@ def jwks_url() -> Iterator[str]:
 
     class Jwks(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            JWKS_FETCHES.append(time.monotonic())
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -126,3 +128,21 @@ def test_a_token_not_from_this_pool_and_client_is_refused(prod, token, code):
     with pytest.raises(Unauthenticated) as refused:
         authenticate(f"Bearer {token()}", prod)
     assert refused.value.code == code
+
+
+def test_tokens_naming_unknown_keys_do_not_make_every_request_fetch_the_key_set(prod):
+    # given the pool's keys fetched once
+    assert authenticate(f"Bearer {cognito_token()}", prod).subject == "user-1"
+    fetched = len(JWKS_FETCHES)
+
+    # when many requests carry tokens that name keys the pool does not have
+    for n in range(20):
+        token = jwt.encode(
+            {"sub": "x", "exp": int(time.time()) + 60}, OTHER_KEY, "RS256", {"kid": f"k{n}"}
+        )
+        with pytest.raises(Unauthenticated):
+            authenticate(f"Bearer {token}", prod)
+
+    # then the key set was fetched again at most once, and valid tokens still verify
+    assert len(JWKS_FETCHES) - fetched <= 1
+    assert authenticate(f"Bearer {cognito_token()}", prod).subject == "user-1"

@@ -8,12 +8,12 @@ import json
 import time
 from typing import Any
 
-import jwt
 import pytest
 
 from chalicelib.auth import MAX_TOKEN_LIFETIME_SECONDS, authenticate, issue_token
 from chalicelib.config import load_settings
 from chalicelib.errors import Unauthenticated
+from tests.support.tokens import signed_text
 
 pytestmark = pytest.mark.unit
 
@@ -40,18 +40,6 @@ def signed(**claims: Any) -> str:
     }
     base.update({k: now + v if isinstance(v, FromNow) else v for k, v in claims.items()})
     return signed_text(json.dumps({k: v for k, v in base.items() if v is not None}))
-
-
-def signed_text(payload: str) -> str:
-    """A token whose payload is exactly `payload`, signed with the stage's development key
-    (PyJWT's encoder refuses some of the odd claims an attacker's encoder does not)."""
-    secret = load_settings().jwt_secret
-    assert secret
-    header = jwt.utils.base64url_encode(b'{"alg":"HS256","typ":"JWT"}')
-    signing_input = header + b"." + jwt.utils.base64url_encode(payload.encode())
-    hmac = jwt.algorithms.HMACAlgorithm(jwt.algorithms.HMACAlgorithm.SHA256)
-    signature = hmac.sign(signing_input, hmac.prepare_key(secret))
-    return (signing_input + b"." + jwt.utils.base64url_encode(signature)).decode()
 
 
 def refusal(token: str) -> str:
