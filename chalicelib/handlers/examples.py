@@ -88,6 +88,11 @@ QUERY_PARAMETERS: dict[type[BaseModel], dict[str, tuple[str, Any]]] = {
         "phone": ("phone or mobile number, Dutch or international", "0612345678"),
         "email": ("e-mail address", "j.vandenbroek@example.nl"),
         "kvk": ("Chamber of Commerce (KvK) number, 8 digits", "12345678"),
+        "q": (
+            "the search box: free text as a caller says it (name, birth date, postcode and "
+            "house number, policy number, phone, e-mail), in any order",
+            "van den Broek 16-04-2002 1077 XL 232",
+        ),
     },
     DeliveriesQuery: {
         "partner_id": ("only this partner's deliveries (a partner: its own only)", PARTNER_ID),
