@@ -15,6 +15,7 @@ import unicodedata
 from functools import lru_cache
 
 __all__ = [
+    "APOSTROPHES",
     "TUSSENVOEGSEL_WORDS",
     "name_key",
     "normalise_email",
@@ -74,7 +75,7 @@ TUSSENVOEGSEL_WORDS = frozenset(
 )  # fmt: skip
 # "d'Ancona", "l'Ecluse": the tussenvoegsel is glued to the surname.
 _GLUED_PREFIX_RE = re.compile(r"(?i)(d'|l')(\w.*)")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
 _WS_RE = re.compile(r"\s+")
 
 
@@ -88,7 +89,7 @@ def _leading_tussenvoegsels(tokens: list[str]) -> int:
 
 
 def _clean_tussenvoegsels(text: str) -> str | None:
-    text = _WS_RE.sub(" ", text.translate(_APOSTROPHES)).strip().lower()
+    text = _WS_RE.sub(" ", text.translate(APOSTROPHES)).strip().lower()
     return text or None
 
 
@@ -105,7 +106,7 @@ def split_tussenvoegsels(surname: str, tussenvoegsels: str | None = None) -> tup
     found: str | None = None
     if "," in name:
         core, _, rest = name.partition(",")
-        rest_tokens = rest.translate(_APOSTROPHES).split()
+        rest_tokens = rest.translate(APOSTROPHES).split()
         if (
             core.strip()
             and rest_tokens
@@ -114,7 +115,7 @@ def split_tussenvoegsels(surname: str, tussenvoegsels: str | None = None) -> tup
             name = core.strip()
             found = " ".join(rest_tokens)
     if " " in name or "'" in name or "\u2019" in name or "\t" in name:
-        tokens = name.translate(_APOSTROPHES).split()
+        tokens = name.translate(APOSTROPHES).split()
         n = _leading_tussenvoegsels(tokens)
         if n:
             found = " ".join(tokens[:n]) if found is None else " ".join(tokens[:n]) + " " + found

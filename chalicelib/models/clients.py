@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -49,13 +50,15 @@ class ClientQuery(BaseModel):
     phone: str | None = Field(default=None, max_length=30)
     email: str | None = Field(default=None, max_length=254)
     kvk: str | None = Field(default=None, max_length=12)
+    q: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("policy_number")
     @classmethod
     def _policy_number(cls, value: str | None) -> str | None:
-        return (
-            None if value is None else _normalised(value, normalise_policy_number, "policy number")
-        )
+        # Read out loud a number comes in groups: "VOL 9100 000001".
+        if value is None:
+            return None
+        return _normalised("".join(value.split()), normalise_policy_number, "policy number")
 
     @field_validator("postcode")
     @classmethod
@@ -113,10 +116,37 @@ class PolicyPath(BaseModel):
     partner_id: PartnerId
     policy_number: str = Field(min_length=1, max_length=40)
 
+    @field_validator("policy_number", mode="before")
+    @classmethod
+    def _decoded(cls, value: object) -> object:
+        # A number with "/" (allowed by the file contract) arrives URL-encoded as "%2F", and
+        # the local gateway hands the segment over undecoded. A policy number never contains
+        # "%", so decoding where a gateway already decoded changes nothing.
+        return unquote(value) if isinstance(value, str) else value
+
+
+MatchKind = Literal["exact", "phonetic", "similar", "other address", "different", "not given"]
+
+
+class FieldExplanation(BaseModel):
+    """How one given field matched: `similarity` (0..1) for `phonetic` and `similar`."""
+
+    how: MatchKind
+    similarity: float | None = None
+
+    @classmethod
+    def of(cls, how: str, similarity: float) -> FieldExplanation:
+        exact_or_not = how not in ("phonetic", "similar")
+        return cls.model_validate({"how": how, "similarity": None if exact_or_not else similarity})
+
 
 class Match(BaseModel):
+    """`score` 1.0 only when every given field matched exactly; `on` the fields that matched
+    (exactly or not); `fields` how each given field matched."""
+
     score: float
     on: list[str]
+    fields: dict[str, FieldExplanation] = {}
 
 
 class Name(BaseModel):
@@ -187,9 +217,13 @@ class Candidate(BaseModel):
 
 
 class CandidateList(BaseModel):
+    """`query_kind`: the partitions read (`addr`, `addr+dob` after a fallback, ...);
+    `next_try`: when nobody was found, what to try next."""
+
     query_kind: str
     candidates: list[Candidate]
     truncated: bool = False
+    next_try: str | None = None
 
 
 class Dossier(BaseModel):

@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.models.delivery import DeliveryStatus, Progress, S3ObjectRef
 from chalicelib.models.portfolio import PolicyFields, RowError, RowOutcome, ValidRow
-from chalicelib.rules.identity import client_identity
+from chalicelib.rules.identity import policy_identities
 
 # A policy's parties are buffered until the policy's last row; more than this is not a household.
 MAX_ROWS_PER_POLICY = 100
@@ -127,10 +127,9 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
             line=group.lines[0],
         )
     parties = [o.row.party for o in group.outcomes if o.row]
-    identities = [client_identity(party) for party in parties]
-    if len(set(identities)) != len(identities):
-        # Two rows that would be the same client (twins with the same initials, or a row
-        # repeated): storing both is impossible, storing one would lose the other.
+    if policy_identities(parties) is None:
+        # Two rows that would be the same client (twins with the same initials and no first
+        # names, or a row repeated): storing both is impossible, storing one would lose one.
         return message(
             "duplicate_party",
             f"Polis {group.policy_number} bevat twee regels voor dezelfde persoon.",

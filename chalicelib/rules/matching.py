@@ -1,30 +1,46 @@
-"""Client recognition, the pure part: which lookup partition a query reads, how a free-text
-name is understood, and how candidates are scored and ranked. No I/O.
+"""Client recognition, the pure part: which lookup partitions a query reads, how each given
+field matched each candidate, and how candidates are scored and ranked. No I/O.
 
-A query reads exactly one lookup partition (docs/architecture.md): the most selective form the
-query contains, in this order: `policy_number`, `kvk`, `email`, `phone`, `postcode` +
-`house_number`, `name` + `birth_date`. The other fields given only rank the candidates found
-(and `partner_id` and a conflicting `house_number_addition` narrow them). A query with none of
-these forms (a name alone, a postcode alone, a birth date alone) is too broad.
+Partitions (blocking keys) are chosen so the noise of a phone call does not break them: the
+policy number's search key (separators, leading zeros and the partner prefix do not count),
+the KvK number, the e-mail address, the phone number, the address without its addition
+(postcode + house number), and the birth date (names are misheard, birth dates rarely). A query
+reads the most selective form it contains; when that finds nobody convincing and the query also
+has a name and a birth date, it falls back to the birth-date partition (a mover gives the new
+address, the partner still has the old one). At most two partitions, so at most two Queries.
 
-Score: the weight of the fields the candidate matched divided by the weight of the fields the
-query gave that can be checked against a candidate, so 1.0 means everything given matched.
+Every given field is explained per candidate (`chalicelib/rules/similarity.py`): ``exact``,
+``phonetic``, ``similar`` (with a similarity), ``other address``, ``different`` or
+``not given``. Score: the weighted mean of the fields' credit over the fields given; 1.0 only
+when every given field matched exactly.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.models.clients import ClientQuery
-from chalicelib.normalise import TUSSENVOEGSEL_WORDS, name_key, surname_key
+from chalicelib.rules.names import SpokenName, read_name
+from chalicelib.rules.search_text import addition_key, policy_search_key
+from chalicelib.rules.similarity import (
+    DIFFERENT,
+    EXACT,
+    NOT_GIVEN_MATCH,
+    OTHER_ADDRESS,
+    PHONETIC,
+    SIMILAR,
+    FieldMatch,
+    compare_birth_date,
+    compare_given,
+    compare_surname,
+)
 
 QUERY_FORMS_HELP = (
     "search by policy_number (optionally with partner_id); postcode + house_number "
     "(optionally with house_number_addition, birth_date, name); name + birth_date; phone; "
-    "email; or kvk"
+    "email; kvk; or q (free text: any of these as a caller says them)"
 )
 
 WEIGHTS: dict[str, float] = {
@@ -36,175 +52,209 @@ WEIGHTS: dict[str, float] = {
     "house_number_addition": 0.1,
     "birth_date": 0.5,
     "name": 0.4,
-    "given_name": 0.1,
+    "given_name": 0.2,
     "partner_id": 0.1,
 }
-
-_INITIALS_RE = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]?\.?|[A-Za-z]")
-
-
-@dataclass(frozen=True, slots=True)
-class NameQuery:
-    surname_key: str
-    given_key: str | None = None
+# What a field earns besides an exact match: a phonetic match is nearly as good as exact, a
+# similar one earns its similarity, discounted so that it never reaches an exact match.
+PHONETIC_CREDIT = 0.9
+SIMILAR_DISCOUNT = 0.9
+# Below this best score the first partition found nobody convincing: read the fallback.
+CONVINCING_SCORE = 0.75
+# A score that is not all-exact stays below 1.0 after rounding.
+BEST_INEXACT_SCORE = 0.99
 
 
 @dataclass(frozen=True, slots=True)
 class LookupPlan:
-    kind: str  # POLICY, KVK, EMAIL, PHONE, ADDR, NAMEDOB
+    kind: str  # POLICY, KVK, EMAIL, PHONE, ADDR, DOB
     value: str
+
+
+@dataclass(frozen=True, slots=True)
+class FoundItem:
+    """A lookup item and the partition it was read from."""
+
+    kind: str
+    item: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class RankedClient:
     client_id: str
     score: float
-    on: tuple[str, ...]
+    on: tuple[str, ...]  # the fields that matched, exactly or not
+    fields: Mapping[str, FieldMatch]  # how each given field matched the best item
     items: tuple[Mapping[str, Any], ...]  # the client's lookup items (one per policy)
 
 
-def parse_name(text: str) -> NameQuery | None:
-    """Understand a name as a caller gives it: a surname with its tussenvoegsels in any position
-    (``Van der Berg``, ``Berg, van der``, ``vd Berg``), optionally with first name or initials:
-    before a comma-separated surname (``Berg, Jan``, ``Berg, J.P. van der``), before the
-    tussenvoegsels (``Jan van der Berg``) or as leading initials (``J.P. Berg``). Without a
-    comma, tussenvoegsels or initials the whole text is the surname (``Jansen Smit``): write
-    ``Berg, Jan`` to give a first name. None when no surname is left."""
-    text = " ".join(text.split())
-    if "," in text:
-        core, _, rest = text.partition(",")
-        tokens = rest.split()
-        tussenvoegsels = [t for t in tokens if t.lower() in TUSSENVOEGSEL_WORDS]
-        given = [t for t in tokens if t.lower() not in TUSSENVOEGSEL_WORDS]
-        key = surname_key(core, " ".join(tussenvoegsels) or None)
-    else:
-        tokens = text.split()
-        first_tussenvoegsel = next(
-            (i for i, t in enumerate(tokens[:-1]) if t.lower() in TUSSENVOEGSEL_WORDS), None
-        )
-        if first_tussenvoegsel is not None:
-            split = first_tussenvoegsel
-        else:
-            split = 0
-            while split < len(tokens) - 1 and _INITIALS_RE.fullmatch(tokens[split]):
-                split += 1
-        given = tokens[:split]
-        key = surname_key(" ".join(tokens[split:]))
-    if not key:
-        return None
-    return NameQuery(surname_key=key, given_key=name_key("".join(given)) or None)
-
-
-def plan_lookup(query: ClientQuery) -> LookupPlan | None:
-    """The one lookup partition the query reads, or None when the query is too broad."""
+def plan_lookups(query: ClientQuery) -> list[LookupPlan]:
+    """The partitions the query reads, the most selective first, the fallback second; empty
+    when the query is too broad to recognise anyone safely."""
+    plans: list[LookupPlan] = []
     if query.policy_number:
-        return LookupPlan("POLICY", query.policy_number)
+        key = policy_search_key(query.policy_number)
+        if key:
+            plans.append(LookupPlan("POLICY", key))
     if query.kvk:
-        return LookupPlan("KVK", query.kvk)
+        plans.append(LookupPlan("KVK", query.kvk))
     if query.email:
-        return LookupPlan("EMAIL", query.email)
+        plans.append(LookupPlan("EMAIL", query.email))
     if query.phone:
-        return LookupPlan("PHONE", query.phone)
+        plans.append(LookupPlan("PHONE", query.phone))
     if query.postcode and query.house_number:
-        return LookupPlan("ADDR", f"{query.postcode}#{query.house_number}")
-    if query.name and query.birth_date:
-        name = parse_name(query.name)
-        if name is not None:
-            return LookupPlan("NAMEDOB", f"{name.surname_key}#{query.birth_date}")
-    return None
+        plans.append(LookupPlan("ADDR", f"{query.postcode}#{query.house_number}"))
+    if query.name and query.birth_date and read_name(query.name):
+        plans.append(LookupPlan("DOB", query.birth_date))
+    return plans[:2]
 
 
-def _given_matches(given: str, item: Mapping[str, Any]) -> bool:
-    first = name_key(str(item.get("first_name") or ""))
-    initials = name_key(str(item.get("initials") or ""))
-    if given in (first, initials):
-        return True
-    # "J" or "JP" given as initials against the delivered initials "J.P."
-    return bool(initials) and len(given) <= 3 and initials.startswith(given)
+def _credit(match: FieldMatch) -> float:
+    if match.how == EXACT:
+        return 1.0
+    if match.how == PHONETIC:
+        return PHONETIC_CREDIT
+    if match.how == SIMILAR:
+        return match.similarity * SIMILAR_DISCOUNT
+    return 0.0
 
 
-def _client_match(
-    query: ClientQuery, plan: LookupPlan, name: NameQuery | None, item: Mapping[str, Any]
-) -> tuple[list[str], float]:
-    """(fields matched, weight of the fields that could be checked) for one lookup item."""
-    matched: list[str] = []
-    checked: list[str] = []
+def _equal(asked: str | None, delivered: Any) -> FieldMatch:
+    if not asked:
+        return NOT_GIVEN_MATCH
+    return FieldMatch(EXACT, 1.0) if asked == delivered else FieldMatch(DIFFERENT, 0.0)
 
-    def check(field: str, ok: bool) -> None:
-        checked.append(field)
-        if ok:
-            matched.append(field)
 
-    if query.policy_number:
-        check("policy_number", item.get("policy_number") == query.policy_number)
-    if query.partner_id:
-        check("partner_id", item.get("partner_id") == query.partner_id)
-    if query.kvk:
-        check("kvk", item.get("kvk") == query.kvk)
-    # Phone and e-mail are not in the lookup summary: they are checked only by the partition.
-    if plan.kind == "EMAIL":
-        check("email", True)
-    if plan.kind == "PHONE":
-        check("phone", True)
-    if query.postcode and query.house_number:
-        same = (item.get("postcode"), item.get("house_number")) == (
-            query.postcode,
-            query.house_number,
+def _policy_number(asked: str | None, delivered: Any) -> FieldMatch:
+    if not asked or asked == delivered:
+        return _equal(asked, delivered)
+    if policy_search_key(asked) == policy_search_key(str(delivered or "")):
+        return FieldMatch(SIMILAR, 0.95)
+    return FieldMatch(DIFFERENT, 0.0)
+
+
+def _addition(asked: str | None, delivered: Any) -> FieldMatch:
+    if not asked:
+        return NOT_GIVEN_MATCH
+    if asked == delivered:
+        return FieldMatch(EXACT, 1.0)
+    if addition_key(asked) == addition_key(delivered):
+        return FieldMatch(SIMILAR, 0.95)  # the same addition, written otherwise (HS/H, II/2)
+    return FieldMatch(DIFFERENT, 0.0)
+
+
+def _name(
+    readings: tuple[SpokenName, ...], item: Mapping[str, Any]
+) -> tuple[FieldMatch, FieldMatch]:
+    """(surname, given name) of the reading that fits the item best."""
+    best = (FieldMatch(DIFFERENT, 0.0), NOT_GIVEN_MATCH)
+    best_credit = -1.0
+    for reading in readings:
+        surname = compare_surname(
+            reading, str(item.get("surname") or ""), item.get("tussenvoegsels")
         )
-        check("address", same)
+        given = compare_given(reading.given, item.get("first_name"), item.get("initials"))
+        credit = WEIGHTS["name"] * _credit(surname) + WEIGHTS["given_name"] * _credit(given)
+        if credit > best_credit:
+            best, best_credit = (surname, given), credit
+    return best
+
+
+def explain(
+    query: ClientQuery, readings: tuple[SpokenName, ...], found: FoundItem
+) -> dict[str, FieldMatch]:
+    """How every field the query gives matched one lookup item."""
+    item = found.item
+    fields: dict[str, FieldMatch] = {}
+    if query.policy_number:
+        fields["policy_number"] = _policy_number(query.policy_number, item.get("policy_number"))
+    if query.partner_id:
+        fields["partner_id"] = _equal(query.partner_id, item.get("partner_id"))
+    if query.kvk:
+        fields["kvk"] = _equal(query.kvk, item.get("kvk"))
+    # Phone and e-mail are not in the lookup summary: the partition that found the item tells.
+    if query.email:
+        fields["email"] = _equal("found", "found" if found.kind == "EMAIL" else None)
+    if query.phone:
+        fields["phone"] = _equal("found", "found" if found.kind == "PHONE" else None)
+    if query.postcode:
+        same = item.get("postcode") == query.postcode and (
+            not query.house_number or item.get("house_number") == query.house_number
+        )
+        fields["address"] = FieldMatch(EXACT, 1.0) if same else FieldMatch(OTHER_ADDRESS, 0.0)
         if query.house_number_addition:
-            check(
-                "house_number_addition",
-                same and item.get("house_number_addition") == query.house_number_addition,
+            fields["house_number_addition"] = (
+                _addition(query.house_number_addition, item.get("house_number_addition"))
+                if same
+                else FieldMatch(OTHER_ADDRESS, 0.0)
             )
-    elif query.postcode:
-        check("address", item.get("postcode") == query.postcode)
     if query.birth_date:
-        check("birth_date", item.get("birth_date") == query.birth_date)
-    if name is not None:
-        check("name", item.get("surname_key") == name.surname_key)
-        if name.given_key:
-            check("given_name", _given_matches(name.given_key, item))
-    return matched, sum(WEIGHTS[f] for f in checked)
+        fields["birth_date"] = compare_birth_date(query.birth_date, item.get("birth_date"))
+    if readings:
+        surname, given = _name(readings, item)
+        fields["name"] = surname
+        if given.how != NOT_GIVEN_MATCH.how:
+            fields["given_name"] = given
+    return fields
+
+
+def score(fields: Mapping[str, FieldMatch]) -> float:
+    """Weighted mean credit over the given fields; 1.0 only when all matched exactly."""
+    total = sum(WEIGHTS[f] for f in fields)
+    if not total:
+        return 0.0
+    value = sum(WEIGHTS[f] * _credit(m) for f, m in fields.items()) / total
+    if all(m.how == EXACT for m in fields.values()):
+        return 1.0
+    return min(round(value, 2), BEST_INEXACT_SCORE)
+
+
+def _only_born_the_same_day(found: FoundItem, fields: Mapping[str, FieldMatch]) -> bool:
+    """A person found through the birth-date partition whose name is another name is a
+    stranger born the same day: not shown (privacy), not ranked."""
+    name = fields.get("name")
+    return found.kind == "DOB" and name is not None and not name.matched
 
 
 def _excluded(query: ClientQuery, item: Mapping[str, Any]) -> bool:
-    """Items a query rules out instead of ranking lower: another partner than asked, another
-    flat at the same house number (``12A`` asked, ``12B`` found)."""
-    if query.partner_id and item.get("partner_id") != query.partner_id:
-        return True
-    addition = item.get("house_number_addition")
-    return bool(
-        query.house_number_addition and addition and addition != query.house_number_addition
-    )
+    """Another partner than asked is ruled out, not ranked lower."""
+    return bool(query.partner_id) and item.get("partner_id") != query.partner_id
 
 
-def rank(
-    query: ClientQuery, plan: LookupPlan, items: Iterable[Mapping[str, Any]]
-) -> list[RankedClient]:
+def rank(query: ClientQuery, found: Iterable[FoundItem]) -> list[RankedClient]:
     """Group lookup items by client, score each client by its best-matching item, and rank:
     score, then policyholders before co-insured, then number of policies found, then name and
     id (deterministic)."""
-    name = parse_name(query.name) if query.name else None
-    by_client: dict[str, list[Mapping[str, Any]]] = {}
-    for item in items:
-        if not _excluded(query, item):
-            by_client.setdefault(str(item["client_id"]), []).append(item)
+    readings = read_name(query.name) if query.name else ()
+    by_client: dict[str, dict[tuple[Any, Any], FoundItem]] = {}
+    for one in found:
+        if not _excluded(query, one.item):
+            item = one.item
+            policies = by_client.setdefault(str(item["client_id"]), {})
+            ref = (item.get("partner_id"), item.get("policy_number"))
+            # One item per policy; the one found through a partition that proves more wins.
+            if ref not in policies or one.kind in ("EMAIL", "PHONE"):
+                policies[ref] = one
     ranked: list[RankedClient] = []
-    for client_id, client_items in by_client.items():
-        best_on: list[str] = []
+    for client_id, policies in by_client.items():
+        best_fields: dict[str, FieldMatch] = {}
         best_score = -1.0
-        for item in client_items:
-            on, weight = _client_match(query, plan, name, item)
-            score = sum(WEIGHTS[f] for f in on) / weight if weight else 0.0
-            if score > best_score:
-                best_on, best_score = on, score
+        for one in policies.values():
+            fields = explain(query, readings, one)
+            if _only_born_the_same_day(one, fields):
+                continue
+            value = score(fields)
+            if value > best_score:
+                best_fields, best_score = fields, value
+        if best_score < 0:
+            continue
         ranked.append(
             RankedClient(
                 client_id=client_id,
-                score=round(best_score, 2),
-                on=tuple(best_on),
-                items=tuple(client_items),
+                score=best_score,
+                on=tuple(f for f, m in best_fields.items() if m.matched),
+                fields=best_fields,
+                items=tuple(one.item for one in policies.values()),
             )
         )
     ranked.sort(
@@ -219,7 +269,35 @@ def rank(
     return ranked
 
 
+def convincing(ranked: list[RankedClient]) -> bool:
+    """Whether the best candidate is good enough not to read the fallback partition."""
+    return bool(ranked) and ranked[0].score >= CONVINCING_SCORE
+
+
 def is_current(lookup: Mapping[str, Any], policy: Mapping[str, Any] | None) -> bool:
     """A lookup item is current when its policy still exists and was last written by the same
     delivery (`data_seq`); otherwise the party left the policy or changed and it is stale."""
     return policy is not None and policy.get("data_seq") == lookup.get("data_seq")
+
+
+# In the order a caller most often knows them.
+_FORM_NAMES = {
+    "ADDR": "postcode + house number",
+    "DOB": "name + birth date",
+    "POLICY": "the policy number",
+    "PHONE": "the phone number",
+    "EMAIL": "the e-mail address",
+    "KVK": "the KvK number",
+}
+
+
+def next_try(query: ClientQuery, read: Iterable[LookupPlan]) -> str:
+    """What an employee can try when nobody was found: the forms not tried yet, and fewer
+    fields when many were given (each given field that differs lowers the score)."""
+    tried = [plan.kind for plan in read]
+    untried = [name for kind, name in _FORM_NAMES.items() if kind not in tried]
+    said = " or ".join(_FORM_NAMES[kind] for kind in tried)
+    return (
+        f"nobody found by {said}; try {', '.join(untried[:3])}, "
+        "or check the spelling with the caller and give fewer fields"
+    )

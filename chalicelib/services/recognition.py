@@ -1,13 +1,15 @@
 """Client recognition (klantherkenning): `GET /v1/clients`.
 
-One Query on one lookup partition (`chalicelib/rules/matching.py` chooses it), ranking in
-memory, then one BatchGetItem of the policies the best candidates hold, which drops stale
-lookups (their `data_seq` differs from the policy's) and gives each policy's status.
+At most two Queries on lookup partitions (`chalicelib/rules/matching.py` chooses them: the
+query's most selective form, and a fallback or a second reading of free text), ranking in memory
+with per-field explanations, then one BatchGetItem of the policies the best candidates hold,
+which drops stale lookups (their `data_seq` differs from the policy's) and gives each policy's
+status.
 
-The policies shown with a candidate are those found through the partition read. For the
-identity partitions (`ADDR`, `NAMEDOB`, `KVK`) that is every policy of the client, since the
-same identity gives the same `client_id`; for `POLICY`, `PHONE` and `EMAIL` it can be fewer:
-the dossier (`GET /v1/clients/{client_id}`) always has all of them.
+The policies shown with a candidate are those found through the partition reads. For the
+identity partitions (`ADDR`, `DOB`, `KVK`) that is every policy of the client, since the same
+identity gives the same `client_id`; for `POLICY`, `PHONE` and `EMAIL` it can be fewer: the
+dossier (`GET /v1/clients/{client_id}`) always has all of them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+
+from pydantic import ValidationError
 
 from chalicelib.auth import Principal
 from chalicelib.clock import register_today
@@ -25,11 +29,24 @@ from chalicelib.models.clients import (
     Candidate,
     CandidateList,
     ClientQuery,
+    FieldExplanation,
     Match,
     address_from_item,
     name_from_item,
 )
-from chalicelib.rules.matching import QUERY_FORMS_HELP, RankedClient, is_current, plan_lookup, rank
+from chalicelib.rules.matching import (
+    QUERY_FORMS_HELP,
+    FoundItem,
+    LookupPlan,
+    RankedClient,
+    convincing,
+    is_current,
+    next_try,
+    plan_lookups,
+    rank,
+)
+from chalicelib.rules.search_text import read_search_text
+from chalicelib.rules.similarity import NOT_GIVEN
 from chalicelib.services.audit import record_audit
 from chalicelib.services.dossier import (
     keys_of,
@@ -42,6 +59,10 @@ from chalicelib.store.table import BATCH_GET_MAX, Table
 
 # Lookup items read from one partition at most (one page: an item is well under 1 KB).
 LOOKUP_READ_LIMIT = 400
+# Fields every candidate explains, `not given` when the query did not have them.
+SHOWN_FIELDS = ("name", "birth_date", "address")
+# Partitions one lookup reads at most: the budget is two Queries and one BatchGetItem.
+MAX_PARTITIONS = 2
 
 
 def _candidate(
@@ -53,7 +74,17 @@ def _candidate(
     summary = newest(current)
     return Candidate(
         client_id=ranked.client_id,
-        match=Match(score=ranked.score, on=list(ranked.on)),
+        match=Match(
+            score=ranked.score,
+            on=list(ranked.on),
+            fields={
+                **{field: FieldExplanation.of(NOT_GIVEN, 0.0) for field in SHOWN_FIELDS},
+                **{
+                    field: FieldExplanation.of(match.how, match.similarity)
+                    for field, match in ranked.fields.items()
+                },
+            },
+        ),
         is_legal_entity=bool(summary.get("is_legal_entity")),
         name=name_from_item(summary),
         birth_date=summary.get("birth_date"),
@@ -63,18 +94,67 @@ def _candidate(
     )
 
 
+def _readings(query: ClientQuery) -> list[ClientQuery]:
+    """The structured queries to try: the query itself, or each reading of its free text
+    (`q`) with the structured fields given beside it."""
+    if not query.q:
+        return [query]
+    given = query.model_dump(exclude_none=True, exclude={"q"})
+    readings: list[ClientQuery] = []
+    for reading in read_search_text(query.q):
+        try:
+            readings.append(ClientQuery.model_validate(reading.as_query() | given))
+        except ValidationError:
+            continue  # a reading the structured rules refuse (a policy number of 31 characters)
+    return readings
+
+
+def _best_per_client(rankings: list[list[RankedClient]]) -> list[RankedClient]:
+    """The union of several readings' rankings, each client with its best score."""
+    best: dict[str, RankedClient] = {}
+    for ranking in rankings:
+        for client in ranking:
+            if client.client_id not in best or client.score > best[client.client_id].score:
+                best[client.client_id] = client
+    return sorted(best.values(), key=lambda c: -c.score)  # stable: each ranking's order kept
+
+
 def recognise(principal: Principal, route: str, query: ClientQuery) -> CandidateList:
-    plan = plan_lookup(query)
-    if plan is None:
+    if query.partner_id and query.partner_id not in get_settings().partners:
+        raise BadRequest("unknown partner_id", code="unknown_partner")
+    readings = [(reading, plan_lookups(reading)) for reading in _readings(query)]
+    readings = [(reading, plans) for reading, plans in readings if plans]
+    if not readings:
         raise BadRequest(
             f"the query is too broad to recognise a client safely; {QUERY_FORMS_HELP}",
             code="query_too_broad",
         )
-    if query.partner_id and query.partner_id not in get_settings().partners:
-        raise BadRequest("unknown partner_id", code="unknown_partner")
     table = Table()
-    items = list(table.query(keys.lookup_pk(plan.kind, plan.value), limit=LOOKUP_READ_LIMIT))
-    ranked = rank(query, plan, items)
+    found: list[FoundItem] = []
+    read: list[LookupPlan] = []
+    truncated = False
+
+    def read_partition(plan: LookupPlan) -> None:
+        nonlocal truncated
+        if plan in read or len(read) >= MAX_PARTITIONS:
+            return
+        read.append(plan)
+        items = list(table.query(keys.lookup_pk(plan.kind, plan.value), limit=LOOKUP_READ_LIMIT))
+        truncated = truncated or len(items) >= LOOKUP_READ_LIMIT
+        found.extend(FoundItem(plan.kind, item) for item in items)
+
+    def ranked_union() -> list[RankedClient]:
+        return _best_per_client([rank(reading, found) for reading, _ in readings])
+
+    # Each reading's first form; then, when nobody convincing was found, the fallbacks.
+    for _, plans in readings:
+        read_partition(plans[0])
+    ranked = ranked_union()
+    if not convincing(ranked):
+        for _, plans in readings:
+            for plan in plans[1:]:
+                read_partition(plan)
+        ranked = ranked_union()
 
     # The best candidates whose policies fit in one BatchGetItem.
     refs: dict[tuple[str, str], None] = {}
@@ -85,27 +165,24 @@ def recognise(principal: Principal, route: str, query: ClientQuery) -> Candidate
             break
         refs |= client_refs
         considered.append(client)
-    policies = {ref_of(p): p for p in table.batch_get(keys_of(refs))}
+    policies = {ref_of(p): p for p in table.batch_get(keys_of(refs))} if refs else {}
 
     # Rank again on the current items only: a stale lookup neither scores nor shows.
-    current = [
-        item
+    current_ids = {
+        id(item)
         for client in considered
         for item in client.items
         if is_current(item, policies.get(ref_of(item)))
-    ]
-    final = rank(query, plan, current)
+    }
+    current = [one for one in found if id(one.item) in current_ids]
+    final = _best_per_client([rank(reading, current) for reading, _ in readings])
     today = register_today()
     candidates = [_candidate(c, list(c.items), policies, today) for c in final[:MAX_CANDIDATES]]
-    truncated = (
-        len(items) >= LOOKUP_READ_LIMIT
-        or len(considered) < len(ranked)
-        or len(final) > MAX_CANDIDATES
-    )
     result = CandidateList(
-        query_kind=plan.kind.lower(),
+        query_kind="+".join(plan.kind.lower() for plan in read),
         candidates=candidates,
-        truncated=truncated,
+        truncated=truncated or len(considered) < len(ranked) or len(final) > MAX_CANDIDATES,
+        next_try=None if candidates else next_try(readings[0][0], read),
     )
     record_audit(
         principal,

@@ -43,7 +43,7 @@ def lookup_sk(client_id: str, partner_id: str, policy_number: str) -> str:
     return f"{client_id}#{partner_id}#{policy_number}"
 
 
-LOOKUP_KINDS = ("POLICY", "ADDR", "NAMEDOB", "PHONE", "EMAIL", "KVK")
+LOOKUP_KINDS = ("POLICY", "ADDR", "DOB", "PHONE", "EMAIL", "KVK")
 
 
 def delivery_pk(delivery_id: str) -> str:

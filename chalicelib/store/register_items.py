@@ -11,7 +11,8 @@ from dataclasses import fields
 from typing import Any
 
 from chalicelib.models.portfolio import PartyFields, PolicyFields, ValidRow
-from chalicelib.rules.identity import client_id_for
+from chalicelib.rules.identity import client_id_for, policy_identities
+from chalicelib.rules.search_text import policy_search_key
 from chalicelib.store import keys
 
 Item = dict[str, Any]
@@ -52,11 +53,14 @@ def _attributes(obj: PolicyFields | PartyFields, names: tuple[str, ...]) -> Item
 
 
 def _lookup_values(party: PartyFields, policy_number: str) -> Iterator[tuple[str, str]]:
-    yield "POLICY", policy_number
+    """The partitions a party is found in: keys the noise of a phone call does not break
+    (chalicelib/rules/matching.py): the policy number's search key, the address without its
+    addition, the birth date (not the name: names are misheard), phone, e-mail, KvK."""
+    yield "POLICY", policy_search_key(policy_number) or policy_number
     if party.postcode and party.house_number:
         yield "ADDR", f"{party.postcode}#{party.house_number}"
     if party.birth_date and not party.is_legal_entity:
-        yield "NAMEDOB", f"{party.surname_key}#{party.birth_date}"
+        yield "DOB", party.birth_date
     for phone in {party.phone, party.mobile}:
         if phone:
             yield "PHONE", phone
@@ -107,9 +111,10 @@ def policy_items(
         policy_item["gsi2sk"] = number
     items = [policy_item]
     seen_clients: set[str] = set()
-    for row in rows:
-        party = row.party
-        client_id = client_id_for(party, client_id_key)
+    parties = [row.party for row in rows]
+    identities: Sequence[str | None] = policy_identities(parties) or [None] * len(parties)
+    for party, identity in zip(parties, identities, strict=True):
+        client_id = client_id_for(party, client_id_key, identity)
         if client_id in seen_clients:
             continue
         seen_clients.add(client_id)

@@ -405,6 +405,29 @@ def test_a_household_on_one_policy_becomes_one_policy_with_its_parties(register)
     assert len({p["client_id"] for p in parties}) == 3
 
 
+def test_twins_with_their_own_initials_on_one_policy_are_two_parties(register):
+    # given twins P. and J.: same surname, birth date and address, on one household policy
+    rows = [
+        person("T2", PP_GEZIN="H"),
+        person("T2", PP_GEZIN="H", ENTITEIT="KN", VOORL="P.", GEBDAT="20150303"),
+        person("T2", PP_GEZIN="H", ENTITEIT="KN", VOORL="J.", GEBDAT="20150303"),
+    ]
+    result = deliver(register, "twins.csv", csv_bytes(rows))
+
+    # then the policy is accepted with three parties, the twins two clients
+    assert "duplicate_party" not in result["error_counts"]
+    assert (result["rows_accepted"], result["policies_written"]) == (3, 1)
+    children = [p for p in register.items("party") if p["role"] == "KN"]
+    assert sorted(p["initials"] for p in children) == ["J.", "P."]
+    assert len({p["client_id"] for p in children}) == 2
+
+    # and a re-delivery gives each twin the same client id again
+    first_ids = {p["initials"]: p["client_id"] for p in children}
+    deliver(register, "twins-again.csv", csv_bytes(rows))
+    again = [p for p in register.items("party") if p["role"] == "KN"]
+    assert {p["initials"]: p["client_id"] for p in again} == first_ids
+
+
 def test_two_parties_that_would_be_one_client_on_one_policy_reject_the_policy(register):
     # given twins with the same initials on one household policy
     rows = [

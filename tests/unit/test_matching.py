@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.models.clients import ClientQuery
-from chalicelib.rules.matching import NameQuery, is_current, parse_name, plan_lookup, rank
+from chalicelib.rules.matching import FoundItem, LookupPlan, is_current, plan_lookups, rank
 
 pytestmark = pytest.mark.unit
 
@@ -29,55 +29,33 @@ def lookup(client: str, **fields: Any) -> dict[str, Any]:
     return item
 
 
-@pytest.mark.parametrize(
-    "written",
-    ["Van der Berg", "Berg, van der", "vd Berg", "VAN DER BERG", "van der  Bérg", "  berg "],
-)
-def test_a_surname_is_understood_whatever_the_case_accents_spacing_or_tussenvoegsel_position(
-    written: str,
-) -> None:
-    assert parse_name(written) == NameQuery("berg")
+def found(plan: LookupPlan, *items: dict[str, Any]) -> list[FoundItem]:
+    return [FoundItem(plan.kind, item) for item in items]
 
 
-@pytest.mark.parametrize(
-    ("written", "given"),
-    [
-        ("Berg, Jan", "jan"),
-        ("Berg, J.P. van der", "jp"),
-        ("Jan van der Berg", "jan"),
-        ("J.P. Berg", "jp"),
-        ("J van den Berg", "j"),
-    ],
-)
-def test_a_first_name_or_initials_can_come_with_the_surname(written: str, given: str) -> None:
-    assert parse_name(written) == NameQuery("berg", given)
-
-
-def test_a_name_without_comma_tussenvoegsels_or_initials_is_one_surname() -> None:
-    assert parse_name("Jansen Smit") == NameQuery("jansensmit")
-
-
-def test_a_name_with_nothing_left_to_match_is_not_a_name() -> None:
-    assert parse_name("...") is None
+def first_plan(params: dict[str, str]) -> LookupPlan:
+    plans = plan_lookups(ClientQuery.model_validate(params))
+    assert plans
+    return plans[0]
 
 
 @pytest.mark.parametrize(
     ("params", "kind", "value"),
     [
-        ({"policy_number": " p-1 ", "partner_id": "demo-volmacht"}, "POLICY", "P-1"),
+        ({"policy_number": " p-1 ", "partner_id": "demo-volmacht"}, "POLICY", "1"),
+        ({"policy_number": "VOL 9100 000001"}, "POLICY", "9100000001"),
         ({"kvk": "1234 5678"}, "KVK", "12345678"),
         ({"email": " Jan@Example.NL"}, "EMAIL", "jan@example.nl"),
         ({"phone": "06-12345678"}, "PHONE", "+31612345678"),
         ({"postcode": "1234 ab", "house_number": "012a"}, "ADDR", "1234AB#12"),
-        ({"name": "Berg, van der", "birth_date": "19800517"}, "NAMEDOB", "berg#1980-05-17"),
+        ({"name": "Berg, van der", "birth_date": "19800517"}, "DOB", "1980-05-17"),
         ({"phone": "0612345678", "name": "Berg"}, "PHONE", "+31612345678"),
     ],
 )
 def test_each_query_form_reads_its_own_lookup_partition_with_normalised_values(
     params: dict[str, str], kind: str, value: str
 ) -> None:
-    plan = plan_lookup(ClientQuery.model_validate(params))
-    assert plan is not None
+    plan = first_plan(params)
     assert (plan.kind, plan.value) == (kind, value)
 
 
@@ -94,7 +72,7 @@ def test_each_query_form_reads_its_own_lookup_partition_with_normalised_values(
     ],
 )
 def test_a_query_without_a_selective_form_is_too_broad(params: dict[str, str]) -> None:
-    assert plan_lookup(ClientQuery.model_validate(params)) is None
+    assert plan_lookups(ClientQuery.model_validate(params)) == []
 
 
 @pytest.mark.parametrize(
@@ -106,6 +84,7 @@ def test_a_query_without_a_selective_form_is_too_broad(params: dict[str, str]) -
         {"email": "not-an-address"},
         {"kvk": "123"},
         {"policy_number": "P 1 !"},
+        {"q": ""},
         {"house_number": "twelve", "postcode": "1234AB"},
         {"nickname": "Bert"},
     ],
@@ -119,12 +98,11 @@ def test_the_person_matching_every_given_field_ranks_first_with_score_one() -> N
     query = ClientQuery.model_validate(
         {"postcode": "1234AB", "house_number": "12", "name": "Berg", "birth_date": "1980-05-17"}
     )
-    plan = plan_lookup(query)
-    assert plan is not None
+    plan = plan_lookups(query)[0]
     housemate = lookup("c_mate", surname="Visser", surname_key="visser", birth_date="1982-01-01")
     child = lookup("c_child", birth_date="2010-02-02")
     holder = lookup("c_holder")
-    ranked = rank(query, plan, [housemate, child, holder])
+    ranked = rank(query, found(plan, housemate, child, holder))
     assert [c.client_id for c in ranked] == ["c_holder", "c_child", "c_mate"]
     assert ranked[0].score == 1.0
     assert ranked[0].on == ("address", "birth_date", "name")
@@ -134,60 +112,118 @@ def test_the_person_matching_every_given_field_ranks_first_with_score_one() -> N
 
 def test_one_person_delivered_by_two_partners_is_one_candidate_with_both_policies() -> None:
     query = ClientQuery.model_validate({"name": "van der Berg", "birth_date": "1980-05-17"})
-    plan = plan_lookup(query)
-    assert plan is not None
-    ranked = rank(
-        query,
-        plan,
-        [lookup("c_1"), lookup("c_1", partner_id="demo-verzekeraar", policy_number="V-9")],
-    )
+    plan = plan_lookups(query)[0]
+    other_partner = lookup("c_1", partner_id="demo-verzekeraar", policy_number="V-9")
+    ranked = rank(query, found(plan, lookup("c_1"), other_partner))
     assert len(ranked) == 1
     assert {i["partner_id"] for i in ranked[0].items} == {"demo-volmacht", "demo-verzekeraar"}
 
 
-def test_partner_and_a_different_flat_narrow_the_candidates() -> None:
-    by_partner = ClientQuery.model_validate({"policy_number": "P-1", "partner_id": "demo-volmacht"})
-    plan = plan_lookup(by_partner)
-    assert plan is not None
-    found = rank(by_partner, plan, [lookup("c_1"), lookup("c_2", partner_id="demo-verzekeraar")])
-    assert [c.client_id for c in found] == ["c_1"]
+def test_another_partner_than_asked_is_ruled_out() -> None:
+    query = ClientQuery.model_validate({"policy_number": "P-1", "partner_id": "demo-volmacht"})
+    plan = plan_lookups(query)[0]
+    ranked = rank(query, found(plan, lookup("c_1"), lookup("c_2", partner_id="demo-verzekeraar")))
+    assert [c.client_id for c in ranked] == ["c_1"]
 
-    flat = ClientQuery.model_validate({"postcode": "1234AB", "house_number": "12-b"})
-    plan = plan_lookup(flat)
-    assert plan is not None
-    found = rank(
-        flat,
+
+def test_another_flat_at_the_house_number_ranks_below_the_asked_one() -> None:
+    query = ClientQuery.model_validate({"postcode": "1234AB", "house_number": "12-b"})
+    plan = plan_lookups(query)[0]
+    flats = found(
         plan,
-        [
-            lookup("c_a", house_number_addition="A"),
-            lookup("c_b", house_number_addition="B"),
-            lookup("c_none"),
-        ],
+        lookup("c_a", house_number_addition="A"),
+        lookup("c_b", house_number_addition="B"),
+        lookup("c_none"),
     )
-    assert [c.client_id for c in found] == ["c_b", "c_none"]
-    assert found[0].score > found[1].score
+    ranked = rank(query, flats)
+    assert ranked[0].client_id == "c_b"
+    assert ranked[0].score == 1.0
+    assert all(c.score < 1.0 and c.fields["house_number_addition"].how == "different"
+               for c in ranked[1:])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("asked", "delivered"), [("12 HS", "H"), ("12-II", "2"), ("12-I", "1"), ("12 h", "HS")]
+)
+def test_an_addition_written_otherwise_is_a_near_match_above_a_neighbour(
+    asked: str, delivered: str
+) -> None:
+    query = ClientQuery.model_validate({"postcode": "1234AB", "house_number": asked})
+    plan = plan_lookups(query)[0]
+    ranked = rank(
+        query,
+        found(
+            plan,
+            lookup("c_neighbour", house_number_addition="B"),
+            lookup("c_caller", house_number_addition=delivered),
+        ),
+    )
+    assert ranked[0].client_id == "c_caller"
+    assert ranked[0].fields["house_number_addition"].how == "similar"
+    assert 0.9 < ranked[0].score < 1.0
 
 
 def test_on_equal_scores_the_policyholder_comes_before_the_co_insured() -> None:
     query = ClientQuery.model_validate({"policy_number": "P-1"})
-    plan = plan_lookup(query)
-    assert plan is not None
+    plan = plan_lookups(query)[0]
     child = lookup("c_0child", role="KN", surname_key="aaa")
     holder = lookup("c_9holder", role="VP", surname_key="zzz")
-    ranked = rank(query, plan, [child, holder])
+    ranked = rank(query, found(plan, child, holder))
     assert [c.client_id for c in ranked] == ["c_9holder", "c_0child"]
     assert ranked[0].score == ranked[1].score
 
 
-def test_initials_given_with_the_name_raise_the_right_person() -> None:
+def test_initials_given_with_the_name_raise_the_right_twin() -> None:
     query = ClientQuery.model_validate({"name": "Berg, J.", "birth_date": "1980-05-17"})
-    plan = plan_lookup(query)
-    assert plan is not None
+    plan = plan_lookups(query)[0]
     twin_piet = lookup("c_piet", initials="P.", first_name="Piet")
     twin_jan = lookup("c_jan", initials="J.P.", first_name="Jan")
-    ranked = rank(query, plan, [twin_piet, twin_jan])
+    ranked = rank(query, found(plan, twin_piet, twin_jan))
     assert ranked[0].client_id == "c_jan"
     assert "given_name" in ranked[0].on
+    assert ranked[1].fields["given_name"].how == "different"
+
+
+@pytest.mark.parametrize(
+    ("asked", "how"),
+    [("Meyer", "phonetic"), ("Berk", "similar"), ("Berg-Meijer", "similar")],
+)
+def test_a_misheard_surname_still_finds_the_caller_but_never_with_score_one(
+    asked: str, how: str
+) -> None:
+    query = ClientQuery.model_validate({"name": asked, "birth_date": "1980-05-17"})
+    plan = plan_lookups(query)[0]
+    caller = lookup("c_caller", surname="Meijer" if how == "phonetic" else "Berg")
+    other = lookup("c_other", surname="Vos", birth_date="1980-05-17")
+    ranked = rank(query, found(plan, other, caller))
+    assert ranked[0].client_id == "c_caller"
+    assert ranked[0].fields["name"].how == how
+    assert 0.5 < ranked[0].score < 1.0
+
+
+def test_the_same_surname_born_a_year_later_is_not_a_match_on_birth_date() -> None:
+    query = ClientQuery.model_validate(
+        {"postcode": "1234AB", "house_number": "12", "name": "Jansen", "birth_date": "1980-05-17"}
+    )
+    plan = plan_lookups(query)[0]
+    father = lookup("c_1980", surname="Jansen")
+    son = lookup("c_1981", surname="Jansen", birth_date="1981-05-17")
+    ranked = rank(query, found(plan, son, father))
+    assert [c.client_id for c in ranked] == ["c_1980", "c_1981"]
+    assert ranked[1].fields["birth_date"].how == "different"
+    assert ranked[1].score < 0.9
+
+
+def test_a_mover_is_found_through_the_birth_date_with_other_address() -> None:
+    query = ClientQuery.model_validate(
+        {"postcode": "9999ZZ", "house_number": "1", "name": "Berg", "birth_date": "1980-05-17"}
+    )
+    plans = plan_lookups(query)
+    assert [p.kind for p in plans] == ["ADDR", "DOB"]
+    ranked = rank(query, found(plans[1], lookup("c_mover")))
+    assert ranked[0].fields["address"].how == "other address"
+    assert ranked[0].fields["name"].how == "exact"
+    assert ranked[0].score < 1.0
 
 
 def test_a_lookup_is_current_only_while_its_policy_carries_the_same_data_seq() -> None:

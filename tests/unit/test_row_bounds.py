@@ -132,7 +132,7 @@ def test_no_row_within_the_bounds_builds_a_key_beyond_dynamodbs_limits() -> None
 
     # then every key of every item is within DynamoDB's limits, and so is every item
     assert {item["type"] for item in items} == {"policy", "party", "lookup"}
-    assert any(item["pk"].startswith("LOOKUP#NAMEDOB#") for item in items)
+    assert any(item["pk"].startswith("LOOKUP#DOB#") for item in items)
     for item in items:
         for name in ("pk", "gsi1pk", "gsi2pk"):
             assert len(str(item.get(name, "")).encode()) <= PARTITION_KEY_MAX_BYTES, name
