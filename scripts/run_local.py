@@ -1,6 +1,7 @@
 """`make run`: the whole system on this machine, with the same code paths as in AWS.
 
-1. an embedded AWS (moto server) on 127.0.0.1:$AWS_PORT (default 4566);
+1. an embedded AWS (moto server, DynamoDB calls one at a time: scripts/embedded_aws.py) on
+   127.0.0.1:$AWS_PORT (default 4566);
 2. the bucket, queues (with DLQs and redrive), table (keys, indexes, TTL) and SES sender of
    `infra/template.yaml`, created by `scripts/provision.py`;
 3. the API on 127.0.0.1:$API_PORT (default 8000), served as `chalice local --stage local` does;
@@ -466,13 +467,13 @@ def _configure_logging() -> None:
 
 def serve_embedded_aws(port: int) -> int:
     """The child process of `start_aws`: a moto server until SIGTERM or the parent's end."""
-    from moto.server import ThreadedMotoServer
+    from scripts.embedded_aws import EmbeddedAws
 
     parent = os.getppid()
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server = EmbeddedAws(ip_address=HOST, port=port, verbose=False)
     server.start()
     while not stop.wait(0.5):
         if os.getppid() != parent:  # the local run died without stopping us
