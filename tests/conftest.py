@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,6 +80,29 @@ def api(aws: dict[str, str], tmp_path: Any) -> Iterator[Any]:
 
     with Client(app, project_dir=str(tmp_path)) as client:
         yield client
+
+
+@contextmanager
+def app_over_fresh_moto(project_dir: Path) -> Iterator[Any]:
+    """The Chalice test client on the real app over a fresh moto backend with infra/'s resources.
+    For module-scoped fixtures whose requests are refused before they write, so the tests of a
+    module share one backend without disturbing each other."""
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from app import app
+    from scripts.provision import provision
+
+    with mock_aws():
+        provision(
+            None,
+            TEST_ENV["AWS_DEFAULT_REGION"],
+            table_name=TEST_ENV["TABLE_NAME"],
+            bucket_name=TEST_ENV["BUCKET_NAME"],
+            stage="test",
+        )
+        with Client(app, project_dir=str(project_dir)) as client:
+            yield client
 
 
 def bearer(role: str, partner_id: str | None = None, **kwargs: Any) -> dict[str, str]:

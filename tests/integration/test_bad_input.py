@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_ENV, bearer
+from tests.conftest import app_over_fresh_moto, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -18,22 +18,8 @@ pytestmark = pytest.mark.integration
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One moto backend for the module: bad input is refused before any read, so the tests
     cannot disturb each other, and the suite stays fast."""
-    from chalice.test import Client
-    from moto import mock_aws
-
-    from app import app
-    from scripts.provision import provision
-
-    with mock_aws():
-        provision(
-            None,
-            TEST_ENV["AWS_DEFAULT_REGION"],
-            table_name=TEST_ENV["TABLE_NAME"],
-            bucket_name=TEST_ENV["BUCKET_NAME"],
-            stage="test",
-        )
-        with Client(app, project_dir=str(tmp_path_factory.mktemp("chalice"))) as client:
-            yield client
+    with app_over_fresh_moto(tmp_path_factory.mktemp("chalice")) as client:
+        yield client
 
 
 VALID_CHECK = {

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_ENV, bearer
+from tests.conftest import app_over_fresh_moto, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -21,22 +21,8 @@ MANDATE = "m_" + "0" * 24
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One moto backend for the module: these requests are refused before they write."""
-    from chalice.test import Client
-    from moto import mock_aws
-
-    from app import app
-    from scripts.provision import provision
-
-    with mock_aws():
-        provision(
-            None,
-            TEST_ENV["AWS_DEFAULT_REGION"],
-            table_name=TEST_ENV["TABLE_NAME"],
-            bucket_name=TEST_ENV["BUCKET_NAME"],
-            stage="test",
-        )
-        with Client(app, project_dir=str(tmp_path_factory.mktemp("chalice"))) as client:
-            yield client
+    with app_over_fresh_moto(tmp_path_factory.mktemp("chalice")) as client:
+        yield client
 
 
 def error_of(response: Any) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from chalicelib.models.mandates import (
     StateChangeRequest,
 )
 from chalicelib.models.mandates import Address as MandateAddress
-from tests.conftest import TEST_ENV, bearer
+from tests.conftest import app_over_fresh_moto, bearer
 from tests.support.tokens import signed_claims
 
 pytestmark = pytest.mark.integration
@@ -71,22 +71,8 @@ ROUTES = _route_table()
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from chalice.test import Client
-    from moto import mock_aws
-
-    from app import app
-    from scripts.provision import provision
-
-    with mock_aws():
-        provision(
-            None,
-            TEST_ENV["AWS_DEFAULT_REGION"],
-            table_name=TEST_ENV["TABLE_NAME"],
-            bucket_name=TEST_ENV["BUCKET_NAME"],
-            stage="test",
-        )
-        with Client(app, project_dir=str(tmp_path_factory.mktemp("chalice"))) as client:
-            yield client
+    with app_over_fresh_moto(tmp_path_factory.mktemp("chalice")) as client:
+        yield client
     report = os.environ.get("API_FUZZ_REPORT")
     if report:
         Path(report).write_text(json.dumps(FIGURES, indent=2, sort_keys=True))
