@@ -44,15 +44,9 @@ class ReportError(BaseModel):
     message_en: str
 
 
-class DeliveryReport(BaseModel):
-    """The report a partner reads (reports/<partner_id>/<delivery_id>.json) and the API returns."""
+class DeliveryCounts(BaseModel):
+    """The counters of a delivery: kept in its progress while it runs, shown in its report."""
 
-    delivery_id: str
-    partner_id: str
-    object_key: str
-    kind: str
-    received_at: str
-    status: DeliveryStatus
     rows_total: int = 0
     rows_accepted: int = 0
     rows_rejected: int = 0
@@ -60,6 +54,24 @@ class DeliveryReport(BaseModel):
     policies_written: int = 0
     policies_ended: int = 0
     policies_pending_removal: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in DeliveryCounts.model_fields}
+
+
+class _DeliveryIdentity(BaseModel):
+    # Its own base only so that a report lists which delivery it is before its counters.
+    delivery_id: str
+    partner_id: str
+    object_key: str
+    kind: str
+    received_at: str
+    status: DeliveryStatus
+
+
+class DeliveryReport(DeliveryCounts, _DeliveryIdentity):
+    """The report a partner reads (reports/<partner_id>/<delivery_id>.json) and the API returns."""
+
     warnings: list[str] = Field(default_factory=list)
     errors: list[ReportError] = Field(default_factory=list)
     error_counts: dict[str, int] = Field(default_factory=dict)
@@ -84,8 +96,15 @@ class DeliveryPath(BaseModel):
     delivery_id: str = Field(pattern=r"^[0-9a-f]{32}$")
 
 
-@dataclass
-class Progress:
+# A warning as a delivery keeps it: the catalogue's message key and its parameters.
+Notice = dict[str, Any]
+
+
+def notice(key: str, **params: object) -> Notice:
+    return {"key": key, "params": {name: str(value) for name, value in params.items()}}
+
+
+class Progress(DeliveryCounts):
     """Everything a delivery carries from one invocation to the next: where the file is read up
     to, the counters its report shows, and the errors and warnings so far."""
 
@@ -93,28 +112,28 @@ class Progress:
     offset: int = 0
     line: int = 1
     format: dict[str, Any] | None = None
-    rows_total: int = 0
-    rows_accepted: int = 0
-    rows_rejected: int = 0
-    rows_superseded: int = 0
-    policies_written: int = 0
     existing_active_seen: int = 0
-    policies_ended: int = 0
-    pending_removal: int = 0
-    ending_batch: list[str] = field(default_factory=list)  # policy numbers being ended
+    ending_batch: list[str] = Field(default_factory=list)  # policy numbers being ended
     bsn_dropped: int = 0
     truncated: bool = False
     rejected: bool = False
-    warnings: list[str] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    error_counts: dict[str, int] = field(default_factory=dict)
+    # A Notice, or the rendered text a record from the previous version holds.
+    warnings: list[Notice | str] = Field(default_factory=list)
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    error_counts: dict[str, int] = Field(default_factory=dict)
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> Progress:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in stored.items() if k in known})
+        fields = dict(stored)
+        if "pending_removal" in fields:  # the previous version's name for the counter
+            fields.setdefault("policies_pending_removal", fields.pop("pending_removal"))
+        return cls.model_validate(fields)
+
+    def stored(self) -> dict[str, Any]:
+        return self.model_dump()
 
     def add_error(self, error: RowError, cap: int) -> None:
+        """Kept as code and parameters: the report renders the text when it is built."""
         self.error_counts[error.code] = self.error_counts.get(error.code, 0) + 1
         if len(self.errors) < cap:
             self.errors.append(
@@ -122,14 +141,23 @@ class Progress:
                     "line": error.line,
                     "column": error.column,
                     "code": error.code,
-                    "message": error.message_nl,
-                    "message_en": error.message_en,
+                    "key": error.message_key,
+                    "params": dict(error.params),
                 }
             )
 
-    def warn(self, text: str) -> None:
-        if text not in self.warnings:
-            self.warnings.append(text)
+    def warn(self, warning: Notice) -> None:
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+
+    def drop_warnings(self, key: str, legacy_mark: str) -> None:
+        """Drop the warnings of catalogue message `key`, and those a record checkpointed by the
+        previous version holds as "nl / en" text containing `legacy_mark`."""
+        self.warnings = [
+            w
+            for w in self.warnings
+            if not (w.get("key") == key if isinstance(w, dict) else legacy_mark in w)
+        ]
 
 
 @dataclass

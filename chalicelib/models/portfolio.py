@@ -6,9 +6,12 @@ pydantic model per row would cost more than the validation itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
+
+from chalicelib.messages import render
 
 DeliveryKind = Literal["full", "mutation"]
 PartyRole = Literal["VP", "SP", "KN", "VZ"]
@@ -21,8 +24,20 @@ class RowError:
     line: int
     column: str | None
     code: str
-    message_nl: str
-    message_en: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    key: str = ""  # the catalogue's message, when it is not `code` itself
+
+    @property
+    def message_key(self) -> str:
+        return self.key or self.code
+
+    @property
+    def message_nl(self) -> str:
+        return render(self.message_key, self.params, "nl")
+
+    @property
+    def message_en(self) -> str:
+        return render(self.message_key, self.params, "en")
 
 
 @dataclass(slots=True)

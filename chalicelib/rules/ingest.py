@@ -12,18 +12,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.models.delivery import DeliveryStatus, Progress, S3ObjectRef
+from chalicelib.models.delivery import DeliveryStatus, Notice, Progress, S3ObjectRef, notice
 from chalicelib.models.portfolio import PolicyFields, RowError, RowOutcome, ValidRow
 from chalicelib.rules.identity import policy_identities
 
 # A policy's parties are buffered until the policy's last row; more than this is not a household.
 MAX_ROWS_PER_POLICY = 100
-HELD_MARK = "nothing ended until an administrator confirms"
 KEY_PATTERN = re.compile(r"^incoming/(?P<partner>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)$")
 
 
-def message(code: str, nl: str, en: str, *, line: int = 0, column: str | None = None) -> RowError:
-    return RowError(line=line, column=column, code=code, message_nl=nl, message_en=en)
+def message(
+    code: str, *, key: str = "", line: int = 0, column: str | None = None, **params: object
+) -> RowError:
+    """A report line: its `code`, and the catalogue's message `key` (the code unless given)
+    with its parameters, rendered in Dutch and English when the report is built."""
+    return RowError(
+        line=line,
+        column=column,
+        code=code,
+        params={name: str(value) for name, value in params.items()},
+        key=key,
+    )
 
 
 # --- which delivery ------------------------------------------------------------------------------
@@ -68,20 +77,12 @@ def unacceptable(key: ObjectKey, partners: Collection[str]) -> RowError | None:
     if not key.well_formed:
         return message(
             "invalid_object_key",
-            "Het bestand staat niet op incoming/<partner>/<full|mutation>/<naam>.",
-            "The file is not at incoming/<partner>/<full|mutation>/<name>.",
         )
     if key.partner_id not in partners:
-        return message(
-            "unknown_partner",
-            f"Partner '{key.partner_id}' is niet bekend in deze omgeving.",
-            f"Partner '{key.partner_id}' is not configured in this stage.",
-        )
+        return message("unknown_partner", partner=key.partner_id)
     if key.kind not in ("full", "mutation"):
         return message(
             "unknown_delivery_kind",
-            "Het leveringstype moet 'full' of 'mutation' zijn.",
-            "The delivery kind must be 'full' or 'mutation'.",
         )
     return None
 
@@ -122,9 +123,9 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
     if group.overflow:
         return message(
             "too_many_parties",
-            f"Polis {group.policy_number} heeft meer dan {MAX_ROWS_PER_POLICY} regels.",
-            f"Policy {group.policy_number} has more than {MAX_ROWS_PER_POLICY} rows.",
             line=group.lines[0],
+            policy=group.policy_number,
+            limit=MAX_ROWS_PER_POLICY,
         )
     parties = [o.row.party for o in group.outcomes if o.row]
     if policy_identities(parties) is None:
@@ -132,16 +133,14 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
         # names, or a row repeated): storing both is impossible, storing one would lose one.
         return message(
             "duplicate_party",
-            f"Polis {group.policy_number} bevat twee regels voor dezelfde persoon.",
-            f"Policy {group.policy_number} has two rows for the same person.",
             line=group.lines[0],
+            policy=group.policy_number,
         )
     if sum(1 for party in parties if party.role == "VP") != 1:
         return message(
             "policy_needs_one_policyholder",
-            f"Polis {group.policy_number} moet precies één verzekeringnemer (VP) hebben.",
-            f"Policy {group.policy_number} must have exactly one policyholder (VP).",
             line=group.lines[0],
+            policy=group.policy_number,
             column="ENTITEIT",
         )
     return None
@@ -165,9 +164,8 @@ def judge_group(group: PolicyGroup) -> GroupVerdict:
         errors.extend(
             message(
                 "policy_has_rejected_rows",
-                f"Polis {group.policy_number} is niet verwerkt: een andere regel is afgekeurd.",
-                f"Policy {group.policy_number} was not applied: another row was rejected.",
                 line=line,
+                policy=group.policy_number,
             )
             for outcome, line in zip(group.outcomes, group.lines, strict=True)
             if id(outcome) not in invalid_ids
@@ -180,11 +178,8 @@ def judge_group(group: PolicyGroup) -> GroupVerdict:
 def rows_not_adjacent(group: PolicyGroup) -> RowError:
     return message(
         "policy_rows_not_adjacent",
-        f"Polis {group.policy_number} kwam al eerder in dit bestand voor; de regels van "
-        "een polis moeten aaneensluiten.",
-        f"Policy {group.policy_number} appeared earlier in this file; the rows of a "
-        "policy must be adjacent.",
         line=group.lines[0],
+        policy=group.policy_number,
         column="PP_NUMMER",
     )
 
@@ -192,19 +187,15 @@ def rows_not_adjacent(group: PolicyGroup) -> RowError:
 def policy_refused(group: PolicyGroup, line: int) -> RowError:
     return message(
         "storage_refused",
-        f"Polis {group.policy_number} is niet opgeslagen: de database weigert een "
-        "waarde ervan (te lang of ongeldig).",
-        f"Policy {group.policy_number} was not stored: the database refuses one of "
-        "its values (too long or invalid).",
+        key="policy_storage_refused",
         line=line,
+        policy=group.policy_number,
     )
 
 
 def storage_refused() -> RowError:
     return message(
         "storage_refused",
-        "De database weigert de levering; niets verder verwerkt. Meld dit bij beheer.",
-        "The database refuses the delivery; nothing further processed. Tell support.",
     )
 
 
@@ -298,12 +289,12 @@ def decide_removals(missing: int, existing_active_seen: int, max_pct: float) -> 
     return RemovalDecision(missing, base, share, held=bool(missing) and share > max_pct)
 
 
-def held_warning(decision: RemovalDecision) -> str:
-    missing, base, share = decision.missing, decision.base, decision.share
-    return (
-        f"{missing} van {base} actieve polissen ontbreken ({share:.0f}%): niets beëindigd "
-        f"tot een beheerder de levering bevestigt. / {missing} of {base} active policies "
-        f"are missing ({share:.0f}%): {HELD_MARK}."
+def held_warning(decision: RemovalDecision) -> Notice:
+    return notice(
+        "removals_held",
+        missing=decision.missing,
+        base=decision.base,
+        share=f"{decision.share:.0f}",
     )
 
 

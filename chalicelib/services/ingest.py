@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event
@@ -23,7 +24,16 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from chalicelib import clock
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConditionFailed, Conflict, NotFound, StoreRefused
-from chalicelib.models.delivery import DeliveryRecord, DeliveryReport, Progress, S3ObjectRef
+from chalicelib.messages import LEGACY_HELD_MARK, bilingual, render
+from chalicelib.models.delivery import (
+    DeliveryRecord,
+    DeliveryReport,
+    Notice,
+    Progress,
+    ReportError,
+    S3ObjectRef,
+    notice,
+)
 from chalicelib.models.portfolio import DeliveryKind, RowError, ValidRow
 from chalicelib.observability import logger, metrics
 from chalicelib.rules import ingest as rules
@@ -191,18 +201,11 @@ class IngestService:
                 progress.rejected = True
                 self._add_error(
                     progress,
-                    message(
-                        "no_valid_rows",
-                        "Geen enkele regel van het bestand is verwerkt; zie de fouten per regel.",
-                        "No row of the file was stored; see the errors per row.",
-                    ),
+                    message("no_valid_rows"),
                 )
             reconcilable = rules.reconcilable(record.kind, progress)
             if record.kind == "full" and not reconcilable and not progress.rejected:
-                progress.warn(
-                    "Geen polissen beëindigd: de levering is onvolledig. / "
-                    "No policies ended: the delivery is incomplete."
-                )
+                progress.warn(notice("incomplete_not_reconciled"))
             progress.phase = "reconcile" if reconcilable else "done"
             self.deliveries.checkpoint(record.delivery_id, progress)
         if progress.phase == "reconcile":
@@ -246,7 +249,7 @@ class IngestService:
             progress.rejected = True
             self._add_error(
                 progress,
-                message("object_missing", "Het bestand bestaat niet meer.", "The file is gone."),
+                message("object_missing"),
             )
             return True
         assert progress.format is not None
@@ -256,19 +259,11 @@ class IngestService:
             missing = ", ".join(header.missing)
             self._add_error(
                 progress,
-                message(
-                    "missing_columns",
-                    f"Verplichte kolommen ontbreken: {missing}.",
-                    f"Required columns are missing: {missing}.",
-                    line=1,
-                ),
+                message("missing_columns", line=1, columns=missing),
             )
             return True
         if header.has_bsn:
-            progress.warn(
-                "Het bestand bevat een BSN-kolom; BSN's worden niet opgeslagen. / "
-                "The file has a BSN column; BSNs are never stored."
-            )
+            progress.warn(notice("bsn_column"))
         today = self.now().date()
         batch: list[PolicyGroup] = []
         batch_rows = 0
@@ -281,7 +276,7 @@ class IngestService:
                     progress.rows_rejected += 1
                     self._add_error(
                         progress,
-                        message(item.code, item.message_nl, item.message_en, line=item.line),
+                        message(item.code, key=item.message_key, line=item.line),
                     )
                     if group is not None:
                         group.end_offset = item.end_offset
@@ -320,17 +315,12 @@ class IngestService:
             progress.rejected = True
             self._add_error(
                 progress,
-                message(
-                    "empty_file",
-                    "Het bestand bevat geen regels.",
-                    "The file contains no rows.",
-                    line=1,
-                ),
+                message("empty_file", key="no_rows", line=1),
             )
         return True
 
     def _file_failed(self, progress: Progress, exc: FileRejected, nothing_written: bool) -> bool:
-        self._add_error(progress, message(exc.code, exc.message_nl, exc.message_en, line=exc.line))
+        self._add_error(progress, message(exc.code, key=exc.message_key, line=exc.line))
         if nothing_written:
             progress.rejected = True
         else:
@@ -445,7 +435,7 @@ class IngestService:
             missing, progress.existing_active_seen, self.settings.full_delivery_max_removal_pct
         )
         if decision.held:
-            progress.pending_removal = missing
+            progress.policies_pending_removal = missing
             progress.phase = "held"
             progress.warn(rules.held_warning(decision))
             return
@@ -475,7 +465,7 @@ class IngestService:
             if remaining_ms() < self.settings.ingest_min_remaining_ms:
                 self._hand_over(record)
                 return False
-        progress.pending_removal = 0
+        progress.policies_pending_removal = 0
         progress.phase = "done"
         return True
 
@@ -493,10 +483,7 @@ class IngestService:
     def _finish(self, record: DeliveryRecord) -> None:
         progress = record.progress
         if progress.bsn_dropped:
-            progress.warn(
-                f"{progress.bsn_dropped} BSN-waarden genegeerd en niet opgeslagen. / "
-                f"{progress.bsn_dropped} BSN values dropped and not stored."
-            )
+            progress.warn(notice("bsn_dropped", count=progress.bsn_dropped))
         record.status = rules.final_status(progress)
         record.finished_at = self.now().isoformat()
         report = build_report(record)
@@ -539,12 +526,8 @@ class IngestService:
         progress = record.progress
         progress.phase = "ending"
         confirmed_at = self.now().isoformat(timespec="seconds")
-        progress.warnings = [w for w in progress.warnings if rules.HELD_MARK not in w]
-        progress.warn(
-            f"Bevestigd door een beheerder op {confirmed_at}: de ontbrekende polissen worden "
-            f"beëindigd. / Confirmed by an administrator at {confirmed_at}: the missing "
-            "policies are ended."
-        )
+        progress.drop_warnings("removals_held", LEGACY_HELD_MARK)
+        progress.warn(notice("removals_confirmed", at=confirmed_at))
         try:
             updated = self.deliveries.confirm(
                 delivery_id, progress=progress, by=confirmed_by, at=confirmed_at
@@ -573,20 +556,34 @@ def build_report(record: DeliveryRecord) -> DeliveryReport:
         kind=record.kind,
         received_at=record.received_at,
         status=record.status,
-        rows_total=progress.rows_total,
-        rows_accepted=progress.rows_accepted,
-        rows_rejected=progress.rows_rejected,
-        rows_superseded=progress.rows_superseded,
-        policies_written=progress.policies_written,
-        policies_ended=progress.policies_ended,
-        policies_pending_removal=progress.pending_removal,
-        warnings=list(progress.warnings),
-        errors=progress.errors,
+        **progress.counts(),
+        warnings=[_warning_text(w) for w in progress.warnings],
+        errors=[_report_error(e) for e in progress.errors],
         error_counts=dict(progress.error_counts),
         errors_truncated=truncated,
         confirmed_by=record.confirmed_by,
         confirmed_at=record.confirmed_at,
         finished_at=record.finished_at,
+    )
+
+
+def _warning_text(warning: Notice | str) -> str:
+    # A record checkpointed by the previous version holds the rendered text: shown as it is.
+    if isinstance(warning, str):
+        return warning
+    return bilingual(warning["key"], warning["params"])
+
+
+def _report_error(error: dict[str, Any]) -> ReportError:
+    if "message" in error:  # checkpointed by the previous version: already rendered
+        return ReportError.model_validate(error)
+    key, params = error.get("key") or error["code"], error.get("params") or {}
+    return ReportError(
+        line=error["line"],
+        column=error.get("column"),
+        code=error["code"],
+        message=render(key, params, "nl"),
+        message_en=render(key, params, "en"),
     )
 
 

@@ -53,6 +53,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, Literal
 
+from chalicelib.messages import CATALOGUE, render
+
 __all__ = [
     "CHUNK_BYTES",
     "BadLine",
@@ -107,12 +109,8 @@ class BadLine:
     last_line: int = 0
 
     @property
-    def message_nl(self) -> str:
-        return _MESSAGES.get(self.code, _MESSAGES["invalid_line"])[0]
-
-    @property
-    def message_en(self) -> str:
-        return _MESSAGES.get(self.code, _MESSAGES["invalid_line"])[1]
+    def message_key(self) -> str:
+        return self.code if self.code in CATALOGUE else "invalid_line"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,57 +124,6 @@ class ReadLimits:
     max_uncompressed_bytes: int = 2 * 1024**3
 
 
-_MESSAGES: Final[dict[str, tuple[str, str]]] = {
-    "unsupported_file_type": (
-        "Bestandstype niet ondersteund: lever .csv, .jsonl, .csv.gz of .jsonl.gz.",
-        "Unsupported file type: deliver .csv, .jsonl, .csv.gz or .jsonl.gz.",
-    ),
-    "too_large_uncompressed": (
-        "Bestand is uitgepakt groter dan toegestaan.",
-        "The file is larger than allowed when decompressed.",
-    ),
-    "invalid_gzip": (
-        "Bestand is geen geldig gzip-bestand of is afgebroken.",
-        "The file is not valid gzip or is truncated.",
-    ),
-    "line_too_long": (
-        "Regel is langer dan toegestaan.",
-        "Line is longer than allowed.",
-    ),
-    "not_a_text_file": (
-        "Bestand is geen tekstbestand (bevat binaire gegevens).",
-        "The file is not a text file (it contains binary data).",
-    ),
-    "empty_file": ("Bestand is leeg.", "The file is empty."),
-    "unsupported_encoding": (
-        "Tekenset niet ondersteund: lever UTF-8 of Windows-1252.",
-        "Unsupported encoding: deliver UTF-8 or Windows-1252.",
-    ),
-    "undecodable": (
-        "Kopregel kan niet worden gelezen in UTF-8 of Windows-1252.",
-        "The header line cannot be read as UTF-8 or Windows-1252.",
-    ),
-    "invalid_json": (
-        "Regel is geen JSON-object.",
-        "Line is not a JSON object.",
-    ),
-    "invalid_encoding": (
-        "Regel bevat tekens die niet in UTF-8 of Windows-1252 te lezen zijn (of een NUL-teken).",
-        "Line has characters that cannot be read as UTF-8 or Windows-1252 (or a NUL byte).",
-    ),
-    "invalid_csv": (
-        "Regel is geen geldige CSV.",
-        "Line is not valid CSV.",
-    ),
-    "too_many_fields": (
-        "Regel heeft meer velden dan de kopregel (scheidingsteken in een waarde zonder "
-        "aanhalingstekens?).",
-        "Line has more fields than the header (a delimiter inside an unquoted value?).",
-    ),
-    "invalid_line": ("Regel kan niet worden gelezen.", "Line cannot be read."),
-}
-
-
 class FileRejected(Exception):
     """The file cannot be read at all (or stops being readable at `line`)."""
 
@@ -185,15 +132,22 @@ class FileRejected(Exception):
         code: str,
         *,
         line: int = 0,
-        message_nl: str | None = None,
-        message_en: str | None = None,
     ) -> None:
-        nl, en = _MESSAGES.get(code, _MESSAGES["invalid_line"])
         self.code = code
         self.line = line
-        self.message_nl = message_nl or nl
-        self.message_en = message_en or en
         super().__init__(f"{code}: {self.message_en}")
+
+    @property
+    def message_key(self) -> str:
+        return self.code if self.code in CATALOGUE else "invalid_line"
+
+    @property
+    def message_nl(self) -> str:
+        return render(self.message_key, {}, "nl")
+
+    @property
+    def message_en(self) -> str:
+        return render(self.message_key, {}, "en")
 
 
 # --- bytes --------------------------------------------------------------------------------------

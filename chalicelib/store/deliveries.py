@@ -5,7 +5,6 @@ write, so at most one invocation works on a delivery at a time."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -60,7 +59,7 @@ def to_item(record: DeliveryRecord) -> Item:
         "received_at": record.received_at,
         "seq": record.seq,
         "status": record.status,
-        "progress": asdict(record.progress),
+        "progress": record.progress.stored(),
         "expires_at": record.expires_at,
         "gsi2pk": keys.deliveries_gsi2pk(record.partner_id),
         "gsi2sk": keys.delivery_gsi2sk(record.received_at, record.delivery_id),
@@ -157,7 +156,7 @@ class DynamoDeliveries:
         self._update(
             delivery_id,
             UpdateExpression="SET progress = :progress",
-            ExpressionAttributeValues={":progress": asdict(progress)},
+            ExpressionAttributeValues={":progress": progress.stored()},
         )
 
     def hand_over(self, delivery_id: str, progress: Progress) -> None:
@@ -165,7 +164,7 @@ class DynamoDeliveries:
         self._update(
             delivery_id,
             UpdateExpression="SET progress = :progress, lease_until = :zero",
-            ExpressionAttributeValues={":progress": asdict(progress), ":zero": 0},
+            ExpressionAttributeValues={":progress": progress.stored(), ":zero": 0},
         )
 
     def finish(
@@ -180,7 +179,7 @@ class DynamoDeliveries:
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":status": status,
-                ":progress": asdict(progress),
+                ":progress": progress.stored(),
                 ":finished": finished_at,
             },
         )
@@ -197,7 +196,7 @@ class DynamoDeliveries:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":processing": "processing",
-                    ":progress": asdict(progress),
+                    ":progress": progress.stored(),
                     ":zero": 0,
                     ":held": "held_for_review",
                     ":by": by,
