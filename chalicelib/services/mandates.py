@@ -3,6 +3,10 @@ active mandate shows (docs/mandates.md). Rules are in `chalicelib/rules/mandates
 reads the register, keeps the life cycle consistent in DynamoDB and puts activation messages on
 the queue. Storage: docs/architecture.md, "Mandates".
 
+What the use cases read and write comes in one `MandateRepositories` (mandates and tokens, the
+holder's current policies, the activation queue, the audit log); left out, it is the DynamoDB /
+SQS one, so tests hand in in-memory stand-ins instead of running on moto.
+
 Every state change is a conditional update on the state it starts from, so two approvals (or an
 approval racing a revocation) cannot both win: the loser gets 409 `invalid_state`.
 """
@@ -11,10 +15,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.auth import Principal
 from chalicelib.clock import now as _now
@@ -62,6 +66,47 @@ from chalicelib.store.table import Item
 TOKEN_ITEM_GRACE = timedelta(days=30)
 
 
+class HolderPolicies(Protocol):
+    def current(self, client_id: str) -> Sequence[tuple[Item, Item]]:
+        """The client's current memberships: (party item, its policy item)."""
+        ...
+
+
+class MessageQueue(Protocol):
+    def send(self, message: dict[str, Any], *, delay_seconds: int = 0) -> str: ...
+
+
+AuditLog = Callable[[Principal, str, Mapping[str, object], Sequence[str]], None]
+
+
+class RegisterHolders:
+    """The holder's memberships as the dossier reads them (one index query, one batch read)."""
+
+    def current(self, client_id: str) -> Sequence[tuple[Item, Item]]:
+        return read_client(client_id).current
+
+
+@dataclass(frozen=True)
+class MandateRepositories:
+    mandates: MandateStore
+    holders: HolderPolicies
+    activations: MessageQueue
+    audit: AuditLog
+
+    @classmethod
+    def on_aws(cls) -> MandateRepositories:
+        return cls(
+            mandates=DynamoMandates(),
+            holders=RegisterHolders(),
+            activations=Queue(get_settings().activation_queue_url),
+            audit=record_audit,
+        )
+
+
+def _or_aws(repos: MandateRepositories | None) -> MandateRepositories:
+    return repos or MandateRepositories.on_aws()
+
+
 def new_mandate_id() -> str:
     return "m_" + secrets.token_hex(12)
 
@@ -94,9 +139,8 @@ def _current(policy: Mapping[str, Any], today: date) -> bool:
     return contract_is_current(str(policy.get("status")), day("end_date"), day("ended_on"), today)
 
 
-def read_holder(client_id: str) -> HolderRecord | None:
-    """One index query for the client's party items plus one batch read of their policies."""
-    fresh = read_client(client_id).current
+def read_holder(client_id: str, holders: HolderPolicies) -> HolderRecord | None:
+    fresh = holders.current(client_id)
     if not fresh:
         return None
     kind: HolderKind = (
@@ -133,9 +177,9 @@ def _require_own_client(principal: Principal, client_id: str, record: HolderReco
         )
 
 
-def _may_see(principal: Principal, client_id: str) -> None:
+def _may_see(principal: Principal, client_id: str, holders: HolderPolicies) -> None:
     if _only_partner(principal):
-        _require_own_client(principal, client_id, read_holder(client_id))
+        _require_own_client(principal, client_id, read_holder(client_id, holders))
 
 
 def _actor(principal: Principal) -> dict[str, str]:
@@ -266,22 +310,30 @@ def _issue_token(store: MandateStore, mandate_id: str, now: datetime) -> tuple[s
     return token, token_hash, expiry
 
 
-def _enqueue_activation(mandate_id: str, token: str, language: Language) -> None:
+def _enqueue_activation(
+    queue: MessageQueue, mandate_id: str, token: str, language: Language
+) -> None:
     message = ActivationMessage(
         mandate_id=mandate_id,
         token=token,
         language=language,
         idempotency_id=secrets.token_hex(16),
     )
-    Queue(get_settings().activation_queue_url).send(message.model_dump())
+    queue.send(message.model_dump())
     logger.info("activation queued", extra={"mandate_id": mandate_id})
 
 
 # --- use cases -----------------------------------------------------------------------------------
 
 
-def submit_mandate(principal: Principal, request: MandateRequest, route: str) -> Mandate:
-    record = read_holder(request.client_id)
+def submit_mandate(
+    principal: Principal,
+    request: MandateRequest,
+    route: str,
+    repos: MandateRepositories | None = None,
+) -> Mandate:
+    repos = _or_aws(repos)
+    record = read_holder(request.client_id, repos.holders)
     if _only_partner(principal):
         _require_own_client(principal, request.client_id, record)
     if record is None:
@@ -322,39 +374,56 @@ def submit_mandate(principal: Principal, request: MandateRequest, route: str) ->
     }
     if request.valid_until is not None:
         item["valid_until"] = request.valid_until.isoformat()
-    DynamoMandates().create(item)
+    repos.mandates.create(item)
     logger.info("mandate submitted", extra={"mandate_id": mandate_id, "scope": rule.scope})
-    record_audit(
+    repos.audit(
         principal, route, {"client_id": request.client_id, "mandate_id": mandate_id}, [mandate_id]
     )
     return _to_model(item)
 
 
-def get_mandate(principal: Principal, mandate_id: str, route: str) -> Mandate:
-    item = load_mandate(mandate_id)
-    _may_see(principal, item["client_id"])
-    record_audit(principal, route, {"mandate_id": mandate_id}, [mandate_id])
+def get_mandate(
+    principal: Principal, mandate_id: str, route: str, repos: MandateRepositories | None = None
+) -> Mandate:
+    repos = _or_aws(repos)
+    item = load_mandate(mandate_id, repos.mandates)
+    _may_see(principal, item["client_id"], repos.holders)
+    repos.audit(principal, route, {"mandate_id": mandate_id}, [mandate_id])
     return _to_model(item)
 
 
-def list_mandates(principal: Principal, query: MandateQuery, route: str) -> MandateList:
-    """The client's mandates, newest id order irrelevant: one gsi1 query."""
-    _may_see(principal, query.client_id)
-    items = DynamoMandates().for_client(query.client_id)
+def list_mandates(
+    principal: Principal,
+    query: MandateQuery,
+    route: str,
+    repos: MandateRepositories | None = None,
+) -> MandateList:
+    """The client's mandates, newest submission first."""
+    repos = _or_aws(repos)
+    _may_see(principal, query.client_id, repos.holders)
+    items = repos.mandates.for_client(query.client_id)
     mandates = sorted((_to_model(i) for i in items), key=lambda m: m.submitted_at, reverse=True)
-    record_audit(principal, route, {"client_id": query.client_id}, [m.mandate_id for m in mandates])
+    repos.audit(principal, route, {"client_id": query.client_id}, [m.mandate_id for m in mandates])
     return MandateList(mandates=mandates)
 
 
 def change_mandate(
-    principal: Principal, mandate_id: str, action: str, body: StateChangeRequest, route: str
+    principal: Principal,
+    mandate_id: str,
+    action: str,
+    body: StateChangeRequest,
+    route: str,
+    repos: MandateRepositories | None = None,
 ) -> Mandate:
     """approve / reject / revoke / resend. Approve and resend issue a new activation token
     (superseding any earlier one) and queue the activation e-mail."""
-    store = DynamoMandates()
+    repos = _or_aws(repos)
+    store = repos.mandates
     item = load_mandate(mandate_id, store)
     if "admin" not in principal.roles:
-        _require_own_client(principal, item["client_id"], read_holder(item["client_id"]))
+        _require_own_client(
+            principal, item["client_id"], read_holder(item["client_id"], repos.holders)
+        )
     state = current_state(item)
     target = next_state(action, state)
     if target is None:
@@ -374,8 +443,8 @@ def change_mandate(
         raise _invalid_state(action, current_state(load_mandate(mandate_id, store))) from None
     logger.info("mandate changed", extra={"mandate_id": mandate_id, "action": action})
     if token is not None:
-        _enqueue_activation(mandate_id, token, item.get("language", "nl"))
-    record_audit(principal, route, {"mandate_id": mandate_id, "action": action}, [mandate_id])
+        _enqueue_activation(repos.activations, mandate_id, token, item.get("language", "nl"))
+    repos.audit(principal, route, {"mandate_id": mandate_id, "action": action}, [mandate_id])
     return _to_model(updated)
 
 
@@ -391,10 +460,16 @@ def _token_refusal(item: Mapping[str, Any], token_hash: str) -> Conflict | None:
     return None
 
 
-def activate(principal: Principal, request: ActivationRequest, route: str) -> Activation:
+def activate(
+    principal: Principal,
+    request: ActivationRequest,
+    route: str,
+    repos: MandateRepositories | None = None,
+) -> Activation:
     """Activate a mandate with the e-mailed token: once, before it expires, and only the
     mandate's current token."""
-    store = DynamoMandates()
+    repos = _or_aws(repos)
+    store = repos.mandates
     token_hash = hash_token(request.token)
     token_item = store.get_token(token_hash)
     if token_item is None:
@@ -422,7 +497,7 @@ def activate(principal: Principal, request: ActivationRequest, route: str) -> Ac
         refusal = _token_refusal(load_mandate(mandate_id, store), token_hash)
         raise refusal or Conflict("try again", code="invalid_state") from None
     logger.info("mandate activated", extra={"mandate_id": mandate_id})
-    record_audit(principal, route, {"mandate_id": mandate_id}, [mandate_id])
+    repos.audit(principal, route, {"mandate_id": mandate_id}, [mandate_id])
     return Activation(
         mandate_id=mandate_id,
         client_id=updated["client_id"],
@@ -446,22 +521,25 @@ def _contract(ref: ContractRef, policy: Mapping[str, Any], today: date) -> Contr
     )
 
 
-def mandate_contracts(principal: Principal, mandate_id: str, route: str) -> MandateContracts:
+def mandate_contracts(
+    principal: Principal, mandate_id: str, route: str, repos: MandateRepositories | None = None
+) -> MandateContracts:
     """What the active mandate may see now: for "all" the holder's current policies (new
     deliveries included), for "single"/"listed" the fixed list as far as still the holder's."""
-    item = load_mandate(mandate_id)
+    repos = _or_aws(repos)
+    item = load_mandate(mandate_id, repos.mandates)
     state = current_state(item)
     if state != "active":
         code = f"mandate_{state}" if state in ("revoked", "expired") else "mandate_not_active"
         raise Forbidden(f"the mandate is {state}", code=code, details={"state": state})
-    record = read_holder(item["client_id"])
+    record = read_holder(item["client_id"], repos.holders)
     holder_contracts = record.holder.contracts if record else ()
     fixed = [ContractRef.model_validate(c) for c in item.get("contracts", [])]
     refs = visible_contracts(item["scope"], fixed, holder_contracts)
     policies = record.policies if record else {}
     today = register_today()
     contracts = [_contract(r, policies[(r.partner_id, r.policy_number)], today) for r in refs]
-    record_audit(
+    repos.audit(
         principal,
         route,
         {"mandate_id": mandate_id, "client_id": item["client_id"]},

@@ -15,16 +15,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from chalicelib.config import reset_settings
-from tests.integration.test_mandates import (
-    PARTNER,
-    call,
-    client_of,
-    holder_party,
-    mandate_body,
-    seed_policy,
-    submitted,
-)
+from tests.integration.test_mandates import call, seed_policy, submitted
 from tests.support import ingest as support
+from tests.support.mandates import PARTNER, client_of, holder_party, mandate_body
 
 pytestmark = pytest.mark.integration
 

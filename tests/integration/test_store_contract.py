@@ -1,6 +1,6 @@
-"""The delivery and portfolio stores keep the same promises on DynamoDB (moto) as the in-memory
-fakes that the unit scenarios use: the same checks run against both, so a fake cannot promise
-what the adapter does not keep."""
+"""The delivery, portfolio and mandate stores (and the mandates' read of a holder) keep the same
+promises on DynamoDB (moto) as the in-memory fakes that the unit scenarios use: the same checks
+run against both, so a fake cannot promise what the adapter does not keep."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ import pytest
 
 from chalicelib.errors import ConditionFailed
 from chalicelib.models.delivery import DeliveryRecord, Progress
+from chalicelib.services.mandates import HolderPolicies, RegisterHolders
 from chalicelib.store.activation import DynamoMarkers, MarkerStore
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
+from chalicelib.store.mandates import DynamoMandates, MandateStore
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
 from chalicelib.store.register_items import policy_items
-from tests.support.memory import MemoryDeliveries, MemoryMarkers, MemoryPortfolio
+from tests.support import mandates as support_mandates
+from tests.support.memory import MemoryDeliveries, MemoryMandates, MemoryMarkers, MemoryPortfolio
 
 pytestmark = pytest.mark.integration
 
@@ -189,3 +192,88 @@ def test_a_sent_marker_is_never_claimed_again_and_a_released_one_is(markers):
     assert claim(markers, now=NOW + 1) == "claimed"
     markers.mark_sent("i1", at="2026-03-02T09:00:00Z", ses_message_id="ses-1")
     assert claim(markers, now=NOW + 10_000) == "sent"
+
+
+@pytest.fixture
+def mandates(backend: str) -> MandateStore:
+    return MemoryMandates() if backend == "memory" else DynamoMandates()
+
+
+@pytest.fixture
+def holders(backend: str) -> tuple[PortfolioStore, HolderPolicies]:
+    """Where the ingest writes a policy, and where the mandates read its holders back."""
+    if backend == "memory":
+        memory = MemoryPortfolio()
+        return memory, memory
+    return DynamoPortfolio(), RegisterHolders()
+
+
+def mandate(mandate_id: str = "m_" + "1" * 24, client_id: str = "c_1") -> dict[str, Any]:
+    return {"mandate_id": mandate_id, "client_id": client_id, "state": "submitted", "history": []}
+
+
+def move(mandates: MandateStore, to_state: str, *, token: str | None = None, **extra: Any) -> Any:
+    return mandates.transition(
+        "m_" + "1" * 24,
+        from_state="submitted" if to_state == "approved" else "approved",
+        to_state=to_state,
+        history_entry={"state": to_state},
+        at="2026-03-02T09:00:00Z",
+        expires_at=NOW,
+        extra=extra,
+        current_token=token,
+    )
+
+
+def test_a_mandate_is_created_once_and_listed_under_its_client(mandates):
+    mandates.create(mandate())
+    mandates.create(mandate("m_" + "2" * 24, client_id="c_2"))
+
+    with pytest.raises(ConditionFailed):
+        mandates.create(mandate())
+    assert [m["mandate_id"] for m in mandates.for_client("c_1")] == ["m_" + "1" * 24]
+    assert mandates.get("m_" + "3" * 24) is None
+
+
+def test_a_mandate_changes_state_only_from_the_state_it_is_in_and_with_its_current_token(
+    mandates,
+):
+    mandates.create(mandate())
+    approved = move(mandates, "approved", token_hash="h1")
+
+    with pytest.raises(ConditionFailed):
+        move(mandates, "approved", token_hash="h2")  # no longer submitted
+    with pytest.raises(ConditionFailed):
+        move(mandates, "active", token="h-old")
+    active = move(mandates, "active", token="h1", activated_at="2026-03-02T09:00:00Z")
+
+    assert (approved["state"], approved["token_hash"]) == ("approved", "h1")
+    assert [h["state"] for h in active["history"]] == ["approved", "active"]
+    assert mandates.get("m_" + "1" * 24)["activated_at"] == "2026-03-02T09:00:00Z"
+
+
+def test_a_token_is_found_by_its_hash(mandates):
+    mandates.put_token("h1", {"mandate_id": "m_1", "token_expires_at": NOW})
+
+    assert mandates.get_token("h1")["mandate_id"] == "m_1"
+    assert mandates.get_token("h2") is None
+
+
+def test_a_holders_memberships_leave_out_a_party_a_later_delivery_dropped(holders):
+    writer, reader = holders
+    party = support_mandates.holder_party()
+    other = support_mandates.holder_party(first_name="Bram", birth_date="1979-05-06")
+    writer.write_policies(
+        [
+            support_mandates.register_items("demo-volmacht", "P1", [party]),
+            support_mandates.register_items("demo-volmacht", "P2", [party]),
+        ]
+    )
+    writer.write_policies(
+        [support_mandates.register_items("demo-volmacht", "P2", [other], seq="s9")]
+    )
+
+    found = reader.current(support_mandates.client_of(party))
+
+    assert [(p["policy_number"], policy["policy_number"]) for p, policy in found] == [("P1", "P1")]
+    assert reader.current(support_mandates.client_of(other))[0][0]["policy_number"] == "P2"

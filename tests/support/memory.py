@@ -17,9 +17,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 from urllib.parse import quote_plus
 
+from chalicelib.auth import Principal
 from chalicelib.config import get_settings
 from chalicelib.errors import ConditionFailed, NotFound, StoreError
 from chalicelib.models.delivery import DeliveryRecord, Progress
+from chalicelib.rules.matching import is_current
 from chalicelib.services.ingest import IngestService
 from chalicelib.store.deliveries import to_item
 
@@ -167,6 +169,18 @@ class MemoryPortfolio:
             and str(item.get("seen_seq", "")) < seq
         )
         yield from numbers
+
+    def current(self, client_id: str) -> list[tuple[Item, Item]]:
+        """The client's current memberships (party item, policy item), as the dossier reads
+        them from the client index: stale parties left out."""
+        found = []
+        for item in self.items.values():
+            if item["type"] == "party" and item["client_id"] == client_id:
+                policy = self._policy(item["partner_id"], item["policy_number"])
+                if is_current(item, policy):
+                    assert policy is not None
+                    found.append((copy.deepcopy(item), copy.deepcopy(policy)))
+        return found
 
     def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None:
         for policy in policies:
@@ -346,6 +360,29 @@ class MemoryMandates:
 
     def get_token(self, token_hash: str) -> Item | None:
         return copy.deepcopy(self.tokens.get(token_hash))
+
+
+class MemoryAudit:
+    """The audit log's entries in the order written (`record_audit`'s signature)."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def __call__(
+        self,
+        principal: Principal,
+        route: str,
+        query: Mapping[str, object],
+        result_ids: Sequence[str],
+    ) -> None:
+        self.entries.append(
+            {
+                "actor": principal.subject,
+                "route": route,
+                "query": dict(query),
+                "result_ids": list(result_ids),
+            }
+        )
 
 
 class MemoryMarkers:
