@@ -313,10 +313,10 @@ def bench_env(endpoint_url: str, resources: dict[str, str]) -> dict[str, str]:
     }
 
 
-def rss_mb(pid: int) -> float:
-    """Current resident set of a process (Linux /proc), in MB."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident set (Linux /proc), in MB: `VmRSS` now, `VmHWM` its peak."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -37,7 +36,9 @@ Result = dict[str, Any]
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a measuring child
+    # would report the RSS of the process that started it (bench.run holds the generated files).
+    return rss_mb(os.getpid(), "VmHWM")
 
 
 class CallCounter:
