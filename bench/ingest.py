@@ -212,7 +212,11 @@ def _prebuilt_items(path: Path, limit_rows: int | None) -> tuple[int, list[dict[
     return rows, items
 
 
-def floor(path: Path, limit_rows: int | None) -> Result:
+def _write_prebuilt(
+    path: Path, limit_rows: int | None, write: Callable[[Any, list[Any]], None]
+) -> Result:
+    """The items of `path`'s rows, built before the clock starts, written by `write(table,
+    items)` with boto3's Table resource, DynamoDB requests counted."""
     import boto3
 
     from chalicelib.config import get_settings
@@ -224,35 +228,31 @@ def floor(path: Path, limit_rows: int | None) -> Result:
     calls.attach(table.meta.client)
 
     def run() -> int:
-        with table.batch_writer() as writer:
-            for item in items:
-                writer.put_item(Item=item)
+        write(table, items)
         return rows
 
     result = _measure(run, calls)
     result["items"] = len(items)
     return result
+
+
+def _batch_writer(table: Any, items: list[Any]) -> None:
+    with table.batch_writer() as writer:
+        for item in items:
+            writer.put_item(Item=item)
+
+
+def _one_put_per_item(table: Any, items: list[Any]) -> None:
+    for item in items:
+        table.put_item(Item=item)
+
+
+def floor(path: Path, limit_rows: int | None) -> Result:
+    return _write_prebuilt(path, limit_rows, _batch_writer)
 
 
 def naive(path: Path, limit_rows: int | None) -> Result:
-    import boto3
-
-    from chalicelib.config import get_settings
-
-    rows, items = _prebuilt_items(path, limit_rows)
-    settings = get_settings()
-    table = boto3.resource("dynamodb", region_name=settings.aws_region).Table(settings.table_name)
-    calls = CallCounter()
-    calls.attach(table.meta.client)
-
-    def run() -> int:
-        for item in items:
-            table.put_item(Item=item)
-        return rows
-
-    result = _measure(run, calls)
-    result["items"] = len(items)
-    return result
+    return _write_prebuilt(path, limit_rows, _one_put_per_item)
 
 
 def main() -> None:

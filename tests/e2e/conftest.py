@@ -125,23 +125,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         return
 
 
-@pytest.fixture(scope="session")
-def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
-    # given a local run on free ports, in a run directory of its own, with a small demo
-    run_dir = tmp_path_factory.mktemp("local-run")
-    log_path = run_dir / "run.log"
+def start_local_run(run_dir: Path, **settings: str) -> subprocess.Popen[bytes]:
+    """`python -m scripts.run_local` in its own session and run directory, with the test
+    process's environment less the test stage's, its output appended to `run_dir/run.log`."""
     env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
-    env.update(
-        RUN_DIR=str(run_dir),
-        AWS_PORT=str(_free_port()),
-        API_PORT=str(_free_port()),
-        DEMO="1",
-        DEMO_POLICIES=str(DEMO_POLICIES),
-        DEMO_TIMEOUT="90",
-        PYTHONUNBUFFERED="1",
-    )
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
+    env.update(RUN_DIR=str(run_dir), PYTHONUNBUFFERED="1", **settings)
+    with (run_dir / "run.log").open("ab") as log_file:
+        return subprocess.Popen(
             [sys.executable, "-m", "scripts.run_local"],
             cwd=ROOT,
             env=env,
@@ -150,6 +140,21 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+@pytest.fixture(scope="session")
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
+    # given a local run on free ports, in a run directory of its own, with a small demo
+    run_dir = tmp_path_factory.mktemp("local-run")
+    log_path = run_dir / "run.log"
+    process = start_local_run(
+        run_dir,
+        AWS_PORT=str(_free_port()),
+        API_PORT=str(_free_port()),
+        DEMO="1",
+        DEMO_POLICIES=str(DEMO_POLICIES),
+        DEMO_TIMEOUT="90",
+    )
     try:
         info_path = run_dir / RUN_INFO
         deadline = time.monotonic() + STARTUP_TIMEOUT_S

@@ -8,17 +8,15 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from scripts.local_env import ROOT, RUN_INFO
+from scripts.local_env import RUN_INFO
 from scripts.run_local import HOST, StartupError, _require_free_port
-from tests.conftest import TEST_ENV
-from tests.e2e.conftest import _free_port, _stop
+from tests.e2e.conftest import _free_port, _stop, start_local_run
 
 pytestmark = pytest.mark.e2e
 
@@ -61,24 +59,7 @@ def test_a_port_a_server_listens_on_is_reported_as_busy_with_what_to_do() -> Non
 
 
 def _start(run_dir: Path, aws_port: int, api_port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
-    env.update(
-        RUN_DIR=str(run_dir),
-        AWS_PORT=str(aws_port),
-        API_PORT=str(api_port),
-        DEMO="0",
-        PYTHONUNBUFFERED="1",
-    )
-    with (run_dir / "run.log").open("ab") as log_file:
-        return subprocess.Popen(
-            [sys.executable, "-m", "scripts.run_local"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    return start_local_run(run_dir, AWS_PORT=str(aws_port), API_PORT=str(api_port), DEMO="0")
 
 
 def _wait_until_started(process: subprocess.Popen[bytes], run_dir: Path) -> dict[str, str]:
