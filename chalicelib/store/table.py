@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -129,8 +129,9 @@ class Table:
             raise ValueError(f"batch_get takes at most {BATCH_GET_MAX} keys")
         if not unique:
             return []
-        # The resource's own client: request paths count their calls on it (tests, benchmarks).
-        return self._read_chunk(unique, consistent, aws.resource("dynamodb").meta.client)
+        # Through the resource, on whose client request paths count their calls (tests,
+        # benchmarks); a request path does not share it with other threads.
+        return self._read_chunk(unique, consistent, via_resource=True)
 
     def batch_get_many(self, keys: Iterable[tuple[str, str]]) -> list[Item]:
         """BatchGetItem in chunks of 100 (ingest and reconciliation, never a request path)."""
@@ -158,23 +159,31 @@ class Table:
             return [item for items in found for item in items]
 
     def _read_chunk(
-        self, keys: list[tuple[str, str]], consistent: bool, client: Any = None
+        self, keys: list[tuple[str, str]], consistent: bool, *, via_resource: bool = False
     ) -> list[Item]:
-        request: dict[str, Any] = {
-            self._name: {
-                "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys],
-                "ConsistentRead": consistent,
-            }
-        }
-        deserialise = TypeDeserializer().deserialize
+        """One BatchGetItem (and its unprocessed keys): on the resource, which serialises and
+        deserialises itself, or on the thread-safe low-level client with our own conversion."""
+        if via_resource:
+            call = aws.resource("dynamodb").batch_get_item
+            wanted: list[Item] = [{"pk": pk, "sk": sk} for pk, sk in keys]
+            typed: Callable[[Item], Item] = dict
+        else:
+            call = aws.client("dynamodb").batch_get_item
+            wanted = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
+            deserialise = TypeDeserializer().deserialize
+
+            def typed(raw: Item) -> Item:
+                return {name: deserialise(value) for name, value in raw.items()}
+
+        request: dict[str, Any] = {self._name: {"Keys": wanted, "ConsistentRead": consistent}}
         found: list[Item] = []
         now = clock.epoch()
         attempt = 0
         while request:
             with translated("batch_get_item"):
-                response = (client or aws.client("dynamodb")).batch_get_item(RequestItems=request)
+                response = call(RequestItems=request)
             for raw in response.get("Responses", {}).get(self._name, []):
-                item = {name: deserialise(value) for name, value in raw.items()}
+                item = typed(raw)
                 if _live(item, now):
                     found.append(item)
             request = response.get("UnprocessedKeys") or {}
