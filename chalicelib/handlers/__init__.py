@@ -8,6 +8,7 @@ from chalicelib.handlers import (
     activation_worker,
     audit,
     clients,
+    console,
     coverage,
     deliveries,
     health,
@@ -29,6 +30,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     coverage.api.blueprint,
     audit.api.blueprint,
     reference.api.blueprint,
+    console.api.blueprint,
 )
 
 # The HTTP routes, in the order the API contract lists them (chalicelib/handlers/openapi.py).
@@ -41,4 +43,5 @@ APIS: tuple[Api, ...] = (
     mandates.api,
     audit.api,
     reference.api,
+    console.api,
 )
