@@ -14,6 +14,7 @@ from chalicelib.handlers import (
     ingest,
     mandates,
     policies,
+    quality,
     reference,
 )
 from chalicelib.handlers.http import Api
@@ -28,6 +29,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     policies.api.blueprint,
     coverage.api.blueprint,
     audit.api.blueprint,
+    quality.api.blueprint,
     reference.api.blueprint,
 )
 
@@ -38,6 +40,7 @@ APIS: tuple[Api, ...] = (
     policies.api,
     coverage.api,
     deliveries.api,
+    quality.api,
     mandates.api,
     audit.api,
     reference.api,
