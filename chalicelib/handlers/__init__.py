@@ -15,6 +15,7 @@ from chalicelib.handlers import (
     ingest,
     mandates,
     policies,
+    quality,
     reference,
 )
 from chalicelib.handlers.http import Api
@@ -29,6 +30,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     policies.api.blueprint,
     coverage.api.blueprint,
     audit.api.blueprint,
+    quality.api.blueprint,
     reference.api.blueprint,
     console.api.blueprint,
 )
@@ -40,6 +42,7 @@ APIS: tuple[Api, ...] = (
     policies.api,
     coverage.api,
     deliveries.api,
+    quality.api,
     mandates.api,
     audit.api,
     reference.api,

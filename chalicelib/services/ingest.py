@@ -35,6 +35,7 @@ from chalicelib.models.delivery import (
     notice,
 )
 from chalicelib.models.portfolio import DeliveryKind, RowError, ValidRow
+from chalicelib.models.quality import QualitySnapshot
 from chalicelib.observability import logger, metrics
 from chalicelib.rules import ingest as rules
 from chalicelib.rules.dates import expires_at
@@ -54,6 +55,7 @@ from chalicelib.services.reader import (
 from chalicelib.store.blobs import Blobs
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
+from chalicelib.store.quality import DynamoQuality, QualityStore
 from chalicelib.store.queues import Queue
 from chalicelib.store.register_items import policy_items
 from chalicelib.store.table import BATCH_GET_MAX
@@ -71,6 +73,7 @@ class IngestService:
         blobs: Blobs | None = None,
         queue: Queue | None = None,
         now: Callable[[], datetime] | None = None,
+        quality: QualityStore | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.deliveries = deliveries or DynamoDeliveries()
@@ -78,6 +81,7 @@ class IngestService:
         self.blobs = blobs or Blobs()
         self.queue = queue or Queue(self.settings.ingest_queue_url)
         self.now = now or clock.now
+        self.quality = quality or DynamoQuality()
 
     # ---------------------------------------------------------------- messages
 
@@ -520,6 +524,8 @@ class IngestService:
         self.blobs.put_bytes(
             f"{report_key}.csv", report_csv(report).encode(), content_type=REPORT_CSV_TYPE
         )
+        if record.kind == "full" and progress.quality.rows:
+            self.quality.save(quality_snapshot(record))
         self.deliveries.finish(
             record.delivery_id,
             status=record.status,
@@ -593,6 +599,19 @@ def build_report(record: DeliveryRecord) -> DeliveryReport:
         confirmed_by=record.confirmed_by,
         confirmed_at=record.confirmed_at,
         finished_at=record.finished_at,
+    )
+
+
+def quality_snapshot(record: DeliveryRecord) -> QualitySnapshot:
+    """What the scorecard keeps of a finished full delivery: counts only."""
+    return QualitySnapshot(
+        delivery_id=record.delivery_id,
+        partner_id=record.partner_id,
+        received_at=record.received_at,
+        status=record.status,
+        quality=record.progress.quality,
+        error_counts=dict(record.progress.error_counts),
+        expires_at=record.expires_at,
     )
 
 
