@@ -37,6 +37,7 @@ from chalicelib.models.delivery import (
     notice,
 )
 from chalicelib.models.portfolio import DeliveryKind, RowError, ValidRow
+from chalicelib.models.quality import QualitySnapshot
 from chalicelib.observability import logger, metrics
 from chalicelib.rules import ingest as rules
 from chalicelib.rules.dates import expires_at
@@ -57,6 +58,7 @@ from chalicelib.store.blobs import Blobs
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
 from chalicelib.store.lanes import DynamoLanes, Entry, LaneStore
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
+from chalicelib.store.quality import DynamoQuality, QualityStore
 from chalicelib.store.queues import Queue
 from chalicelib.store.register_items import policy_items
 from chalicelib.store.table import BATCH_GET_MAX
@@ -75,6 +77,7 @@ class IngestService:
         queue: Queue | None = None,
         lanes: LaneStore | None = None,
         now: Callable[[], datetime] | None = None,
+        quality: QualityStore | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.deliveries = deliveries or DynamoDeliveries()
@@ -87,6 +90,7 @@ class IngestService:
         # a newer full delivery already replaced (every row superseded).
         self._turns: set[str] = set()
         self._replaced: set[str] = set()
+        self.quality = quality or DynamoQuality()
 
     # ---------------------------------------------------------------- messages
 
@@ -166,7 +170,11 @@ class IngestService:
 
     def _take_turn(self, record: DeliveryRecord, remaining_ms: RemainingMs) -> None:
         """Run the delivery if it is its partner's turn; otherwise queue it to try again later.
-        Waiting is not a failure: the message is done, a new one carries the delivery."""
+        Waiting is not a failure: the message is done, a new one carries the delivery. A
+        check-only delivery writes nothing to the register, so it needs no turn."""
+        if not rules.writes_register(record.kind):
+            self._run(record, remaining_ms)
+            return
         entry = Entry(
             partner_id=record.partner_id,
             delivery_id=record.delivery_id,
@@ -558,6 +566,8 @@ class IngestService:
         self.blobs.put_bytes(
             f"{report_key}.csv", report_csv(report).encode(), content_type=REPORT_CSV_TYPE
         )
+        if record.kind == "full" and progress.quality.rows:
+            self.quality.save(quality_snapshot(record))
         self.deliveries.finish(
             record.delivery_id,
             status=record.status,
@@ -641,6 +651,19 @@ def build_report(record: DeliveryRecord) -> DeliveryReport:
         confirmed_by=record.confirmed_by,
         confirmed_at=record.confirmed_at,
         finished_at=record.finished_at,
+    )
+
+
+def quality_snapshot(record: DeliveryRecord) -> QualitySnapshot:
+    """What the scorecard keeps of a finished full delivery: counts only."""
+    return QualitySnapshot(
+        delivery_id=record.delivery_id,
+        partner_id=record.partner_id,
+        received_at=record.received_at,
+        status=record.status,
+        quality=record.progress.quality,
+        error_counts=dict(record.progress.error_counts),
+        expires_at=record.expires_at,
     )
 
 

@@ -21,6 +21,7 @@ from chalicelib.auth import Principal
 from chalicelib.config import get_settings
 from chalicelib.errors import ConditionFailed, NotFound, StoreError
 from chalicelib.models.delivery import DeliveryRecord, Progress
+from chalicelib.models.quality import QualitySnapshot
 from chalicelib.rules.matching import is_current
 from chalicelib.services.ingest import IngestService
 from chalicelib.store.deliveries import to_item
@@ -255,6 +256,21 @@ class MemoryQueue:
 RemainingMs = Callable[[], int]
 
 
+class MemoryQuality:
+    """Quality snapshots by partner and sort key (what the scorecard reads)."""
+
+    def __init__(self) -> None:
+        self.snapshots: dict[tuple[str, str], QualitySnapshot] = {}
+
+    def save(self, snapshot: QualitySnapshot) -> None:
+        key = (snapshot.partner_id, f"{snapshot.received_at}#{snapshot.delivery_id}")
+        self.snapshots[key] = snapshot.model_copy(deep=True)
+
+    def history(self, partner_id: str, *, limit: int) -> Iterator[QualitySnapshot]:
+        mine = sorted((k, v) for k, v in self.snapshots.items() if k[0] == partner_id)
+        return iter([snapshot for _, snapshot in reversed(mine)][:limit])
+
+
 def plenty() -> int:
     return 900_000
 
@@ -270,6 +286,7 @@ class MemoryRegister:
     blobs: MemoryBlobs = field(default_factory=MemoryBlobs)
     queue: MemoryQueue = field(default_factory=MemoryQueue)
     lanes: MemoryLanes = field(default_factory=MemoryLanes)
+    quality: MemoryQuality = field(default_factory=MemoryQuality)
     sequencer: int = 0
 
     def service(self) -> IngestService:
@@ -281,6 +298,7 @@ class MemoryRegister:
             queue=self.queue,  # type: ignore[arg-type]
             lanes=self.lanes,
             now=self.clock,
+            quality=self.quality,
         )
 
     def notification(self, key: str) -> str:
