@@ -35,6 +35,7 @@ from chalicelib.models.delivery import (
     notice,
 )
 from chalicelib.models.portfolio import DeliveryKind, RowError, ValidRow
+from chalicelib.models.quality import QualitySnapshot
 from chalicelib.observability import logger, metrics
 from chalicelib.rules import ingest as rules
 from chalicelib.rules.dates import expires_at
@@ -56,6 +57,7 @@ from chalicelib.store.blobs import Blobs
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
 from chalicelib.store.identity import DynamoIdentities, IdentityStore
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
+from chalicelib.store.quality import DynamoQuality, QualityStore
 from chalicelib.store.queues import Queue
 from chalicelib.store.register_items import policy_items
 from chalicelib.store.table import BATCH_GET_MAX, Item
@@ -74,6 +76,7 @@ class IngestService:
         queue: Queue | None = None,
         now: Callable[[], datetime] | None = None,
         identities: IdentityStore | None = None,
+        quality: QualityStore | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.deliveries = deliveries or DynamoDeliveries()
@@ -84,6 +87,7 @@ class IngestService:
         self.identity = IdentityResolver(
             identities or DynamoIdentities(), key=self.settings.client_id_key
         )
+        self.quality = quality or DynamoQuality()
 
     # ---------------------------------------------------------------- messages
 
@@ -545,6 +549,8 @@ class IngestService:
         self.blobs.put_bytes(
             f"{report_key}.csv", report_csv(report).encode(), content_type=REPORT_CSV_TYPE
         )
+        if record.kind == "full" and progress.quality.rows:
+            self.quality.save(quality_snapshot(record))
         self.deliveries.finish(
             record.delivery_id,
             status=record.status,
@@ -618,6 +624,19 @@ def build_report(record: DeliveryRecord) -> DeliveryReport:
         confirmed_by=record.confirmed_by,
         confirmed_at=record.confirmed_at,
         finished_at=record.finished_at,
+    )
+
+
+def quality_snapshot(record: DeliveryRecord) -> QualitySnapshot:
+    """What the scorecard keeps of a finished full delivery: counts only."""
+    return QualitySnapshot(
+        delivery_id=record.delivery_id,
+        partner_id=record.partner_id,
+        received_at=record.received_at,
+        status=record.status,
+        quality=record.progress.quality,
+        error_counts=dict(record.progress.error_counts),
+        expires_at=record.expires_at,
     )
 
 

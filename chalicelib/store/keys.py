@@ -95,6 +95,15 @@ def delivery_gsi2sk(received_at: str, delivery_id: str) -> str:
     return f"{received_at}#{delivery_id}"
 
 
+def quality_pk(partner_id: str) -> str:
+    """A partner's quality snapshots: one per full delivery, newest last."""
+    return f"QUALITY#{partner_id}"
+
+
+def quality_sk(received_at: str, delivery_id: str) -> str:
+    return f"{received_at}#{delivery_id}"
+
+
 # --- mandates (docs/architecture.md, "Mandates") ---------------------------------------------
 
 

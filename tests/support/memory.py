@@ -21,6 +21,7 @@ from chalicelib.auth import Principal
 from chalicelib.config import get_settings
 from chalicelib.errors import ConditionFailed, NotFound, StoreError
 from chalicelib.models.delivery import DeliveryRecord, Progress
+from chalicelib.models.quality import QualitySnapshot
 from chalicelib.rules.identity import Bucket
 from chalicelib.rules.matching import is_current
 from chalicelib.services.ingest import IngestService
@@ -276,6 +277,21 @@ class MemoryQueue:
 RemainingMs = Callable[[], int]
 
 
+class MemoryQuality:
+    """Quality snapshots by partner and sort key (what the scorecard reads)."""
+
+    def __init__(self) -> None:
+        self.snapshots: dict[tuple[str, str], QualitySnapshot] = {}
+
+    def save(self, snapshot: QualitySnapshot) -> None:
+        key = (snapshot.partner_id, f"{snapshot.received_at}#{snapshot.delivery_id}")
+        self.snapshots[key] = snapshot.model_copy(deep=True)
+
+    def history(self, partner_id: str, *, limit: int) -> Iterator[QualitySnapshot]:
+        mine = sorted((k, v) for k, v in self.snapshots.items() if k[0] == partner_id)
+        return iter([snapshot for _, snapshot in reversed(mine)][:limit])
+
+
 def plenty() -> int:
     return 900_000
 
@@ -291,6 +307,7 @@ class MemoryRegister:
     blobs: MemoryBlobs = field(default_factory=MemoryBlobs)
     queue: MemoryQueue = field(default_factory=MemoryQueue)
     identities: MemoryIdentities | None = None
+    quality: MemoryQuality = field(default_factory=MemoryQuality)
     sequencer: int = 0
 
     def __post_init__(self) -> None:
@@ -306,6 +323,7 @@ class MemoryRegister:
             queue=self.queue,  # type: ignore[arg-type]
             now=self.clock,
             identities=self.identities,
+            quality=self.quality,
         )
 
     def notification(self, key: str) -> str:
