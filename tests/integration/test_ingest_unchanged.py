@@ -14,8 +14,17 @@ from tests.support.ingest import all_items, csv_bytes, drain, portfolio, report,
 pytestmark = pytest.mark.integration
 
 PARTNER = "demo-volmacht"
-# What says when and by which delivery an item was written.
-WHEN = {"data_seq", "seen_seq", "delivery_id", "delivered_at", "expires_at", "source_line"}
+# What says when and by which delivery an item was written (the identity evidence on the
+# policy item carries when each trace was last delivered).
+WHEN = {
+    "data_seq",
+    "seen_seq",
+    "delivery_id",
+    "delivered_at",
+    "expires_at",
+    "source_line",
+    "party_traces",
+}
 
 
 def register() -> dict[tuple[str, str], dict[str, Any]]:
