@@ -146,13 +146,14 @@ def _dlq_messages(sqs: Any, resources: dict[str, str]) -> int:
 
 
 def _order_kept(table: Any, records: list[dict[str, Any]], files: list[list[Delivery]]) -> bool:
-    """Each partner's mutation finished after its full delivery, and the policies it changed
-    carry its seq (it was applied on top, not overwritten by the older full delivery)."""
+    """Each partner's register is what applying its deliveries in upload order gives: the
+    policies its mutation changed carry the mutation's seq (not overwritten by the older full
+    delivery, whichever of the two ran first), the others the full delivery's."""
     for deliveries in files:
         partner = deliveries[0].partner
         mine = {r["kind"]: r for r in records if r["partner_id"] == partner}
         full, mutation = mine.get("full"), mine.get("mutation")
-        if not full or not mutation or mutation["finished_at"] < full["finished_at"]:
+        if not full or not mutation:
             return False
         with deliveries[1].path.open(encoding="utf-8") as handle:
             numbers = {line.split(";", 1)[0] for line in list(handle)[1:]}
@@ -162,7 +163,27 @@ def _order_kept(table: Any, records: list[dict[str, Any]], files: list[list[Deli
             ).get("Item")
             if policy is None or policy["data_seq"] != mutation["seq"]:
                 return False
+        with deliveries[0].path.open(encoding="utf-8") as handle:
+            others = {line.split(";", 1)[0] for line in list(handle)[1:]} - numbers
+        for number in sorted(others)[:CHANGED_PER_MUTATION]:
+            policy = table.get_item(
+                Key={"pk": f"POLICY#{partner}#{number}", "sk": "POLICY"}, ConsistentRead=True
+            ).get("Item")
+            if policy is None or policy["data_seq"] != full["seq"]:
+                return False
     return True
+
+
+def _in_upload_order(records: list[dict[str, Any]], files: list[list[Delivery]]) -> int:
+    """Partners whose full delivery finished before their mutation (the lane's order when both
+    notifications were in before either started; otherwise the newer one runs first and the
+    older one's rows for its policies are superseded)."""
+    count = 0
+    for deliveries in files:
+        mine = {r["kind"]: r for r in records if r["partner_id"] == deliveries[0].partner}
+        if "full" in mine and "mutation" in mine:
+            count += mine["full"]["finished_at"] <= mine["mutation"]["finished_at"]
+    return count
 
 
 def _round(
@@ -194,6 +215,7 @@ def _round(
         "records": records,
         "dlq": _dlq_messages(sqs, resources),
         "order_kept": _order_kept(table, records, files) if len(uploads) > len(files) else None,
+        "in_upload_order": _in_upload_order(records, files),
     }
 
 
@@ -374,8 +396,14 @@ def render(results: dict[str, Result], settings: Result) -> str:
                 f"- {name}, {round_name}: {entry['deliveries']} deliveries "
                 f"({', '.join(entry['statuses'])}), {entry['rows']:,} rows, "
                 f"DLQ messages {entry['dlq']}, per-partner order kept: "
-                f"{'n/a' if entry['order_kept'] is None else entry['order_kept']}; "
-                f"requests {json.dumps(entry['meter'].get('requests', {}), sort_keys=True)}; "
+                + (
+                    "n/a; "
+                    if entry["order_kept"] is None
+                    else f"{entry['order_kept']} ({entry['in_upload_order']} of "
+                    f"{settings['partners']} partners' mutations finished after their full "
+                    "delivery); "
+                )
+                + f"requests {json.dumps(entry['meter'].get('requests', {}), sort_keys=True)}; "
                 f"write units by kind {json.dumps(entry['meter'].get('units', {}), sort_keys=True)}"
             )
         lines.append(
