@@ -35,6 +35,7 @@ from chalicelib.rules.similarity import (
     compare_birth_date,
     compare_given,
     compare_surname,
+    swapped_day_and_month,
 )
 
 QUERY_FORMS_HELP = (
@@ -106,6 +107,9 @@ def plan_lookups(query: ClientQuery) -> list[LookupPlan]:
         plans.append(LookupPlan("ADDR", f"{query.postcode}#{query.house_number}"))
     if query.name and query.birth_date and read_name(query.name):
         plans.append(LookupPlan("DOB", query.birth_date))
+        swapped = swapped_day_and_month(query.birth_date)
+        if swapped:  # "03-12" heard for the 12th of March
+            plans.append(LookupPlan("DOB", swapped))
     return plans[:2]
 
 
@@ -294,7 +298,7 @@ _FORM_NAMES = {
 def next_try(query: ClientQuery, read: Iterable[LookupPlan]) -> str:
     """What an employee can try when nobody was found: the forms not tried yet, and fewer
     fields when many were given (each given field that differs lowers the score)."""
-    tried = [plan.kind for plan in read]
+    tried = list(dict.fromkeys(plan.kind for plan in read))  # two DOB reads are one form
     untried = [name for kind, name in _FORM_NAMES.items() if kind not in tried]
     said = " or ".join(_FORM_NAMES[kind] for kind in tried)
     return (
