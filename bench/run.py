@@ -76,9 +76,13 @@ def measure_parsing(path: Path) -> dict[str, Result]:
 
 
 def upload(
-    backend: Backend, env: dict[str, str], path: Path, partner_id: str = BENCH_PARTNER
+    backend: Backend,
+    env: dict[str, str],
+    path: Path,
+    partner_id: str = BENCH_PARTNER,
+    kind: str = "full",
 ) -> None:
-    """The file as a partner's full delivery, uploaded to the backend's bucket."""
+    """The file as a partner's delivery of `kind`, uploaded to the backend's bucket."""
     import boto3
     from boto3.s3.transfer import TransferConfig
 
@@ -92,14 +96,17 @@ def upload(
     # One PutObject, as a partner's upload of a file this size would be: moto notifies a
     # multipart upload twice (two event times, so two deliveries of the same file).
     single = TransferConfig(multipart_threshold=5 * 1024**3)
-    s3.upload_file(str(path), BUCKET, f"incoming/{partner_id}/full/{path.name}", Config=single)
+    key = f"incoming/{partner_id}/{kind}/{path.name}"
+    s3.upload_file(str(path), BUCKET, key, Config=single)
 
 
-def measure_ingest(backend: Backend, path: Path) -> Result:
-    """(c): the file uploaded to fresh resources, then the real handler in its own process."""
+def measure_ingest(backend: Backend, path: Path, kind: str = "full") -> Result:
+    """(c): the file uploaded to fresh resources, then the real handler in its own process
+    (`kind="check"`: the same as a check-only delivery, which validates, scores and reports
+    but writes nothing to the register)."""
     resources = provisioned(backend)
     env = {**_base_env(), **bench_env(backend.endpoint_url, resources)}
-    upload(backend, env, path)
+    upload(backend, env, path, kind=kind)
     result = _child("ingest", env, "--queue-url", resources["ingest_queue_url"])
     result["backend_rss_mb"] = backend.rss_mb()
     return result
@@ -206,9 +213,31 @@ def _render_sizes(sizes: dict[str, Result]) -> list[str]:
     return lines
 
 
+def _render_checks(sizes: dict[str, Result]) -> list[str]:
+    """Check-only deliveries against (b) of the same file in the same run (target >= 0.8)."""
+    lines = [
+        "\n### Check-only deliveries (validated, scored, reported; nothing written)\n",
+        "| size | check-only rows/s | (b) parse+validate rows/s | check / (b) "
+        "| handler invocations | wall | CPU of the ingest process |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, entry in sizes.items():
+        check, validate = entry.get("check"), entry.get("validate")
+        if not check:
+            continue
+        c, b = _rate(check), _rate(validate)
+        lines.append(
+            f"| {label} | {_fmt(c)} | {_fmt(b)} | {_fmt(c / b if c and b else None, digits=2)} "
+            f"| {check.get('invocations', '–')} | {check['seconds']:.1f} s "
+            f"| {check['cpu_seconds']:.1f} s |"
+        )
+    return lines if len(lines) > 3 else []
+
+
 def render(results: Result) -> str:
     """The results as Markdown (printed, and written into docs/benchmarks.md)."""
     lines: list[str] = _render_sizes(results["sizes"]) if results["sizes"] else []
+    lines.extend(_render_checks(results["sizes"]))
     if results.get("memory"):
         lines.append(_render_memory(results["memory"]))
     lookups = results.get("lookups")
@@ -301,6 +330,9 @@ def run(args: argparse.Namespace) -> Result:
     ingest_sizes = parse_sizes(args.sizes)
     parse_sizes_ = parse_sizes(args.parse_sizes)
     memory_sizes = parse_sizes(args.memory_sizes)
+    check_sizes = parse_sizes(args.check_sizes)
+    # A check-only figure is compared with (b) of the same file in the same run.
+    parse_sizes_ = list(dict.fromkeys(parse_sizes_ + check_sizes))
     labels = list(dict.fromkeys(parse_sizes_ + ingest_sizes + memory_sizes))
     results: Result = {"sizes": {label: {} for label in parse_sizes_ + ingest_sizes}}
     files = {}
@@ -310,8 +342,11 @@ def run(args: argparse.Namespace) -> Result:
     for label in parse_sizes_:
         print(f"(a)/(b) {label} ...", file=sys.stderr, flush=True)
         results["sizes"][label].update(measure_parsing(files[label]))
-    if ingest_sizes or args.clients:
+    if ingest_sizes or args.clients or check_sizes:
         with running_backend() as backend:
+            for label in check_sizes:
+                print(f"check-only {label} ...", file=sys.stderr, flush=True)
+                results["sizes"][label]["check"] = measure_ingest(backend, files[label], "check")
             for label in ingest_sizes:
                 print(f"(c)/(d)/(e) {label} ...", file=sys.stderr, flush=True)
                 naive_rows = min(args.naive_rows, rows_for(label))
@@ -349,6 +384,12 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("MEMORY_SIZES", ""),
         help="sizes of the full ingest's peak RSS in memory mode (env MEMORY_SIZES; e.g. "
         "100k,1M; off by default: 1M takes about an hour)",
+    )
+    parser.add_argument(
+        "--check-sizes",
+        default=os.environ.get("CHECK_SIZES", "100k"),
+        help="sizes of the check-only delivery run, against (b) of the same size (env "
+        "CHECK_SIZES; empty = skip)",
     )
     parser.add_argument("--naive-rows", type=int, default=NAIVE_ROWS)
     parser.add_argument(

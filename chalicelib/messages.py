@@ -150,16 +150,16 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     # --- the delivery (codes in the report; a key differs from its code where one code has
     # two texts: the reader's empty file and the ingest's file without rows)
     "invalid_object_key": (
-        "Het bestand staat niet op incoming/<partner>/<full|mutation>/<naam>.",
-        "The file is not at incoming/<partner>/<full|mutation>/<name>.",
+        "Het bestand staat niet op incoming/<partner>/<full|mutation|check>/<naam>.",
+        "The file is not at incoming/<partner>/<full|mutation|check>/<name>.",
     ),
     "unknown_partner": (
         "Partner '{partner}' is niet bekend in deze omgeving.",
         "Partner '{partner}' is not configured in this stage.",
     ),
     "unknown_delivery_kind": (
-        "Het leveringstype moet 'full' of 'mutation' zijn.",
-        "The delivery kind must be 'full' or 'mutation'.",
+        "Het leveringstype moet 'full', 'mutation' of 'check' zijn.",
+        "The delivery kind must be 'full', 'mutation' or 'check'.",
     ),
     "object_missing": ("Het bestand bestaat niet meer.", "The file is gone."),
     "missing_columns": (

@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("file", type=Path)
     parser.add_argument("--partner", required=True)
-    parser.add_argument("--kind", choices=("full", "mutation"), default="mutation")
+    parser.add_argument("--kind", choices=("full", "mutation", "check"), default="mutation")
     parser.add_argument("--name", default=None, help="object name (default: the file's name)")
     parser.add_argument(
         "--wait",

@@ -9,6 +9,7 @@ from urllib.parse import unquote_plus
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.models.portfolio import RowError
+from chalicelib.models.quality import DeliveryQuality, QualityCounts
 
 DeliveryStatus = Literal[
     "processing", "accepted", "accepted_with_errors", "rejected", "held_for_review"
@@ -76,6 +77,9 @@ class DeliveryReport(DeliveryCounts, _DeliveryIdentity):
     errors: list[ReportError] = Field(default_factory=list)
     error_counts: dict[str, int] = Field(default_factory=dict)
     errors_truncated: bool = False
+    quality: DeliveryQuality | None = Field(
+        default=None, description="per field: filled, valid, rejected by code (counts only)"
+    )
     confirmed_by: str | None = None
     confirmed_at: str | None = None
     finished_at: str | None = None
@@ -121,6 +125,7 @@ class Progress(DeliveryCounts):
     warnings: list[Notice | str] = Field(default_factory=list)
     errors: list[dict[str, Any]] = Field(default_factory=list)
     error_counts: dict[str, int] = Field(default_factory=dict)
+    quality: QualityCounts = Field(default_factory=QualityCounts)
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> Progress:

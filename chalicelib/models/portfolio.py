@@ -90,9 +90,16 @@ class ValidRow:
 
 @dataclass(slots=True)
 class RowOutcome:
-    """Either `row` is set, or `errors` is non-empty. `bsn_dropped` counts a dropped BSN value."""
+    """Either `row` is set, or `errors` is non-empty. `bsn_dropped` counts a dropped BSN value.
+
+    `policy_values` and `party_values` are the row's stripped values of the policy and party
+    columns (`rules.rows.POLICY_VALUE_LABELS`, `PARTY_VALUE_LABELS`), the party's after its
+    entity prefix is resolved: the field quality counts read which of them are filled. They live
+    only as long as the row is in memory and are never stored or reported."""
 
     row: ValidRow | None = None
     errors: list[RowError] = field(default_factory=list)
     policy_number: str | None = None  # when readable, even if the row is rejected
     bsn_dropped: bool = False
+    policy_values: tuple[str, ...] = ()
+    party_values: tuple[str, ...] = ()

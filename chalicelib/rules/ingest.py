@@ -13,11 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.models.delivery import DeliveryStatus, Notice, Progress, S3ObjectRef, notice
-from chalicelib.models.portfolio import PolicyFields, RowError, RowOutcome, ValidRow
+from chalicelib.models.portfolio import DeliveryKind, PolicyFields, RowError, RowOutcome, ValidRow
 from chalicelib.rules.identity import policy_identities
 
 # A policy's parties are buffered until the policy's last row; more than this is not a household.
 MAX_ROWS_PER_POLICY = 100
+# incoming/<partner>/check/<name>: read, validated, scored and reported like a full delivery,
+# but nothing of it is written to the register.
+CHECK_ONLY = "check"
+DELIVERY_KINDS = ("full", "mutation", CHECK_ONLY)
 KEY_PATTERN = re.compile(r"^incoming/(?P<partner>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)$")
 
 
@@ -58,7 +62,7 @@ def delivery_seq(ref: S3ObjectRef) -> str:
 
 @dataclass(frozen=True)
 class ObjectKey:
-    """What the key says a file is: incoming/<partner>/<full|mutation>/<name>."""
+    """What the key says a file is: incoming/<partner>/<full|mutation|check>/<name>."""
 
     partner_id: str
     kind: str
@@ -80,11 +84,21 @@ def unacceptable(key: ObjectKey, partners: Collection[str]) -> RowError | None:
         )
     if key.partner_id not in partners:
         return message("unknown_partner", partner=key.partner_id)
-    if key.kind not in ("full", "mutation"):
+    if key.kind not in DELIVERY_KINDS:
         return message(
             "unknown_delivery_kind",
         )
     return None
+
+
+def validation_kind(kind: str) -> DeliveryKind:
+    """The contract a file's rows are checked against: a check-only file as a full delivery
+    (a mutation file's processing codes are still checked when it has the column)."""
+    return "mutation" if kind == "mutation" else "full"
+
+
+def writes_register(kind: str) -> bool:
+    return kind != CHECK_ONLY
 
 
 # --- a policy's rows -----------------------------------------------------------------------------

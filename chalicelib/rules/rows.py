@@ -81,7 +81,9 @@ __all__ = [
     "MAX_LENGTHS",
     "MODULES",
     "PARTY_LABELS",
+    "PARTY_VALUE_LABELS",
     "POLICY_LABELS",
+    "POLICY_VALUE_LABELS",
     "PROCESSING_CODES",
     "REQUIRED_COLUMNS_FULL",
     "REQUIRED_COLUMNS_MUTATION",
@@ -210,6 +212,9 @@ class ColumnRef:
 
 _POLICY_FIELDS: Final = tuple(label for label in POLICY_LABELS if label != "ENTITEIT")
 _PARTY_FIELDS: Final = tuple(label for label in PARTY_LABELS if label != "BSNR")
+# The columns of `RowOutcome.policy_values` and `RowOutcome.party_values`, in their order.
+POLICY_VALUE_LABELS: Final = _POLICY_FIELDS
+PARTY_VALUE_LABELS: Final = _PARTY_FIELDS
 _Getter = Callable[[Sequence[str]], tuple[str, ...]]
 # PP_NUMMER is bounded by its own rule (`normalise_policy_number`), so it is never too long here.
 _POLICY_LIMITS: Final = tuple(MAX_LENGTHS.get(label, 1 << 62) for label in _POLICY_FIELDS)
@@ -597,10 +602,10 @@ def validate_row(
     if role_problems or party_problems:
         errors.extend(_error(line, *problem) for problem in (*role_problems, *party_problems))
     if errors or party is None:
-        return RowOutcome(None, errors, policy_number, bsn_dropped)
+        return RowOutcome(None, errors, policy_number, bsn_dropped, policy_key[0], values)
     assert policy is not None
     row = ValidRow(line=line, policy=policy, party=party)
-    return RowOutcome(row, errors, policy_number, bsn_dropped)
+    return RowOutcome(row, errors, policy_number, bsn_dropped, policy_key[0], values)
 
 
 def _party_role(

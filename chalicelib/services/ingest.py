@@ -39,7 +39,8 @@ from chalicelib.observability import logger, metrics
 from chalicelib.rules import ingest as rules
 from chalicelib.rules.dates import expires_at
 from chalicelib.rules.ingest import PolicyGroup, message
-from chalicelib.rules.rows import HeaderMap, map_header, validate_row
+from chalicelib.rules.quality import FieldTally, summarise
+from chalicelib.rules.rows import map_header, validate_row
 from chalicelib.rules.spreadsheet import spreadsheet_csv
 from chalicelib.services.reader import (
     BadLine,
@@ -239,7 +240,7 @@ class IngestService:
     def _ingest_rows(self, record: DeliveryRecord, remaining_ms: RemainingMs) -> bool:
         """Stream the rows into the register. False when it handed over to a follow-up."""
         progress = record.progress
-        kind: DeliveryKind = "full" if record.kind == "full" else "mutation"
+        kind: DeliveryKind = rules.validation_kind(record.kind)
         first_time = progress.format is None
         try:
             rows = self._open(record)
@@ -265,6 +266,7 @@ class IngestService:
         if header.has_bsn:
             progress.warn(notice("bsn_column"))
         today = self.now().date()
+        tally = FieldTally()
         batch: list[PolicyGroup] = []
         batch_rows = 0
         group: PolicyGroup | None = None
@@ -289,7 +291,7 @@ class IngestService:
                         batch.append(group)
                         batch_rows += len(group.outcomes)
                     if batch_rows >= self.settings.ingest_batch_rows:
-                        self._flush(record, batch, header)
+                        self._flush(record, batch, tally)
                         batch, batch_rows = [], 0
                         if remaining_ms() < self.settings.ingest_min_remaining_ms:
                             # This row is re-read by the follow-up: the checkpoint is before it.
@@ -297,6 +299,7 @@ class IngestService:
                             return False
                     group = PolicyGroup(number)
                 progress.rows_total += 1
+                tally.add(outcome)
                 if outcome.bsn_dropped:
                     progress.bsn_dropped += 1
                 group.add(outcome, item.line)
@@ -306,11 +309,11 @@ class IngestService:
             # Unreadable from here on (e.g. the uncompressed size limit): what came before stays.
             if group is not None:
                 batch.append(group)
-            self._flush(record, batch, header)
+            self._flush(record, batch, tally)
             return self._file_failed(progress, exc, first_time and progress.rows_total == 0)
         if group is not None:
             batch.append(group)
-        self._flush(record, batch, header)
+        self._flush(record, batch, tally)
         if progress.rows_total == 0:
             progress.rejected = True
             self._add_error(
@@ -327,10 +330,14 @@ class IngestService:
             progress.truncated = True
         return True
 
-    def _flush(self, record: DeliveryRecord, batch: list[PolicyGroup], header: HeaderMap) -> None:
+    def _flush(self, record: DeliveryRecord, batch: list[PolicyGroup], tally: FieldTally) -> None:
+        """Judge and write the batch's policies, then checkpoint: the counters, the field
+        counts of its rows and the offset after it move together, so a resumed delivery
+        counts every row once."""
+        progress = record.progress
+        tally.fold_into(progress.quality)
         if not batch:
             return
-        progress = record.progress
         writable: list[tuple[PolicyGroup, list[ValidRow]]] = []
         refused: list[str] = []
         for group in batch:
@@ -343,13 +350,34 @@ class IngestService:
                 self._add_error(progress, error)
             if group.policy_number is not None:
                 refused.append(group.policy_number)
-        self._write(record, writable)
+        writes = rules.writes_register(record.kind)
+        if writes:
+            self._write(record, writable)
+        else:
+            self._count_checked(progress, writable)
         if record.kind == "full":
             # A full delivery's refused policy is still in the portfolio: don't end it for a typo.
             self.portfolio.mark_seen(record.partner_id, refused, record.seq)
         progress.offset = batch[-1].end_offset
         progress.line = batch[-1].last_line or progress.line
-        self.deliveries.checkpoint(record.delivery_id, progress)
+        if writes:
+            # A check-only delivery writes nothing, so it saves its place only when it hands
+            # over: a retry after a crash validates again from there, which changes nothing.
+            self.deliveries.checkpoint(record.delivery_id, progress)
+
+    def _count_checked(
+        self, progress: Progress, writable: list[tuple[PolicyGroup, list[ValidRow]]]
+    ) -> None:
+        """A check-only delivery's policies that a real delivery would store."""
+        in_this_batch: set[str] = set()
+        for group, rows in writable:
+            number = rows[0].policy.policy_number
+            if number in in_this_batch:
+                progress.rows_rejected += len(rows)
+                self._add_error(progress, rules.rows_not_adjacent(group))
+                continue
+            in_this_batch.add(number)
+            progress.rows_accepted += len(rows)
 
     def _write(
         self, record: DeliveryRecord, writable: list[tuple[PolicyGroup, list[ValidRow]]]
@@ -561,6 +589,7 @@ def build_report(record: DeliveryRecord) -> DeliveryReport:
         errors=[_report_error(e) for e in progress.errors],
         error_counts=dict(progress.error_counts),
         errors_truncated=truncated,
+        quality=summarise(progress.quality) if progress.quality.rows else None,
         confirmed_by=record.confirmed_by,
         confirmed_at=record.confirmed_at,
         finished_at=record.finished_at,

@@ -37,6 +37,8 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
             "2",
             "--memory-sizes",
             "200",
+            "--check-sizes",
+            "200",
             "--out",
             str(tmp_path),
             "--update-docs",
@@ -51,6 +53,8 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
     assert size["validate"]["rows"] == 200
     assert size["ingest"]["rows"] == size["floor"]["rows"] == 200
     assert size["naive"]["rows"] == 10
+    assert size["check"]["rows"] == 200
+    assert "BatchWriteItem" not in size["check"]["calls"]
     assert size["ingest"]["calls"]["BatchWriteItem"] >= size["floor"]["calls"]["BatchWriteItem"]
     assert size["ingest"]["peak_rss_mb"] > 0
     memory = results["memory"]["200"]
@@ -65,6 +69,7 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
     assert PREVIOUS not in text
     assert "| 200 |" in text
     assert "memory mode" in text
+    assert "Check-only deliveries" in text
 
 
 def test_the_memory_mode_backend_acknowledges_portfolio_items_without_keeping_them() -> None:

@@ -1,0 +1,56 @@
+"""Data quality of deliveries: the counts a delivery keeps per field (only counts, never a
+delivered value), what its report shows, and the scorecard of a partner."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class FieldCounts(BaseModel):
+    """One field over the rows of one delivery. Ints only: it is stored in the delivery record."""
+
+    applicable: int = 0  # rows the field applies to (birth date: natural persons; KvK: companies)
+    filled: int = 0  # of those, rows with a value
+    valid: int = 0  # of those, rows whose value passed the checks
+    errors: dict[str, int] = Field(default_factory=dict)  # error code -> rows
+
+
+class QualityCounts(BaseModel):
+    """The field counts of one delivery, kept in its progress (so a resumed delivery goes on
+    counting from its checkpoint) and summarised in its report."""
+
+    rows: int = 0  # readable rows counted (a line that could not be read has no fields)
+    fields: dict[str, FieldCounts] = Field(default_factory=dict)
+    valid_rows: int = 0  # rows that passed validation: the base of `recognisable`
+    recognisable: dict[str, int] = Field(default_factory=dict)  # query form -> valid rows
+
+
+class FieldQuality(BaseModel):
+    """One field of the contract in a report or scorecard."""
+
+    field: str = Field(description="the field's name (see docs/file-contract.md, 'Quality')")
+    columns: list[str] = Field(description="the file columns it is read from")
+    applicable: int = Field(description="rows the field applies to")
+    filled: int = Field(description="rows with a value in it")
+    valid: int = Field(description="rows whose value passed the checks")
+    completeness: float | None = Field(description="filled / applicable; null without rows")
+    validity: float | None = Field(description="valid / filled; null when nothing was filled")
+    errors: dict[str, int] = Field(description="rows rejected on this field, by error code")
+
+
+class RecognisableShare(BaseModel):
+    """How many of the valid rows (one party on one policy) a query form can find."""
+
+    form: str = Field(
+        description="policy_number, address (postcode + house number), name_birth_date, "
+        "phone, email or kvk"
+    )
+    rows: int
+    share: float | None = Field(description="rows / the valid rows; null without valid rows")
+
+
+class DeliveryQuality(BaseModel):
+    rows: int = Field(description="readable rows counted")
+    valid_rows: int = Field(description="rows that passed validation")
+    fields: list[FieldQuality]
+    recognisable: list[RecognisableShare]

@@ -1,0 +1,70 @@
+"""Field quality and check-only deliveries through the real upload path on moto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.config import get_settings
+from tests.support.ingest import all_items, csv_bytes, drain, portfolio, report, upload
+from tests.unit.test_quality_scenarios import rows_with_known_gaps
+
+pytestmark = pytest.mark.integration
+
+PARTNER = "demo-volmacht"
+
+
+def deliver(aws: dict[str, str], kind: str, name: str, data: bytes) -> dict[str, Any]:
+    upload(f"incoming/{PARTNER}/{kind}/{name}", data)
+    drain(aws["ingest_queue_url"])
+    return report(PARTNER)[-1]
+
+
+def field(document: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(f for f in document["quality"]["fields"] if f["field"] == name)
+
+
+def test_a_delivery_with_a_known_share_of_gaps_shows_exactly_that_completeness_and_validity(aws):
+    # given 200 policies: a quarter without e-mail, a tenth with an invalid mobile number
+    result = deliver(aws, "full", "gaps.csv", csv_bytes(rows_with_known_gaps(200)))
+
+    # then the report, and the stored delivery record, show exactly those shares
+    assert (field(result, "email")["completeness"], field(result, "email")["validity"]) == (
+        0.75,
+        1.0,
+    )
+    phone = field(result, "phone")
+    assert (phone["completeness"], phone["validity"], phone["errors"]) == (
+        1.0,
+        0.9,
+        {"invalid_phone": 20},
+    )
+    record = next(i for i in all_items() if i["type"] == "delivery")
+    stored = record["progress"]["quality"]["fields"]
+    assert (stored["email"]["filled"], stored["phone"]["valid"]) == (150, 180)
+
+
+def test_a_check_only_delivery_leaves_the_portfolio_untouched_and_writes_a_report(aws):
+    # given a stored portfolio
+    deliver(aws, "full", "m1.csv", csv_bytes(portfolio(20)))
+    before = sorted(
+        (i["pk"], i["sk"], i.get("data_seq")) for i in all_items() if i["type"] != "delivery"
+    )
+
+    # when the partner checks another export of overlapping policies
+    checked = deliver(aws, "check", "try.csv", csv_bytes(rows_with_known_gaps(30)))
+
+    # then not one portfolio item changed, and the check has its report and CSV
+    after = sorted(
+        (i["pk"], i["sk"], i.get("data_seq")) for i in all_items() if i["type"] != "delivery"
+    )
+    assert after == before
+    assert (checked["kind"], checked["rows_total"], checked["rows_rejected"]) == ("check", 30, 3)
+    assert checked["policies_written"] == 0
+    assert field(checked, "email")["filled"] == 22
+    s3 = boto3.client("s3", region_name=get_settings().aws_region)
+    csv_key = f"reports/{PARTNER}/{checked['delivery_id']}.csv"
+    text = s3.get_object(Bucket=get_settings().bucket_name, Key=csv_key)["Body"].read().decode()
+    assert text.count("invalid_phone") == 3
