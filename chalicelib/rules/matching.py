@@ -274,8 +274,12 @@ def rank(query: ClientQuery, found: Iterable[FoundItem]) -> list[RankedClient]:
 
 
 def convincing(ranked: list[RankedClient]) -> bool:
-    """Whether the best candidate is good enough not to read the fallback partition."""
-    return bool(ranked) and ranked[0].score >= CONVINCING_SCORE
+    """Whether the best candidate is good enough not to read the fallback partition: a score
+    of at least `CONVINCING_SCORE` and no given field it contradicts (a Renée Visser born on
+    the day said is not the Yvonne Visser asked; the swapped date may hold her)."""
+    if not ranked or ranked[0].score < CONVINCING_SCORE:
+        return False
+    return all(match.how != DIFFERENT for match in ranked[0].fields.values())
 
 
 def is_current(lookup: Mapping[str, Any], policy: Mapping[str, Any] | None) -> bool:

@@ -37,6 +37,8 @@ PART_SIMILARITY = 0.9
 OTHER_TUSSENVOEGSEL_SIMILARITY = 0.95
 INITIAL_SIMILARITY = 0.9
 SWAPPED_DATE_SIMILARITY = 0.8
+# A typo adds or drops a letter or two, not a syllable.
+MAX_LENGTH_DIFFERENCE = 2
 # Names shorter than this are too short for one wrong letter to say "the same name".
 MIN_TYPO_LENGTH = 3
 
@@ -84,7 +86,9 @@ def _word_match(asked: str, delivered: str) -> FieldMatch:
     # alignment): a typist's slip, also in a three-letter name (``Bos``/``Bso``), where
     # Jaro-Winkler alone is too low.
     typo = len(asked) >= MIN_TYPO_LENGTH and OSA.distance(asked, delivered) <= 1
-    if typo or similarity >= SIMILAR_AT:
+    # Jaro-Winkler rewards a shared beginning: Dijk/Dijkstra (0.9) are two names, not a typo.
+    close = similarity >= SIMILAR_AT and abs(len(asked) - len(delivered)) <= MAX_LENGTH_DIFFERENCE
+    if typo or close:
         return FieldMatch(SIMILAR, round(similarity, 2))
     return _DIFFERENT
 

@@ -11,6 +11,7 @@ from chalicelib.models.clients import ClientQuery
 from chalicelib.rules.matching import (
     FoundItem,
     LookupPlan,
+    convincing,
     is_current,
     next_try,
     plan_lookups,
@@ -262,3 +263,24 @@ def test_what_to_try_next_names_each_form_tried_once() -> None:
     # then the advice names the form once and the forms not tried
     assert said.count("name + birth date") == 1
     assert "postcode + house number" in said
+
+
+def test_a_best_candidate_the_query_contradicts_is_not_convincing() -> None:
+    # given "Yvonne Visser" asked with day and month swapped, and in the partition of the date
+    # as said a Renée Visser born that day (0.82: surname and birth date exact)
+    query = ClientQuery.model_validate({"name": "Yvonne Visser", "birth_date": "1967-05-03"})
+    plans = plan_lookups(query)
+    stranger = lookup("c_renee", surname="Visser", surname_key="visser", first_name="Renée",
+                      birth_date="1967-05-03")  # fmt: skip
+    ranked = rank(query, found(plans[0], stranger))
+    # then her first name, which the caller contradicts, makes the partition not convincing,
+    # so the swapped date is read too
+    assert ranked[0].score >= 0.75
+    assert not convincing(ranked)
+
+
+def test_a_best_candidate_with_every_given_field_matching_is_convincing() -> None:
+    query = ClientQuery.model_validate({"name": "Yvonne Visser", "birth_date": "1967-05-03"})
+    caller = lookup("c_yvonne", surname="Visser", surname_key="visser", first_name="Yvonne",
+                    birth_date="1967-05-03")  # fmt: skip
+    assert convincing(rank(query, found(plan_lookups(query)[0], caller)))

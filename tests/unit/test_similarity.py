@@ -140,3 +140,11 @@ def test_given_a_short_surname_with_one_letter_wrong_or_two_swapped_then_it_is_s
 def test_given_short_surnames_two_letters_apart_then_they_stay_different() -> None:
     assert surname("Bos", "Kok")[0] == DIFFERENT
     assert surname("de Vos", "Vries", "de")[0] == DIFFERENT
+
+
+@pytest.mark.parametrize(("asked", "delivered"), [("van Dijk", "Dijkstra"), ("Berg", "Bergsma")])
+def test_given_a_surname_that_only_begins_another_then_they_are_different(
+    asked: str, delivered: str
+) -> None:
+    # Jaro-Winkler rewards a shared beginning: Dijk/Dijkstra scores 0.9, but they are two names
+    assert surname(asked, delivered)[0] == DIFFERENT
