@@ -633,6 +633,16 @@ class Query:
     params: dict[str, str]
     person_id: str
     accept: frozenset[str]  # persons who are a right answer
+    # What the caller said of the name: (surname without tussenvoegsels, first name or
+    # initial or ""); empty when no name was said. A different person who has exactly this
+    # name and the other values said makes the query ambiguous, not the answer wrong.
+    said_name: tuple[str, str] = ("", "")
+    said_birth_date: str = ""  # the birth date said with the name, ISO
+
+
+NO_NAME = ("", "")
+# (kind of noise, parameters, form, what was said of the name)
+Asked = tuple[str, dict[str, str], str, tuple[str, str]]
 
 
 def _name_text(tussen: str, surname: str) -> str:
@@ -686,13 +696,28 @@ class _Queries:
         person: Person,
         *,
         address_only: bool = False,
+        said_name: tuple[str, str] = ("", ""),
     ) -> None:
         """A query about `person`; asked by address alone, anyone living there is right."""
         accept = frozenset({person.person_id})
         if address_only or form == "postcode+house_number":
             a = person.address
             accept = frozenset(self.residents.get((a.postcode, a.house_number, a.addition), accept))
-        self.queries.append(Query(len(self.queries), form, noise, params, person.person_id, accept))
+        said_birth_date = params.get("birth_date", "")
+        if form == "q" and said_name[0] and person.birth_date is not None:
+            said_birth_date = person.birth_date.isoformat()  # every name in q comes with it
+        self.queries.append(
+            Query(
+                len(self.queries),
+                form,
+                noise,
+                params,
+                person.person_id,
+                accept,
+                said_name,
+                said_birth_date,
+            )
+        )
 
     def stored_everywhere(self, person: Person, noise: str) -> bool:
         """Every partner delivered the person with this delivery noise."""
@@ -731,39 +756,45 @@ class _Queries:
                 )
             return
         if not clean:
-            for kind, params, form in self.partner_noise(person, house):
-                self.add(form, kind, params, person)
+            for kind, params, form, said_name in self.partner_noise(person, house):
+                self.add(form, kind, params, person, said_name=said_name)
             return
         born = person.birth_date
         assert born is not None
         name = _name_text(person.tussenvoegsels, person.surname)
         given = f"{person.first_name} {name}"
+        said = (person.surname, person.first_name)
         iso = born.isoformat()
         if person.confuser not in ("twin", "parent_child"):
             self.add("postcode+house_number+name", "exact",
-                     {"postcode": pc, "house_number": house, "name": given}, person)  # fmt: skip
+                     {"postcode": pc, "house_number": house, "name": given}, person,
+                     said_name=said)  # fmt: skip
         self.add("postcode+house_number+name+birth_date", "exact",
                  {"postcode": pc, "house_number": house, "name": given, "birth_date": iso},
-                 person)  # fmt: skip
-        self.add("name+birth_date", "exact", {"name": given, "birth_date": iso}, person)
+                 person, said_name=said)  # fmt: skip
+        self.add("name+birth_date", "exact", {"name": given, "birth_date": iso}, person,
+                 said_name=said)  # fmt: skip
         if rng.random() < 0.3:
             self.add(
                 "postcode+house_number", "exact", {"postcode": pc, "house_number": house}, person
             )
-        self.add("q", "exact", {"q": f"{given} {born.strftime('%d-%m-%Y')}"}, person)
+        self.add("q", "exact", {"q": f"{given} {born.strftime('%d-%m-%Y')}"}, person,
+                 said_name=said)  # fmt: skip
         if person.confuser:
             kind = person.confuser
-            self.add("name+birth_date", kind, {"name": given, "birth_date": iso}, person)
-            self.add("q", kind, {"q": f"{given} {_date_text(rng, born)}"}, person)
+            self.add("name+birth_date", kind, {"name": given, "birth_date": iso}, person,
+                     said_name=said)  # fmt: skip
+            self.add("q", kind, {"q": f"{given} {_date_text(rng, born)}"}, person,
+                     said_name=said)  # fmt: skip
             self.add("postcode+house_number+name+birth_date", kind,
                      {"postcode": pc, "house_number": house, "name": given, "birth_date": iso},
-                     person)  # fmt: skip
-        for kind, params, form in self.noisy(person, policy, party, house):
+                     person, said_name=said)  # fmt: skip
+        for kind, params, form, said_name in self.noisy(person, policy, party, house):
             address_only = form == "q" and kind == "addition_notation"
-            self.add(form, kind, params, person, address_only=address_only)
+            self.add(form, kind, params, person, address_only=address_only, said_name=said_name)
 
-    def by_name(self, person: Person, kind: str, text: str, house: str, *, address: bool = True
-                ) -> Iterator[tuple[str, dict[str, str], str]]:  # fmt: skip
+    def by_name(self, person: Person, kind: str, text: str, house: str, said: tuple[str, str],
+                *, address: bool = True) -> Iterator[Asked]:  # fmt: skip
         """The name asked with the birth date, structured and in the search box, and half of
         the time with the address as well. Twins are asked with their first name: without
         it, their birth date and name are one another's."""
@@ -772,42 +803,41 @@ class _Queries:
         assert born is not None
         if person.confuser == "twin" and person.first_name[0] not in text:
             text = f"{person.first_name} {text}"
+            said = (said[0], person.first_name)
         iso = born.isoformat()
-        yield kind, {"name": text, "birth_date": iso}, "name+birth_date"
-        yield kind, {"q": f"{text} {_date_text(rng, born)}"}, "q"
+        yield kind, {"name": text, "birth_date": iso}, "name+birth_date", said
+        yield kind, {"q": f"{text} {_date_text(rng, born)}"}, "q", said
         if address and rng.random() < 0.5:
             params = {"postcode": person.address.postcode, "house_number": house, "name": text,
                       "birth_date": iso}  # fmt: skip
-            yield kind, params, "postcode+house_number+name+birth_date"
+            yield kind, params, "postcode+house_number+name+birth_date", said
 
-    def partner_noise(
-        self, person: Person, house: str
-    ) -> Iterator[tuple[str, dict[str, str], str]]:
+    def partner_noise(self, person: Person, house: str) -> Iterator[Asked]:
         """Queries as the caller says it while every partner has the person otherwise."""
         rng = self.rng
         born = person.birth_date
         assert born is not None
         name = _name_text(person.tussenvoegsels, person.surname)
         given = f"{person.first_name} {name}"
-        if self.stored_everywhere(person, "typo"):
-            yield from self.by_name(person, "typo_in_partner_data", given, house, address=False)
-        if self.stored_everywhere(person, "variant"):
-            yield from self.by_name(person, "surname_variant", given, house, address=False)
-        if self.stored_everywhere(person, "birth_name"):
-            yield from self.by_name(
-                person, "double_name_asked_birth_name_delivered", given, house, address=False
-            )
+        said = (person.surname, person.first_name)
+        for stored, kind in (
+            ("typo", "typo_in_partner_data"),
+            ("variant", "surname_variant"),
+            ("birth_name", "double_name_asked_birth_name_delivered"),
+        ):
+            if self.stored_everywhere(person, stored):
+                yield from self.by_name(person, kind, given, house, said, address=False)
         if self.stored_everywhere(person, "old_address"):
             pc = person.address.postcode
             params = {"postcode": pc, "house_number": house, "name": given,
                       "birth_date": born.isoformat()}  # fmt: skip
-            yield "moved_new_address", params, "postcode+house_number+name+birth_date"
+            yield "moved_new_address", params, "postcode+house_number+name+birth_date", said
             text = f"{pc[:4]} {pc[4:].lower()} {house} {given} {_date_text(rng, born)}"
-            yield "moved_new_address", {"q": text}, "q"
+            yield "moved_new_address", {"q": text}, "q", said
 
     def noisy(
         self, person: Person, policy: DeliveredPolicy, party: DeliveredParty, house: str
-    ) -> Iterator[tuple[str, dict[str, str], str]]:
+    ) -> Iterator[Asked]:
         """(noise kind, params, form) of the query-side noise that applies to the person."""
         rng = self.rng
         born = person.birth_date
@@ -817,65 +847,80 @@ class _Queries:
         tussen, core = person.tussenvoegsels, person.surname
         name = _name_text(tussen, core)
 
-        def by_name(kind: str, text: str) -> Iterator[tuple[str, dict[str, str], str]]:
-            return self.by_name(person, kind, text, house)
+        def by_name(kind: str, text: str, said: tuple[str, str]) -> Iterator[Asked]:
+            return self.by_name(person, kind, text, house, said)
 
         if person.variant and "-" not in core:
-            yield from by_name("surname_variant", _name_text(tussen, person.variant))
+            said = (person.variant, "")
+            yield from by_name("surname_variant", _name_text(tussen, person.variant), said)
         if len(core) >= 4 and "-" not in core:
-            yield from by_name("typo_in_query", _name_text(tussen, typo(rng, core)))
-        yield from by_name("first_name_then_surname", f"{first} {name}")
+            mistyped = typo(rng, core)
+            yield from by_name("typo_in_query", _name_text(tussen, mistyped), (mistyped, ""))
+        yield from by_name("first_name_then_surname", f"{first} {name}", (core, first))
         if tussen:
-            yield from by_name("tussenvoegsel_after", f"{core} {tussen}")
+            yield from by_name("tussenvoegsel_after", f"{core} {tussen}", (core, ""))
             caps = f"{core.upper()}, {first[0]} {tussen.upper()}"
-            yield from by_name("initials_in_capitals", caps)
+            yield from by_name("initials_in_capitals", caps, (core, first[0]))
             other = {"van der": "van den", "van den": "van der", "de": "van de"}.get(tussen)
             if other:
-                yield from by_name("other_tussenvoegsel", f"{first} {other} {core}")
+                yield from by_name("other_tussenvoegsel", f"{first} {other} {core}", (core, first))
         else:
-            yield from by_name("initials_in_capitals", f"{core.upper()}, {first[0]}")
-        if person.birth_name is not None:
-            yield from by_name("part_of_double_surname", core.split("-")[0])
-            yield from by_name("birth_name_only", _name_text(*person.birth_name))
+            yield from by_name(
+                "initials_in_capitals", f"{core.upper()}, {first[0]}", (core, first[0])
+            )
+        if person.birth_name is not None:  # with the first name half of the time
+            part = core.split("-")[0]
+            birth_tussen, birth_core = person.birth_name
+            for kind, surname, text in (
+                ("part_of_double_surname", part, part),
+                ("birth_name_only", birth_core, _name_text(birth_tussen, birth_core)),
+            ):
+                with_first = rng.random() < 0.5
+                said = (surname, first if with_first else "")
+                yield from by_name(kind, f"{first} {text}" if with_first else text, said)
         if a.addition in OTHER_NOTATION:
             other_addition = OTHER_NOTATION[a.addition]
             params = {"postcode": a.postcode, "house_number": f"{a.house_number}-{other_addition}",
                       "name": f"{first} {name}"}  # fmt: skip
-            yield "addition_notation", params, "postcode+house_number+name"
-            yield "addition_notation", {"q": f"{a.postcode} {a.house_number}-{other_addition}"}, "q"
+            yield "addition_notation", params, "postcode+house_number+name", (core, first)
+            q = f"{a.postcode} {a.house_number}-{other_addition}"
+            yield "addition_notation", {"q": q}, "q", ("", "")
         if party.role == "VP":
             yield from self.policy_noise(policy.policy_number)
         if person.mobile:
-            yield "phone_notation", {"phone": _phone_text(rng, person.mobile)}, "phone"
-            yield "phone_notation", {"q": _phone_text(rng, person.mobile)}, "q"
+            yield "phone_notation", {"phone": _phone_text(rng, person.mobile)}, "phone", NO_NAME
+            yield "phone_notation", {"q": _phone_text(rng, person.mobile)}, "q", NO_NAME
         if any(p.email for _, p in self.deliveries[person.person_id]) and rng.random() < 0.5:
             local, _, domain = person.email.partition("@")
-            yield "email_notation", {"email": f" {local.title()}@{domain.upper()}"}, "email"
+            written = {"email": f" {local.title()}@{domain.upper()}"}
+            yield "email_notation", written, "email", NO_NAME
         if born.day <= 12 and born.day != born.month:
             swapped = date(born.year, born.day, born.month).isoformat()
             params = {"name": f"{first} {name}", "birth_date": swapped}
-            yield "day_month_swapped", params, "name+birth_date"
+            yield "day_month_swapped", params, "name+birth_date", (core, first)
 
-    def policy_noise(self, number: str) -> Iterator[tuple[str, dict[str, str], str]]:
+    def policy_noise(self, number: str) -> Iterator[Asked]:
         digits_only = "".join(c for c in number if c.isalnum())
         grouped = " ".join(part for part in number.replace("/", " ").replace("-", " ").split())
         if grouped == number:  # one run of digits: read in groups of three or four
             grouped = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
-        yield "policy_spaces", {"policy_number": grouped}, "policy_number"
-        yield "policy_spaces", {"q": grouped}, "q"
+        yield "policy_spaces", {"policy_number": grouped}, "policy_number", NO_NAME
+        yield "policy_spaces", {"q": grouped}, "q", NO_NAME
         if number.startswith("0"):
-            yield (
-                "policy_leading_zeros_dropped",
-                {"policy_number": number.lstrip("0")},
-                ("policy_number"),
-            )
-            yield "policy_leading_zeros_dropped", {"q": number.lstrip("0")}, "q"
+            without_zeros = {"policy_number": number.lstrip("0")}
+            yield "policy_leading_zeros_dropped", without_zeros, "policy_number", NO_NAME
+            yield "policy_leading_zeros_dropped", {"q": number.lstrip("0")}, "q", NO_NAME
         if number[0].isalpha():
             without = number.split("-", 1)[1] if "-" in number else number.split("/", 1)[1]
-            yield "policy_prefix_omitted", {"policy_number": without}, "policy_number"
-            yield "policy_prefix_omitted", {"q": without}, "q"
+            yield "policy_prefix_omitted", {"policy_number": without}, "policy_number", NO_NAME
+            yield "policy_prefix_omitted", {"q": without}, "q", NO_NAME
         if digits_only != number:
-            yield "policy_separators_dropped", {"policy_number": digits_only}, "policy_number"
+            yield (
+                "policy_separators_dropped",
+                {"policy_number": digits_only},
+                "policy_number",
+                NO_NAME,
+            )
 
 
 def generate_queries(portfolio: Portfolio, seed: int = SEED) -> list[Query]:

@@ -174,8 +174,9 @@ class Outcome:
     query: Query
     first_right: bool
     in_top5: bool
-    wrong_first: bool
-    wrong_first_exact: bool  # a wrong person first with score 1.0
+    wrong_first: bool  # someone else first, who is not a look-alike of what was said
+    wrong_first_exact: bool  # ... with score 1.0
+    ambiguous: bool  # someone else first who has exactly the name and birth date said
     right_first_exact: bool  # the right person first with score 1.0
     empty: bool
     status: int
@@ -196,18 +197,42 @@ def judge(
 
     first = candidates[0] if candidates else None
     exact_first = first is not None and first["score"] >= 1.0
+    other_first = first is not None and not right(first)
+    ambiguous = first is not None and other_first and look_alike(query, first)
     return Outcome(
         query=query,
         first_right=first is not None and right(first),
         in_top5=any(right(c) for c in candidates[:5]),
-        wrong_first=first is not None and not right(first),
-        wrong_first_exact=first is not None and not right(first) and exact_first,
+        wrong_first=other_first and not ambiguous,
+        wrong_first_exact=other_first and not ambiguous and exact_first,
+        ambiguous=ambiguous,
         right_first_exact=first is not None and right(first) and exact_first,
         empty=not candidates,
         status=status,
         ms=ms,
         calls=calls,
     )
+
+
+def look_alike(query: Query, candidate: Mapping[str, Any]) -> bool:
+    """Whether someone else has exactly the name (surname, and the first name or initial if
+    one was said) and the birth date the caller said: then the query is ambiguous (the
+    register holds two people who fit it) rather than the answer wrong. Compared on the
+    generator's record of what was said, folded for case and accents only, not with the
+    register's matching rules."""
+    from chalicelib.normalise import name_key
+
+    surname, given = query.said_name
+    name = candidate.get("name") or {}
+    if not surname or name_key(str(name.get("surname") or "")) != name_key(surname):
+        return False
+    if query.said_birth_date and candidate.get("birth_date") != query.said_birth_date:
+        return False
+    if not given:
+        return True
+    said, first = name_key(given), name_key(str(name.get("first_name") or ""))
+    initial = (first or name_key(str(name.get("initials") or "")))[:1]
+    return initial == said if len(said) == 1 else first == said
 
 
 def _percentile(values: list[float], q: int) -> float:
@@ -231,6 +256,7 @@ def summarise(outcomes: list[Outcome]) -> Result:
         "recall_at_5": share("in_top5"),
         "wrong_first": share("wrong_first"),
         "wrong_first_at_1": sum(o.wrong_first_exact for o in outcomes),
+        "ambiguous": sum(o.ambiguous for o in outcomes),
         "right_first_at_1": share("right_first_exact"),
         "empty": share("empty"),
         "errors": sum(o.status != 200 for o in outcomes),
@@ -423,7 +449,7 @@ def run(args: argparse.Namespace) -> Result:
     from bench.lookups import register_file, settings_for
     from bench.run import machine, upload
 
-    out = Path(args.out)
+    out = Path(args.out).resolve()  # the replay children run in other directories
     print(f"portfolio of {args.persons} persons ...", file=sys.stderr, flush=True)
     portfolio = generate_portfolio(args.persons, seed=args.seed)
     queries = sample_queries(generate_queries(portfolio, seed=args.seed), args.per_cell, args.seed)
@@ -525,7 +551,8 @@ def _row(label: str, s: Result, before: Result | None = None) -> str:
     was = f" | {before['recall_at_1']:.3f}" if before else (" | –" if before is not None else "")
     return (
         f"| {label} | {s['queries']:,}{was} | {s['recall_at_1']:.3f} | {s['recall_at_5']:.3f} "
-        f"| {_pct(s['wrong_first'])} | {s['wrong_first_at_1']} | {_pct(s['empty'])} "
+        f"| {_pct(s['wrong_first'])} | {s['wrong_first_at_1']} | {s.get('ambiguous', 0)} "
+        f"| {_pct(s['empty'])} "
         f"| {_pct(s['right_first_at_1'])} | {s['p50_ms']:.0f} / {s['p95_ms']:.0f} |"
     )
 

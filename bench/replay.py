@@ -33,6 +33,10 @@ def _candidate(candidate: dict[str, Any]) -> dict[str, Any]:
         "score": candidate["match"]["score"],
         "fields": candidate["match"].get("fields"),
         "display": candidate["name"]["display"],
+        "name": {
+            k: candidate["name"].get(k)
+            for k in ("surname", "tussenvoegsels", "first_name", "initials")
+        },
         "birth_date": candidate.get("birth_date"),
         "address": " ".join(
             str(address.get(k) or "") for k in ("postcode", "house_number", "house_number_addition")

@@ -125,3 +125,26 @@ def test_a_wrong_person_first_at_score_one_is_told_apart_from_a_near_miss() -> N
     assert outcome.wrong_first
     assert outcome.wrong_first_exact
     assert judge(query, 200, [], persons, 1.0, Counter()).empty
+
+
+def test_someone_else_with_exactly_the_name_and_birth_date_said_makes_the_query_ambiguous() -> None:
+    # given "Janssen, born 29-07-1953" asked about a Maria Schafer-Janssen (her birth name)
+    query = next(
+        q
+        for q in generate_queries(generate_portfolio(600))
+        if q.noise == "birth_name_only" and not q.said_name[1] and q.form == "name+birth_date"
+    )
+    persons = {"c_stranger": {"someone-else"}}
+    namesake = {
+        "client_id": "c_stranger",
+        "score": 1.0,
+        "birth_date": query.said_birth_date,
+        "name": {"surname": query.said_name[0].upper(), "first_name": "Maria"},
+    }
+    other = {**namesake, "birth_date": "1900-01-01"}
+    # when another person who has exactly that name and birth date comes first
+    outcome = judge(query, 200, [namesake], persons, 1.0, Counter())
+    # then the query was ambiguous, not answered wrongly; with another birth date it was wrong
+    assert outcome.ambiguous
+    assert not outcome.wrong_first_exact
+    assert judge(query, 200, [other], persons, 1.0, Counter()).wrong_first_exact
