@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     jwt_issuer: str = "polisregister-local"
     jwt_audience: str = "polisregister"
     cognito_jwks_url: str | None = None
+    # The web console's sign-in on deployed stages (docs/console.md): the user pool's hosted
+    # sign-in (https://<prefix>.auth.<region>.amazoncognito.com) and the console's own address,
+    # registered as the app client's callback. Without both the console cannot sign anyone in.
+    cognito_domain: str | None = Field(default=None, pattern=r"^https://[a-z0-9.-]+/?$")
+    console_url: str | None = Field(default=None, pattern=r"^https://\S+$")
 
     # Ingest limits: bounded memory whatever a partner uploads.
     max_line_bytes: int = Field(default=64 * 1024, ge=1024)
@@ -72,6 +77,11 @@ class Settings(BaseSettings):
     ingest_batch_rows: int = Field(default=500, ge=25)
     ingest_min_remaining_ms: int = Field(default=60_000, ge=0)
     ingest_lease_seconds: int = Field(default=960, ge=60)
+    # Partners run in parallel, each partner's deliveries one at a time (docs/decisions.md):
+    # a delivery whose partner is busy goes back on the queue for this long (SQS's limit: 900).
+    ingest_wait_seconds: int = Field(default=60, ge=0, le=900)
+    # DynamoDB requests one invocation keeps in flight at once (batch writes, ordering reads).
+    ingest_write_concurrency: int = Field(default=8, ge=1, le=64)
 
     log_level: str = "INFO"
 

@@ -242,3 +242,15 @@ def render(key: str, params: Mapping[str, object], language: Language) -> str:
 def bilingual(key: str, params: Mapping[str, object]) -> str:
     """A warning as the report has always shown it: the Dutch text, then the English."""
     return f"{render(key, params, 'nl')} / {render(key, params, 'en')}"
+
+
+class _Elided(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def describe(code: str, language: Language) -> str:
+    """What an error code means in general, without the parameters of one occurrence (an
+    ellipsis stands in for each): for summaries such as a scorecard or an e-mail to a partner."""
+    nl, en = CATALOGUE.get(code, (code, code))
+    return (nl if language == "nl" else en).format_map(_Elided())

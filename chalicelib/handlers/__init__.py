@@ -8,12 +8,14 @@ from chalicelib.handlers import (
     activation_worker,
     audit,
     clients,
+    console,
     coverage,
     deliveries,
     health,
     ingest,
     mandates,
     policies,
+    quality,
     reference,
 )
 from chalicelib.handlers.http import Api
@@ -28,7 +30,9 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     policies.api.blueprint,
     coverage.api.blueprint,
     audit.api.blueprint,
+    quality.api.blueprint,
     reference.api.blueprint,
+    console.api.blueprint,
 )
 
 # The HTTP routes, in the order the API contract lists them (chalicelib/handlers/openapi.py).
@@ -38,7 +42,9 @@ APIS: tuple[Api, ...] = (
     policies.api,
     coverage.api,
     deliveries.api,
+    quality.api,
     mandates.api,
     audit.api,
     reference.api,
+    console.api,
 )

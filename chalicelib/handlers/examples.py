@@ -55,6 +55,14 @@ from chalicelib.models.mandates import (
     StateChange,
     StateChangeRequest,
 )
+from chalicelib.models.quality import (
+    ErrorCount,
+    FieldQuality,
+    PartnerRanking,
+    QualityTrendPoint,
+    RecognisableShare,
+    Scorecard,
+)
 
 CLIENT_ID = "c_5f0c2a9e1d3b4c7a8e6f1029"
 MANDATE_ID = "m_9b2d4f6a8c0e1a3b5d7f9e21"
@@ -213,6 +221,47 @@ _REPORT = DeliveryReport(
     finished_at="2026-11-30T06:00:09Z",
 )
 
+_EMAIL_QUALITY = FieldQuality(
+    field="email",
+    columns=["EMAIL"],
+    applicable=1200,
+    filled=900,
+    valid=897,
+    completeness=0.75,
+    validity=0.9967,
+    errors={"invalid_email": 3},
+)
+_SCORECARD = Scorecard(
+    partner_id=PARTNER_ID,
+    delivery_id=DELIVERY_ID,
+    received_at="2026-11-30T06:00:00Z",
+    status="accepted_with_errors",
+    score=0.6412,
+    fields=[_EMAIL_QUALITY],
+    recognisable=[
+        RecognisableShare(form="address", rows=1190, share=0.9933),
+        RecognisableShare(form="phone", rows=1010, share=0.8431),
+    ],
+    top_errors=[
+        ErrorCount(
+            code="invalid_email",
+            rows=3,
+            message="E-mailadres in … is ongeldig.",
+            message_en="E-mail address in … is invalid.",
+        )
+    ],
+    trend=[
+        QualityTrendPoint(
+            delivery_id=DELIVERY_ID,
+            received_at="2026-11-30T06:00:00Z",
+            status="accepted_with_errors",
+            rows=1200,
+            completeness=0.71,
+            validity=0.998,
+        )
+    ],
+)
+
 # Request bodies and responses, by model.
 MODEL_EXAMPLES: dict[type[BaseModel], BaseModel] = {
     Health: Health(status="ok", stage="local"),
@@ -283,6 +332,8 @@ MODEL_EXAMPLES: dict[type[BaseModel], BaseModel] = {
     ),
     DeliveryList: DeliveryList(deliveries=[_REPORT]),
     DeliveryReport: _REPORT,
+    Scorecard: _SCORECARD,
+    PartnerRanking: PartnerRanking(partners=[_SCORECARD.model_copy(update={"trend": []})]),
     MandateRequest: _MANDATE_REQUEST,
     StateChangeRequest: StateChangeRequest(reason="signed form received"),
     Mandate: _MANDATE,

@@ -3,7 +3,9 @@ delivered value), what its report shows, and the scorecard of a partner."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.models.bounds import PartnerId
 
 
 class FieldCounts(BaseModel):
@@ -54,3 +56,66 @@ class DeliveryQuality(BaseModel):
     valid_rows: int = Field(description="rows that passed validation")
     fields: list[FieldQuality]
     recognisable: list[RecognisableShare]
+
+
+class QualitySnapshot(BaseModel):
+    """What the scorecard keeps of one full delivery: its field counts and error counts (counts
+    only), stored next to the delivery and expiring with it."""
+
+    delivery_id: str
+    partner_id: str
+    received_at: str
+    status: str
+    quality: QualityCounts
+    error_counts: dict[str, int] = Field(default_factory=dict)
+    expires_at: int
+
+
+class ScorecardPath(BaseModel):
+    partner_id: PartnerId
+
+
+class ErrorCount(BaseModel):
+    code: str
+    rows: int
+    message: str = Field(description="what the code means, in Dutch")
+    message_en: str = Field(description="what the code means, in English")
+
+
+class QualityTrendPoint(BaseModel):
+    """One full delivery of the retention period, oldest first."""
+
+    delivery_id: str
+    received_at: str
+    status: str
+    rows: int
+    completeness: float | None = Field(description="mean completeness over the fields")
+    validity: float | None = Field(description="mean validity over the fields")
+
+
+class Scorecard(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"description": "A partner's data quality (docs/api.md, 'Quality')."}
+    )
+
+    partner_id: str
+    delivery_id: str | None = Field(description="the latest full delivery; null if none")
+    received_at: str | None = None
+    status: str | None = None
+    score: float | None = Field(
+        description="completeness x validity averaged over the fields of the latest full "
+        "delivery, 0..1; null without one"
+    )
+    fields: list[FieldQuality] = Field(default_factory=list)
+    recognisable: list[RecognisableShare] = Field(default_factory=list)
+    top_errors: list[ErrorCount] = Field(
+        default_factory=list,
+        description="the most frequent error codes of the latest full delivery",
+    )
+    trend: list[QualityTrendPoint] = Field(default_factory=list)
+
+
+class PartnerRanking(BaseModel):
+    """All partners, worst score first (a partner without a full delivery first of all)."""
+
+    partners: list[Scorecard]

@@ -11,19 +11,24 @@ each row exactly once. Only counts are kept: never a delivered value.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 from typing import Final, Literal
 
+from chalicelib.messages import describe
 from chalicelib.models.portfolio import RowOutcome
 from chalicelib.models.quality import (
     DeliveryQuality,
+    ErrorCount,
     FieldCounts,
     FieldQuality,
     QualityCounts,
+    QualitySnapshot,
+    QualityTrendPoint,
     RecognisableShare,
+    Scorecard,
 )
 from chalicelib.rules.rows import ENTITY_PREFIXES, PARTY_VALUE_LABELS, POLICY_VALUE_LABELS
 
@@ -33,7 +38,10 @@ __all__ = [
     "FieldTally",
     "QualityField",
     "field_score",
+    "ranked",
+    "scorecard",
     "summarise",
+    "top_errors",
 ]
 
 Applies = Literal["every row", "natural persons", "legal entities"]
@@ -243,3 +251,55 @@ def field_score(fields: Iterable[FieldQuality]) -> tuple[float | None, float | N
         (None if validity is None else round(validity, 4)),
         round(score, 4),
     )
+
+
+def top_errors(error_counts: Mapping[str, int], limit: int) -> list[ErrorCount]:
+    """The most frequent error codes (ties by code), each with what it means."""
+    ordered = sorted(error_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [
+        ErrorCount(
+            code=code, rows=rows, message=describe(code, "nl"), message_en=describe(code, "en")
+        )
+        for code, rows in ordered
+    ]
+
+
+def scorecard(
+    partner_id: str, history: Sequence[QualitySnapshot], *, top: int = 10, trend: bool = True
+) -> Scorecard:
+    """A partner's scorecard from its full deliveries' snapshots, newest first: the latest one
+    in full, and (with `trend`) one point per snapshot, oldest first."""
+    if not history:
+        return Scorecard(partner_id=partner_id, delivery_id=None, score=None)
+    latest = history[0]
+    summary = summarise(latest.quality)
+    points = []
+    if trend:
+        for snapshot in reversed(history):
+            completeness, validity, _ = field_score(summarise(snapshot.quality).fields)
+            points.append(
+                QualityTrendPoint(
+                    delivery_id=snapshot.delivery_id,
+                    received_at=snapshot.received_at,
+                    status=snapshot.status,
+                    rows=snapshot.quality.rows,
+                    completeness=completeness,
+                    validity=validity,
+                )
+            )
+    return Scorecard(
+        partner_id=partner_id,
+        delivery_id=latest.delivery_id,
+        received_at=latest.received_at,
+        status=latest.status,
+        score=field_score(summary.fields)[2],
+        fields=summary.fields,
+        recognisable=summary.recognisable,
+        top_errors=top_errors(latest.error_counts, top),
+        trend=points,
+    )
+
+
+def ranked(cards: Iterable[Scorecard]) -> list[Scorecard]:
+    """Worst first: partners without a scored full delivery, then by score, then by id."""
+    return sorted(cards, key=lambda c: (c.score is not None, c.score or 0.0, c.partner_id))

@@ -35,12 +35,12 @@ class DeliveryStore(Protocol):
     def recent(self, partner_id: str, *, limit: int) -> Iterator[DeliveryRecord]: ...
 
 
-def _plain(value: Any) -> Any:
+def plain_numbers(value: Any) -> Any:
     """DynamoDB hands numbers back as Decimal; the record wants ints."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_numbers(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_numbers(v) for v in value]
     if isinstance(value, Decimal):
         return int(value)
     return value
@@ -86,7 +86,7 @@ def from_item(item: Item) -> DeliveryRecord:
         seq=item["seq"],
         expires_at=int(item["expires_at"]),
         status=item.get("status", "processing"),
-        progress=Progress.from_stored(_plain(item.get("progress") or {})),
+        progress=Progress.from_stored(plain_numbers(item.get("progress") or {})),
         lease_until=None if lease is None else int(lease),
         finished_at=item.get("finished_at"),
         confirmed_by=item.get("confirmed_by"),

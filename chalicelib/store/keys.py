@@ -53,12 +53,29 @@ def delivery_pk(delivery_id: str) -> str:
 DELIVERY_SK = "DELIVERY"
 
 
+def lane_pk(partner_id: str) -> str:
+    """The partner's lane: whose turn it is among the partner's deliveries."""
+    return f"LANE#{partner_id}"
+
+
+LANE_SK = "LANE"
+
+
 def deliveries_gsi2pk(partner_id: str) -> str:
     return f"DELIVERIES#{partner_id}"
 
 
 def delivery_gsi2sk(received_at: str, delivery_id: str) -> str:
     """Newest first when queried backwards: the ISO receive time, then the id."""
+    return f"{received_at}#{delivery_id}"
+
+
+def quality_pk(partner_id: str) -> str:
+    """A partner's quality snapshots: one per full delivery, newest last."""
+    return f"QUALITY#{partner_id}"
+
+
+def quality_sk(received_at: str, delivery_id: str) -> str:
     return f"{received_at}#{delivery_id}"
 
 

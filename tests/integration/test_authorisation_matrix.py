@@ -32,6 +32,8 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "GET /v1/deliveries": frozenset({"partner", "admin"}),
     "GET /v1/deliveries/{delivery_id}": frozenset({"partner", "admin"}),
     "POST /v1/deliveries/{delivery_id}/confirm": frozenset({"admin"}),
+    "GET /v1/partners/quality": frozenset({"admin"}),
+    "GET /v1/partners/{partner_id}/quality": frozenset({"partner", "admin"}),
     "POST /v1/mandates": frozenset({"portal", "partner"}),
     "GET /v1/mandates": frozenset({"portal", "partner", "admin"}),
     "GET /v1/mandates/{mandate_id}": frozenset({"portal", "partner", "admin"}),
@@ -45,6 +47,8 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "GET /v1/openapi.json": None,
     "GET /v1/docs": None,
     "GET /v1/docs/{asset}": None,
+    "GET /console": None,
+    "GET /console/{asset}": None,
 }
 
 PATH_VALUES = {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
 import pytest
 
 from chalicelib.config import get_settings
+from tests.conftest import bearer
 from tests.support.ingest import all_items, csv_bytes, drain, portfolio, report, upload
 from tests.unit.test_quality_scenarios import rows_with_known_gaps
 
@@ -68,3 +70,47 @@ def test_a_check_only_delivery_leaves_the_portfolio_untouched_and_writes_a_repor
     csv_key = f"reports/{PARTNER}/{checked['delivery_id']}.csv"
     text = s3.get_object(Bucket=get_settings().bucket_name, Key=csv_key)["Body"].read().decode()
     assert text.count("invalid_phone") == 3
+
+
+def get(api: Any, path: str, role: str, partner: str | None = None) -> tuple[int, Any]:
+    response = api.http.get(path, headers=bearer(role, partner))
+    return response.status_code, json.loads(response.body)
+
+
+def test_a_partner_reads_its_own_scorecard_and_an_admin_any_and_the_ranking(api, aws):
+    # given two full deliveries of one partner, the second with more e-mail addresses
+    rows = rows_with_known_gaps(40)
+    deliver(aws, "full", "m1.csv", csv_bytes([dict(r, EMAIL="") for r in rows]))
+    deliver(aws, "full", "m2.csv", csv_bytes(rows))
+    deliver(aws, "check", "try.csv", csv_bytes(portfolio(3)))
+
+    # when the partner reads its scorecard
+    status, card = get(api, f"/v1/partners/{PARTNER}/quality", "partner", PARTNER)
+
+    # then it shows the latest full delivery (not the check), and the trend of both
+    assert status == 200
+    latest = report(PARTNER)[1]
+    assert card["delivery_id"] == latest["delivery_id"]
+    email = next(f for f in card["fields"] if f["field"] == "email")
+    assert email["completeness"] == 0.75
+    first, second = card["trend"]
+    assert first["completeness"] < second["completeness"]
+    assert card["top_errors"][0]["code"] == "invalid_phone"
+    assert card["top_errors"][0]["message_en"] == "Phone number in … is invalid."
+
+    # and an administrator reads it too, and the ranking lists every partner, worst first
+    assert get(api, f"/v1/partners/{PARTNER}/quality", "admin")[1] == card
+    status, ranking = get(api, "/v1/partners/quality", "admin")
+    assert status == 200
+    order = [c["partner_id"] for c in ranking["partners"]]
+    assert order[-1] == PARTNER  # the only partner with a scored delivery
+    assert set(order) == set(get_settings().partners)
+
+
+def test_a_partner_may_not_read_another_partners_scorecard_and_an_unknown_partner_is_404(api):
+    status, body = get(api, "/v1/partners/demo-verzekeraar/quality", "partner", PARTNER)
+    assert (status, body["error"]["code"]) == (403, "other_partner")
+    status, body = get(api, "/v1/partners/no-such-partner/quality", "admin")
+    assert (status, body["error"]["code"]) == (404, "partner_not_found")
+    status, body = get(api, "/v1/partners/quality", "partner", PARTNER)
+    assert status == 403
