@@ -403,6 +403,7 @@ def evaluate(outcomes: list[Outcome], faces: Mapping[str, Mapping[str, set[str]]
             "addresses_shown_more_than_one_way": sum(
                 1 for f in faces["addresses"].values() if len(f) > 1
             ),
+            "examples": [sorted(f) for f in faces["names"].values() if len(f) > 1][:30],
         },
     }
 
@@ -561,7 +562,9 @@ def _header(what: str, with_before: bool) -> str:
     before = " recall@1 before |" if with_before else ""
     return (
         f"| {what} | queries |{before} recall@1 | recall@5 | wrong first | wrong first at 1.0 "
-        "| empty | right first at 1.0 | p50 / p95 ms |\n" + "|---" * (9 + with_before) + "|"
+        "| ambiguous | empty | right first at 1.0 | p50 / p95 ms |\n"
+        + "|---" * (10 + with_before)
+        + "|"
     )
 
 

@@ -53,4 +53,6 @@ def test_a_tiny_recognition_bench_judges_every_query_and_writes_the_report(
     assert text.endswith("outro\n")
     assert PREVIOUS not in text
     assert "| **exact** |" in text
+    header, rule, exact = text.split("\n\n")[2].splitlines()[:3]
+    assert header.count("|") == rule.count("|") == exact.count("|")
     assert "p95 of this tree / p95 of the baseline" in text
