@@ -12,7 +12,7 @@ AWS_PORT ?= 4566
 API_PORT ?= 8000
 export AWS_PORT API_PORT
 
-.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench package clean openapi fuzz
+.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench bench-console screenshots package clean openapi fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,16 @@ fuzz: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# The console: Enter in the search box -> first candidate on screen, p50/p95 over SEARCHES
+# searches in Chromium against a local run of its own (docs/console.md).
+SEARCHES ?= 50
+bench-console: install
+	$(BIN)/python -m bench.console_search --searches $(SEARCHES)
+
+# The console's main screens at 1280x720 into docs/screenshots/ (shown in the README).
+screenshots: install
+	$(BIN)/python -m scripts.screenshots
 
 package: install
 	@# cfn-lint and checkov live in their own venv: checkov pins libraries the app's venv also uses.

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     jwt_issuer: str = "polisregister-local"
     jwt_audience: str = "polisregister"
     cognito_jwks_url: str | None = None
+    # The web console's sign-in on deployed stages (docs/console.md): the user pool's hosted
+    # sign-in (https://<prefix>.auth.<region>.amazoncognito.com) and the console's own address,
+    # registered as the app client's callback. Without both the console cannot sign anyone in.
+    cognito_domain: str | None = Field(default=None, pattern=r"^https://[a-z0-9.-]+/?$")
+    console_url: str | None = Field(default=None, pattern=r"^https://\S+$")
 
     # Ingest limits: bounded memory whatever a partner uploads.
     max_line_bytes: int = Field(default=64 * 1024, ge=1024)

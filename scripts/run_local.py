@@ -55,6 +55,8 @@ NEW_POLICIES_FILE = ".run/new-policies.csv"
 NEW_POLICIES_FIRST = 1000
 # Where the local stage's PORTAL_BASE_URL (`<api>/portal`) sends an activation link.
 PORTAL_ACTIVATE_PATH = "/portal/activate"
+# The web console, served by the API (chalicelib/handlers/console.py).
+CONSOLE_PATH = "/console"
 EMBEDDED_AWS_LOG = "embedded-aws.log"
 
 
@@ -340,6 +342,7 @@ class LocalRun:
     def run_info(self) -> dict[str, Any]:
         return {
             "api_url": self.api_url,
+            "console_url": f"{self.api_url}{CONSOLE_PATH}",
             "aws_endpoint_url": self.aws_endpoint_url,
             "region": self.region,
             "stage": LOCAL_STAGE,
@@ -366,6 +369,7 @@ class LocalRun:
             "",
             f"Polisregister runs locally (stage {LOCAL_STAGE}); details in {info_path}.",
             f"  API         {api}   (try {api}/v1/health)",
+            f"  Console     {api}{CONSOLE_PATH}   (development sign-in: pick a role and partner)",
             f"  AWS (moto)  {self.aws_endpoint_url}   bucket {bucket}",
             "  Everything lives in memory: Ctrl-C discards it, and the next `make run` starts",
             "  empty again (with the demo portfolio, unless DEMO=0).",

@@ -8,6 +8,7 @@ from chalicelib.handlers import (
     activation_worker,
     audit,
     clients,
+    console,
     coverage,
     deliveries,
     health,
@@ -31,6 +32,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     audit.api.blueprint,
     quality.api.blueprint,
     reference.api.blueprint,
+    console.api.blueprint,
 )
 
 # The HTTP routes, in the order the API contract lists them (chalicelib/handlers/openapi.py).
@@ -44,4 +46,5 @@ APIS: tuple[Api, ...] = (
     mandates.api,
     audit.api,
     reference.api,
+    console.api,
 )

@@ -6,33 +6,27 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scripts.local_env import ROOT, RUN_INFO
+from scripts.local_env import RUN_INFO
+from scripts.local_run_process import LocalRunFailed, local_run_on_free_ports
+from scripts.local_run_process import start_local_run as launch
 from scripts.token import local_token
 from tests.conftest import TEST_ENV
 
-STARTUP_TIMEOUT_S = 120
 DEMO_POLICIES = 6
 # Delivery states the ingest ends in.
 FINAL = {"accepted", "accepted_with_errors", "rejected", "held_for_review"}
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -108,65 +102,31 @@ def wait_for_delivery(run: LocalRun, partner_id: str, object_key: str) -> dict[s
     pytest.fail(f"no finished delivery for {object_key}:\n{run.log_tail()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the run's process group (a clean stop), SIGKILL if it does not end."""
-    for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=grace)
-            os.killpg(process.pid, signal.SIGKILL)  # anything left in the group
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
-        return
-
-
 def start_local_run(run_dir: Path, **settings: str) -> subprocess.Popen[bytes]:
     """`python -m scripts.run_local` in its own session and run directory, with the test
     process's environment less the test stage's, its output appended to `run_dir/run.log`."""
     env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
-    env.update(RUN_DIR=str(run_dir), PYTHONUNBUFFERED="1", **settings)
-    with (run_dir / "run.log").open("ab") as log_file:
-        return subprocess.Popen(
-            [sys.executable, "-m", "scripts.run_local"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    return launch(run_dir, env, **settings)
+
+
+@contextmanager
+def running_local_run(run_dir: Path, demo_policies: int = DEMO_POLICIES) -> Iterator[LocalRun]:
+    """A local run on free ports, in `run_dir`, with a demo of `demo_policies` per partner;
+    checked to stop cleanly on SIGTERM at the end, and stopped whatever happens."""
+    env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
+    try:
+        with local_run_on_free_ports(run_dir, env, demo_policies) as started:
+            yield LocalRun(started.info, run_dir / "run.log")
+            # then it stops cleanly on SIGTERM
+            os.killpg(started.process.pid, signal.SIGTERM)
+            assert started.process.wait(timeout=30) == 0
+            assert not (run_dir / RUN_INFO).exists()
+    except LocalRunFailed as failed:
+        pytest.fail(str(failed))
 
 
 @pytest.fixture(scope="session")
 def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
     # given a local run on free ports, in a run directory of its own, with a small demo
-    run_dir = tmp_path_factory.mktemp("local-run")
-    log_path = run_dir / "run.log"
-    process = start_local_run(
-        run_dir,
-        AWS_PORT=str(_free_port()),
-        API_PORT=str(_free_port()),
-        DEMO="1",
-        DEMO_POLICIES=str(DEMO_POLICIES),
-        DEMO_TIMEOUT="90",
-    )
-    try:
-        info_path = run_dir / RUN_INFO
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not info_path.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log_path.read_text(errors="replace")[-4000:]
-                pytest.fail(f"the local run did not start (exit {process.poll()}):\n{tail}")
-            time.sleep(0.2)
-        yield LocalRun(json.loads(info_path.read_text()), log_path)
-        # then it stops cleanly on SIGTERM
-        os.killpg(process.pid, signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-        assert not info_path.exists()
-    finally:
-        _stop(process)
+    with running_local_run(tmp_path_factory.mktemp("local-run")) as run:
+        yield run

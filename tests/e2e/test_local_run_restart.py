@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from scripts.local_env import RUN_INFO
+from scripts.local_run_process import free_port, stop_local_run
 from scripts.run_local import HOST, StartupError, _require_free_port
-from tests.e2e.conftest import _free_port, _stop, start_local_run
+from tests.e2e.conftest import start_local_run
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +76,7 @@ def _wait_until_started(process: subprocess.Popen[bytes], run_dir: Path) -> dict
 
 def test_a_stopped_run_starts_again_at_once_on_the_same_ports(tmp_path: Path) -> None:
     # given a local run that served requests and was stopped
-    aws_port, api_port = _free_port(), _free_port()
+    aws_port, api_port = free_port(), free_port()
     first = _start(tmp_path, aws_port, api_port)
     try:
         info = _wait_until_started(first, tmp_path)
@@ -85,7 +86,7 @@ def test_a_stopped_run_starts_again_at_once_on_the_same_ports(tmp_path: Path) ->
         os.killpg(first.pid, signal.SIGTERM)
         assert first.wait(timeout=30) == 0
     finally:
-        _stop(first)
+        stop_local_run(first)
 
     # when it is started again straight away on the same ports
     second = _start(tmp_path, aws_port, api_port)
@@ -98,4 +99,4 @@ def test_a_stopped_run_starts_again_at_once_on_the_same_ports(tmp_path: Path) ->
         log = (tmp_path / "run.log").read_text(errors="replace")
         assert log.count("the previous run's data is gone") == 1
     finally:
-        _stop(second)
+        stop_local_run(second)

@@ -47,6 +47,8 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "GET /v1/openapi.json": None,
     "GET /v1/docs": None,
     "GET /v1/docs/{asset}": None,
+    "GET /console": None,
+    "GET /console/{asset}": None,
 }
 
 PATH_VALUES = {

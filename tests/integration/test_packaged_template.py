@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -425,3 +426,47 @@ def test_deployment_zip_is_under_the_lambda_limit(packaged: tuple[dict[str, Any]
 
     # then it is below 50 MB (check_zip raises otherwise)
     assert 0 < check_zip(zip_path) < 50 * 1024 * 1024
+
+
+def test_the_console_signs_in_with_the_code_flow_only_and_back_to_its_own_address(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # given the app client, the hosted sign-in's domain and the API function's settings
+    client = resources["UserPoolClient"]["Properties"]
+    variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+
+    # then the client is public (PKCE, no secret) and allows the authorisation code flow only,
+    # with the console's address as its only callback, once that address is known
+    assert client["GenerateSecret"] is False
+    assert client["AllowedOAuthFlows"] == {
+        "Fn::If": ["HasConsoleUrl", ["code"], {"Ref": "AWS::NoValue"}]
+    }
+    assert client["CallbackURLs"] == {
+        "Fn::If": ["HasConsoleUrl", [{"Ref": "ConsoleUrl"}], {"Ref": "AWS::NoValue"}]
+    }
+    assert template["Parameters"]["ConsoleUrl"]["Default"] == ""
+    assert template["Conditions"]["HasConsoleUrl"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ConsoleUrl"}, ""]}]
+    }
+    # and the console learns the hosted sign-in and its own address from the API function
+    assert referenced(variables["COGNITO_DOMAIN"]) == {"UserPoolDomain"}
+    assert variables["CONSOLE_URL"] == {
+        "Fn::If": ["HasConsoleUrl", {"Ref": "ConsoleUrl"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert resources["UserPoolDomain"]["Properties"]["UserPoolId"] == {"Ref": "UserPool"}
+
+
+def test_the_deployed_api_serves_the_console_and_has_no_token_endpoint(
+    packaged: tuple[dict[str, Any], Path], resources: dict[str, Any]
+) -> None:
+    # given the REST API's paths and the deployment zip
+    paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    with zipfile.ZipFile(packaged[1] / "deployment.zip") as archive:
+        names = set(archive.namelist())
+
+    # then the console's page and files are served by the API, and shipped in the zip
+    assert {"/console", "/console/{asset}"} <= set(paths)
+    for name in ("index.html", "main.js", "style.css"):
+        assert f"chalicelib/console/{name}" in names
+    # and no path issues tokens: the development sign-in exists in the local run only
+    assert not [path for path in paths if "token" in path]

@@ -290,8 +290,9 @@ def test_no_request_to_any_route_gets_a_5xx_or_an_error_without_our_shape(
     assert response.status_code < 500, response.body[:500]
     if response.status_code >= 400:
         assert ours, response.body[:500]
-    elif route.startswith("/v1/docs"):  # the reference page and its scripts and style sheets
+    elif route.startswith(("/v1/docs", "/console")):  # the reference page, the console, and
+        # their scripts, style sheets and icon
         media_type = response.headers["Content-Type"].split(";")[0]
-        assert media_type in {"text/html", "text/javascript", "text/css"}
+        assert media_type in {"text/html", "text/javascript", "text/css", "image/svg+xml"}
     else:
         assert document is not None

@@ -1,0 +1,178 @@
+// Deliveries and their reports: a partner sees its own, an administrator every partner's.
+import { get } from "./api.js";
+import { session } from "./auth.js";
+import { append, facts, field, h, replace, table } from "./dom.js";
+import { date, lang, number, t, word } from "./i18n.js";
+import { busy, errorRegion, showError, statusRegion } from "./ui.js";
+
+const state = { partnerFilter: "", list: null, report: null };
+let rerender = () => {};
+
+export function fileName(objectKey) {
+  return String(objectKey || "").split("/").pop();
+}
+
+export function statusText(status) {
+  // Never colour alone: the state is a word, and the held state carries a mark as well.
+  return status === "held_for_review" ? `⚠ ${word("delivery_status", status)}` : word("delivery_status", status);
+}
+
+async function openReport(deliveryId, region) {
+  const report = await get(`v1/deliveries/${encodeURIComponent(deliveryId)}`).catch((error) => {
+    if (error.kind !== "signin") region(error);
+    return null;
+  });
+  if (!report) return;
+  state.report = report;
+  rerender();
+}
+
+export function deliveryRows(deliveries, withPartner, action) {
+  return deliveries.map((delivery) => [
+    date(delivery.received_at),
+    ...(withPartner ? [delivery.partner_id] : []),
+    fileName(delivery.object_key),
+    word("kind", delivery.kind),
+    h("span", { class: `state state-${delivery.status}` }, statusText(delivery.status)),
+    `${number(delivery.rows_accepted)} / ${number(delivery.rows_total)}`,
+    number(delivery.rows_rejected),
+    `${number(delivery.policies_written)} / ${number(delivery.policies_ended)}`,
+    action(delivery),
+  ]);
+}
+
+export function deliveryHeaders(withPartner) {
+  return [
+    t("Ontvangen", "Received"),
+    ...(withPartner ? [t("Partner", "Partner")] : []),
+    t("Bestand", "File"),
+    t("Soort", "Kind"),
+    t("Status", "Status"),
+    t("Regels geaccepteerd / totaal", "Rows accepted / total"),
+    t("Regels afgewezen", "Rows rejected"),
+    t("Polissen geschreven / beëindigd", "Policies written / ended"),
+    t("Actie", "Action"),
+  ];
+}
+
+function renderList(container) {
+  const isAdmin = session.role === "admin";
+  const problem = errorRegion();
+  const status = statusRegion();
+  const holder = h("div", { class: "scroll" });
+  const paint = () => {
+    if (!state.list) return;
+    const deliveries = state.list.deliveries;
+    replace(status, t(`${deliveries.length} leveringen, nieuwste eerst.`, `${deliveries.length} deliveries, newest first.`));
+    replace(
+      holder,
+      table(
+        isAdmin ? t("Leveringen van alle partners", "Deliveries of every partner") : t(`Leveringen van ${session.partnerId}`, `Deliveries of ${session.partnerId}`),
+        deliveryHeaders(isAdmin),
+        deliveryRows(deliveries, isAdmin, (delivery) =>
+          h(
+            "button",
+            { type: "button", onclick: () => openReport(delivery.delivery_id, (error) => showError(problem, error)) },
+            t("Rapport", "Report"),
+            h("span", { class: "visually-hidden" }, ` ${fileName(delivery.object_key)} ${date(delivery.received_at)}`),
+          ),
+        ),
+      ),
+    );
+  };
+  const refresh = h("button", { type: "button" }, t("Vernieuwen", "Refresh"));
+  const load = () =>
+    busy(refresh, problem, async () => {
+      state.list = await get("v1/deliveries", { partner_id: isAdmin ? state.partnerFilter : "" });
+      paint();
+    });
+  refresh.addEventListener("click", load);
+  const controls = [refresh];
+  if (isAdmin) {
+    const partners = (session.config && session.config.partners) || [];
+    const filter = h("input", { type: "text", name: "partner_id", list: "partner-ids", value: state.partnerFilter, autocomplete: "off" });
+    filter.addEventListener("change", () => {
+      state.partnerFilter = filter.value.trim();
+      load();
+    });
+    controls.unshift(
+      field(t("Partner (leeg: alle)", "Partner (empty: all)"), filter),
+      h("datalist", { id: "partner-ids" }, partners.map((value) => h("option", { value }))),
+    );
+  }
+  append(container, 
+    h("h1", { "data-autofocus": true, tabindex: "-1" }, t("Leveringen", "Deliveries")),
+    h("div", { class: "controls" }, controls),
+    problem,
+    status,
+    holder,
+  );
+  if (state.list) paint();
+  else load();
+}
+
+function renderReport(container) {
+  const report = state.report;
+  const message = (error) => (lang() === "en" ? error.message_en : error.message);
+  append(container, 
+    h("button", { type: "button", class: "link back", onclick: () => { state.report = null; rerender(); } }, t("Terug naar de leveringen", "Back to the deliveries"), " (Esc)"),
+    h("h1", { "data-autofocus": true, tabindex: "-1" }, t("Leveringsrapport", "Delivery report"), ` ${fileName(report.object_key)}`),
+    facts([
+      [t("Partner", "Partner"), report.partner_id],
+      [t("Soort", "Kind"), word("kind", report.kind)],
+      [t("Status", "Status"), statusText(report.status)],
+      [t("Ontvangen", "Received"), date(report.received_at)],
+      [t("Verwerkt", "Finished"), date(report.finished_at)],
+      [t("Regels", "Rows"), t(
+        `${number(report.rows_total)} totaal, ${number(report.rows_accepted)} geaccepteerd, ${number(report.rows_rejected)} afgewezen`,
+        `${number(report.rows_total)} in all, ${number(report.rows_accepted)} accepted, ${number(report.rows_rejected)} rejected`)],
+      [t("Polissen", "Policies"), t(
+        `${number(report.policies_written)} geschreven, ${number(report.policies_ended)} beëindigd, ${number(report.policies_pending_removal)} wachten op bevestiging`,
+        `${number(report.policies_written)} written, ${number(report.policies_ended)} ended, ${number(report.policies_pending_removal)} awaiting confirmation`)],
+      [t("Bevestigd door", "Confirmed by"), report.confirmed_by ? `${report.confirmed_by} (${date(report.confirmed_at)})` : ""],
+    ]),
+    report.warnings.length
+      ? h("section", {}, h("h2", {}, t("Waarschuwingen", "Warnings")), h("ul", {}, report.warnings.map((w) => h("li", {}, w))))
+      : null,
+    Object.keys(report.error_counts).length
+      ? h("div", { class: "scroll" }, table(
+          t("Fouten per soort", "Errors by kind"),
+          [t("Code", "Code"), t("Aantal", "Count")],
+          Object.entries(report.error_counts).map(([code, count]) => [code, number(count)]),
+        ))
+      : null,
+    h(
+      "div",
+      { class: "scroll" },
+      report.errors.length
+        ? table(
+            t("Fouten per regel", "Errors per line"),
+            [t("Regel", "Line"), t("Kolom", "Column"), t("Code", "Code"), t("Melding", "Message")],
+            report.errors.map((error) => [String(error.line), error.column || "", error.code, message(error)]),
+          )
+        : h("p", {}, t("Geen fouten in deze levering.", "No errors in this delivery.")),
+    ),
+    report.errors_truncated
+      ? h("p", { class: "notice" }, t("Alleen de eerste fouten staan hier.", "Only the first errors are listed here."))
+      : null,
+  );
+}
+
+export const deliveriesScreen = {
+  title: () => t("Leveringen", "Deliveries"),
+  escape() {
+    if (!state.report) return false;
+    state.report = null;
+    rerender();
+    return true;
+  },
+  render(container, context) {
+    rerender = context.rerender;
+    if (state.report) renderReport(container);
+    else renderList(container);
+  },
+};
+
+export function reset() {
+  Object.assign(state, { partnerFilter: "", list: null, report: null });
+}

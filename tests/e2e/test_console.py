@@ -1,0 +1,295 @@
+"""The web console in a real Chromium against a local run of its own (this module changes the
+register: a held delivery is confirmed, a client with markup in its name is delivered)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+from scripts.console_browser import VIEWPORT, check_coverage, chromium, search, sign_in
+from scripts.demo_data import DEMO_SEED, generate_rows, known_demo_clients, write_csv
+from tests.e2e.conftest import LocalRun, running_local_run, wait_for_delivery
+
+pytestmark = pytest.mark.e2e
+
+# Enough policies for a delivery with a rejected row (the demo's deliberate one in a hundred).
+DEMO_POLICIES = 30
+CALLER = known_demo_clients()[0]
+MARKUP_NAME = '<img src=x onerror="window.__injected=1">'
+FORMULA_NAME = '=HYPERLINK("http://example.invalid","klik")'
+MARKUP_POSTCODE, MARKUP_HOUSE = "9999ZZ", "7"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
+    with running_local_run(tmp_path_factory.mktemp("console-run"), DEMO_POLICIES) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == [], errors  # no script error on any screen
+
+
+def console_url(run: LocalRun) -> str:
+    return str(run.info["console_url"])
+
+
+def upload(
+    run: LocalRun, partner_id: str, kind: str, name: str, rows: list[dict[str, str]]
+) -> dict:
+    body = io.BytesIO()
+    write_csv(body, rows)
+    key = f"incoming/{partner_id}/{kind}/{name}"
+    run.s3().put_object(Bucket=run.info["bucket"], Key=key, Body=body.getvalue())
+    return wait_for_delivery(run, partner_id, key)
+
+
+def test_jsc_finds_a_caller_by_postcode_and_house_number_and_reads_a_coverage_decision(
+    run: LocalRun, page: Page
+):
+    # given the console, signed in as the legal service centre
+    sign_in(page, console_url(run), "jsc")
+    history_at_start = page.evaluate("history.length")
+    box = page.get_by_label("Zoek een klant")
+
+    # then the search box has the focus
+    expect(box).to_be_focused()
+
+    # when the caller's postcode and house number are typed and Enter pressed
+    search(page, f"{CALLER.postcode} {CALLER.house_number}")
+
+    # then the caller is the first candidate, with how each field matched
+    first = page.locator(".candidate").first
+    expect(first).to_contain_text("Tim el Amrani")
+    expect(first.locator(".explain")).to_contain_text("Adres: exact gelijk")
+    expect(first.locator(".explain")).to_contain_text("Naam: niet opgegeven")
+    expect(first).to_have_attribute("aria-selected", "true")
+
+    # when Enter is pressed again, the dossier opens
+    box.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tim el Amrani")
+    policies = page.get_by_role("table", name="Polissen per partner")
+    for partner_id in CALLER.partners:
+        expect(policies).to_contain_text(partner_id)
+
+    # and nothing personal is in the title or the address
+    assert "Amrani" not in page.title()
+    assert page.url == console_url(run)
+
+    # when a coverage check runs for the volmacht's policy: a housing case, reported today
+    check_coverage(page, "VOL9100000001", date.today() - timedelta(days=30), "wonen", "2500")
+
+    # then the decision is shown in words, with every rule's reason in Dutch
+    expect(page.locator(".decision")).to_contain_text("Beslissing: Gedekt")
+    reasons = page.locator(".reason")
+    expect(reasons).to_have_count(7)
+    expect(reasons.nth(1)).to_contain_text("voldaan")
+    expect(reasons.nth(1)).to_contain_text("De polis was van kracht op")
+
+    # and in English on the toggle
+    page.get_by_role("button", name="English").click()
+    expect(page.locator(".decision")).to_contain_text("Decision: Covered")
+    expect(reasons.nth(1)).to_contain_text("in force")
+
+    # and Escape goes back to the dossier, and again to the search with its candidates
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tim el Amrani")
+    page.keyboard.press("Escape")
+    expect(page.get_by_label("Find a client")).to_be_focused()
+    expect(page.locator(".candidate").first).to_contain_text("Tim el Amrani")
+
+    # and the browser's history did not grow: no search, dossier or check is in it
+    assert page.evaluate("history.length") == history_at_start
+
+
+def test_jsc_finds_a_caller_by_a_misspelt_name_and_an_objection_route_is_read_out(
+    run: LocalRun, page: Page
+):
+    # given the console, signed in as the legal service centre
+    sign_in(page, console_url(run), "jsc")
+
+    # when the name is misspelt but the birth date given
+    search(page, "Tim el Amarni 10-06-1986")
+
+    # then the caller is found, the name marked as similar
+    first = page.locator(".candidate").first
+    expect(first).to_contain_text("Tim el Amrani")
+    expect(first.locator(".explain")).to_contain_text("Naam: lijkt erop")
+
+    # when a coverage check asks about a legal area no module covers
+    page.get_by_label("Zoek een klant").press("Enter")
+    check_coverage(page, "VOL9100000001", date.today() - timedelta(days=10), "fiscaal")
+
+    # then it is not covered, says why, and gives the objection route as text to read out
+    expect(page.locator(".decision")).to_contain_text("Niet gedekt")
+    expect(page.locator(".reason.outcome-fail")).to_contain_text("niet voldaan")
+    expect(page.get_by_role("heading", name="Bezwaarroute (om voor te lezen)")).to_be_visible()
+    expect(page.locator(".objection li").first).not_to_be_empty()
+
+
+def test_a_search_too_broad_shows_the_reason_and_an_unreachable_api_says_so(
+    run: LocalRun, page: Page
+):
+    sign_in(page, console_url(run), "jsc")
+
+    # when a surname alone is searched
+    search(page, "Jansen")
+
+    # then the employee reads what to add, not a code or a trace
+    alert = page.locator("main .error")
+    expect(alert).to_contain_text("past op te veel mensen")
+
+    # when the API cannot be reached
+    page.route("**/v1/clients?**", lambda route: route.abort())
+    search(page, f"{CALLER.postcode} {CALLER.house_number}")
+
+    # then the page says so
+    expect(alert).to_contain_text("De API is niet bereikbaar")
+
+
+def test_an_expired_token_leads_back_to_the_sign_in(run: LocalRun, page: Page):
+    # given a sign-in whose token lives one second
+    def short_lived(route: Route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        route.continue_(post_data=json.dumps({**body, "lifetime_seconds": 1}))
+
+    page.route("**/console/dev-token", short_lived)
+    sign_in(page, console_url(run), "jsc")
+    time.sleep(1.5)
+
+    # when the employee searches after it expired
+    search(page, f"{CALLER.postcode} {CALLER.house_number}")
+
+    # then the sign-in is shown again, saying why
+    expect(page.get_by_role("heading", name="Aanmelden (lokale ontwikkelomgeving)")).to_be_visible()
+    expect(page.locator(".notice")).to_have_text("Uw sessie is verlopen. Meld u opnieuw aan.")
+
+
+def test_a_delivered_name_holding_markup_is_shown_as_text_and_runs_nothing(
+    run: LocalRun, page: Page
+):
+    # given a partner delivered a client whose name is markup and whose first name a formula
+    row = next(
+        generate_rows(
+            1, seed=DEMO_SEED, partner_id="demo-verzekeraar", first_policy=5000, processing_code="0"
+        )
+    )
+    row.update(
+        ANAAM=MARKUP_NAME,
+        VOORV="",
+        RNAAM=FORMULA_NAME,
+        PCODE=MARKUP_POSTCODE,
+        HUISNR=MARKUP_HOUSE,
+        TOEVOEG="",
+        PP_GEZIN="A",
+    )
+    delivery = upload(run, "demo-verzekeraar", "mutation", "markup.csv", [row])
+    assert delivery["rows_accepted"] == 1, delivery
+
+    # when the JSC finds that client and opens the dossier
+    sign_in(page, console_url(run), "jsc")
+    search(page, f"{MARKUP_POSTCODE} {MARKUP_HOUSE}")
+    first = page.locator(".candidate").first
+    expect(first.locator(".name")).to_contain_text(MARKUP_NAME.split(" ")[0])
+    page.get_by_label("Zoek een klant").press("Enter")
+    heading = page.get_by_role("heading", level=1)
+
+    # then the name and the formula are shown as the text they are
+    expect(heading).to_contain_text(MARKUP_NAME)
+    expect(page.get_by_role("table", name="Betrokkenen op deze polissen")).to_contain_text(
+        FORMULA_NAME
+    )
+    # and no element came from it, and nothing ran
+    assert page.locator("main img").count() == 0
+    assert page.evaluate("window.__injected") is None
+
+    # and the page's policy allows no inline script
+    policy = page.request.get(console_url(run)).headers["content-security-policy"]
+    assert "script-src 'self';" in policy
+    assert "unsafe" not in policy
+
+
+def test_a_partner_opens_a_report_with_its_errors_per_line_and_sees_only_its_own_deliveries(
+    run: LocalRun, page: Page
+):
+    # given the console, signed in as demo-volmacht
+    sign_in(page, console_url(run), "partner", "demo-volmacht")
+
+    # then the deliveries are its own only
+    deliveries = page.get_by_role("table", name="Leveringen van demo-volmacht")
+    expect(deliveries).to_contain_text("demo-portfolio.csv")
+    expect(deliveries).not_to_contain_text("demo-verzekeraar")
+    expect(deliveries).not_to_contain_text("demo-intermediair")
+
+    # when its demo portfolio's report is opened
+    deliveries.get_by_role("row").filter(has_text="demo-portfolio.csv").get_by_role(
+        "button", name="Rapport"
+    ).click()
+
+    # then the rejected row is listed with its line, column and reason
+    errors = page.get_by_role("table", name="Fouten per regel")
+    expect(errors.locator("tbody tr")).to_have_count(1)
+    expect(errors).to_contain_text("end_before_start")
+
+    # and another partner's delivery cannot be read through the API the console uses
+    other = run.get("/v1/deliveries?partner_id=demo-verzekeraar")[1]["deliveries"][0]
+    status = page.evaluate(
+        """async (id) => {
+            const { session } = await import("./console/auth.js");
+            const headers = { Authorization: `Bearer ${session.token}` };
+            const listing = await fetch("v1/deliveries?partner_id=demo-verzekeraar", { headers });
+            const one = await fetch(`v1/deliveries/${id}`, { headers });
+            return [listing.status, one.status];
+        }""",
+        other["delivery_id"],
+    )
+    assert status == [403, 404]
+
+
+def test_an_admin_confirms_a_held_delivery_after_reading_how_many_policies_end(
+    run: LocalRun, page: Page
+):
+    # given a full delivery of demo-intermediair that keeps 10 of its 30 policies: held
+    rows = list(generate_rows(10, seed=DEMO_SEED, partner_id="demo-intermediair"))
+    held = upload(run, "demo-intermediair", "full", "smaller.csv", rows)
+    assert held["status"] == "held_for_review", held
+    ending = held["policies_pending_removal"]
+    assert ending > 0
+
+    # when the admin opens the console
+    sign_in(page, console_url(run), "admin")
+
+    # then the held delivery says how many policies confirming ends
+    table = page.get_by_role("table", name="Aangehouden volledige leveringen")
+    expect(table).to_contain_text(f"Bevestigen beëindigt {ending} polissen van demo-intermediair.")
+
+    # when the admin confirms, and confirms again
+    table.get_by_role("button", name="Bevestigen…").click()
+    page.get_by_role("button", name=f"Ja, beëindig {ending} polissen").click()
+
+    # then the console says it is done, and the delivery is no longer held
+    expect(page.get_by_role("status")).to_contain_text("Bevestigd")
+    expect(page.get_by_text("Er worden geen leveringen aangehouden.")).to_be_visible()
+    status, report = run.get(f"/v1/deliveries/{held['delivery_id']}")
+    assert status == 200
+    assert report["status"] != "held_for_review"
+    assert report["confirmed_by"] == "ontwikkelaar"
