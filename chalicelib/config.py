@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     ingest_batch_rows: int = Field(default=500, ge=25)
     ingest_min_remaining_ms: int = Field(default=60_000, ge=0)
     ingest_lease_seconds: int = Field(default=960, ge=60)
+    # Partners run in parallel, each partner's deliveries one at a time (docs/decisions.md):
+    # a delivery whose partner is busy goes back on the queue for this long (SQS's limit: 900).
+    ingest_wait_seconds: int = Field(default=60, ge=0, le=900)
+    # DynamoDB requests one invocation keeps in flight at once (batch writes, ordering reads).
+    ingest_write_concurrency: int = Field(default=8, ge=1, le=64)
 
     log_level: str = "INFO"
 

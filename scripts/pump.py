@@ -4,7 +4,9 @@ For every `@on_sqs_message` function of the app (`ingest`, `send_activation`) a 
 the function's queue, builds the Lambda SQS event (`{"Records": [...]}`), calls the function's
 Lambda entry point `app.handler_map[name](event, context)` with a Lambda-like context (deadline =
 the function's `lambda_timeout` from `.chalice/config.json`), and then does what Lambda's event
-source mapping does with `ReportBatchItemFailures`:
+source mapping does with `ReportBatchItemFailures`. A function whose event source in
+`infra/template.yaml` has a maximum concurrency gets that many threads, at most `LOCAL_WORKERS`
+(the embedded DynamoDB serves one call at a time anyway):
 
 - the handler returned normally: delete every message except those in `batchItemFailures`
   (an invalid or empty item identifier fails the whole batch, as in Lambda);
@@ -54,6 +56,7 @@ FUNCTION_QUEUES: dict[str, str] = {
 }
 SQS_MAX_BATCH = 10
 LOCAL_ACCOUNT = "123456789012"
+LOCAL_WORKERS = 2
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -91,6 +94,7 @@ class Consumer:
     batch_size: int = 1
     timeout_seconds: int = 30
     memory_mb: int = 512
+    workers: int = 1
 
 
 @dataclass
@@ -103,9 +107,23 @@ class Stats:
     pump_errors: int = 0
 
 
+def event_source_concurrency(function_name: str) -> int:
+    """The maximum concurrency of the function's SQS event source in infra/ (1 if none)."""
+    from scripts.provision import load_template
+
+    logical_id = "".join(part.title() for part in function_name.split("_"))
+    function = load_template()["Resources"].get(logical_id, {}).get("Properties", {})
+    for source in function.get("Events", {}).values():
+        scaling = source.get("Properties", {}).get("ScalingConfig", {})
+        if "MaximumConcurrency" in scaling:
+            return int(scaling["MaximumConcurrency"])
+    return 1
+
+
 def find_consumers(app: Any, queue_urls: Mapping[str, str]) -> list[Consumer]:
     """The app's SQS-triggered functions with their queue (by queue name, else by function name),
-    batch size, timeout and memory as `.chalice/config.json` sets them for the local stage."""
+    batch size, timeout and memory as `.chalice/config.json` sets them for the local stage, and
+    as many workers as infra/ lets run at once (at most `LOCAL_WORKERS`)."""
     by_name = {url.rstrip("/").rsplit("/", 1)[-1]: url for url in queue_urls.values() if url}
     config_from_disk = chalice_config()
     consumers = []
@@ -128,6 +146,7 @@ def find_consumers(app: Any, queue_urls: Mapping[str, str]) -> list[Consumer]:
                 batch_size=max(1, min(SQS_MAX_BATCH, source.batch_size)),
                 timeout_seconds=int(scoped.lambda_timeout or 30),
                 memory_mb=int(scoped.lambda_memory_size or 128),
+                workers=min(LOCAL_WORKERS, event_source_concurrency(source.name)),
             )
         )
     return consumers
@@ -186,8 +205,8 @@ def failed_message_ids(result: Any, message_ids: list[str]) -> set[str]:
 
 
 class Pump:
-    """Feeds queue messages to the functions, one thread per function (like reserved
-    concurrency 1: a function never runs twice at the same time locally)."""
+    """Feeds queue messages to the functions, `workers` threads per function (Lambda's event
+    source polls with up to its maximum concurrency)."""
 
     def __init__(
         self,
@@ -329,12 +348,15 @@ class Pump:
 
     def start(self) -> None:
         for consumer in self.consumers:
-            thread = threading.Thread(
-                target=self._loop, args=(consumer,), name=f"pump-{consumer.function_name}"
-            )
-            thread.daemon = True
-            thread.start()
-            self._threads.append(thread)
+            for worker in range(consumer.workers):
+                thread = threading.Thread(
+                    target=self._loop,
+                    args=(consumer,),
+                    name=f"pump-{consumer.function_name}-{worker}",
+                )
+                thread.daemon = True
+                thread.start()
+                self._threads.append(thread)
         log.info(
             "pumping %s",
             ", ".join(f"{c.function_name} <- {c.queue_url}" for c in self.consumers) or "nothing",

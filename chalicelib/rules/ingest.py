@@ -226,6 +226,13 @@ def superseded(current: Mapping[str, Any] | None, seq: str) -> bool:
     return current is not None and last_change(current) > seq
 
 
+def portfolio_replaced_since(full_seq: str, seq: str) -> bool:
+    """A newer full delivery of the partner has already replaced the whole portfolio (its
+    notification came first): every row of this older delivery is superseded, as it would have
+    been had the two arrived in order."""
+    return full_seq > seq
+
+
 def written_earlier_in_delivery(
     current: Mapping[str, Any] | None, seq: str, group: PolicyGroup
 ) -> bool:

@@ -4,8 +4,10 @@ delivery record.
 The file is streamed and written in batches. After every batch the delivery record holds a
 checkpoint (byte offset, counters, errors so far), so a delivery survives a Lambda that runs out
 of time (it hands over to a follow-up invocation through the ingest queue) or dies (SQS delivers
-the message again once the lease has lapsed). Deliveries are applied in the order the partner
-made them: a policy whose stored `data_seq` is newer than this delivery is left alone.
+the message again once the lease has lapsed). Partners' deliveries run in parallel; a partner's
+own deliveries take turns in the partner's lane, oldest first, and one that has to wait goes
+back on the queue with a delay (not a failure, so never to the dead-letter queue). A policy whose
+stored `data_seq` is newer than this delivery is left alone.
 
 What is decided is in `chalicelib/rules/ingest.py`; this module reads, writes and hands over.
 """
@@ -56,6 +58,7 @@ from chalicelib.services.reader import (
 )
 from chalicelib.store.blobs import Blobs
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
+from chalicelib.store.lanes import DynamoLanes, Entry, LaneStore
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
 from chalicelib.store.quality import DynamoQuality, QualityStore
 from chalicelib.store.queues import Queue
@@ -74,6 +77,7 @@ class IngestService:
         portfolio: PortfolioStore | None = None,
         blobs: Blobs | None = None,
         queue: Queue | None = None,
+        lanes: LaneStore | None = None,
         now: Callable[[], datetime] | None = None,
         quality: QualityStore | None = None,
         mail_queue: Queue | None = None,
@@ -83,7 +87,12 @@ class IngestService:
         self.portfolio = portfolio or DynamoPortfolio()
         self.blobs = blobs or Blobs()
         self.queue = queue or Queue(self.settings.ingest_queue_url)
+        self.lanes = lanes or DynamoLanes()
         self.now = now or clock.now
+        # Deliveries that hold their partner's turn in this invocation, and those of them that
+        # a newer full delivery already replaced (every row superseded).
+        self._turns: set[str] = set()
+        self._replaced: set[str] = set()
         self.quality = quality or DynamoQuality()
         self.mail_queue = mail_queue or Queue(self.settings.activation_queue_url)
 
@@ -148,7 +157,7 @@ class IngestService:
             self._add_error(claimed.progress, problem)
             self._finish(claimed)
             return
-        self._run(claimed, remaining_ms)
+        self._take_turn(claimed, remaining_ms)
 
     def resume(self, delivery_id: str, remaining_ms: RemainingMs) -> None:
         record = self.deliveries.get(delivery_id, consistent=True)
@@ -161,7 +170,40 @@ class IngestService:
         if claimed is None:
             logger.info("delivery is being processed elsewhere", extra={"delivery_id": delivery_id})
             return
-        self._run(claimed, remaining_ms)
+        self._take_turn(claimed, remaining_ms)
+
+    def _take_turn(self, record: DeliveryRecord, remaining_ms: RemainingMs) -> None:
+        """Run the delivery if it is its partner's turn; otherwise queue it to try again later.
+        Waiting is not a failure: the message is done, a new one carries the delivery. A
+        check-only delivery writes nothing to the register, so it needs no turn."""
+        if not rules.writes_register(record.kind):
+            self._run(record, remaining_ms)
+            return
+        entry = Entry(
+            partner_id=record.partner_id,
+            delivery_id=record.delivery_id,
+            seq=record.seq,
+            lease_until=record.lease_until or self._lease_until(),
+            expires_at=record.expires_at,
+        )
+        turn = self.lanes.enter(entry, now=self._epoch())
+        if not turn.granted:
+            # The lease first: a resume that arrives before it is released would be dropped.
+            self.deliveries.release_lease(record.delivery_id)
+            self.queue.send(
+                {"resume": {"delivery_id": record.delivery_id}},
+                delay_seconds=self.settings.ingest_wait_seconds,
+            )
+            logger.info(
+                "delivery waits for its partner's earlier delivery",
+                extra={"delivery_id": record.delivery_id, "partner_id": record.partner_id},
+            )
+            metrics.add_metric(name="DeliveryWaits", unit=MetricUnit.Count, value=1)
+            return
+        self._turns.add(record.delivery_id)
+        if rules.portfolio_replaced_since(turn.full_seq, record.seq):
+            self._replaced.add(record.delivery_id)
+        self._run(record, remaining_ms)
 
     def _epoch(self) -> int:
         return int(self.now().timestamp())
@@ -403,7 +445,7 @@ class IngestService:
             policy = rows[0].policy
             number = policy.policy_number
             current = existing.get(number)
-            if rules.superseded(current, seq):
+            if record.delivery_id in self._replaced or rules.superseded(current, seq):
                 progress.rows_superseded += len(rows)
                 continue
             if number in in_this_batch or rules.written_earlier_in_delivery(current, seq, group):
@@ -537,6 +579,16 @@ class IngestService:
             progress=progress,
             finished_at=record.finished_at,
         )
+        if record.delivery_id in self._turns:
+            replaced = rules.reconcilable(record.kind, progress) and (
+                record.delivery_id not in self._replaced
+            )
+            self.lanes.leave(
+                record.partner_id,
+                record.delivery_id,
+                replaced_portfolio=record.seq if replaced else "",
+            )
+            self._turns.discard(record.delivery_id)
         metrics.add_metric(name="RowsAccepted", unit=MetricUnit.Count, value=progress.rows_accepted)
         metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=progress.rows_rejected)
         metrics.add_metric(

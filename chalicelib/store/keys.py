@@ -53,6 +53,14 @@ def delivery_pk(delivery_id: str) -> str:
 DELIVERY_SK = "DELIVERY"
 
 
+def lane_pk(partner_id: str) -> str:
+    """The partner's lane: whose turn it is among the partner's deliveries."""
+    return f"LANE#{partner_id}"
+
+
+LANE_SK = "LANE"
+
+
 def deliveries_gsi2pk(partner_id: str) -> str:
     return f"DELIVERIES#{partner_id}"
 

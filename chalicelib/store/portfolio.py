@@ -9,10 +9,11 @@ from typing import Protocol
 
 from boto3.dynamodb.conditions import Attr
 
+from chalicelib.config import get_settings
 from chalicelib.errors import ConditionFailed, StoreRefused
 from chalicelib.observability import logger
 from chalicelib.store import keys
-from chalicelib.store.table import BATCH_GET_MAX, TRANSACT_MAX, Item, Table
+from chalicelib.store.table import TRANSACT_MAX, Item, Table
 
 
 class PortfolioStore(Protocol):
@@ -26,19 +27,17 @@ class PortfolioStore(Protocol):
 
 
 class DynamoPortfolio:
-    def __init__(self, table: Table | None = None) -> None:
+    def __init__(self, table: Table | None = None, *, concurrency: int | None = None) -> None:
         self.table = table or Table()
+        # Requests in flight at once within one invocation (batch writes, ordering reads).
+        self.concurrency = concurrency or get_settings().ingest_write_concurrency
 
     def policies(
         self, partner_id: str, numbers: Sequence[str], *, consistent: bool = False
     ) -> dict[str, Item]:
         """The stored policy items of `numbers` (by policy number), in batch reads."""
         wanted = [(keys.policy_pk(partner_id, n), keys.POLICY_SK) for n in dict.fromkeys(numbers)]
-        found: list[Item] = []
-        for start in range(0, len(wanted), BATCH_GET_MAX):
-            found.extend(
-                self.table.batch_get(wanted[start : start + BATCH_GET_MAX], consistent=consistent)
-            )
+        found = self.table.read_many(wanted, consistent=consistent, concurrency=self.concurrency)
         return {str(item["policy_number"]): item for item in found}
 
     def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]:
@@ -47,7 +46,7 @@ class DynamoPortfolio:
         meant to make impossible), each policy is written again on its own, all or nothing, and
         only the refused ones are left out: one bad policy never stalls a delivery."""
         try:
-            with self.table.writer() as writer:
+            with self.table.writer(concurrency=self.concurrency) as writer:
                 for items in policies:
                     for item in items:
                         writer.put(item)
@@ -97,7 +96,7 @@ class DynamoPortfolio:
     def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None:
         """Mark the policies removed from the portfolio by delivery `seq` (they leave the
         ACTIVE index)."""
-        with self.table.writer() as writer:
+        with self.table.writer(concurrency=self.concurrency) as writer:
             for policy in policies:
                 ended = dict(policy)
                 ended["status"] = "removed_from_portfolio"

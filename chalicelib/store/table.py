@@ -3,15 +3,18 @@ DynamoDB deletes expired items lazily (up to days later), so no caller may ever 
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
-from boto3.dynamodb.types import TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chalicelib import clock
 from chalicelib.config import get_settings
+from chalicelib.errors import ThrottledError
 from chalicelib.store import aws
 from chalicelib.store.errors import translated
 
@@ -126,26 +129,9 @@ class Table:
             raise ValueError(f"batch_get takes at most {BATCH_GET_MAX} keys")
         if not unique:
             return []
-        request: dict[str, Any] = {
-            self._name: {
-                "Keys": [{"pk": pk, "sk": sk} for pk, sk in unique],
-                "ConsistentRead": consistent,
-            }
-        }
-        found: list[Item] = []
-        now = clock.epoch()
-        delay = 0.05
-        while request:
-            with translated("batch_get_item"):
-                response = aws.resource("dynamodb").batch_get_item(RequestItems=request)
-            found.extend(
-                dict(i) for i in response.get("Responses", {}).get(self._name, []) if _live(i, now)
-            )
-            request = response.get("UnprocessedKeys") or {}
-            if request:
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        return found
+        # Through the resource, on whose client request paths count their calls (tests,
+        # benchmarks); a request path does not share it with other threads.
+        return self._read_chunk(unique, consistent, via_resource=True)
 
     def batch_get_many(self, keys: Iterable[tuple[str, str]]) -> list[Item]:
         """BatchGetItem in chunks of 100 (ingest and reconciliation, never a request path)."""
@@ -155,8 +141,56 @@ class Table:
             found.extend(self.batch_get(unique[start : start + BATCH_GET_MAX]))
         return found
 
-    def writer(self) -> BatchWriter:
-        return BatchWriter(self)
+    def writer(self, *, concurrency: int = 1) -> BatchWriter:
+        return BatchWriter(self, concurrency=concurrency)
+
+    def read_many(
+        self, keys: Sequence[tuple[str, str]], *, consistent: bool = False, concurrency: int = 1
+    ) -> list[Item]:
+        """BatchGetItem in chunks of 100 on the low-level client, up to `concurrency` chunks in
+        flight (the ingest's ordering reads; a request path uses `batch_get`)."""
+        unique = list(dict.fromkeys(keys))
+        chunks = [unique[i : i + BATCH_GET_MAX] for i in range(0, len(unique), BATCH_GET_MAX)]
+        if len(chunks) <= 1 or concurrency <= 1:
+            return [item for chunk in chunks for item in self._read_chunk(chunk, consistent)]
+        workers = min(concurrency, len(chunks))
+        with ThreadPoolExecutor(workers, thread_name_prefix="batch-read") as pool:
+            found = pool.map(lambda chunk: self._read_chunk(chunk, consistent), chunks)
+            return [item for items in found for item in items]
+
+    def _read_chunk(
+        self, keys: list[tuple[str, str]], consistent: bool, *, via_resource: bool = False
+    ) -> list[Item]:
+        """One BatchGetItem (and its unprocessed keys): on the resource, which serialises and
+        deserialises itself, or on the thread-safe low-level client with our own conversion."""
+        if via_resource:
+            call = aws.resource("dynamodb").batch_get_item
+            wanted: list[Item] = [{"pk": pk, "sk": sk} for pk, sk in keys]
+            typed: Callable[[Item], Item] = dict
+        else:
+            call = aws.client("dynamodb").batch_get_item
+            wanted = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
+            deserialise = TypeDeserializer().deserialize
+
+            def typed(raw: Item) -> Item:
+                return {name: deserialise(value) for name, value in raw.items()}
+
+        request: dict[str, Any] = {self._name: {"Keys": wanted, "ConsistentRead": consistent}}
+        found: list[Item] = []
+        now = clock.epoch()
+        attempt = 0
+        while request:
+            with translated("batch_get_item"):
+                response = call(RequestItems=request)
+            for raw in response.get("Responses", {}).get(self._name, []):
+                item = typed(raw)
+                if _live(item, now):
+                    found.append(item)
+            request = response.get("UnprocessedKeys") or {}
+            if request:
+                time.sleep(backoff(attempt))
+                attempt += 1
+        return found
 
     def put_all(self, items: list[Item]) -> None:
         """Put up to `TRANSACT_MAX` items all or none (one TransactWriteItems)."""
@@ -172,18 +206,27 @@ class Table:
 
 
 class BatchWriter:
-    """BatchWriteItem in groups of 25 on the low-level client, each item serialised once.
+    """BatchWriteItem in groups of 25 on the low-level client, each item serialised once, with
+    up to `concurrency` requests in flight (boto3's clients are thread-safe; its resources are
+    not, so the requests go through the client).
 
     A later write of the same key within a group replaces the earlier one (DynamoDB refuses a
-    batch with a key twice). Items DynamoDB leaves unprocessed (throttling, partial capacity)
-    are sent again with backoff until none is left."""
+    batch with a key twice); a key that is still in flight in an earlier group is waited for
+    before it is sent again, so the last write of a key wins across groups too. Items DynamoDB
+    leaves unprocessed and throttled requests are sent again with backoff (full jitter) until
+    none is left. `flush` and a clean exit return only when every request has been answered,
+    so whatever follows (a checkpoint) covers only what is written; the first failure of any
+    request is raised there."""
 
     GROUP = 25
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, concurrency: int = 1) -> None:
         self._table = table
         self._pending: dict[tuple[str, str], dict[str, Any]] = {}
         self._serialise = TypeSerializer().serialize
+        self._concurrency = max(1, concurrency)
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: dict[Future[None], set[tuple[str, str]]] = {}
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -199,22 +242,76 @@ class BatchWriter:
         self._pending.pop(key, None)
         self._pending[key] = request
         if len(self._pending) >= self.GROUP:
-            self.flush()
+            self._send()
 
-    def flush(self) -> None:
+    def _send(self) -> None:
+        if not self._pending:
+            return
+        group_keys = set(self._pending)
         requests = list(self._pending.values())
         self._pending.clear()
-        delay = 0.05
-        while requests:
-            with translated("batch_write_item"):
-                response = aws.bulk_client("dynamodb").batch_write_item(
-                    RequestItems={self._table.name: requests}
-                )
-            requests = response.get("UnprocessedItems", {}).get(self._table.name, [])
-            if requests:
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        if self._concurrency == 1:
+            write_batch(self._table.name, requests)
+            return
+        if any(group_keys & written for written in self._in_flight.values()):
+            self._wait(until=0)
+        self._wait(until=self._concurrency - 1)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="batch-write")
+        self._in_flight[self._pool.submit(write_batch, self._table.name, requests)] = group_keys
+
+    def _wait(self, *, until: int) -> None:
+        """Wait until at most `until` requests are in flight; raise the first failure."""
+        while len(self._in_flight) > until:
+            done, _ = wait(self._in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                del self._in_flight[future]
+            for future in done:
+                future.result()
+
+    def flush(self) -> None:
+        self._send()
+        self._wait(until=0)
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            self.flush()
+        try:
+            if exc_type is None:
+                self.flush()
+            else:
+                wait(self._in_flight)  # nothing may still be writing once the caller goes on
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+
+
+# Throttled requests in a row before the writer gives up (about a minute of backoff): the
+# message then fails and is retried from the last checkpoint.
+MAX_THROTTLED = 12
+
+
+def backoff(attempt: int, *, base: float = 0.05, cap: float = 5.0) -> float:
+    """Full-jitter exponential backoff: concurrent writers do not retry in step."""
+    return random.uniform(0, min(cap, base * 2**attempt))
+
+
+def write_batch(table_name: str, requests: list[dict[str, Any]]) -> None:
+    """One BatchWriteItem, again and again with backoff until DynamoDB has taken every item."""
+    attempt = 0
+    throttled = 0
+    while requests:
+        try:
+            with translated("batch_write_item"):
+                response = aws.bulk_client("dynamodb").batch_write_item(
+                    RequestItems={table_name: requests}
+                )
+        except ThrottledError:
+            throttled += 1
+            if throttled > MAX_THROTTLED:
+                raise
+            time.sleep(backoff(attempt))
+            attempt += 1
+            continue
+        requests = response.get("UnprocessedItems", {}).get(table_name, [])
+        if requests:
+            time.sleep(backoff(attempt))
+            attempt += 1

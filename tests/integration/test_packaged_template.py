@@ -234,12 +234,17 @@ def test_queue_visibility_timeout_is_at_least_six_times_its_function_timeout(
     assert visibility <= 43200
 
 
-def test_ingest_runs_alone_with_fifteen_minutes_and_a_gigabyte(resources: dict[str, Any]) -> None:
-    # given the ingest function
+def test_ingest_runs_deliveries_in_parallel_under_a_cap_with_fifteen_minutes_and_a_gigabyte(
+    resources: dict[str, Any],
+) -> None:
+    # given the ingest function and its event source
     ingest = resources["Ingest"]["Properties"]
+    source = ingest["Events"]["IngestSqsEventSource"]["Properties"]
 
-    # then deliveries are serialised (docs/architecture.md relies on it)
-    assert ingest["ReservedConcurrentExecutions"] == 1
+    # then the event source caps the concurrent ingests (partners run in parallel, each in its
+    # lane), and no reserved concurrency throttles the poller's messages back to the queue
+    assert "ReservedConcurrentExecutions" not in ingest
+    assert 2 <= source["ScalingConfig"]["MaximumConcurrency"] <= 1000
     assert ingest["Timeout"] == 900
     assert ingest["MemorySize"] == 1024
 

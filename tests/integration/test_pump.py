@@ -157,3 +157,6 @@ def test_the_apps_sqs_functions_are_pumped_with_their_configured_batch_and_timeo
     assert consumers["send_activation"].batch_size == 10
     assert consumers["ingest"].timeout_seconds == 900
     assert consumers["ingest"].handler is app.handler_map["ingest"]
+    # and deliveries run in parallel locally too (bounded), activation e-mails one at a time
+    assert consumers["ingest"].workers == 2
+    assert consumers["send_activation"].workers == 1

@@ -25,6 +25,7 @@ from chalicelib.models.quality import QualitySnapshot
 from chalicelib.rules.matching import is_current
 from chalicelib.services.ingest import IngestService
 from chalicelib.store.deliveries import to_item
+from chalicelib.store.lanes import Entry, Turn, may_take
 
 Item = dict[str, Any]
 
@@ -192,6 +193,34 @@ class MemoryPortfolio:
             self.items[(ended["pk"], ended["sk"])] = ended
 
 
+class MemoryLanes:
+    """The partners' lanes: who waits (delivery id → seq), who holds the turn until when, and
+    the newest full delivery that replaced each portfolio (the rules of `store.lanes`)."""
+
+    def __init__(self) -> None:
+        self.lanes: dict[str, Item] = {}
+
+    def enter(self, entry: Entry, *, now: int) -> Turn:
+        lane = self.lanes.setdefault(entry.partner_id, {"waiting": {}})
+        lane["waiting"].setdefault(entry.delivery_id, entry.seq)
+        full_seq = str(lane.get("full_seq", ""))
+        if not may_take(lane, entry.delivery_id, now):
+            return Turn(granted=False, full_seq=full_seq)
+        lane.update(holder=entry.delivery_id, lease_until=entry.lease_until)
+        return Turn(granted=True, full_seq=full_seq)
+
+    def leave(self, partner_id: str, delivery_id: str, *, replaced_portfolio: str = "") -> None:
+        lane = self.lanes.get(partner_id)
+        if lane is None:
+            return
+        lane["waiting"].pop(delivery_id, None)
+        if lane.get("holder") == delivery_id:
+            lane.pop("holder")
+            lane.pop("lease_until", None)
+            if replaced_portfolio:
+                lane["full_seq"] = replaced_portfolio
+
+
 class MemoryBlobs:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
@@ -216,9 +245,11 @@ class MemoryBlobs:
 class MemoryQueue:
     def __init__(self) -> None:
         self.messages: list[str] = []
+        self.delays: list[int] = []  # of every message sent, in order
 
     def send(self, message: dict[str, Any], *, delay_seconds: int = 0) -> str:
         self.messages.append(json.dumps(message, separators=(",", ":")))
+        self.delays.append(delay_seconds)
         return f"m-{len(self.messages)}"
 
 
@@ -254,6 +285,7 @@ class MemoryRegister:
     portfolio: MemoryPortfolio = field(default_factory=MemoryPortfolio)
     blobs: MemoryBlobs = field(default_factory=MemoryBlobs)
     queue: MemoryQueue = field(default_factory=MemoryQueue)
+    lanes: MemoryLanes = field(default_factory=MemoryLanes)
     quality: MemoryQuality = field(default_factory=MemoryQuality)
     mail_queue: MemoryQueue = field(default_factory=MemoryQueue)
     sequencer: int = 0
@@ -265,6 +297,7 @@ class MemoryRegister:
             portfolio=self.portfolio,
             blobs=self.blobs,  # type: ignore[arg-type]
             queue=self.queue,  # type: ignore[arg-type]
+            lanes=self.lanes,
             now=self.clock,
             quality=self.quality,
             mail_queue=self.mail_queue,  # type: ignore[arg-type]

@@ -1,0 +1,277 @@
+"""Partners in parallel, each partner in order, on moto: the real handler, the lane's
+conditional writes, the ingest queue with its dead-letter queue, and concurrent batch writes
+that DynamoDB throttles part-way."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import botocore.awsrequest
+import pytest
+
+from chalicelib.config import get_settings, reset_settings
+from chalicelib.store import aws as aws_clients
+from chalicelib.store.lanes import DynamoLanes
+from tests.support.ingest import (
+    FakeContext,
+    all_items,
+    csv_bytes,
+    drain,
+    invoke,
+    person,
+    portfolio,
+    report,
+    upload,
+)
+
+pytestmark = pytest.mark.integration
+
+PARTNER = "demo-volmacht"
+OTHER = "demo-verzekeraar"
+
+
+@pytest.fixture
+def queues(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("INGEST_BATCH_ROWS", "25")
+    monkeypatch.setenv("INGEST_WAIT_SECONDS", "0")
+    reset_settings()
+    return aws
+
+
+def sqs() -> Any:
+    return boto3.client("sqs", region_name=get_settings().aws_region)
+
+
+def visible(queue_url: str) -> list[dict[str, Any]]:
+    """The messages now on the queue, received once and left visible (every receive counts
+    towards the queue's maxReceiveCount, so only one)."""
+    response = sqs().receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
+    )
+    return [m for m in response.get("Messages", []) if "s3:TestEvent" not in m["Body"]]
+
+
+def take(queue_url: str, matches: Callable[[str], bool]) -> dict[str, Any]:
+    """The one message on the queue whose body matches, deleted from the queue."""
+    (message,) = [m for m in visible(queue_url) if matches(m["Body"])]
+    sqs().delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return message
+
+
+def about(name: str) -> Callable[[str], bool]:
+    return lambda body: name in body
+
+
+def resume_of(delivery_id: str) -> Callable[[str], bool]:
+    return lambda body: json.loads(body).get("resume", {}).get("delivery_id") == delivery_id
+
+
+class OutOfTimeAfterFirstBatch(FakeContext):
+    """Plenty of time when the message starts; too little once the first batch is written."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        super().__init__(self._remaining)
+
+    def _remaining(self) -> int:
+        self.calls += 1
+        return 900_000 if self.calls == 1 else 0
+
+
+def named(partner: str, name: str) -> dict[str, Any]:
+    return next(r for r in report(partner) if r["object_key"].endswith(name))
+
+
+def delivery_records(partner: str) -> dict[str, dict[str, Any]]:
+    return {
+        i["object_key"].rsplit("/", 1)[-1]: i
+        for i in all_items()
+        if i.get("type") == "delivery" and i["partner_id"] == partner
+    }
+
+
+def surnames(partner: str) -> set[str]:
+    """The surnames of the partner's current parties (a party whose data_seq is not its
+    policy's has left the policy: a stale version, ignored by every reader)."""
+    items = all_items()
+    policy_seq = {i["pk"]: i["data_seq"] for i in items if i.get("type") == "policy"}
+    return {
+        i["surname"]
+        for i in items
+        if i.get("type") == "party"
+        and i["partner_id"] == partner
+        and i["data_seq"] == policy_seq[i["pk"]]
+    }
+
+
+def test_two_partners_deliveries_interleave_and_both_end_correct(queues):
+    # given a large delivery of one partner and a small one of another
+    upload(f"incoming/{PARTNER}/full/large.csv", csv_bytes(portfolio(60)))
+    upload(f"incoming/{OTHER}/full/small.csv", csv_bytes(portfolio(20, prefix="Q")))
+    queue = queues["ingest_queue_url"]
+
+    # when the large one runs out of time part-way, the other partner's runs, then the rest
+    first = invoke("ingest", [take(queue, about("large.csv"))], OutOfTimeAfterFirstBatch())
+    between = invoke("ingest", [take(queue, about("small.csv"))])
+    drain(queue)
+
+    # then the small one did not wait, and both ended complete and correct
+    assert first == between == {"batchItemFailures": []}
+    large, small = named(PARTNER, "large.csv"), named(OTHER, "small.csv")
+    assert (large["status"], large["rows_accepted"]) == ("accepted", 60)
+    assert (small["status"], small["rows_accepted"]) == ("accepted", 20)
+    assert small["finished_at"] < large["finished_at"]
+    policies = [i for i in all_items() if i.get("type") == "policy"]
+    assert sorted(p["partner_id"] for p in policies) == [OTHER] * 20 + [PARTNER] * 60
+
+
+def test_two_deliveries_of_one_partner_arriving_concurrently_in_the_wrong_order_apply_in_order(
+    queues, monkeypatch
+):
+    # given an older and a newer delivery of the same policies, both notifications waiting
+    upload(f"incoming/{PARTNER}/full/older.csv", csv_bytes(portfolio(30, prefix="P")))
+    newer_rows = [{**row, "ANAAM": "Nieuwer"} for row in portfolio(30, prefix="P")]
+    upload(f"incoming/{PARTNER}/full/newer.csv", csv_bytes(newer_rows))
+    queue = queues["ingest_queue_url"]
+    newer, older = take(queue, about("newer.csv")), take(queue, about("older.csv"))
+
+    # and two workers that both join the partner's lane before either asks for its turn
+    both_joined = threading.Barrier(2, timeout=30)
+    join = DynamoLanes._join
+
+    def join_together(self: DynamoLanes, *args: Any) -> Any:
+        joined = join(self, *args)
+        both_joined.wait()
+        return joined
+
+    monkeypatch.setattr(DynamoLanes, "_join", join_together)
+    results: dict[str, Any] = {}
+
+    def work(name: str, message: dict[str, Any]) -> None:
+        results[name] = invoke("ingest", [message])
+
+    # when the newer one is picked up first and both run at the same time
+    workers = [
+        threading.Thread(target=work, args=("newer", newer)),
+        threading.Thread(target=work, args=("older", older)),
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    monkeypatch.setattr(DynamoLanes, "_join", join)
+    drain(queue)
+
+    # then neither failed; the older was applied first, then the newer on top of it
+    assert results == {"newer": {"batchItemFailures": []}, "older": {"batchItemFailures": []}}
+    older_report, newer_report = named(PARTNER, "older.csv"), named(PARTNER, "newer.csv")
+    assert (older_report["rows_accepted"], older_report["rows_superseded"]) == (30, 0)
+    assert (newer_report["rows_accepted"], newer_report["rows_superseded"]) == (30, 0)
+    assert older_report["finished_at"] <= newer_report["finished_at"]
+    assert surnames(PARTNER) == {"Nieuwer"}
+
+
+def test_a_delivery_waiting_for_its_partner_is_neither_failed_nor_dead_lettered(queues):
+    # given the partner's first delivery holds its turn (it ran out of time part-way)
+    upload(f"incoming/{PARTNER}/full/first.csv", csv_bytes(portfolio(60)))
+    upload(
+        f"incoming/{PARTNER}/mutation/second.csv",
+        csv_bytes([person("P00001", PP_VRWRKCD="1", ANAAM="Later")]),
+    )
+    queue = queues["ingest_queue_url"]
+    invoke("ingest", [take(queue, about("first.csv"))], OutOfTimeAfterFirstBatch())
+    first_resume = take(queue, about("resume"))
+
+    # when the second delivery is tried more often than the queue's maxReceiveCount (5)
+    message = take(queue, about("second.csv"))
+    outcomes = []
+    for _ in range(7):
+        outcomes.append(invoke("ingest", [message]))
+        second_id = delivery_records(PARTNER)["second.csv"]["delivery_id"]
+        message = take(queue, resume_of(second_id))
+    sqs().send_message(QueueUrl=queue, MessageBody=message["Body"])
+
+    # then every try succeeded as a message, nothing is in the dead-letter queue, and it waits
+    assert outcomes == [{"batchItemFailures": []}] * 7
+    assert visible(queues["ingest_dlq_url"]) == []
+    assert delivery_records(PARTNER)["second.csv"]["status"] == "processing"
+    assert "Later" not in surnames(PARTNER)
+
+    # and once the first one is done, the second runs after it
+    invoke("ingest", [first_resume])
+    drain(queue)
+    first, second = named(PARTNER, "first.csv"), named(PARTNER, "second.csv")
+    assert (first["status"], second["status"]) == ("accepted", "accepted")
+    assert first["finished_at"] <= second["finished_at"]
+    assert "Later" in surnames(PARTNER)
+
+
+class Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self.data
+
+
+def test_throttling_and_unprocessed_items_during_concurrent_writes_lose_nothing(queues):
+    # given DynamoDB throttles every third BatchWriteItem and leaves items of others unprocessed
+    client = aws_clients.bulk_client("dynamodb")
+    lock = threading.Lock()
+    calls = {"n": 0, "throttled": 0, "held_back": 0}
+    held: dict[int, list[dict[str, Any]]] = {}
+
+    def throttle(**_: Any) -> Any:
+        with lock:
+            calls["n"] += 1
+            if calls["n"] % 3:
+                return None
+            calls["throttled"] += 1
+        error = (
+            b'{"__type":"com.amazonaws.dynamodb.v20120810#'
+            b'ProvisionedThroughputExceededException","message":"slow"}'
+        )
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        return botocore.awsrequest.AWSResponse("https://dynamodb", 400, headers, Body(error))
+
+    def hold_back(params: dict[str, Any], **_: Any) -> None:
+        ((table, requests),) = params["RequestItems"].items()
+        if len(requests) > 4:
+            with lock:
+                calls["held_back"] += 1
+                held[threading.get_ident()] = requests[-3:]
+            params["RequestItems"] = {table: requests[:-3]}
+
+    def report_unprocessed(parsed: dict[str, Any], **_: Any) -> None:
+        with lock:
+            rest = held.pop(threading.get_ident(), None)
+        if rest:
+            parsed["UnprocessedItems"] = {get_settings().table_name: rest}
+
+    client.meta.events.register("before-parameter-build.dynamodb.BatchWriteItem", hold_back)
+    client.meta.events.register("before-send.dynamodb.BatchWriteItem", throttle)
+    client.meta.events.register("after-call.dynamodb.BatchWriteItem", report_unprocessed)
+    try:
+        # when a delivery of 200 policies is ingested with 8 requests in flight at a time
+        upload(f"incoming/{PARTNER}/full/throttled.csv", csv_bytes(portfolio(200)))
+        drain(queues["ingest_queue_url"])
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.BatchWriteItem", hold_back)
+        client.meta.events.unregister("before-send.dynamodb.BatchWriteItem", throttle)
+        client.meta.events.unregister("after-call.dynamodb.BatchWriteItem", report_unprocessed)
+
+    # then it was throttled and held back often, and every item is stored once, as without
+    assert calls["throttled"] > 5
+    assert calls["held_back"] > 5
+    delivery = named(PARTNER, "throttled.csv")
+    assert (delivery["status"], delivery["rows_accepted"]) == ("accepted", 200)
+    items = [i for i in all_items() if i.get("type") in ("policy", "party", "lookup")]
+    keys = [(i["pk"], i["sk"]) for i in items]
+    assert len(keys) == len(set(keys))
+    assert sum(1 for i in items if i["type"] == "policy") == 200
+    assert sum(1 for i in items if i["type"] == "party") == 200
+    assert visible(queues["ingest_dlq_url"]) == []
