@@ -18,12 +18,21 @@ import { append, field, h, replace } from "./dom.js";
 import { lang, onLanguageChange, setLanguage, t, word } from "./i18n.js";
 import * as admin from "./admin.js";
 import * as jsc from "./jsc.js";
+import * as mandates from "./mandates.js";
 import * as partner from "./partner.js";
+import * as quality from "./quality.js";
 
 const SCREENS = {
   jsc: [jsc.searchScreen],
-  partner: [partner.deliveriesScreen],
-  admin: [admin.heldScreen, partner.deliveriesScreen, jsc.searchScreen, admin.auditScreen],
+  partner: [partner.deliveriesScreen, quality.qualityScreen, mandates.mandatesScreen],
+  admin: [
+    admin.heldScreen,
+    partner.deliveriesScreen,
+    quality.qualityScreen,
+    jsc.searchScreen,
+    mandates.mandatesScreen,
+    admin.auditScreen,
+  ],
 };
 
 const main = document.getElementById("main");
@@ -111,7 +120,7 @@ function renderNav() {
 
 function afterSignIn() {
   signInNotice = null;
-  for (const module of [jsc, partner, admin]) module.reset();
+  for (const module of [jsc, partner, admin, quality, mandates]) module.reset();
   const screens = screensOfRole();
   if (!screens.length) {
     forget();

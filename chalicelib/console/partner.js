@@ -3,6 +3,7 @@ import { get } from "./api.js";
 import { session } from "./auth.js";
 import { append, facts, field, h, replace, table } from "./dom.js";
 import { date, lang, number, t, word } from "./i18n.js";
+import { fieldTable } from "./quality.js";
 import { busy, errorRegion, showError, statusRegion } from "./ui.js";
 
 const state = { partnerFilter: "", list: null, report: null };
@@ -154,6 +155,9 @@ function renderReport(container) {
     ),
     report.errors_truncated
       ? h("p", { class: "notice" }, t("Alleen de eerste fouten staan hier.", "Only the first errors are listed here."))
+      : null,
+    report.quality && report.quality.fields.length
+      ? fieldTable(t("Kwaliteit van deze levering per veld", "Quality of this delivery per field"), report.quality.fields)
       : null,
   );
 }

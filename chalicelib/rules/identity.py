@@ -1,19 +1,44 @@
-"""Who a party is: the identity that makes two rows (or two deliveries) the same client, and
-the pseudonymous client id derived from it."""
+"""Who a party is: the evidence that makes two deliveries of a person (or a company) one client,
+the rules that keep two people apart, and the pseudonymous client id.
+
+A delivered party is compared with what the register already knows (docs/architecture.md,
+"client_id"): first the parties the same partner delivered on the same policy before (the
+strongest evidence: a mover, a corrected typo, a re-delivery), then every client in the party's
+identity buckets (the birth date for persons; the KvK number and the address for companies),
+each kept as a `Trace` per partner. When the evidence says "the same", the party takes that
+client's id; when it finds nobody, a new id is minted from the party's identity (the formula of
+the first version, so ids stored before identity resolution keep coming out the same); when
+it says that two known ids are one person, they are joined and the one given out first survives.
+
+Never the same person: another birth date (`Jansen` 1980 and `Jansen` 1981; a parent and a
+child of one name at one address), another first name or incompatible initials (twins `Piet` and
+`Jan`), a surname that is neither equal, phonetic, a typo nor a part of the other (`de Vries`
+and `de Vos`), another KvK number.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from chalicelib.models.portfolio import PartyFields
 from chalicelib.normalise import name_key
+from chalicelib.rules.names import SpokenName
+from chalicelib.rules.phonetic import phonetic_key
+from chalicelib.rules.similarity import DIFFERENT, EXACT, PHONETIC, compare_surname
+
+# --- the identity of the first version: what a new id is minted from ---------------------------
 
 
 def client_identity(party: PartyFields) -> str:
-    """What makes two deliveries of a person the same client (before pseudonymisation)."""
+    """What makes two deliveries of a person the same client when nothing else is known
+    (before pseudonymisation)."""
     if party.is_legal_entity:
         if party.kvk:
             return f"R|{party.kvk}"
@@ -45,6 +70,490 @@ def _given_key(party: PartyFields) -> str:
 def client_id_for(party: PartyFields, key: str, identity: str | None = None) -> str:
     """The pseudonymous client id of a party: its identity (or the one `policy_identities`
     gave it on its policy) under the stage's HMAC key."""
-    text = identity or client_identity(party)
-    digest = hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
+    return pseudonym(identity or client_identity(party), key)
+
+
+def pseudonym(identity: str, key: str) -> str:
+    digest = hmac.new(key.encode(), identity.encode(), hashlib.sha256).hexdigest()
     return "c_" + digest[:24]
+
+
+# --- traces: what is known of a client, as one partner delivered them --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """One client as one partner delivered them: the evidence resolution compares. `since` is
+    the delivery order (`seq`) in which the client id was first given out; `expires_at` when
+    this trace may be forgotten (the retention of the delivery that last showed it)."""
+
+    client_id: str
+    legal: bool
+    surname: str
+    tussenvoegsels: str | None = None
+    first_name: str = ""  # key: folded, only a-z0-9
+    initials: str = ""  # key: "jp" for "J.P."
+    birth_date: str | None = None
+    postcode: str | None = None
+    house_number: str = ""
+    contacts: frozenset[str] = frozenset()  # phone numbers and e-mail addresses
+    kvk: str | None = None
+    partner_id: str = ""
+    since: str = ""
+    expires_at: int = 0
+
+    def as_item(self) -> dict[str, Any]:
+        """The stored form: short names, absent values left out (DynamoDB stores no empty
+        sets)."""
+        stored: dict[str, Any] = {"id": self.client_id, "le": self.legal, "sn": self.surname}
+        optional = {
+            "tv": self.tussenvoegsels,
+            "fn": self.first_name,
+            "in": self.initials,
+            "bd": self.birth_date,
+            "pc": self.postcode,
+            "hn": self.house_number,
+            "ct": sorted(self.contacts),
+            "kvk": self.kvk,
+            "pt": self.partner_id,
+            "since": self.since,
+            "exp": self.expires_at,
+        }
+        stored.update({name: value for name, value in optional.items() if value})
+        return stored
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Trace:
+        return cls(
+            client_id=str(item["id"]),
+            legal=bool(item.get("le")),
+            surname=str(item.get("sn", "")),
+            tussenvoegsels=item.get("tv"),
+            first_name=str(item.get("fn", "")),
+            initials=str(item.get("in", "")),
+            birth_date=item.get("bd"),
+            postcode=item.get("pc"),
+            house_number=str(item.get("hn", "")),
+            contacts=frozenset(str(c) for c in item.get("ct", ())),
+            kvk=item.get("kvk"),
+            partner_id=str(item.get("pt", "")),
+            since=str(item.get("since", "")),
+            expires_at=int(item.get("exp", 0)),
+        )
+
+
+def trace_of(
+    party: PartyFields,
+    client_id: str,
+    *,
+    partner_id: str = "",
+    since: str = "",
+    expires_at: int = 0,
+) -> Trace:
+    contacts = {value for value in (party.phone, party.mobile, party.email) if value}
+    return Trace(
+        client_id=client_id,
+        legal=party.is_legal_entity,
+        surname=party.surname,
+        tussenvoegsels=party.tussenvoegsels,
+        first_name=name_key(party.first_name or ""),
+        initials=name_key(party.initials or ""),
+        birth_date=party.birth_date,
+        postcode=party.postcode,
+        house_number=party.house_number,
+        contacts=frozenset(contacts),
+        kvk=party.kvk,
+        partner_id=partner_id,
+        since=since,
+        expires_at=expires_at,
+    )
+
+
+def trace_of_party_item(item: Mapping[str, Any], since: str = "") -> Trace:
+    """The trace of a stored party item (one written before traces were kept)."""
+    contacts = {str(item[name]) for name in ("phone", "mobile", "email") if item.get(name)}
+    return Trace(
+        client_id=str(item["client_id"]),
+        legal=bool(item.get("is_legal_entity")),
+        surname=str(item.get("surname", "")),
+        tussenvoegsels=item.get("tussenvoegsels"),
+        first_name=name_key(str(item.get("first_name") or "")),
+        initials=name_key(str(item.get("initials") or "")),
+        birth_date=item.get("birth_date"),
+        postcode=item.get("postcode"),
+        house_number=str(item.get("house_number", "")),
+        contacts=frozenset(contacts),
+        kvk=item.get("kvk"),
+        partner_id=str(item.get("partner_id", "")),
+        since=since,
+        expires_at=int(item.get("expires_at", 0)),
+    )
+
+
+def bucket_keys(trace: Trace) -> tuple[str, ...]:
+    """The identity buckets (blocking keys) a client is kept in and looked for in: values the
+    noise between partners does not break. A person: the birth date (every natural person has
+    one). A company: its KvK number, and its address (so a company delivered without its KvK
+    number meets the one with it)."""
+    if not trace.legal:
+        return (f"DOB#{trace.birth_date}",) if trace.birth_date else ()
+    keys = [f"KVK#{trace.kvk}"] if trace.kvk else []
+    if trace.postcode and trace.house_number:
+        keys.append(f"ORG#{trace.postcode}#{trace.house_number}")
+    return tuple(keys)
+
+
+# --- comparing two traces -------------------------------------------------------------------
+
+# Given names: the same (first names, or whole initials), compatible (an initial fits), or
+# unknown (one side has none). Anything else is a contradiction: another person.
+SAME_GIVEN = "same"
+COMPATIBLE_GIVEN = "compatible"
+UNKNOWN_GIVEN = "unknown"
+
+# Company names: Jaro-Winkler at or above this is a typo of the same name.
+COMPANY_SIMILAR_AT = 0.92
+# Words that say what kind of company it is, not which one.
+_LEGAL_FORMS = frozenset(
+    {"bv", "nv", "vof", "cv", "holding", "stichting", "vereniging", "cooperatie", "ua", "ba"}
+)
+
+
+def _initials_of(trace: Trace) -> str:
+    return trace.initials or trace.first_name[:1]
+
+
+def given_agreement(a: Trace, b: Trace) -> str | None:
+    """How the first names and initials of two traces agree; None when they say these are two
+    people (twins `Piet` and `Jan`; `J.` and `K.`). First names must be equal or sound the same
+    in Dutch: a first name one letter off is a twin's name as often as a typo (`Anna`/`Anne`)."""
+    if a.first_name and b.first_name:
+        if a.first_name == b.first_name or phonetic_key(a.first_name) == phonetic_key(b.first_name):
+            return SAME_GIVEN
+        return None
+    initials_a, initials_b = _initials_of(a), _initials_of(b)
+    if not initials_a or not initials_b:
+        return UNKNOWN_GIVEN
+    if initials_a == initials_b:
+        return SAME_GIVEN if a.initials and b.initials else COMPATIBLE_GIVEN
+    if initials_a.startswith(initials_b) or initials_b.startswith(initials_a):
+        return COMPATIBLE_GIVEN
+    return None
+
+
+def _surname_match(a: Trace, b: Trace) -> str:
+    """exact, phonetic, similar (a typo, one part of a double surname, other tussenvoegsels)
+    or different."""
+    return compare_surname(SpokenName(a.surname, a.tussenvoegsels), b.surname, b.tussenvoegsels).how
+
+
+def _same_address(a: Trace, b: Trace) -> bool:
+    return bool(a.house_number) and (a.postcode, a.house_number) == (b.postcode, b.house_number)
+
+
+def _birth_date_typo(a: str, b: str) -> bool:
+    """One digit off, two digits swapped, or day and month swapped: what a partner corrects."""
+    swapped = f"{a[:4]}-{a[8:10]}-{a[5:7]}"
+    return OSA.distance(a, b) <= 1 or b == swapped
+
+
+def company_key(name: str) -> str:
+    """A company name without its legal form and punctuation: `Bakkerij Jansen B.V.` and
+    `Bakkerij Jansen` are one name."""
+    words = [name_key(word) for word in name.replace("-", " ").split()]
+    kept = [word for word in words if word and word not in _LEGAL_FORMS]
+    return "".join(kept) or "".join(words)
+
+
+def _company_names_agree(a: Trace, b: Trace) -> bool:
+    key_a, key_b = company_key(a.surname), company_key(b.surname)
+    if not key_a or not key_b:
+        return False
+    if key_a == key_b or phonetic_key(key_a) == phonetic_key(key_b):
+        return True
+    return JaroWinkler.normalized_similarity(key_a, key_b) >= COMPANY_SIMILAR_AT
+
+
+# Evidence weights: what a match on each kind of evidence adds to the score of a pairing.
+SAME_POLICY_WEIGHT = 4.0
+_SURNAME_CREDIT = {EXACT: 2.0, PHONETIC: 1.5}
+_SIMILAR_SURNAME_CREDIT = 1.0
+_GIVEN_CREDIT = {SAME_GIVEN: 2.0, COMPATIBLE_GIVEN: 1.0, UNKNOWN_GIVEN: 0.0}
+SUPPORT_WEIGHT = 1.5
+
+
+def evidence(known: Trace, delivered: Trace, *, same_policy: bool) -> float | None:
+    """The score of the evidence that `delivered` is the client `known`; None when it is
+    another client or the evidence is too weak to say so. `same_policy`: `known` is a party the
+    same partner delivered before on the same policy."""
+    if known.legal != delivered.legal:
+        return None
+    if known.legal:
+        return _company_evidence(known, delivered, same_policy=same_policy)
+    return _person_evidence(known, delivered, same_policy=same_policy)
+
+
+def _person_evidence(known: Trace, delivered: Trace, *, same_policy: bool) -> float | None:
+    if not known.birth_date or not delivered.birth_date:
+        return None
+    same_birth_date = known.birth_date == delivered.birth_date
+    if not same_birth_date and not (
+        same_policy and _birth_date_typo(known.birth_date, delivered.birth_date)
+    ):
+        return None
+    given = given_agreement(known, delivered)
+    if given is None:
+        return None
+    surname = _surname_match(known, delivered)
+    support = _same_address(known, delivered) or bool(known.contacts & delivered.contacts)
+    score = _GIVEN_CREDIT[given] + (SUPPORT_WEIGHT if support else 0.0)
+    score += _SURNAME_CREDIT.get(surname, 0.0 if surname == DIFFERENT else _SIMILAR_SURNAME_CREDIT)
+    if same_policy:
+        # The partner's own earlier delivery of this policy: a mover, a corrected typo, a
+        # married name. A corrected birth date needs the same first name and surname.
+        if not same_birth_date and (given != SAME_GIVEN or surname == DIFFERENT):
+            return None
+        if surname == DIFFERENT and given != SAME_GIVEN:
+            return None
+        return score + SAME_POLICY_WEIGHT
+    if surname == DIFFERENT:
+        return None
+    strong_name = surname in _SURNAME_CREDIT and given in (SAME_GIVEN, COMPATIBLE_GIVEN)
+    if not (support or strong_name):
+        return None
+    return score
+
+
+def _company_evidence(known: Trace, delivered: Trace, *, same_policy: bool) -> float | None:
+    if known.kvk and delivered.kvk:
+        if known.kvk != delivered.kvk:
+            return None
+        return 6.0 + (SAME_POLICY_WEIGHT if same_policy else 0.0)
+    names = _company_names_agree(known, delivered)
+    address = _same_address(known, delivered)
+    if same_policy and (names or address):
+        return SAME_POLICY_WEIGHT + 2.0 * names + SUPPORT_WEIGHT * address
+    if names and address:
+        return 2.0 + SUPPORT_WEIGHT
+    return None
+
+
+def conflicts(a: Trace, b: Trace) -> bool:
+    """Two traces that cannot be one client whatever else agrees: a person and a company,
+    other KvK numbers, other birth dates, first names or initials that contradict."""
+    if a.legal != b.legal:
+        return True
+    if a.legal:
+        return bool(a.kvk and b.kvk and a.kvk != b.kvk)
+    return a.birth_date != b.birth_date or given_agreement(a, b) is None
+
+
+def contradicts(a: Trace, b: Trace) -> bool:
+    """Two known clients that cannot be one: a conflict, or persons' surnames that are not
+    the same name. Used before joining two ids a delivered party matched both of."""
+    if conflicts(a, b):
+        return True
+    return not a.legal and _surname_match(a, b) == DIFFERENT
+
+
+# --- resolving the parties of one policy ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The client id a delivered party gets, and the ids that evidence showed to be the same
+    client (joined into `client_id`: the one given out first)."""
+
+    client_id: str
+    since: str
+    joined: tuple[str, ...] = ()
+    reused: bool = False
+
+
+@dataclass
+class PolicyToResolve:
+    """A delivered policy's parties, what the same partner delivered on it before, and what the
+    identity buckets of its parties hold."""
+
+    parties: Sequence[PartyFields]
+    previous: Sequence[Trace] = ()
+    known: Sequence[Trace] = ()
+    minted_identities: Sequence[str] = field(default_factory=list)
+
+
+def survivor(traces: Iterable[Trace]) -> Trace:
+    """Of the traces of clients found to be one: the id given out first (its `since`), so the
+    id that mandates, audit entries and the dossier have pointed at longest stays; then the
+    smallest id, so the choice never depends on the order evidence arrived in."""
+    return min(traces, key=lambda t: (t.since or "~", t.client_id))
+
+
+def resolve_policy(
+    policy: PolicyToResolve, *, partner_id: str, seq: str, key: str
+) -> list[Decision]:
+    """The client id of each party of one policy (pure).
+
+    1. Each party is paired with at most one party the same partner delivered on this policy
+       before, best evidence first (two twins never take one earlier party).
+    2. Each party is compared with the clients of its identity buckets.
+    3. The ids found are one client when none contradicts another: joined into the one given
+       out first. When they contradict each other (`J. Jansen` fits both twins `Jan` and
+       `Joost`), the earlier party on the policy decides, else the best evidence if it stands
+       alone, else nobody.
+    4. Nobody found: a new id from the party's identity (the first version's formula); if
+       that id belongs to another client (a twin delivered alone before), the given name and
+       then the policy are added to the identity until it is free.
+    """
+    delivered = [trace_of(p, "", partner_id=partner_id) for p in policy.parties]
+    previous_of = _pair_with_previous(delivered, policy.previous)
+    decisions: list[Decision] = []
+    taken: set[str] = set()
+    for index, trace in enumerate(delivered):
+        earlier = previous_of.get(index)
+        # A client one of whose traces conflicts with the party is another client, however
+        # well another partner's trace of them fits (a company with another KvK number met
+        # through its trace without one).
+        excluded = {known.client_id for known in policy.known if conflicts(known, trace)}
+        scored = [
+            (score, known)
+            for known in policy.known
+            if known.client_id not in taken | excluded
+            and (score := evidence(known, trace, same_policy=False)) is not None
+        ]
+        decision = _decide(earlier, scored)
+        if decision is None or decision.client_id in taken:
+            identity = policy.minted_identities[index]
+            decision = Decision(
+                _free_id(identity, policy, trace, taken, partner_id, key), since=seq
+            )
+        taken.add(decision.client_id)
+        taken.update(decision.joined)
+        decisions.append(decision)
+    return decisions
+
+
+def _pair_with_previous(delivered: Sequence[Trace], previous: Sequence[Trace]) -> dict[int, Trace]:
+    """Delivered party index -> the earlier party of the same policy it is, best evidence
+    first, each earlier party at most once."""
+    pairs = sorted(
+        (
+            (score, i, j)
+            for i, trace in enumerate(delivered)
+            for j, known in enumerate(previous)
+            if (score := evidence(known, trace, same_policy=True)) is not None
+        ),
+        key=lambda pair: (-pair[0], pair[1], pair[2]),
+    )
+    chosen: dict[int, Trace] = {}
+    used: set[int] = set()
+    for _, i, j in pairs:
+        if i not in chosen and j not in used:
+            chosen[i] = previous[j]
+            used.add(j)
+    return chosen
+
+
+def _decide(earlier: Trace | None, scored: list[tuple[float, Trace]]) -> Decision | None:
+    found = [known for _, known in scored]
+    if earlier is not None:
+        # The earlier party is this party before the partner's correction: only a hard
+        # conflict with it (another birth date, given name, KvK) keeps a candidate apart.
+        found = [k for k in found if not conflicts(earlier, k)]
+    by_id: dict[str, Trace] = {}
+    for trace in found:
+        by_id.setdefault(trace.client_id, trace)
+    others = [t for t in by_id.values() if earlier is None or t.client_id != earlier.client_id]
+    if any(contradicts(a, b) for i, a in enumerate(others) for b in others[i + 1 :]):
+        if earlier is not None:
+            return Decision(earlier.client_id, since=earlier.since, reused=True)
+        # Two clients that cannot be one both fit: only evidence that clearly stands out
+        # decides (an address or a phone number more), otherwise nobody is taken.
+        ranked = sorted(scored, key=lambda pair: -pair[0])
+        if ranked[0][0] < ranked[1][0] + SUPPORT_WEIGHT:
+            return None
+        others = [ranked[0][1]]
+    traces = [earlier, *others] if earlier is not None else others
+    if not traces:
+        return None
+    first = survivor(traces)
+    joined = tuple(sorted({t.client_id for t in traces} - {first.client_id}))
+    return Decision(first.client_id, since=first.since, joined=joined, reused=True)
+
+
+def _free_id(
+    identity: str,
+    policy: PolicyToResolve,
+    trace: Trace,
+    taken: set[str],
+    partner_id: str,
+    key: str,
+) -> str:
+    """The minted id of `identity`, made unique against the ids of other known clients and the
+    other parties of this policy."""
+    others = taken | {k.client_id for k in (*policy.known, *policy.previous)}
+    given = trace.first_name or trace.initials
+    for candidate in (identity, f"{identity}|{given}", f"{identity}|{given}|{partner_id}"):
+        client_id = pseudonym(candidate, key)
+        if client_id not in others:
+            return client_id
+    return pseudonym(f"{identity}|{given}|{partner_id}|{len(taken)}", key)
+
+
+def with_client(trace: Trace, client_id: str, since: str) -> Trace:
+    return replace(trace, client_id=client_id, since=since)
+
+
+# --- identity buckets --------------------------------------------------------------------------
+
+# A stored trace is written again only when it changed, or when its expiry is this much older
+# than the delivery's: a monthly re-delivery then rewrites a bucket at most once a quarter.
+TRACE_REFRESH_SECONDS = 90 * 24 * 3600
+
+
+@dataclass
+class Bucket:
+    """The clients kept under one blocking key: one trace per client and partner, and the
+    joins recorded there (old id -> (surviving id, expires_at))."""
+
+    key: str
+    traces: list[Trace] = field(default_factory=list)
+    joined: dict[str, tuple[str, int]] = field(default_factory=dict)
+    changed: bool = False
+
+    def live(self, now: int) -> list[Trace]:
+        return [t for t in self.traces if not t.expires_at or t.expires_at > now]
+
+    def keep(self, trace: Trace) -> None:
+        """Remember `trace` as its partner's latest delivery of that client."""
+        for index, stored in enumerate(self.traces):
+            if (stored.client_id, stored.partner_id) != (trace.client_id, trace.partner_id):
+                continue
+            fresh = stored.expires_at + TRACE_REFRESH_SECONDS >= trace.expires_at
+            if replace(stored, expires_at=trace.expires_at) == trace and fresh:
+                return
+            self.traces[index] = trace
+            self.changed = True
+            return
+        self.traces.append(trace)
+        self.changed = True
+
+    def join(self, old: str, into: str, expires_at: int) -> None:
+        """Record that `old` is `into`, and let every trace and earlier join of `old` name
+        `into` (joins stay one step deep)."""
+        self.joined[old] = (into, expires_at)
+        for former, (target, until) in list(self.joined.items()):
+            if target == old:
+                self.joined[former] = (into, max(until, expires_at))
+        self.traces = [replace(t, client_id=into) if t.client_id == old else t for t in self.traces]
+        self.changed = True
+
+    def forget_expired(self, now: int) -> None:
+        live = self.live(now)
+        joined = {old: entry for old, entry in self.joined.items() if entry[1] > now}
+        if len(live) != len(self.traces) or len(joined) != len(self.joined):
+            self.traces, self.joined, self.changed = live, joined, True
+
+
+def surviving_id(client_id: str, joins: Mapping[str, tuple[str, int]]) -> str:
+    entry = joins.get(client_id)
+    return entry[0] if entry else client_id

@@ -1,8 +1,9 @@
 """The client's dossier and the policy view, read from the register.
 
-Dossier: `read_client`, one Query on gsi1 ``CLIENT#<id>`` (the client's party items) and one
-BatchGetItem of their policies; parties whose `data_seq` differs from their policy's are stale
-and left out. Mandates read a holder the same way.
+Dossier: `read_client`, one Query on gsi1 ``CLIENT#<id>`` (the client's party items and joins)
+and one BatchGetItem of their policies; parties whose `data_seq` differs from their policy's are
+stale and left out; a joined id reads the id it was joined into. Mandates read a holder the same
+way.
 Policy view: one Query on the policy's partition (policy item + party items).
 """
 
@@ -32,6 +33,7 @@ from chalicelib.rules.coverage import policy_ref_id, shown_status
 from chalicelib.rules.matching import is_current
 from chalicelib.services.audit import record_audit
 from chalicelib.store import keys
+from chalicelib.store.identity import DynamoIdentities
 from chalicelib.store.table import BATCH_GET_MAX, Item, Table
 
 
@@ -66,22 +68,38 @@ def ref_of(item: Mapping[str, Any]) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class ClientPolicies:
-    """A client's current memberships: (party item, its policy item), in index order."""
+    """A client's current memberships: (party item, its policy item), in index order.
+    `client_id` is the id they are kept under: the asked id, or the id it was joined into."""
 
     current: list[tuple[Item, Item]]
     truncated: bool  # more policies than `max_policies`; the others were not read
+    client_id: str = ""
 
 
 def read_client(
     client_id: str, *, table: Table | None = None, max_policies: int | None = None
 ) -> ClientPolicies:
-    """The client's party items (one Query on gsi1 ``CLIENT#<id>``) with their policies (one
-    BatchGetItem per 100 policies), leaving out stale parties (`data_seq` differs from their
-    policy's). With `max_policies`, only the first that many policies are read."""
+    """The client's party items with their policies (one BatchGetItem per 100 policies),
+    leaving out stale parties (`data_seq` differs from their policy's). With `max_policies`,
+    only the first that many policies are read.
+
+    One Query on the client index (gsi1 ``CLIENT#<id>``) gives the party items and the joins
+    (docs/architecture.md, "client_id"): an id joined into another reads that one instead
+    (one Query more), and the party items still kept under an id joined into this one (until
+    its partner delivers them again) are read too (one Query per such id not read yet)."""
     table = table or Table()
-    parties = list(
-        table.query(keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.POLICY_REF_PREFIX)
-    )
+    identities = DynamoIdentities(table)
+    index = identities.client_index(client_id)
+    read_already = {client_id: index.parties}
+    if index.joined_into is not None:
+        client_id = index.joined_into
+        index = identities.client_index(client_id)
+    parties = list(index.parties)
+    for old in index.aliases:
+        under_old = read_already.get(old)
+        if under_old is None:
+            under_old = list(identities.parties_of_client(old))
+        parties.extend({**p, "client_id": client_id} for p in under_old)
     refs = list(dict.fromkeys(ref_of(p) for p in parties))
     truncated = max_policies is not None and len(refs) > max_policies
     if max_policies is not None:
@@ -92,7 +110,7 @@ def read_client(
         for party in parties
         if is_current(party, policies.get(ref_of(party)))
     ]
-    return ClientPolicies(current, truncated)
+    return ClientPolicies(current, truncated, client_id)
 
 
 def policies_with_roles(
@@ -129,7 +147,7 @@ def get_dossier(principal: Principal, route: str, client_id: str) -> Dossier:
     summary = newest(current)
     with_role = policies_with_roles(current, policies, today)
     dossier = Dossier(
-        client_id=client_id,
+        client_id=read.client_id,
         is_legal_entity=bool(summary.get("is_legal_entity")),
         name=name_from_item(summary),
         birth_date=summary.get("birth_date"),
@@ -147,7 +165,7 @@ def get_dossier(principal: Principal, route: str, client_id: str) -> Dossier:
         principal,
         route,
         {"client_id": client_id},
-        [client_id, *(policy_ref_id(p.partner_id, p.policy_number) for p in with_role)],
+        [read.client_id, *(policy_ref_id(p.partner_id, p.policy_number) for p in with_role)],
     )
     return dossier
 

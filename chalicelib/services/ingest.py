@@ -47,6 +47,7 @@ from chalicelib.rules.notices import needs_notice, notice_id
 from chalicelib.rules.quality import FieldTally, summarise
 from chalicelib.rules.rows import map_header, validate_row
 from chalicelib.rules.spreadsheet import spreadsheet_csv
+from chalicelib.services.identity import IdentityResolver, PolicyParties
 from chalicelib.services.reader import (
     BadLine,
     FileFormat,
@@ -58,12 +59,13 @@ from chalicelib.services.reader import (
 )
 from chalicelib.store.blobs import Blobs
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
+from chalicelib.store.identity import DynamoIdentities, IdentityStore
 from chalicelib.store.lanes import DynamoLanes, Entry, LaneStore
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
 from chalicelib.store.quality import DynamoQuality, QualityStore
 from chalicelib.store.queues import Queue
 from chalicelib.store.register_items import policy_items
-from chalicelib.store.table import BATCH_GET_MAX
+from chalicelib.store.table import BATCH_GET_MAX, Item
 
 RemainingMs = Callable[[], int]
 
@@ -79,6 +81,7 @@ class IngestService:
         queue: Queue | None = None,
         lanes: LaneStore | None = None,
         now: Callable[[], datetime] | None = None,
+        identities: IdentityStore | None = None,
         quality: QualityStore | None = None,
         mail_queue: Queue | None = None,
     ) -> None:
@@ -89,6 +92,9 @@ class IngestService:
         self.queue = queue or Queue(self.settings.ingest_queue_url)
         self.lanes = lanes or DynamoLanes()
         self.now = now or clock.now
+        self.identity = IdentityResolver(
+            identities or DynamoIdentities(), key=self.settings.client_id_key
+        )
         # Deliveries that hold their partner's turn in this invocation, and those of them that
         # a newer full delivery already replaced (every row superseded).
         self._turns: set[str] = set()
@@ -440,7 +446,7 @@ class IngestService:
             record.partner_id, [rows[0].policy.policy_number for _, rows in writable]
         )
         in_this_batch: set[str] = set()
-        planned: list[tuple[PolicyGroup, list[dict[str, object]], bool]] = []
+        accepted: list[tuple[PolicyGroup, list[ValidRow], Item | None]] = []
         for group, rows in writable:
             policy = rows[0].policy
             number = policy.policy_number
@@ -453,6 +459,22 @@ class IngestService:
                 self._add_error(progress, rules.rows_not_adjacent(group))
                 continue
             in_this_batch.add(number)
+            accepted.append((group, rows, current))
+        identities = self.identity.resolve(
+            record.partner_id,
+            [
+                PolicyParties(rows[0].policy.policy_number, [row.party for row in rows], current)
+                for _, rows, current in accepted
+            ],
+            seq=seq,
+            expires_at=record.expires_at,
+            now=self._epoch(),
+        )
+        planned: list[tuple[PolicyGroup, list[dict[str, object]], bool]] = []
+        for (group, rows, current), client_ids, traces in zip(
+            accepted, identities.client_ids, identities.traces, strict=True
+        ):
+            policy = rows[0].policy
             status, ended_on = rules.status_after(policy, current, record.day)
             if status == "cancelled" and policy.end_date is None:
                 # The rows share one policy instance: the written one carries the end date.
@@ -468,10 +490,13 @@ class IngestService:
                 status=status,
                 ended_on=ended_on,
                 first_seen_seq=str(current["first_seen_seq"]) if current else None,
+                client_ids=client_ids,
+                party_traces=traces,
             )
             items[0]["source_line"] = group.lines[0]
             planned.append((group, items, rules.was_active_before(current, seq)))
         stored = self.portfolio.write_policies([items for _, items, _ in planned])
+        self.identity.save(identities)
         for (group, _, seen_active), ok in zip(planned, stored, strict=True):
             if not ok:
                 progress.rows_rejected += len(group.outcomes)

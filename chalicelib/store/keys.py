@@ -46,6 +46,39 @@ def lookup_sk(client_id: str, partner_id: str, policy_number: str) -> str:
 LOOKUP_KINDS = ("POLICY", "ADDR", "DOB", "PHONE", "EMAIL", "KVK")
 
 
+# --- identity resolution (docs/architecture.md, "client_id") ------------------------------------
+
+
+def identity_pk(bucket_key: str) -> str:
+    """An identity bucket: the clients kept under one blocking key (``DOB#1980-03-12``)."""
+    return f"IDENTITY#{bucket_key}"
+
+
+IDENTITY_SK = "IDENTITY"
+
+
+def alias_pk(old_client_id: str) -> str:
+    """The join of a client id into the surviving one."""
+    return f"ALIAS#{old_client_id}"
+
+
+# sk of the join's two items: one found from the old id, one from the surviving id.
+ALIAS_SK = "ALIAS"
+ALIAS_SURVIVOR_SK = "SURVIVOR"
+# gsi1sk prefixes under `client_gsi1pk`: the old id says where it was joined into; the
+# surviving id lists the ids joined into it. Both sort before MANDATE# and POLICY#.
+JOINED_INTO_PREFIX = "JOINED#"
+ALIAS_REF_PREFIX = "ALIAS#"
+
+
+def joined_into_gsi1sk(surviving_id: str) -> str:
+    return f"{JOINED_INTO_PREFIX}{surviving_id}"
+
+
+def alias_gsi1sk(old_client_id: str) -> str:
+    return f"{ALIAS_REF_PREFIX}{old_client_id}"
+
+
 def delivery_pk(delivery_id: str) -> str:
     return f"DELIVERY#{delivery_id}"
 

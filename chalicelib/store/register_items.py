@@ -17,6 +17,10 @@ from chalicelib.store import keys
 
 Item = dict[str, Any]
 
+# The policy item's attribute with the identity traces of its parties (rules/identity.py): the
+# next delivery of the policy compares its parties with them first.
+POLICY_TRACES = "party_traces"
+
 _PARTY_SUMMARY = (
     "surname",
     "surname_key",
@@ -82,10 +86,15 @@ def policy_items(
     status: str = "active",
     ended_on: str | None = None,
     first_seen_seq: str | None = None,
+    client_ids: Sequence[str] | None = None,
+    party_traces: Sequence[Item] | None = None,
 ) -> list[Item]:
     """The policy item, one party item per row and the lookup items of every party.
 
     `rows` are the rows of one policy; the first row's policy fields are authoritative.
+    `client_ids` are the parties' ids as identity resolution found them (without it, each
+    party's id is minted from its identity); `party_traces` the evidence the policy item keeps
+    for the next delivery's resolution.
     """
     policy = rows[0].policy
     number = policy.policy_number
@@ -106,15 +115,21 @@ def policy_items(
     }
     if ended_on:
         policy_item["ended_on"] = ended_on
+    if party_traces is not None:
+        policy_item[POLICY_TRACES] = list(party_traces)
     if status == "active":
         policy_item["gsi2pk"] = keys.active_gsi2pk(partner_id)
         policy_item["gsi2sk"] = number
     items = [policy_item]
     seen_clients: set[str] = set()
     parties = [row.party for row in rows]
-    identities: Sequence[str | None] = policy_identities(parties) or [None] * len(parties)
-    for party, identity in zip(parties, identities, strict=True):
-        client_id = client_id_for(party, client_id_key, identity)
+    if client_ids is None:
+        identities: Sequence[str | None] = policy_identities(parties) or [None] * len(parties)
+        client_ids = [
+            client_id_for(party, client_id_key, identity)
+            for party, identity in zip(parties, identities, strict=True)
+        ]
+    for party, client_id in zip(parties, client_ids, strict=True):
         if client_id in seen_clients:
             continue
         seen_clients.add(client_id)

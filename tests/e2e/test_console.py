@@ -249,6 +249,9 @@ def test_a_partner_opens_a_report_with_its_errors_per_line_and_sees_only_its_own
     errors = page.get_by_role("table", name="Fouten per regel")
     expect(errors.locator("tbody tr")).to_have_count(1)
     expect(errors).to_contain_text("end_before_start")
+    # and the delivery's quality per field
+    quality = page.get_by_role("table", name="Kwaliteit van deze levering per veld")
+    expect(quality.get_by_role("columnheader", name="Geldigheid")).to_be_visible()
 
     # and another partner's delivery cannot be read through the API the console uses
     other = run.get("/v1/deliveries?partner_id=demo-verzekeraar")[1]["deliveries"][0]
@@ -293,3 +296,132 @@ def test_an_admin_confirms_a_held_delivery_after_reading_how_many_policies_end(
     assert status == 200
     assert report["status"] != "held_for_review"
     assert report["confirmed_by"] == "ontwikkelaar"
+
+
+def test_a_partner_reads_its_data_quality_and_an_admin_every_partners_ranked(
+    run: LocalRun, page: Page
+):
+    # given the console, signed in as demo-volmacht
+    sign_in(page, console_url(run), "partner", "demo-volmacht")
+
+    # when its data quality is opened
+    page.get_by_role("button", name="Datakwaliteit").click()
+
+    # then its scorecard shows the score and, per field, completeness and validity in words
+    expect(page.get_by_role("heading", level=1)).to_have_text("Datakwaliteit van demo-volmacht")
+    expect(page.locator("dl.facts")).to_contain_text("%")
+    fields = page.get_by_role("table", name="Per veld")
+    expect(fields.get_by_role("columnheader", name="Volledigheid")).to_be_visible()
+    expect(fields.locator("tbody tr").first).to_contain_text("%")
+    expect(page.get_by_role("table", name="Meest voorkomende fouten")).to_contain_text(
+        "end_before_start"
+    )
+
+    # when an admin opens the ranking and one partner's scorecard
+    sign_in(page, console_url(run), "admin")
+    page.get_by_role("button", name="Datakwaliteit").click()
+    ranking = page.get_by_role("table", name="Alle partners, slechtste score eerst")
+    for partner_id in ("demo-volmacht", "demo-verzekeraar", "demo-intermediair"):
+        expect(ranking).to_contain_text(partner_id)
+    ranking.get_by_role("row").filter(has_text="demo-verzekeraar").get_by_role(
+        "button", name="Scorekaart"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Datakwaliteit van demo-verzekeraar")
+
+
+def test_a_partner_approves_a_mandate_request_and_resends_its_activation_link(
+    run: LocalRun, page: Page
+):
+    # given the portal submitted a mandate request for the volmacht's policyholder
+    status, found = run.get("/v1/clients?policy_number=VOL9100000001", role="jsc")
+    assert status == 200
+    today = date.today().isoformat()
+    status, mandate = run.post(
+        "/v1/mandates",
+        {
+            "client_id": found["candidates"][0]["client_id"],
+            "grantee_kind": "someone_else",
+            "language": "nl",
+            "requester": {
+                "surname": "El Amrani",
+                "first_name": "Tim",
+                "birth_date": CALLER.birth_date,
+                "address": {"house_number": CALLER.house_number, "postcode": CALLER.postcode},
+            },
+            "request_date": today,
+            "grantee": {
+                "surname": "Jansen",
+                "first_name": "Sara",
+                "birth_date": "1990-01-01",
+                "address": {"house_number": "5", "postcode": "3511AB"},
+                "email": "sara@example.nl",
+            },
+            "contracts": [{"partner_id": "demo-volmacht", "policy_number": "VOL9100000001"}],
+            "signature": {"method": "eid", "signed_on": today, "form_reference": "FORM-1"},
+        },
+        role="portal",
+    )
+    assert status == 201, mandate
+
+    # when the partner opens it by its number
+    sign_in(page, console_url(run), "partner", "demo-volmacht")
+    page.get_by_role("button", name="Machtigingen").click()
+    page.get_by_label("Machtigingsnummer of klantnummer").fill(mandate["mandate_id"])
+    page.get_by_label("Machtigingsnummer of klantnummer").press("Enter")
+
+    # then it shows what was requested, and the actions its state allows
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("aangevraagd")
+    expect(facts).to_contain_text("Sara Jansen")
+    expect(page.get_by_role("button", name="Link opnieuw sturen")).to_have_count(0)
+
+    # when the partner approves it, and then resends the link
+    page.get_by_role("button", name="Goedkeuren").click()
+    expect(page.get_by_role("status")).to_contain_text("Goedgekeurd")
+    expect(facts).to_contain_text("goedgekeurd")
+    page.get_by_role("button", name="Link opnieuw sturen").click()
+    expect(page.get_by_role("status")).to_contain_text("Een nieuwe link wordt gemaild")
+
+    # then the register has it approved, with both changes in its history by this partner
+    status, stored = run.get(f"/v1/mandates/{mandate['mandate_id']}")
+    assert status == 200
+    assert stored["state"] == "approved"
+    changes = [change for change in stored["history"] if change["by"]]
+    assert [c["by"]["partner_id"] for c in changes[-2:]] == ["demo-volmacht", "demo-volmacht"]
+
+
+def test_at_200_percent_zoom_on_1280_by_720_nothing_needs_sideways_scrolling_and_focus_shows(
+    run: LocalRun, browser: Browser
+):
+    # given a 1280x720 screen at 200 % zoom: 640x360 CSS pixels, two device pixels each
+    context = browser.new_context(viewport={"width": 640, "height": 360}, device_scale_factor=2)
+    page = context.new_page()
+    try:
+        sign_in(page, console_url(run), "jsc")
+        search(page, f"{CALLER.postcode} {CALLER.house_number}")
+        expect(page.locator(".candidate").first).to_be_visible()
+        # (the elements reaching past the right edge, but for those in a box of their own that
+        # scrolls sideways: none)
+        no_sideways_scroll = """() => {
+            const width = document.documentElement.clientWidth;
+            const wide = [...document.querySelectorAll("body *")]
+                .filter((element) => !element.closest(".scroll"))
+                .filter((element) => element.getBoundingClientRect().right > width + 0.5)
+                .map((element) => `${element.tagName}.${element.className}`);
+            return [document.documentElement.scrollWidth - width, ...wide];
+        }"""
+
+        # then the search and its candidates fit the width
+        assert page.evaluate(no_sideways_scroll) == [0]
+
+        # and the dossier too (its wide tables scroll inside their own box)
+        page.get_by_label("Zoek een klant").press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Tim el Amrani")
+        assert page.evaluate(no_sideways_scroll) == [0]
+
+        # and a control reached with Tab shows a focus ring
+        page.keyboard.press("Tab")
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline not in ("", "none")
+    finally:
+        context.close()

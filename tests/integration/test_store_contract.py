@@ -11,14 +11,22 @@ import pytest
 
 from chalicelib.errors import ConditionFailed
 from chalicelib.models.delivery import DeliveryRecord, Progress
+from chalicelib.rules.identity import Bucket, Trace
 from chalicelib.services.mandates import HolderPolicies, RegisterHolders
 from chalicelib.store.activation import DynamoMarkers, MarkerStore
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
+from chalicelib.store.identity import DynamoIdentities, IdentityStore, Join
 from chalicelib.store.mandates import DynamoMandates, MandateStore
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
 from chalicelib.store.register_items import policy_items
 from tests.support import mandates as support_mandates
-from tests.support.memory import MemoryDeliveries, MemoryMandates, MemoryMarkers, MemoryPortfolio
+from tests.support.memory import (
+    MemoryDeliveries,
+    MemoryIdentities,
+    MemoryMandates,
+    MemoryMarkers,
+    MemoryPortfolio,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -277,3 +285,54 @@ def test_a_holders_memberships_leave_out_a_party_a_later_delivery_dropped(holder
 
     assert [(p["policy_number"], policy["policy_number"]) for p, policy in found] == [("P1", "P1")]
     assert reader.current(support_mandates.client_of(other))[0][0]["policy_number"] == "P2"
+
+
+# --- identity resolution's store -----------------------------------------------------------------
+
+
+@pytest.fixture
+def identities(backend: str, portfolio: PortfolioStore) -> IdentityStore:
+    if backend == "memory":
+        assert isinstance(portfolio, MemoryPortfolio)
+        return MemoryIdentities(portfolio)
+    return DynamoIdentities()
+
+
+def a_trace(client_id: str, partner_id: str = "demo-volmacht") -> Trace:
+    return Trace(
+        client_id=client_id,
+        legal=False,
+        surname="Jansen",
+        first_name="kees",
+        birth_date="1980-03-12",
+        postcode="1077XL",
+        house_number="232",
+        contacts=frozenset({"+31612345678"}),
+        partner_id=partner_id,
+        since="s1",
+        expires_at=NOW + 10**8,
+    )
+
+
+def test_an_identity_bucket_is_read_back_as_written_and_an_unknown_one_is_absent(identities):
+    bucket = Bucket("DOB#1980-03-12", traces=[a_trace("c_1"), a_trace("c_2", "demo-verzekeraar")])
+    bucket.join("c_0", "c_1", NOW + 10**8)
+    identities.save([bucket], [])
+    found = identities.buckets(["DOB#1980-03-12", "DOB#1999-01-01"])
+    assert list(found) == ["DOB#1980-03-12"]
+    assert found["DOB#1980-03-12"].traces == bucket.traces
+    assert found["DOB#1980-03-12"].joined == {"c_0": ("c_1", NOW + 10**8)}
+
+
+def test_the_current_parties_of_a_policy_stored_without_traces_are_read(portfolio, identities):
+    portfolio.write_policies([stored_policy("P1", "s1")])
+    parties = identities.parties_of("demo-volmacht", ["P1", "P9"])
+    assert [p["surname"] for p in parties["P1"]] == ["Berg"]
+    assert parties["P9"] == []
+
+
+def test_a_join_is_found_from_the_old_id_and_from_the_surviving_id(identities):
+    identities.save([], [Join("c_old", "c_first", NOW + 10**8)])
+    assert identities.client_index("c_old").joined_into == "c_first"
+    assert identities.client_index("c_first").aliases == ["c_old"]
+    assert identities.client_index("c_first").joined_into is None

@@ -22,9 +22,18 @@ from chalicelib.config import get_settings
 from chalicelib.errors import ConditionFailed, NotFound, StoreError
 from chalicelib.models.delivery import DeliveryRecord, Progress
 from chalicelib.models.quality import QualitySnapshot
+from chalicelib.rules.identity import Bucket
 from chalicelib.rules.matching import is_current
 from chalicelib.services.ingest import IngestService
 from chalicelib.store.deliveries import to_item
+from chalicelib.store.identity import (
+    ClientIndex,
+    Join,
+    bucket_from_item,
+    bucket_item,
+    join_items,
+    split_client_index,
+)
 from chalicelib.store.lanes import Entry, Turn, may_take
 
 Item = dict[str, Any]
@@ -193,6 +202,49 @@ class MemoryPortfolio:
             self.items[(ended["pk"], ended["sk"])] = ended
 
 
+class MemoryIdentities:
+    """Identity buckets and joins as the DynamoDB adapter stores them (the same item builders),
+    and the party items of a `MemoryPortfolio` for the policies stored before traces."""
+
+    def __init__(self, portfolio: MemoryPortfolio) -> None:
+        self.portfolio = portfolio
+        self.items: dict[tuple[str, str], Item] = {}
+
+    def buckets(self, bucket_keys: Sequence[str]) -> dict[str, Bucket]:
+        found = {}
+        for key in dict.fromkeys(bucket_keys):
+            item = self.items.get((f"IDENTITY#{key}", "IDENTITY"))
+            if item is not None:
+                found[key] = bucket_from_item(key, copy.deepcopy(item))
+        return found
+
+    def parties_of(self, partner_id: str, numbers: Sequence[str]) -> dict[str, list[Item]]:
+        found: dict[str, list[Item]] = {}
+        for number in dict.fromkeys(numbers):
+            policy = self.portfolio._policy(partner_id, number)
+            found[number] = [
+                copy.deepcopy(item)
+                for item in self.portfolio.items.values()
+                if item["type"] == "party"
+                and (item["partner_id"], item["policy_number"]) == (partner_id, number)
+                and is_current(item, policy)
+            ]
+        return found
+
+    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> None:
+        for item in [*(i for join in joins for i in join_items(join)), *map(bucket_item, buckets)]:
+            self.items[(item["pk"], item["sk"])] = copy.deepcopy(item)
+
+    def client_index(self, client_id: str) -> ClientIndex:
+        """The client index partition: party items of the portfolio and the join items."""
+        under = [
+            i
+            for i in [*self.portfolio.items.values(), *self.items.values()]
+            if i.get("gsi1pk") == f"CLIENT#{client_id}"
+        ]
+        return split_client_index(client_id, copy.deepcopy(under))
+
+
 class MemoryLanes:
     """The partners' lanes: who waits (delivery id → seq), who holds the turn until when, and
     the newest full delivery that replaced each portfolio (the rules of `store.lanes`)."""
@@ -285,10 +337,15 @@ class MemoryRegister:
     portfolio: MemoryPortfolio = field(default_factory=MemoryPortfolio)
     blobs: MemoryBlobs = field(default_factory=MemoryBlobs)
     queue: MemoryQueue = field(default_factory=MemoryQueue)
+    identities: MemoryIdentities | None = None
     lanes: MemoryLanes = field(default_factory=MemoryLanes)
     quality: MemoryQuality = field(default_factory=MemoryQuality)
     mail_queue: MemoryQueue = field(default_factory=MemoryQueue)
     sequencer: int = 0
+
+    def __post_init__(self) -> None:
+        if self.identities is None:
+            self.identities = MemoryIdentities(self.portfolio)
 
     def service(self) -> IngestService:
         return IngestService(
@@ -299,6 +356,7 @@ class MemoryRegister:
             queue=self.queue,  # type: ignore[arg-type]
             lanes=self.lanes,
             now=self.clock,
+            identities=self.identities,
             quality=self.quality,
             mail_queue=self.mail_queue,  # type: ignore[arg-type]
         )

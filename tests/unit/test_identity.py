@@ -1,4 +1,5 @@
-"""Who a party is on one policy: twins are two people, a repeated row is one."""
+"""Who a party is: twins are two people, a repeated row is one; one person delivered with the
+noise of several partners and of time is one client, and two people never are."""
 
 from __future__ import annotations
 
@@ -8,7 +9,21 @@ from typing import Any
 import pytest
 
 from chalicelib.models.portfolio import PartyFields
-from chalicelib.rules.identity import client_id_for, client_identity, policy_identities
+from chalicelib.rules.identity import (
+    SAME_GIVEN,
+    Bucket,
+    PolicyToResolve,
+    Trace,
+    bucket_keys,
+    client_id_for,
+    client_identity,
+    company_key,
+    evidence,
+    given_agreement,
+    policy_identities,
+    resolve_policy,
+    trace_of,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -36,3 +51,274 @@ def test_given_twins_with_other_first_names_then_they_are_told_apart_by_them() -
 
 def test_given_the_same_person_twice_then_they_cannot_be_told_apart() -> None:
     assert policy_identities([party(initials="J."), party(initials="J.")]) is None
+
+
+# --- evidence: one person through the noise of partners and time ----------------------------
+
+
+def person(**fields: Any) -> Trace:
+    base = {
+        "client_id": "c_known",
+        "legal": False,
+        "surname": "Jansen",
+        "first_name": "kees",
+        "initials": "k",
+        "birth_date": "1980-03-12",
+        "postcode": "1077XL",
+        "house_number": "232",
+    }
+    return Trace(**(base | fields))
+
+
+def company(**fields: Any) -> Trace:
+    base = {
+        "client_id": "c_company",
+        "legal": True,
+        "surname": "Bakkerij Jansen B.V.",
+        "kvk": "12345678",
+        "postcode": "3511AB",
+        "house_number": "5",
+    }
+    return Trace(**(base | fields))
+
+
+@pytest.mark.parametrize(
+    ("known", "delivered"),
+    [
+        pytest.param(person(), person(), id="the same delivery"),
+        pytest.param(person(), person(surname="Janssen"), id="a spelling variant"),
+        pytest.param(person(surname="Meijer"), person(surname="Meyer"), id="ij and y"),
+        pytest.param(person(surname="Aydin"), person(surname="Ayydin"), id="a typo"),
+        pytest.param(person(surname="Visser"), person(surname="Vsiser"), id="swapped letters"),
+        pytest.param(person(surname="Müller"), person(surname="Mueller"), id="ue for u umlaut"),
+        pytest.param(
+            person(surname="Schafer"),
+            person(surname="Schafer-van der Meer"),
+            id="the birth name at one partner, the double name at another",
+        ),
+        pytest.param(
+            person(surname="Berg", tussenvoegsels="van der"),
+            person(surname="Berg", tussenvoegsels="van den"),
+            id="another tussenvoegsel",
+        ),
+        pytest.param(person(), person(postcode="3511AB", house_number="5"), id="another address"),
+        pytest.param(
+            person(first_name="", initials="k"), person(first_name="kees"), id="initial and name"
+        ),
+        pytest.param(
+            person(surname="Jansen", postcode="3511AB", contacts=frozenset({"+31612345678"})),
+            person(surname="Jansn", contacts=frozenset({"+31612345678"})),
+            id="a typo and a move, with the same phone number",
+        ),
+    ],
+)
+def test_given_one_person_delivered_with_noise_then_the_evidence_says_the_same(known, delivered):
+    assert evidence(known, delivered, same_policy=False) is not None
+
+
+@pytest.mark.parametrize(
+    ("known", "delivered"),
+    [
+        pytest.param(person(), person(birth_date="1981-03-12"), id="Jansen 1980 and Jansen 1981"),
+        pytest.param(
+            person(first_name="piet", initials="p"),
+            person(first_name="jan", initials="j"),
+            id="twins Piet and Jan",
+        ),
+        pytest.param(
+            person(first_name="anna", initials="a"),
+            person(first_name="anne", initials="a"),
+            id="twins Anna and Anne",
+        ),
+        pytest.param(
+            person(first_name="", initials="jp"),
+            person(first_name="", initials="jw"),
+            id="other initials",
+        ),
+        pytest.param(
+            person(birth_date="1955-01-01"),
+            person(birth_date="1985-06-01"),
+            id="a parent and a child of one name at one address",
+        ),
+        pytest.param(
+            person(surname="Vries", tussenvoegsels="de"),
+            person(surname="Vos", tussenvoegsels="de"),
+            id="de Vries and de Vos",
+        ),
+        pytest.param(
+            person(surname="Jansen", first_name="", initials=""),
+            person(surname="Jansen", first_name="", initials="", postcode="9999ZZ"),
+            id="a name without given names at another address",
+        ),
+        pytest.param(
+            person(surname="Visser"),
+            person(surname="Vissers", postcode="9999ZZ"),
+            id="a similar name at another address, nothing else shared",
+        ),
+        pytest.param(person(), company(), id="a person and a company"),
+    ],
+)
+def test_given_two_people_then_the_evidence_never_says_the_same(known, delivered):
+    assert evidence(known, delivered, same_policy=False) is None
+    assert evidence(delivered, known, same_policy=False) is None
+
+
+def test_given_a_company_without_kvk_at_one_partner_then_name_and_address_make_it_the_same():
+    assert evidence(company(), company(kvk=None, surname="Bakkerij Jansen"), same_policy=False)
+
+
+def test_given_two_companies_with_other_kvk_numbers_then_they_are_never_the_same():
+    assert evidence(company(), company(kvk="87654321"), same_policy=False) is None
+
+
+def test_given_a_company_without_kvk_at_another_address_then_the_name_alone_is_not_enough():
+    assert evidence(company(), company(kvk=None, postcode="9999ZZ"), same_policy=False) is None
+
+
+def test_given_the_same_policy_then_a_corrected_birth_date_is_the_same_person_but_not_elsewhere():
+    corrected = person(birth_date="1980-03-21")
+    assert evidence(person(), corrected, same_policy=True) is not None
+    assert evidence(person(), corrected, same_policy=False) is None
+
+
+def test_given_the_same_policy_then_a_married_name_with_the_same_first_name_is_the_same_person():
+    married = person(surname="Bakker")
+    assert evidence(person(), married, same_policy=True) is not None
+    assert evidence(person(), married, same_policy=False) is None
+
+
+def test_given_the_same_policy_then_twins_stay_apart():
+    assert evidence(person(first_name="piet"), person(first_name="jan"), same_policy=True) is None
+
+
+def test_the_same_policy_outweighs_any_other_evidence():
+    on_policy = evidence(person(), person(postcode="3511AB"), same_policy=True)
+    elsewhere = evidence(person(), person(), same_policy=False)
+    assert on_policy is not None
+    assert elsewhere is not None
+    assert on_policy > elsewhere
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "agreement"),
+    [
+        (person(first_name="kees"), person(first_name="kees"), SAME_GIVEN),
+        (person(first_name="", initials="jp"), person(first_name="", initials="jp"), SAME_GIVEN),
+        (person(first_name="", initials="j"), person(first_name="", initials="jp"), "compatible"),
+        (person(first_name="", initials="k"), person(first_name="kees", initials=""), "compatible"),
+        (person(first_name="", initials=""), person(first_name="kees"), "unknown"),
+        (person(first_name="piet"), person(first_name="jan"), None),
+        (person(first_name="", initials="p"), person(first_name="jan", initials="j"), None),
+    ],
+)
+def test_given_names_agree_or_contradict(a, b, agreement):
+    assert given_agreement(a, b) == agreement
+
+
+def test_company_names_lose_their_legal_form():
+    assert company_key("Bakkerij Jansen B.V.") == company_key("bakkerij jansen") == "bakkerijjansen"
+
+
+# --- resolving one policy's parties ------------------------------------------------------------
+
+KEY = "k" * 32
+
+
+def resolve(parties, *, previous=(), known=(), seq="2026-02"):
+    policy = PolicyToResolve(
+        parties=parties,
+        previous=list(previous),
+        known=list(known),
+        minted_identities=policy_identities(parties) or [client_identity(p) for p in parties],
+    )
+    return resolve_policy(policy, partner_id="p2", seq=seq, key=KEY)
+
+
+def kees(**fields: Any) -> PartyFields:
+    base = PartyFields(
+        role="VP", is_legal_entity=False, surname="Jansen", surname_key="jansen",
+        first_name="Kees", initials="K.", birth_date="1980-03-12", postcode="1077XL",
+        house_number="232",
+    )  # fmt: skip
+    return replace(base, **fields)
+
+
+def test_given_nobody_known_then_the_id_is_the_first_versions_id():
+    [decision] = resolve([kees()])
+    assert decision.client_id == client_id_for(kees(), KEY)
+    assert not decision.reused
+
+
+def test_given_the_person_known_at_another_partner_with_another_spelling_then_their_id_is_reused():
+    known = trace_of(kees(surname="Janssen"), "c_first", partner_id="p1", since="2026-01")
+    [decision] = resolve([kees()], known=[known])
+    assert (decision.client_id, decision.reused) == ("c_first", True)
+
+
+def test_given_a_mover_on_the_same_policy_then_their_id_stays():
+    earlier = trace_of(kees(postcode="3511AB", house_number="5"), "c_before", since="2025-01")
+    [decision] = resolve([kees()], previous=[earlier])
+    assert decision.client_id == "c_before"
+
+
+def test_given_twins_on_one_policy_then_each_keeps_their_own_earlier_id():
+    piet, jan = kees(first_name="Piet", initials="P."), kees(first_name="Jan", initials="J.")
+    earlier = [trace_of(jan, "c_jan"), trace_of(piet, "c_piet")]
+    decisions = resolve([piet, jan], previous=earlier)
+    assert [d.client_id for d in decisions] == ["c_piet", "c_jan"]
+
+
+def test_given_a_twin_alone_then_the_other_twins_id_is_never_minted_for_them():
+    # given twin Piet known under the plain identity's id (delivered alone before)
+    piet = trace_of(kees(first_name="Piet", initials="P."), client_id_for(kees(), KEY))
+    # when twin Jan is delivered alone
+    [decision] = resolve([kees(first_name="Jan", initials="J.")], known=[piet])
+    # then Jan gets an id of their own
+    assert decision.client_id != piet.client_id
+
+
+def test_given_a_person_known_under_two_ids_then_they_are_joined_into_the_one_given_out_first():
+    first = trace_of(kees(surname="Janssen"), "c_first", partner_id="p1", since="2025-01")
+    later = trace_of(kees(postcode="3511AB", house_number="5"), "c_later", since="2026-01")
+    [decision] = resolve([kees()], previous=[later], known=[first])
+    assert (decision.client_id, decision.joined) == ("c_first", ("c_later",))
+
+
+def test_given_a_party_that_fits_two_different_people_then_nobody_is_joined_or_taken():
+    jan = trace_of(kees(first_name="Jan", initials="J."), "c_jan", since="2025-01")
+    joost = trace_of(kees(first_name="Joost", initials="J."), "c_joost", since="2025-01")
+    [decision] = resolve([kees(first_name=None, initials="J.")], known=[jan, joost])
+    assert decision.client_id not in ("c_jan", "c_joost")
+    assert decision.joined == ()
+
+
+def test_given_a_bucket_then_a_trace_is_kept_once_per_client_and_partner():
+    bucket = Bucket("DOB#1980-03-12")
+    trace = trace_of(kees(), "c_1", partner_id="p1", expires_at=1000)
+    bucket.keep(trace)
+    bucket.changed = False
+    bucket.keep(trace)
+    assert (len(bucket.traces), bucket.changed) == (1, False)
+    bucket.keep(replace(trace, postcode="3511AB"))
+    assert (len(bucket.traces), bucket.changed) == (1, True)
+    bucket.keep(replace(trace, partner_id="p2"))
+    assert len(bucket.traces) == 2
+
+
+def test_given_a_join_then_the_bucket_names_the_surviving_id_and_keeps_joins_one_step_deep():
+    bucket = Bucket("DOB#1980-03-12", traces=[trace_of(kees(), "c_old", expires_at=10)])
+    bucket.join("c_older", "c_old", 10)
+    bucket.join("c_old", "c_first", 20)
+    assert [t.client_id for t in bucket.traces] == ["c_first"]
+    assert bucket.joined == {"c_older": ("c_first", 20), "c_old": ("c_first", 20)}
+
+
+def test_a_trace_survives_its_stored_form():
+    trace = trace_of(kees(phone="+31612345678"), "c_1", partner_id="p1", since="s", expires_at=9)
+    assert Trace.from_item(trace.as_item()) == trace
+
+
+def test_given_companies_the_buckets_are_kvk_and_address():
+    assert bucket_keys(company()) == ("KVK#12345678", "ORG#3511AB#5")
+    assert bucket_keys(company(kvk=None)) == ("ORG#3511AB#5",)
+    assert bucket_keys(person()) == ("DOB#1980-03-12",)

@@ -1,0 +1,160 @@
+"""Identity resolution at ingest: the client id of every party of a batch of policies, from the
+evidence the register holds (docs/architecture.md, "client_id"). The rules are pure
+(`chalicelib/rules/identity.py`); this module reads the evidence for a whole batch at once and
+writes back what the batch taught.
+
+Per batch: the stored policy items (read by the ingest anyway) carry the traces of their
+parties; a policy stored by the previous version, without them, is read once (one Query); the
+identity buckets of every party are one BatchGetItem per 100 keys; the buckets that changed and
+the joins found are written in the ingest's batch writes (25 items per request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from chalicelib.models.portfolio import PartyFields
+from chalicelib.rules.identity import (
+    Bucket,
+    PolicyToResolve,
+    Trace,
+    bucket_keys,
+    client_identity,
+    policy_identities,
+    resolve_policy,
+    surviving_id,
+    trace_of,
+    trace_of_party_item,
+)
+from chalicelib.store.identity import IdentityStore, Join
+from chalicelib.store.register_items import POLICY_TRACES
+
+
+@dataclass(frozen=True)
+class PolicyParties:
+    """A policy of the batch: its number, its delivered parties, and the policy item as stored
+    before this delivery (None for a new policy)."""
+
+    number: str
+    parties: Sequence[PartyFields]
+    stored: Mapping[str, Any] | None
+
+
+@dataclass
+class Resolution:
+    """Per policy of the batch (in order): the client id of each party, and the traces the
+    policy item keeps. `buckets` and `joins` are what `IdentityResolver.save` writes."""
+
+    client_ids: list[list[str]] = field(default_factory=list)
+    traces: list[list[dict[str, Any]]] = field(default_factory=list)
+    buckets: list[Bucket] = field(default_factory=list)
+    joins: list[Join] = field(default_factory=list)
+
+
+class IdentityResolver:
+    def __init__(self, store: IdentityStore, *, key: str) -> None:
+        self.store = store
+        self.key = key
+
+    def resolve(
+        self,
+        partner_id: str,
+        policies: Sequence[PolicyParties],
+        *,
+        seq: str,
+        expires_at: int,
+        now: int,
+    ) -> Resolution:
+        previous = self._previous(partner_id, policies)
+        delivered = [[trace_of(p, "") for p in policy.parties] for policy in policies]
+        wanted = {
+            key
+            for traces in (*delivered, *previous)
+            for trace in traces
+            for key in bucket_keys(trace)
+        }
+        buckets = self.store.buckets(sorted(wanted))
+        for key in wanted - buckets.keys():
+            buckets[key] = Bucket(key)
+        joins: dict[str, tuple[str, int]] = {}
+        for bucket in buckets.values():
+            bucket.forget_expired(now)
+            joins.update(bucket.joined)
+        resolution = Resolution()
+        for policy, earlier, traces in zip(policies, previous, delivered, strict=True):
+            known = {
+                (t.client_id, t.partner_id): t
+                for trace in traces
+                for key in bucket_keys(trace)
+                for t in _surviving(buckets[key].live(now), joins)
+            }
+            decisions = resolve_policy(
+                PolicyToResolve(
+                    parties=policy.parties,
+                    previous=_surviving(earlier, joins),
+                    known=list(known.values()),
+                    minted_identities=policy_identities(policy.parties)
+                    or [client_identity(p) for p in policy.parties],
+                ),
+                partner_id=partner_id,
+                seq=seq,
+                key=self.key,
+            )
+            kept: list[dict[str, Any]] = []
+            for party, decision in zip(policy.parties, decisions, strict=True):
+                trace = trace_of(
+                    party,
+                    decision.client_id,
+                    partner_id=partner_id,
+                    since=decision.since,
+                    expires_at=expires_at,
+                )
+                for old in decision.joined:
+                    joins[old] = (decision.client_id, expires_at)
+                    resolution.joins.append(Join(old, decision.client_id, expires_at))
+                    for bucket in buckets.values():
+                        if bucket.key in bucket_keys(trace) or any(
+                            t.client_id == old for t in bucket.traces
+                        ):
+                            bucket.join(old, decision.client_id, expires_at)
+                for key in bucket_keys(trace):
+                    buckets[key].keep(trace)
+                kept.append(trace.as_item())
+            resolution.client_ids.append([d.client_id for d in decisions])
+            resolution.traces.append(kept)
+        resolution.buckets = [b for b in buckets.values() if b.changed]
+        return resolution
+
+    def save(self, resolution: Resolution) -> None:
+        if resolution.buckets or resolution.joins:
+            self.store.save(resolution.buckets, resolution.joins)
+
+    def _previous(self, partner_id: str, policies: Sequence[PolicyParties]) -> list[list[Trace]]:
+        """The parties each policy had before this delivery: from the traces on the stored
+        policy item, or, for a policy the previous version stored, from its party items."""
+        legacy = [
+            p.number for p in policies if p.stored is not None and POLICY_TRACES not in p.stored
+        ]
+        legacy_parties = self.store.parties_of(partner_id, legacy) if legacy else {}
+        previous: list[list[Trace]] = []
+        for policy in policies:
+            stored = policy.stored
+            if stored is None:
+                previous.append([])
+            elif POLICY_TRACES in stored:
+                previous.append([Trace.from_item(t) for t in stored[POLICY_TRACES]])
+            else:
+                since = str(stored.get("first_seen_seq", ""))
+                previous.append(
+                    [trace_of_party_item(p, since) for p in legacy_parties.get(policy.number, [])]
+                )
+        return previous
+
+
+def _surviving(traces: Sequence[Trace], joins: Mapping[str, tuple[str, int]]) -> list[Trace]:
+    return [
+        replace(t, client_id=surviving_id(t.client_id, joins)) if t.client_id in joins else t
+        for t in traces
+    ]

@@ -1,0 +1,185 @@
+"""Identity resolution's storage (docs/architecture.md, "client_id"): the identity buckets the
+ingest compares a delivered party with, the parties an older version stored on a policy, and
+the joins of client ids (old id -> surviving id) that the dossier and the mandates follow.
+
+Reads are batched: the buckets of a batch of policies are one BatchGetItem per 100 keys; a
+policy written before traces were kept on the policy item costs one Query, once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from chalicelib.rules.identity import Bucket, Trace
+from chalicelib.rules.matching import is_current
+from chalicelib.store import keys
+from chalicelib.store.table import BATCH_GET_MAX, Item, Table
+
+# A bucket item stays far below DynamoDB's 400 KB: the newest traces are kept.
+MAX_TRACES_PER_BUCKET = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """Client id `old` is the same client as `into`, recorded until `expires_at`."""
+
+    old: str
+    into: str
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientIndex:
+    """What the client index holds for one id: its party items, the ids joined into it, and
+    the id it was joined into (None while it is a surviving id)."""
+
+    parties: list[Item]
+    aliases: list[str]
+    joined_into: str | None
+
+
+class IdentityStore(Protocol):
+    def buckets(self, bucket_keys: Sequence[str]) -> dict[str, Bucket]: ...
+    def parties_of(self, partner_id: str, numbers: Sequence[str]) -> dict[str, list[Item]]: ...
+    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> None: ...
+
+
+def bucket_item(bucket: Bucket) -> Item:
+    traces = sorted(bucket.traces, key=lambda t: -t.expires_at)[:MAX_TRACES_PER_BUCKET]
+    expiries = [t.expires_at for t in traces] + [until for _, until in bucket.joined.values()]
+    return {
+        "pk": keys.identity_pk(bucket.key),
+        "sk": keys.IDENTITY_SK,
+        "type": "identity",
+        "traces": [t.as_item() for t in traces],
+        "joined": {
+            old: {"into": into, "exp": until} for old, (into, until) in bucket.joined.items()
+        },
+        "expires_at": max(expiries, default=0),
+    }
+
+
+def bucket_from_item(key: str, item: Item) -> Bucket:
+    return Bucket(
+        key=key,
+        traces=[Trace.from_item(t) for t in item.get("traces", [])],
+        joined={
+            old: (str(entry["into"]), int(entry["exp"]))
+            for old, entry in (item.get("joined") or {}).items()
+        },
+    )
+
+
+def join_items(join: Join) -> list[Item]:
+    """The two items of a join: found from the old id (where it went) and from the surviving
+    id (which ids it holds)."""
+    common = {"type": "alias", "old_client_id": join.old, "client_id": join.into}
+    return [
+        {
+            "pk": keys.alias_pk(join.old),
+            "sk": keys.ALIAS_SK,
+            **common,
+            "gsi1pk": keys.client_gsi1pk(join.old),
+            "gsi1sk": keys.joined_into_gsi1sk(join.into),
+            "expires_at": join.expires_at,
+        },
+        {
+            "pk": keys.alias_pk(join.old),
+            "sk": keys.ALIAS_SURVIVOR_SK,
+            **common,
+            "gsi1pk": keys.client_gsi1pk(join.into),
+            "gsi1sk": keys.alias_gsi1sk(join.old),
+            "expires_at": join.expires_at,
+        },
+    ]
+
+
+def split_client_index(client_id: str, items: Iterable[Item]) -> ClientIndex:
+    """Sort a client index partition's items (parties, joins; mandates are left out)."""
+    parties: list[Item] = []
+    aliases: list[str] = []
+    joined_into: str | None = None
+    for item in items:
+        sk = str(item["gsi1sk"])
+        if sk.startswith(keys.POLICY_REF_PREFIX):
+            parties.append(item)
+        elif sk.startswith(keys.ALIAS_REF_PREFIX):
+            aliases.append(str(item["old_client_id"]))
+        elif sk.startswith(keys.JOINED_INTO_PREFIX) and item.get("old_client_id") == client_id:
+            joined_into = str(item["client_id"])
+    return ClientIndex(parties, aliases, joined_into)
+
+
+class DynamoIdentities:
+    def __init__(self, table: Table | None = None) -> None:
+        self.table = table or Table()
+
+    def buckets(self, bucket_keys: Sequence[str]) -> dict[str, Bucket]:
+        """The stored buckets of `bucket_keys` (consistent reads, so a batch sees the buckets
+        the batch before it wrote); a key never stored gives no bucket."""
+        wanted = list(dict.fromkeys(bucket_keys))
+        found: dict[str, Bucket] = {}
+        for start in range(0, len(wanted), BATCH_GET_MAX):
+            chunk = wanted[start : start + BATCH_GET_MAX]
+            by_pk = {keys.identity_pk(key): key for key in chunk}
+            for item in self.table.batch_get(
+                [(pk, keys.IDENTITY_SK) for pk in by_pk], consistent=True
+            ):
+                key = by_pk[str(item["pk"])]
+                found[key] = bucket_from_item(key, item)
+        return found
+
+    def parties_of(self, partner_id: str, numbers: Sequence[str]) -> dict[str, list[Item]]:
+        """The current party items of policies written before traces were kept on the policy
+        item: one Query per policy partition (policy item and its parties)."""
+        found: dict[str, list[Item]] = {}
+        for number in dict.fromkeys(numbers):
+            policy: Item | None = None
+            parties: list[Item] = []
+            for item in self.table.query(keys.policy_pk(partner_id, number)):
+                if item["sk"] == keys.POLICY_SK:
+                    policy = item
+                elif str(item["sk"]).startswith(keys.PARTY_SK_PREFIX):
+                    parties.append(item)
+            found[number] = [p for p in parties if is_current(p, policy)]
+        return found
+
+    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> None:
+        with self.table.writer() as writer:
+            for join in joins:
+                for item in join_items(join):
+                    writer.put(item)
+            for bucket in buckets:
+                writer.put(bucket_item(bucket))
+
+    def client_index(self, client_id: str) -> ClientIndex:
+        """A client's index partition in one Query: its party items, the ids joined into it
+        and where it was joined into. The range spans ALIAS#, JOINED#, MANDATE# and POLICY#;
+        mandates are read along (a client has few) and left out."""
+        return split_client_index(
+            client_id,
+            self.table.query(
+                keys.client_gsi1pk(client_id),
+                index="gsi1",
+                sk_between=(keys.ALIAS_REF_PREFIX, keys.POLICY_REF_PREFIX + "\uffff"),
+            ),
+        )
+
+    def parties_of_client(self, client_id: str) -> Iterator[Item]:
+        """The party items under one client id (the ids joined into another are read so)."""
+        return self.table.query(
+            keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.POLICY_REF_PREFIX
+        )
+
+
+__all__ = [
+    "ClientIndex",
+    "DynamoIdentities",
+    "IdentityStore",
+    "Join",
+    "bucket_from_item",
+    "bucket_item",
+    "join_items",
+    "split_client_index",
+]

@@ -1,0 +1,193 @@
+"""Identity resolution through the real ingest service on in-memory stores: one person delivered
+by several partners with their noise, and over time, keeps one client id; two people never share
+one; ids that turn out to be one person are joined."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.config import get_settings
+from chalicelib.models.portfolio import PartyFields
+from chalicelib.rules.identity import client_id_for
+from chalicelib.store.register_items import POLICY_TRACES
+from tests.support.ingest import csv_bytes, person
+from tests.support.memory import MemoryRegister
+
+pytestmark = pytest.mark.unit
+
+VOLMACHT, VERZEKERAAR, INTERMEDIAIR = "demo-volmacht", "demo-verzekeraar", "demo-intermediair"
+KVK_HEADER = [
+    "PP_NUMMER", "PP_BRANCHE", "PP_INGDAT", "PP_DEKKING", "ENTITEIT", "GESLACH", "ANAAM",
+    "VOORV", "VOORL", "RNAAM", "GEBDAT", "STRAAT", "HUISNR", "TOEVOEG", "PCODE", "PLAATS",
+    "TELNUM", "EMAIL", "KVKNR",
+]  # fmt: skip
+
+
+@pytest.fixture
+def register() -> MemoryRegister:
+    return MemoryRegister()
+
+
+def kees(number: str, **overrides: str) -> dict[str, str]:
+    row = {"ANAAM": "Jansen", "VOORV": "", "VOORL": "K.", "RNAAM": "Kees", "GEBDAT": "19800312"}
+    return person(number, **(row | overrides))
+
+
+def deliver(register: MemoryRegister, partner: str, rows: list[dict[str, str]]) -> dict[str, Any]:
+    register.upload(
+        f"incoming/{partner}/full/{len(register.blobs.objects)}.csv",
+        csv_bytes(rows, header=KVK_HEADER),
+    )
+    register.drain()
+    return register.report(partner)
+
+
+def client_of(register: MemoryRegister, partner: str, number: str, **match: str) -> str:
+    """The client id of the current party of one policy (the one whose fields match)."""
+    policy = register.policy(number, partner)
+    assert policy is not None
+    ids = {
+        p["client_id"]
+        for p in register.items("party")
+        if (p["partner_id"], p["policy_number"]) == (partner, number)
+        and p["data_seq"] == policy["data_seq"]
+        and all(p.get(k) == v for k, v in match.items())
+    }
+    assert len(ids) == 1, ids
+    return ids.pop()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param({}, {"ANAAM": "Janssen"}, id="a spelling variant at one partner"),
+        pytest.param({"ANAAM": "Aydin"}, {"ANAAM": "Ayydin"}, id="a typo at one partner"),
+        pytest.param({}, {"HUISNR": "7", "PCODE": "3511AB"}, id="an old address at one partner"),
+        pytest.param(
+            {"ANAAM": "Schafer"},
+            {"ANAAM": "Schafer-van der Meer"},
+            id="the birth name at one partner, the double name at another",
+        ),
+        pytest.param({"RNAAM": ""}, {"VOORL": "K.J."}, id="initials only at one partner"),
+    ],
+)
+def test_one_person_delivered_by_two_partners_with_noise_is_one_client(register, first, second):
+    deliver(register, VOLMACHT, [kees("V1", **first)])
+    deliver(register, VERZEKERAAR, [kees("Z1", **second)])
+    assert client_of(register, VOLMACHT, "V1") == client_of(register, VERZEKERAAR, "Z1")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param({}, {"GEBDAT": "19810312"}, id="Jansen 1980 and Jansen 1981"),
+        pytest.param({"RNAAM": "Piet", "VOORL": "P."}, {"RNAAM": "Jan", "VOORL": "J."}, id="twins"),
+        pytest.param(
+            {"GEBDAT": "19550101"}, {"GEBDAT": "19850601"}, id="a parent and a child of one name"
+        ),
+        pytest.param(
+            {"ANAAM": "Vries", "VOORV": "de"},
+            {"ANAAM": "Vos", "VOORV": "de"},
+            id="de Vries, de Vos",
+        ),
+    ],
+)
+def test_two_people_delivered_by_two_partners_are_never_one_client(register, first, second):
+    deliver(register, VOLMACHT, [kees("V1", **first)])
+    deliver(register, VERZEKERAAR, [kees("Z1", **second)])
+    assert client_of(register, VOLMACHT, "V1") != client_of(register, VERZEKERAAR, "Z1")
+
+
+def test_a_person_who_moves_keeps_their_client_id(register):
+    deliver(register, VOLMACHT, [kees("V1")])
+    before = client_of(register, VOLMACHT, "V1")
+    deliver(register, VOLMACHT, [kees("V1", HUISNR="7", PCODE="3511AB", PLAATS="Utrecht")])
+    assert client_of(register, VOLMACHT, "V1") == before
+
+
+def test_a_corrected_typo_and_a_corrected_birth_date_keep_the_client_id(register):
+    deliver(register, VOLMACHT, [kees("V1", ANAAM="Jnasen", GEBDAT="19800321")])
+    before = client_of(register, VOLMACHT, "V1")
+    deliver(register, VOLMACHT, [kees("V1")])
+    assert client_of(register, VOLMACHT, "V1") == before
+
+
+def test_twins_on_one_household_policy_and_one_of_them_alone_elsewhere(register):
+    twins = [
+        kees("H1", RNAAM="Vera", VOORL="V.", GEBDAT="19700101"),
+        kees("H1", ENTITEIT="KN", RNAAM="Piet", VOORL="P.", GEBDAT="20100505"),
+        kees("H1", ENTITEIT="KN", RNAAM="Jan", VOORL="J.", GEBDAT="20100505"),
+    ]
+    report = deliver(register, VOLMACHT, twins)
+    assert (report["rows_accepted"], report["policies_written"]) == (3, 1)
+    piet = client_of(register, VOLMACHT, "H1", first_name="Piet")
+    jan = client_of(register, VOLMACHT, "H1", first_name="Jan")
+    assert piet != jan
+    # when Jan is delivered alone by another partner, with initials only
+    deliver(register, VERZEKERAAR, [kees("Z1", RNAAM="", VOORL="J.", GEBDAT="20100505")])
+    # then he is Jan, not Piet and not a third client
+    assert client_of(register, VERZEKERAAR, "Z1") == jan
+
+
+def test_a_company_without_kvk_at_one_partner_is_the_company_with_it(register):
+    company = {
+        "GESLACH": "R",
+        "ANAAM": "Bakkerij Jansen B.V.",
+        "VOORL": "",
+        "RNAAM": "",
+        "GEBDAT": "",
+    }
+    deliver(register, VOLMACHT, [kees("V1", **company, KVKNR="12345678")])
+    deliver(register, VERZEKERAAR, [kees("Z1", **company | {"ANAAM": "Bakkerij Jansen"})])
+    deliver(register, INTERMEDIAIR, [kees("I1", **company, KVKNR="87654321")])
+    with_kvk = client_of(register, VOLMACHT, "V1")
+    assert client_of(register, VERZEKERAAR, "Z1") == with_kvk
+    assert client_of(register, INTERMEDIAIR, "I1") != with_kvk, "another KvK number"
+
+
+def test_two_ids_of_one_person_are_joined_into_the_first_and_the_old_one_is_recorded(register):
+    # given a person split by the previous version: an old address at one partner
+    deliver(register, VOLMACHT, [kees("V1")])
+    deliver(register, VERZEKERAAR, [kees("Z1", ANAAM="Jnasen", HUISNR="7", PCODE="3511AB")])
+    first, second = client_of(register, VOLMACHT, "V1"), client_of(register, VERZEKERAAR, "Z1")
+    assert first != second, "two noises at once are not enough evidence"
+    # when that partner corrects the name
+    deliver(register, VERZEKERAAR, [kees("Z1", HUISNR="7", PCODE="3511AB")])
+    # then the second id is joined into the first, the one given out first
+    assert client_of(register, VERZEKERAAR, "Z1") == first
+    assert register.identities is not None
+    joins = register.identities.client_index(first).aliases
+    assert joins == [second]
+    assert register.identities.client_index(second).joined_into == first
+
+
+def test_a_policy_stored_by_the_previous_version_keeps_its_client_ids(register):
+    # given a policy stored without identity traces, its parties with the first version's ids
+    deliver(register, VOLMACHT, [kees("V1")])
+    for item in register.portfolio.items.values():
+        item.pop(POLICY_TRACES, None)
+    register.identities.items.clear()  # type: ignore[union-attr]
+    before = client_of(register, VOLMACHT, "V1")
+    party = PartyFields(
+        role="VP", is_legal_entity=False, surname="Jansen", surname_key="jansen",
+        birth_date="1980-03-12", postcode="1234AB", house_number="1",
+    )  # fmt: skip
+    assert before == client_id_for(party, get_settings().client_id_key)
+    # when the person moves and the partner delivers again
+    deliver(register, VOLMACHT, [kees("V1", HUISNR="7", PCODE="3511AB")])
+    # then the client id stays, and the policy now keeps its traces
+    assert client_of(register, VOLMACHT, "V1") == before
+    assert POLICY_TRACES in register.policy("V1", VOLMACHT)  # type: ignore[operator]
+
+
+def test_re_deliveries_keep_every_id_and_write_no_bucket_again(register):
+    rows = [kees("V1"), kees("V2", RNAAM="Els", VOORL="E.", GEBDAT="19750505")]
+    deliver(register, VOLMACHT, rows)
+    ids = {n: client_of(register, VOLMACHT, n) for n in ("V1", "V2")}
+    assert register.identities is not None
+    buckets = {k: dict(v) for k, v in register.identities.items.items()}
+    deliver(register, VOLMACHT, rows)
+    assert {n: client_of(register, VOLMACHT, n) for n in ("V1", "V2")} == ids
+    assert {k: dict(v) for k, v in register.identities.items.items()} == buckets
