@@ -159,16 +159,18 @@ def surname_key(surname: str, tussenvoegsels: str | None = None) -> str:
     return _fold(core)
 
 
-_NAME_PART_RE = re.compile(r"([\s\-]+)")
+_NAME_PART_RE = re.compile(r"([\s\-']+)")
+_NOT_A_NAME_RE = re.compile(r"[^\w\s\-'.]")
 _INITIALS_SPLIT_RE = re.compile(r"[.\s]+")
 
 
 def display_case(name: str) -> str:
-    """A name as it is shown: delivered in capitals or in lower case (``VAN DER MEER``,
-    ``jansen``), each word capitalised and the tussenvoegsel words inside it lower case
-    (``SCHAFER-VAN DER MEER`` -> ``Schafer-van der Meer``); a name in mixed case is kept as
-    delivered (``McDonald``, ``van Beek-de Vries``)."""
-    if not (name.isupper() or name.islower()):
+    """A name as it is shown: delivered in capitals (``VAN DER MEER``), each word capitalised
+    and the tussenvoegsel words inside it lower case (``SCHAFER-VAN DER MEER`` ->
+    ``Schafer-van der Meer``). Anything else is kept as delivered: a name in mixed or lower
+    case (``McDonald``, ``van Beek-de Vries``), and text that is not a name at all (markup,
+    a formula), which is shown as the text it is."""
+    if not name.isupper() or _NOT_A_NAME_RE.search(name):
         return name
     parts = _NAME_PART_RE.split(name.lower())
     words = [i for i, part in enumerate(parts) if part and not _NAME_PART_RE.fullmatch(part)]
