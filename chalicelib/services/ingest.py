@@ -492,7 +492,6 @@ class IngestService:
             items[0]["source_line"] = group.lines[0]
             planned.append((group, items, rules.was_active_before(current, seq)))
         stored = self.portfolio.write_policies([items for _, items, _ in planned])
-        self.identity.save(identities)
         for (group, _, seen_active), ok in zip(planned, stored, strict=True):
             if not ok:
                 progress.rows_rejected += len(group.outcomes)
