@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     )
 
     retention_months: int = Field(default=24, ge=1, le=120)
+    # A policy delivered again unchanged is not written again while its stored expiry is at most
+    # this many months earlier than a write would set (docs/configuration.md, "Retention").
+    retention_refresh_months: int = Field(default=6, ge=0, le=119)
     full_delivery_max_removal_pct: float = Field(default=20, ge=0, le=100)
     waiting_period_months: int = Field(default=3, ge=0, le=24)
     claim_notification_months: int = Field(default=12, ge=1, le=120)
@@ -103,6 +106,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _keys_fit_the_stage(self) -> Settings:
+        if self.retention_refresh_months >= self.retention_months:
+            raise ValueError("RETENTION_REFRESH_MONTHS must be less than RETENTION_MONTHS")
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
         if self.stage in DEVELOPMENT_STAGES:

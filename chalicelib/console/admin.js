@@ -1,7 +1,7 @@
 // Administrators: held full deliveries (confirm says how many policies will end) and the audit
 // log by actor and day.
 import { get, post } from "./api.js";
-import { append, field, h, replace, table } from "./dom.js";
+import { append, field, h, replace, scrollBox, table } from "./dom.js";
 import { date, number, t, word } from "./i18n.js";
 import { deliveryHeaders, deliveryRows } from "./partner.js";
 import { busy, errorRegion, statusRegion } from "./ui.js";
@@ -53,10 +53,7 @@ function renderHeld(container, rerender) {
     }
     replace(
       holder,
-      h(
-        "div",
-        { class: "scroll" },
-        table(
+      scrollBox(table(
           t("Aangehouden volledige leveringen", "Held full deliveries"),
           deliveryHeaders(true),
           deliveryRows(state.held, true, (delivery) =>
@@ -69,8 +66,7 @@ function renderHeld(container, rerender) {
                   h("button", { type: "button", onclick: () => { state.asking = delivery.delivery_id; state.done = null; paint(); } }, t("Bevestigen…", "Confirm…")),
                 ),
           ),
-        ),
-      ),
+        )),
     );
   };
   refresh.addEventListener("click", load);
@@ -98,14 +94,14 @@ function renderAudit(container) {
   const button = h("button", { type: "submit" }, t("Tonen", "Show"));
   const problem = errorRegion();
   const status = statusRegion();
-  const holder = h("div", { class: "scroll" });
+  const holder = h("div", {});
   const paint = () => {
     if (!state.audit) return;
     const entries = state.audit.entries;
     replace(status, t(`${entries.length} regels.`, `${entries.length} entries.`));
     replace(
       holder,
-      table(
+      scrollBox(table(
         t("Auditlogboek", "Audit log"),
         [t("Tijd (UTC)", "Time (UTC)"), t("Wie", "Who"), t("Rol", "Role"), t("Partner", "Partner"), t("Actie", "Route"), t("Vraag (persoonsgegevens gehasht)", "Query (personal data hashed)"), t("Resultaten", "Results")],
         entries.map((entry) => [
@@ -117,7 +113,7 @@ function renderAudit(container) {
           Object.entries(entry.query).map(([key, value]) => `${key}=${value}`).join(" "),
           number(entry.result_count),
         ]),
-      ),
+      )),
     );
   };
   const form = h(

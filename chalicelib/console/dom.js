@@ -75,3 +75,14 @@ export function table(caption, headers, rows) {
     h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell))))),
   );
 }
+
+/** A table in a box of its own that scrolls sideways when the table is wider than the screen
+ *  (200 % zoom): a named region that takes focus, so the keyboard can scroll it too. */
+export function scrollBox(tableElement) {
+  const caption = tableElement.querySelector("caption");
+  return h(
+    "div",
+    { class: "scroll", role: "region", tabindex: "0", "aria-label": caption ? caption.textContent : false },
+    tableElement,
+  );
+}

@@ -3,7 +3,7 @@
 // choose a candidate, Enter opens it, Escape goes back (and clears the box on the search).
 // Searching happens on Enter only: every lookup is audited, so half-typed names are not sent.
 import { get, post } from "./api.js";
-import { append, facts, field, h, replace, table } from "./dom.js";
+import { append, facts, field, h, replace, scrollBox, table } from "./dom.js";
 import { date, lang, number, t, word } from "./i18n.js";
 import { busy, errorRegion, showError, statusRegion } from "./ui.js";
 
@@ -276,10 +276,7 @@ function renderDossier(container) {
       [t("Adres", "Address"), addressText(dossier.address)],
       [t("Partners", "Partners"), dossier.partners.join(", ")],
     ]),
-    h(
-      "div",
-      { class: "scroll" },
-      table(
+    scrollBox(table(
         t("Polissen per partner", "Policies per partner"),
         [
           t("Partner", "Partner"),
@@ -295,17 +292,12 @@ function renderDossier(container) {
           t("Actie", "Action"),
         ],
         policies,
-      ),
-    ),
-    h(
-      "div",
-      { class: "scroll" },
-      table(
+      )),
+    scrollBox(table(
         t("Betrokkenen op deze polissen", "Parties on these policies"),
         [t("Polis", "Policy"), t("Rol", "Role"), t("Naam", "Name"), t("Geboortedatum", "Birth date"), t("Adres", "Address"), t("Contact", "Contact")],
         parties,
-      ),
-    ),
+      )),
     dossier.truncated ? h("p", { class: "notice" }, t("Niet alles past op dit scherm.", "Not everything fits on this screen.")) : null,
   );
 }

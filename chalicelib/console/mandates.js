@@ -2,7 +2,7 @@
 // requested, and approve, reject, resend the activation link or revoke, as its state allows.
 // The API has no list of a partner's open requests; the number comes with the request.
 import { get, post } from "./api.js";
-import { append, facts, field, h, replace, table } from "./dom.js";
+import { append, facts, field, h, replace, scrollBox, table } from "./dom.js";
 import { date, t, word } from "./i18n.js";
 import { busy, errorRegion, statusRegion } from "./ui.js";
 
@@ -62,7 +62,7 @@ function renderLookup(container) {
     replace(
       holder,
       state.list.mandates.length
-        ? h("div", { class: "scroll" }, table(
+        ? scrollBox(table(
             t("Machtigingen van deze klant", "Mandates of this client"),
             [t("Nummer", "Number"), t("Status", "State"), t("Gemachtigde", "Grantee"), t("Aangevraagd", "Submitted"), t("Actie", "Action")],
             state.list.mandates.map((mandate) => [
@@ -145,7 +145,7 @@ function renderMandate(container) {
     buttons.length
       ? h("div", { class: "card" }, field(t("Reden (optioneel, komt in de historie)", "Reason (optional, kept in the history)"), reason), h("div", { class: "controls" }, buttons), problem)
       : problem,
-    h("div", { class: "scroll" }, table(
+    scrollBox(table(
       t("Historie", "History"),
       [t("Wanneer (UTC)", "When (UTC)"), t("Status", "State"), t("Door", "By"), t("Reden", "Reason")],
       mandate.history.map((change) => [date(change.at), word("mandate_state", change.state), actorText(change.by), change.reason || ""]),

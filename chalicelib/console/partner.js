@@ -1,7 +1,7 @@
 // Deliveries and their reports: a partner sees its own, an administrator every partner's.
 import { get } from "./api.js";
 import { session } from "./auth.js";
-import { append, facts, field, h, replace, table } from "./dom.js";
+import { append, facts, field, h, replace, scrollBox, table } from "./dom.js";
 import { date, lang, number, t, word } from "./i18n.js";
 import { fieldTable } from "./quality.js";
 import { busy, errorRegion, showError, statusRegion } from "./ui.js";
@@ -60,14 +60,14 @@ function renderList(container) {
   const isAdmin = session.role === "admin";
   const problem = errorRegion();
   const status = statusRegion();
-  const holder = h("div", { class: "scroll" });
+  const holder = h("div", {});
   const paint = () => {
     if (!state.list) return;
     const deliveries = state.list.deliveries;
     replace(status, t(`${deliveries.length} leveringen, nieuwste eerst.`, `${deliveries.length} deliveries, newest first.`));
     replace(
       holder,
-      table(
+      scrollBox(table(
         isAdmin ? t("Leveringen van alle partners", "Deliveries of every partner") : t(`Leveringen van ${session.partnerId}`, `Deliveries of ${session.partnerId}`),
         deliveryHeaders(isAdmin),
         deliveryRows(deliveries, isAdmin, (delivery) =>
@@ -78,7 +78,7 @@ function renderList(container) {
             h("span", { class: "visually-hidden" }, ` ${fileName(delivery.object_key)} ${date(delivery.received_at)}`),
           ),
         ),
-      ),
+      )),
     );
   };
   const refresh = h("button", { type: "button" }, t("Vernieuwen", "Refresh"));
@@ -136,23 +136,19 @@ function renderReport(container) {
       ? h("section", {}, h("h2", {}, t("Waarschuwingen", "Warnings")), h("ul", {}, report.warnings.map((w) => h("li", {}, w))))
       : null,
     Object.keys(report.error_counts).length
-      ? h("div", { class: "scroll" }, table(
+      ? scrollBox(table(
           t("Fouten per soort", "Errors by kind"),
           [t("Code", "Code"), t("Aantal", "Count")],
           Object.entries(report.error_counts).map(([code, count]) => [code, number(count)]),
         ))
       : null,
-    h(
-      "div",
-      { class: "scroll" },
-      report.errors.length
-        ? table(
-            t("Fouten per regel", "Errors per line"),
-            [t("Regel", "Line"), t("Kolom", "Column"), t("Code", "Code"), t("Melding", "Message")],
-            report.errors.map((error) => [String(error.line), error.column || "", error.code, message(error)]),
-          )
-        : h("p", {}, t("Geen fouten in deze levering.", "No errors in this delivery.")),
-    ),
+    report.errors.length
+      ? scrollBox(table(
+          t("Fouten per regel", "Errors per line"),
+          [t("Regel", "Line"), t("Kolom", "Column"), t("Code", "Code"), t("Melding", "Message")],
+          report.errors.map((error) => [String(error.line), error.column || "", error.code, message(error)]),
+        ))
+      : h("p", {}, t("Geen fouten in deze levering.", "No errors in this delivery.")),
     report.errors_truncated
       ? h("p", { class: "notice" }, t("Alleen de eerste fouten staan hier.", "Only the first errors are listed here."))
       : null,

@@ -3,7 +3,7 @@
 // administrators every partner ranked worst first.
 import { get } from "./api.js";
 import { session } from "./auth.js";
-import { append, facts, h, replace, table } from "./dom.js";
+import { append, facts, h, replace, scrollBox, table } from "./dom.js";
 import { date, lang, number, t, word } from "./i18n.js";
 import { errorRegion, showError, statusRegion } from "./ui.js";
 
@@ -31,7 +31,7 @@ function scoreText(score) {
 
 /** Per field: how many rows it applies to, fill and pass, as counts and shares. */
 export function fieldTable(caption, fields) {
-  return h("div", { class: "scroll" }, table(
+  return scrollBox(table(
     caption,
     [t("Veld", "Field"), t("Kolommen", "Columns"), t("Van toepassing", "Applicable"), t("Gevuld", "Filled"), t("Geldig", "Valid"), t("Volledigheid", "Completeness"), t("Geldigheid", "Validity"), t("Fouten", "Errors")],
     fields.map((field) => [
@@ -65,21 +65,21 @@ function renderScorecard(container, card) {
     )),
     card.fields.length ? fieldTable(t("Per veld", "Per field"), card.fields) : null,
     card.recognisable.length
-      ? h("div", { class: "scroll" }, table(
+      ? scrollBox(table(
           t("Vindbaar voor het servicecentrum, per zoekvorm", "Findable by the service centre, per search form"),
           [t("Zoekvorm", "Search form"), t("Regels", "Rows"), t("Aandeel", "Share")],
           card.recognisable.map((item) => [FORMS[item.form] ? t(...FORMS[item.form]) : item.form, number(item.rows), percent(item.share)]),
         ))
       : null,
     card.top_errors.length
-      ? h("div", { class: "scroll" }, table(
+      ? scrollBox(table(
           t("Meest voorkomende fouten", "Most frequent errors"),
           [t("Code", "Code"), t("Regels", "Rows"), t("Betekenis", "Meaning")],
           card.top_errors.map((error) => [error.code, number(error.rows), message(error)]),
         ))
       : null,
     card.trend.length
-      ? h("div", { class: "scroll" }, table(
+      ? scrollBox(table(
           t("Verloop over de volledige leveringen (oudste eerst)", "Trend over the full deliveries (oldest first)"),
           [t("Ontvangen", "Received"), t("Status", "Status"), t("Regels", "Rows"), t("Volledigheid", "Completeness"), t("Geldigheid", "Validity")],
           card.trend.map((point) => [date(point.received_at), word("delivery_status", point.status), number(point.rows), percent(point.completeness), percent(point.validity)]),
@@ -112,7 +112,7 @@ function renderRanking(container) {
   append(
     container,
     h("h1", { "data-autofocus": true, tabindex: "-1" }, t("Datakwaliteit per partner", "Data quality per partner")),
-    h("div", { class: "scroll" }, table(
+    scrollBox(table(
       t("Alle partners, slechtste score eerst", "Every partner, worst score first"),
       [t("Partner", "Partner"), t("Score", "Score"), t("Laatste volledige levering", "Latest full delivery"), t("Actie", "Action")],
       state.ranking.partners.map((card) => [

@@ -53,6 +53,8 @@ class DeliveryCounts(BaseModel):
     rows_rejected: int = 0
     rows_superseded: int = 0
     policies_written: int = 0
+    # Delivered again exactly as stored: nothing written (docs/configuration.md, "Retention").
+    policies_unchanged: int = 0
     policies_ended: int = 0
     policies_pending_removal: int = 0
 

@@ -403,13 +403,20 @@ class IngestService:
             if group.policy_number is not None:
                 refused.append(group.policy_number)
         writes = rules.writes_register(record.kind)
+        unchanged: list[str] = []
         if writes:
-            self._write(record, writable)
+            unchanged = self._write(record, writable)
         else:
             self._count_checked(progress, writable)
-        if record.kind == "full":
-            # A full delivery's refused policy is still in the portfolio: don't end it for a typo.
-            self.portfolio.mark_seen(record.partner_id, refused, record.seq)
+        if writes and record.kind == "full":
+            # Policies the delivery contains without writing them stay in the portfolio: an
+            # unchanged one, and a refused one (not ended for a typo).
+            self.portfolio.note_seen(
+                record.delivery_id,
+                batch[0].lines[0] if batch[0].lines else progress.line,
+                [*unchanged, *refused],
+                expires_at=record.expires_at,
+            )
         progress.offset = batch[-1].end_offset
         progress.line = batch[-1].last_line or progress.line
         if writes:
@@ -433,10 +440,13 @@ class IngestService:
 
     def _write(
         self, record: DeliveryRecord, writable: list[tuple[PolicyGroup, list[ValidRow]]]
-    ) -> None:
+    ) -> list[str]:
+        """Write the batch's policies; the numbers of those stored unchanged (not written)."""
         if not writable:
-            return
+            return []
         progress = record.progress
+        unchanged: list[str] = []
+        earliest_expiry = self._earliest_expiry(record)
         seq = record.seq
         existing = self.portfolio.policies(
             record.partner_id, [rows[0].policy.policy_number for _, rows in writable]
@@ -490,6 +500,12 @@ class IngestService:
                 party_traces=traces,
             )
             items[0]["source_line"] = group.lines[0]
+            if rules.unchanged(current, items[0]["content_hash"], seq, earliest_expiry):
+                progress.existing_active_seen += rules.was_active_before(current, seq)
+                progress.policies_unchanged += 1
+                progress.rows_accepted += len(group.outcomes)
+                unchanged.append(policy.policy_number)
+                continue
             planned.append((group, items, rules.was_active_before(current, seq)))
         stored = self.portfolio.write_policies([items for _, items, _ in planned])
         for (group, _, seen_active), ok in zip(planned, stored, strict=True):
@@ -501,6 +517,12 @@ class IngestService:
             progress.existing_active_seen += seen_active
             progress.policies_written += 1
             progress.rows_accepted += len(group.outcomes)
+        return unchanged
+
+    def _earliest_expiry(self, record: DeliveryRecord) -> int:
+        """An unchanged policy whose stored expiry is this or later is not written again."""
+        months = self.settings.retention_months - self.settings.retention_refresh_months
+        return expires_at(datetime.fromisoformat(record.received_at), months)
 
     # ---------------------------------------------------------------- removals
 
@@ -509,12 +531,16 @@ class IngestService:
         delivery just wrote may still look missing in the eventually consistent index."""
         batch_size = min(self.settings.ingest_batch_rows, BATCH_GET_MAX)
         candidates: list[str] = []
+        # Contained without being written (unchanged or refused): their seen_seq is older.
+        seen = rules.PolicyNumbers(self.portfolio.seen(record.delivery_id))
 
         def confirmed() -> list[dict[str, object]]:
             fresh = self.portfolio.policies(record.partner_id, candidates, consistent=True)
             return [policy for policy in fresh.values() if rules.missing_from(policy, record.seq)]
 
         for number in self.portfolio.active_not_seen(record.partner_id, record.seq):
+            if number in seen:
+                continue
             candidates.append(number)
             if len(candidates) == batch_size:
                 batch = confirmed()

@@ -418,6 +418,10 @@ def test_at_200_percent_zoom_on_1280_by_720_nothing_needs_sideways_scrolling_and
         page.get_by_label("Zoek een klant").press("Enter")
         expect(page.get_by_role("heading", level=1)).to_have_text("Tim el Amrani")
         assert page.evaluate(no_sideways_scroll) == [0]
+        # and a wide table's box is a named region the keyboard can reach and scroll
+        policies = page.get_by_role("region", name="Polissen per partner")
+        expect(policies).to_have_attribute("tabindex", "0")
+        assert policies.evaluate("(box) => box.scrollWidth > box.clientWidth")
 
         # and a control reached with Tab shows a focus ring
         page.keyboard.press("Tab")
@@ -425,3 +429,137 @@ def test_at_200_percent_zoom_on_1280_by_720_nothing_needs_sideways_scrolling_and
         assert outline not in ("", "none")
     finally:
         context.close()
+
+
+HOSTED = "https://polisregister-prod-123456789012.auth.eu-west-1.amazoncognito.com"
+
+
+def _unsigned_id_token(claims: dict[str, object]) -> str:
+    """A token of the shape Cognito returns; the console reads its claims, the API (not called
+    here) would verify its signature."""
+    import base64
+
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'kid': 'k'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_on_a_cognito_stage_the_console_signs_in_with_code_and_pkce_and_keeps_the_token_in_memory(
+    run: LocalRun, page: Page
+):
+    import base64
+    import hashlib
+    from urllib.parse import parse_qs, urlsplit
+
+    from chalicelib.config import Settings
+    from chalicelib.handlers.console import content_security_policy, sign_in_config
+
+    # given the console as a deployed stage serves it: the Cognito configuration and policy
+    url = console_url(run)
+    stage = Settings.model_validate(
+        {
+            "stage": "prod",
+            "jwt_secret": None,
+            "cognito_jwks_url": f"{HOSTED}/jwks.json",
+            "client_id_key": "k" * 40,
+            "jwt_audience": "app-client",
+            "partners": (),
+            "cognito_domain": HOSTED,
+            "console_url": "https://console.example/api/console",
+        }
+    )
+    config = {**sign_in_config(stage), "redirect_uri": url}  # back to this page in the test
+
+    def as_deployed(route: Route) -> None:
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": content_security_policy(stage)}
+        route.fulfill(response=response, headers=headers)
+
+    page.route(url, as_deployed)
+    page.route(f"{url}?*", as_deployed)
+    page.route("**/console/config.json", lambda route: route.fulfill(json=config))
+    authorize: list[str] = []
+
+    def hosted_sign_in(route: Route) -> None:
+        authorize.append(route.request.url)
+        route.fulfill(body="<p>hosted sign-in</p>", content_type="text/html")
+
+    page.route(f"{HOSTED}/oauth2/authorize?*", hosted_sign_in)
+    exchanged: list[dict[str, list[str]]] = []
+    id_token = _unsigned_id_token(
+        {"sub": "u-1", "email": "j.jansen@example.nl", "cognito:groups": ["jsc"], "exp": 4102444800}
+    )
+
+    def token_endpoint(route: Route) -> None:
+        exchanged.append(parse_qs(route.request.post_data or ""))
+        route.fulfill(
+            json={"id_token": id_token, "access_token": "a", "expires_in": 3600},
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
+
+    page.route(f"{HOSTED}/oauth2/token", token_endpoint)
+
+    # when the employee presses "Aanmelden"
+    page.goto(url)
+    page.get_by_role("button", name="Aanmelden").click()
+
+    # then the browser goes to the hosted sign-in for the code flow with an S256 challenge
+    page.wait_for_url(f"{HOSTED}/**")
+    query = parse_qs(urlsplit(authorize[0]).query)
+    assert query["response_type"] == ["code"]
+    assert query["client_id"] == ["app-client"]
+    assert query["redirect_uri"] == [url]
+    assert query["code_challenge_method"] == ["S256"]
+    state = query["state"][0]
+
+    # when the hosted sign-in sends the browser back with a code
+    page.goto(f"{url}?code=the-code&state={state}")
+
+    # then the console exchanged the code with the verifier that matches the challenge
+    expect(page.get_by_label("Zoek een klant")).to_be_focused()
+    [form] = exchanged
+    assert form["grant_type"] == ["authorization_code"]
+    assert form["code"] == ["the-code"]
+    verifier = form["code_verifier"][0]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    assert query["code_challenge"] == [challenge.rstrip(b"=").decode()]
+    # and the code left the address, and no token or verifier is stored in the browser
+    assert page.url == url
+    stored = page.evaluate(
+        "JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage),"
+        " document.cookie])"
+    )
+    assert stored == '[[],[],""]'
+    expect(page.locator("#session .who")).to_have_text("Juridisch servicecentrum")
+
+    # when the employee signs out, the hosted sign-in's session ends too
+    page.route(f"{HOSTED}/logout?*", lambda route: route.fulfill(body="signed out"))
+    page.get_by_role("button", name="Afmelden").click()
+    page.wait_for_url(f"{HOSTED}/logout?*")
+    logout = parse_qs(urlsplit(page.url).query)
+    assert logout == {"client_id": ["app-client"], "logout_uri": [url]}
+
+
+def test_a_sign_in_answer_whose_state_does_not_match_is_refused(run: LocalRun, page: Page):
+    # given a Cognito stage, and an answer that this browser did not ask for (no saved state)
+    config = {
+        "sign_in": "cognito",
+        "authorize_url": f"{HOSTED}/oauth2/authorize",
+        "token_url": f"{HOSTED}/oauth2/token",
+        "logout_url": f"{HOSTED}/logout",
+        "client_id": "app-client",
+        "redirect_uri": console_url(run),
+        "scope": "openid email",
+    }
+    page.route("**/console/config.json", lambda route: route.fulfill(json=config))
+    exchanged: list[str] = []
+    page.route(f"{HOSTED}/**", lambda route: exchanged.append(route.request.url))
+
+    # when the page is opened with a code and a foreign state
+    page.goto(f"{console_url(run)}?code=stolen&state=forged")
+
+    # then no code is exchanged, the address is clean, and the sign-in says it failed
+    expect(page.get_by_role("alert").filter(has_text="Aanmelden is niet gelukt")).to_be_visible()
+    assert exchanged == []
+    assert page.url == console_url(run)

@@ -129,6 +129,7 @@ class MemoryPortfolio:
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Item] = {}
+        self.seen_parts: dict[tuple[str, int], list[str]] = {}
         self.refuses: Callable[[Item], bool] = lambda item: False
 
     def _policy(self, partner_id: str, number: str) -> Item | None:
@@ -164,11 +165,16 @@ class MemoryPortfolio:
             stored.append(True)
         return stored
 
-    def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None:
-        for number in dict.fromkeys(numbers):
-            policy = self._policy(partner_id, number)
-            if policy is not None and str(policy.get("seen_seq", "")) < seq:
-                policy["seen_seq"] = seq
+    def note_seen(
+        self, delivery_id: str, part: int, numbers: Sequence[str], *, expires_at: int
+    ) -> None:
+        if numbers:
+            self.seen_parts[(delivery_id, part)] = list(dict.fromkeys(numbers))
+
+    def seen(self, delivery_id: str) -> Iterator[str]:
+        for (owner, _), numbers in sorted(self.seen_parts.items()):
+            if owner == delivery_id:
+                yield from numbers
 
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
         numbers = sorted(
