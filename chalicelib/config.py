@@ -13,6 +13,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+# A partner's contact address: one address, no display name, no list.
+CONTACT_ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 # Stages on a developer's machine or in the tests: only they may use the development keys
 # committed in .chalice/config.json (stage `local`) and the demo partners.
 DEVELOPMENT_STAGES: Final = frozenset({"local", "test"})
@@ -46,6 +48,9 @@ class Settings(BaseSettings):
     )
 
     retention_months: int = Field(default=24, ge=1, le=120)
+    # A policy delivered again unchanged is not written again while its stored expiry is at most
+    # this many months earlier than a write would set (docs/configuration.md, "Retention").
+    retention_refresh_months: int = Field(default=6, ge=0, le=119)
     full_delivery_max_removal_pct: float = Field(default=20, ge=0, le=100)
     waiting_period_months: int = Field(default=3, ge=0, le=24)
     claim_notification_months: int = Field(default=12, ge=1, le=120)
@@ -54,6 +59,12 @@ class Settings(BaseSettings):
 
     ses_sender: str = "noreply@polisregister.example"
     portal_base_url: str = "http://127.0.0.1:8000/portal"
+
+    # Delivery notices: each partner's contact address ("partner=address,..."; a partner
+    # without one gets no e-mail), and the share of rejected rows above which an accepted
+    # delivery is reported to it (rejected and held deliveries always are).
+    partner_contacts: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    notice_rejected_rows_pct: float = Field(default=5, ge=0, le=100)
 
     # Pseudonymisation key for client ids (see docs/architecture.md). Never change it in a stage.
     client_id_key: str = Field(default="local-client-id-key-not-for-production", min_length=16)
@@ -101,8 +112,40 @@ class Settings(BaseSettings):
             raise ValueError(f"partner ids must match {PARTNER_ID.pattern}: {bad}")
         return value
 
+    @field_validator("partner_contacts", mode="before")
+    @classmethod
+    def _split_contacts(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        contacts: dict[str, str] = {}
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            partner, sep, address = entry.partition("=")
+            if not sep:
+                raise ValueError(f"expected partner=address, got {entry!r}")
+            contacts[partner.strip()] = address.strip()
+        return contacts
+
+    @field_validator("partner_contacts")
+    @classmethod
+    def _valid_contacts(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [f"{p}={a}" for p, a in value.items() if not CONTACT_ADDRESS.match(a)]
+        if bad:
+            raise ValueError(f"not an e-mail address: {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _contacts_of_known_partners(self) -> Settings:
+        unknown = sorted(set(self.partner_contacts) - set(self.partners))
+        if unknown:
+            raise ValueError(f"PARTNER_CONTACTS names partners not in PARTNERS: {unknown}")
+        return self
+
     @model_validator(mode="after")
     def _keys_fit_the_stage(self) -> Settings:
+        if self.retention_refresh_months >= self.retention_months:
+            raise ValueError("RETENTION_REFRESH_MONTHS must be less than RETENTION_MONTHS")
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
         if self.stage in DEVELOPMENT_STAGES:

@@ -28,6 +28,7 @@ from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConditionFailed, Conflict, NotFound, StoreRefused
 from chalicelib.messages import LEGACY_HELD_MARK, bilingual, render
 from chalicelib.models.delivery import (
+    DeliveryNoticeMessage,
     DeliveryRecord,
     DeliveryReport,
     Notice,
@@ -42,6 +43,7 @@ from chalicelib.observability import logger, metrics
 from chalicelib.rules import ingest as rules
 from chalicelib.rules.dates import expires_at
 from chalicelib.rules.ingest import PolicyGroup, message
+from chalicelib.rules.notices import needs_notice, notice_id
 from chalicelib.rules.quality import FieldTally, summarise
 from chalicelib.rules.rows import map_header, validate_row
 from chalicelib.rules.spreadsheet import spreadsheet_csv
@@ -81,6 +83,7 @@ class IngestService:
         now: Callable[[], datetime] | None = None,
         identities: IdentityStore | None = None,
         quality: QualityStore | None = None,
+        mail_queue: Queue | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.deliveries = deliveries or DynamoDeliveries()
@@ -97,6 +100,7 @@ class IngestService:
         self._turns: set[str] = set()
         self._replaced: set[str] = set()
         self.quality = quality or DynamoQuality()
+        self.mail_queue = mail_queue or Queue(self.settings.activation_queue_url)
 
     # ---------------------------------------------------------------- messages
 
@@ -403,13 +407,20 @@ class IngestService:
             if group.policy_number is not None:
                 refused.append(group.policy_number)
         writes = rules.writes_register(record.kind)
+        unchanged: list[str] = []
         if writes:
-            self._write(record, writable)
+            unchanged = self._write(record, writable)
         else:
             self._count_checked(progress, writable)
-        if record.kind == "full":
-            # A full delivery's refused policy is still in the portfolio: don't end it for a typo.
-            self.portfolio.mark_seen(record.partner_id, refused, record.seq)
+        if writes and record.kind == "full":
+            # Policies the delivery contains without writing them stay in the portfolio: an
+            # unchanged one, and a refused one (not ended for a typo).
+            self.portfolio.note_seen(
+                record.delivery_id,
+                batch[0].lines[0] if batch[0].lines else progress.line,
+                [*unchanged, *refused],
+                expires_at=record.expires_at,
+            )
         progress.offset = batch[-1].end_offset
         progress.line = batch[-1].last_line or progress.line
         if writes:
@@ -433,10 +444,13 @@ class IngestService:
 
     def _write(
         self, record: DeliveryRecord, writable: list[tuple[PolicyGroup, list[ValidRow]]]
-    ) -> None:
+    ) -> list[str]:
+        """Write the batch's policies; the numbers of those stored unchanged (not written)."""
         if not writable:
-            return
+            return []
         progress = record.progress
+        unchanged: list[str] = []
+        earliest_expiry = self._earliest_expiry(record)
         seq = record.seq
         existing = self.portfolio.policies(
             record.partner_id, [rows[0].policy.policy_number for _, rows in writable]
@@ -490,6 +504,12 @@ class IngestService:
                 party_traces=traces,
             )
             items[0]["source_line"] = group.lines[0]
+            if rules.unchanged(current, items[0]["content_hash"], seq, earliest_expiry):
+                progress.existing_active_seen += rules.was_active_before(current, seq)
+                progress.policies_unchanged += 1
+                progress.rows_accepted += len(group.outcomes)
+                unchanged.append(policy.policy_number)
+                continue
             planned.append((group, items, rules.was_active_before(current, seq)))
         stored = self.portfolio.write_policies([items for _, items, _ in planned])
         self.identity.save(identities)
@@ -502,6 +522,12 @@ class IngestService:
             progress.existing_active_seen += seen_active
             progress.policies_written += 1
             progress.rows_accepted += len(group.outcomes)
+        return unchanged
+
+    def _earliest_expiry(self, record: DeliveryRecord) -> int:
+        """An unchanged policy whose stored expiry is this or later is not written again."""
+        months = self.settings.retention_months - self.settings.retention_refresh_months
+        return expires_at(datetime.fromisoformat(record.received_at), months)
 
     # ---------------------------------------------------------------- removals
 
@@ -510,12 +536,16 @@ class IngestService:
         delivery just wrote may still look missing in the eventually consistent index."""
         batch_size = min(self.settings.ingest_batch_rows, BATCH_GET_MAX)
         candidates: list[str] = []
+        # Contained without being written (unchanged or refused): their seen_seq is older.
+        seen = rules.PolicyNumbers(self.portfolio.seen(record.delivery_id))
 
         def confirmed() -> list[dict[str, object]]:
             fresh = self.portfolio.policies(record.partner_id, candidates, consistent=True)
             return [policy for policy in fresh.values() if rules.missing_from(policy, record.seq)]
 
         for number in self.portfolio.active_not_seen(record.partner_id, record.seq):
+            if number in seen:
+                continue
             candidates.append(number)
             if len(candidates) == batch_size:
                 batch = confirmed()
@@ -593,6 +623,7 @@ class IngestService:
         )
         if record.kind == "full" and progress.quality.rows:
             self.quality.save(quality_snapshot(record))
+        self._notify_partner(record)
         self.deliveries.finish(
             record.delivery_id,
             status=record.status,
@@ -626,6 +657,26 @@ class IngestService:
                 "policies_ended": progress.policies_ended,
             },
         )
+
+    def _notify_partner(self, record: DeliveryRecord) -> None:
+        """Queue the partner's e-mail when the delivery needs them. Queued before the delivery
+        is marked finished, so a crash in between queues it again (the worker sends it once)
+        instead of losing it; the worker retries a message it reads before the mark."""
+        progress = record.progress
+        if record.partner_id not in self.settings.partner_contacts or not needs_notice(
+            record.kind,
+            record.status,
+            progress.rows_total,
+            progress.rows_rejected,
+            self.settings.notice_rejected_rows_pct,
+        ):
+            return
+        message = DeliveryNoticeMessage(
+            delivery_id=record.delivery_id,
+            status=record.status,
+            idempotency_id=notice_id(record.delivery_id, record.status),
+        )
+        self.mail_queue.send(message.model_dump())
 
     # ---------------------------------------------------------------- review
 

@@ -94,6 +94,15 @@ def lane_pk(partner_id: str) -> str:
 LANE_SK = "LANE"
 
 
+def seen_pk(delivery_id: str) -> str:
+    """The policies a full delivery contained without writing them, one item per batch."""
+    return f"SEEN#{delivery_id}"
+
+
+def seen_sk(part: int) -> str:
+    return f"{part:012d}"
+
+
 def deliveries_gsi2pk(partner_id: str) -> str:
     return f"DELIVERIES#{partner_id}"
 

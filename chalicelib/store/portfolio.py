@@ -10,7 +10,7 @@ from typing import Protocol
 from boto3.dynamodb.conditions import Attr
 
 from chalicelib.config import get_settings
-from chalicelib.errors import ConditionFailed, StoreRefused
+from chalicelib.errors import StoreRefused
 from chalicelib.observability import logger
 from chalicelib.store import keys
 from chalicelib.store.table import TRANSACT_MAX, Item, Table
@@ -21,7 +21,10 @@ class PortfolioStore(Protocol):
         self, partner_id: str, numbers: Sequence[str], *, consistent: bool = False
     ) -> dict[str, Item]: ...
     def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]: ...
-    def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None: ...
+    def note_seen(
+        self, delivery_id: str, part: int, numbers: Sequence[str], *, expires_at: int
+    ) -> None: ...
+    def seen(self, delivery_id: str) -> Iterator[str]: ...
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]: ...
     def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None: ...
 
@@ -48,8 +51,13 @@ class DynamoPortfolio:
         try:
             with self.table.writer(concurrency=self.concurrency) as writer:
                 for items in policies:
-                    for item in items:
+                    for item in items[1:]:
                         writer.put(item)
+                # The policy items last, once everything they name is written: a stored policy
+                # item (and its content hash) stands for a policy written whole.
+                writer.flush()
+                for items in policies:
+                    writer.put(items[0])
             return [True] * len(policies)
         except StoreRefused:
             logger.warning("DynamoDB refused a batch; its policies are written one by one")
@@ -67,20 +75,28 @@ class DynamoPortfolio:
             return False
         return True
 
-    def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None:
-        """The policies are in the full delivery `seq` (even if this delivery could not write
-        them), so its reconciliation does not end them. Unknown policies are left alone."""
-        for number in dict.fromkeys(numbers):
-            try:
-                self.table.update(
-                    keys.policy_pk(partner_id, number),
-                    keys.POLICY_SK,
-                    UpdateExpression="SET seen_seq = :seq",
-                    ConditionExpression="attribute_exists(pk) AND seen_seq < :seq",
-                    ExpressionAttributeValues={":seq": seq},
-                )
-            except ConditionFailed:
-                continue
+    def note_seen(
+        self, delivery_id: str, part: int, numbers: Sequence[str], *, expires_at: int
+    ) -> None:
+        """The full delivery contained these policies without writing them (unchanged, or
+        refused for a typo), so its reconciliation does not end them: one item per batch
+        (`part`: the batch's first line; a retried batch writes the same item again)."""
+        if numbers:
+            self.table.put(
+                {
+                    "pk": keys.seen_pk(delivery_id),
+                    "sk": keys.seen_sk(part),
+                    "type": "seen",
+                    "numbers": list(dict.fromkeys(numbers)),
+                    "expires_at": expires_at,
+                }
+            )
+
+    def seen(self, delivery_id: str) -> Iterator[str]:
+        """Every policy number `note_seen` kept for the delivery (consistent: written by this
+        same delivery moments before)."""
+        for item in self.table.query(keys.seen_pk(delivery_id), consistent=True):
+            yield from (str(number) for number in item.get("numbers", []))
 
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
         """Policy numbers of the partner's active policies that the delivery `seq` did not mark

@@ -6,6 +6,7 @@ benchmarks all write exactly the same shape.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from typing import Any
@@ -37,6 +38,36 @@ _PARTY_SUMMARY = (
     "city",
     "country",
 )
+
+
+# What says when and by which delivery an item was written, not what it holds.
+_NOT_CONTENT = frozenset(
+    {
+        "data_seq",
+        "seen_seq",
+        "first_seen_seq",
+        "delivery_id",
+        "delivered_at",
+        "expires_at",
+        "source_line",
+        "content_hash",
+        # The identity evidence carries when each trace was last delivered; what it says of
+        # the parties is in the party items already.
+        POLICY_TRACES,
+    }
+)
+
+
+def content_hash(items: Sequence[Item]) -> str:
+    """A digest of everything a policy's items hold (keys, attributes, its parties and lookups)
+    except when and by which delivery they were written: equal digests, equal register."""
+    digest = hashlib.blake2b(digest_size=16)
+    for item in items:
+        for name in sorted(item):
+            if name not in _NOT_CONTENT:
+                digest.update(f"{name}={item[name]!r};".encode())
+        digest.update(b"|")
+    return digest.hexdigest()
 
 
 _POLICY_FIELDS = tuple(f.name for f in fields(PolicyFields))
@@ -165,4 +196,5 @@ def policy_items(
                     **common,
                 }
             )
+    policy_item["content_hash"] = content_hash(items)
     return items

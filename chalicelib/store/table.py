@@ -85,6 +85,7 @@ class Table:
         forward: bool = True,
         limit: int | None = None,
         filter_condition: ConditionBase | None = None,
+        consistent: bool = False,
     ) -> Iterator[Item]:
         """Yield live items of one partition (of the table or an index), following pages."""
         pk_name, sk_name = ("pk", "sk") if index is None else (f"{index}pk", f"{index}sk")
@@ -105,6 +106,8 @@ class Table:
         }
         if index is not None:
             params["IndexName"] = index
+        if consistent:
+            params["ConsistentRead"] = True
         returned = 0
         while True:
             if limit is not None:

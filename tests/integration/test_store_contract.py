@@ -166,8 +166,7 @@ def test_the_active_policies_a_delivery_did_not_see_are_found_and_can_be_ended(p
         True,
         True,
     ]
-    portfolio.mark_seen("demo-volmacht", ["P1", "P9"], "s2")
-    assert list(portfolio.active_not_seen("demo-volmacht", "s2")) == ["P2"]
+    assert list(portfolio.active_not_seen("demo-volmacht", "s2")) == ["P1", "P2"]
     missing = portfolio.policies("demo-volmacht", ["P2"], consistent=True)["P2"]
     portfolio.end([missing], day="2026-03-02", seq="s2")
     ended = portfolio.policies("demo-volmacht", ["P2"], consistent=True)["P2"]
@@ -179,13 +178,27 @@ def test_the_active_policies_a_delivery_did_not_see_are_found_and_can_be_ended(p
     assert list(portfolio.active_not_seen("demo-volmacht", "s3")) == ["P1"]
 
 
+def test_what_a_delivery_saw_without_writing_is_read_back_whole_and_only_its_own(portfolio):
+    # given two batches of one delivery noted as seen, one of them noted again by a retry
+    portfolio.note_seen("d1", 2, ["P1", "P2", "P1"], expires_at=NOW + 10**8)
+    portfolio.note_seen("d1", 502, ["P3"], expires_at=NOW + 10**8)
+    portfolio.note_seen("d1", 2, ["P1", "P2"], expires_at=NOW + 10**8)
+    portfolio.note_seen("d2", 2, ["P9"], expires_at=NOW + 10**8)
+    portfolio.note_seen("d2", 502, [], expires_at=NOW + 10**8)
+
+    # then each delivery reads back its own numbers, each once
+    assert sorted(portfolio.seen("d1")) == ["P1", "P2", "P3"]
+    assert list(portfolio.seen("d2")) == ["P9"]
+    assert list(portfolio.seen("d3")) == []
+
+
 @pytest.fixture
 def markers(backend: str) -> MarkerStore:
     return MemoryMarkers() if backend == "memory" else DynamoMarkers()
 
 
 def claim(markers: MarkerStore, *, now: int) -> str:
-    return markers.claim("i1", mandate_id="m1", now=now, lease_until=now + 120, expires_at=NOW * 2)
+    return markers.claim("i1", about="m1", now=now, lease_until=now + 120, expires_at=NOW * 2)
 
 
 def test_an_activation_marker_is_claimed_once_while_its_lease_runs(markers):

@@ -129,6 +129,7 @@ class MemoryPortfolio:
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Item] = {}
+        self.seen_parts: dict[tuple[str, int], list[str]] = {}
         self.refuses: Callable[[Item], bool] = lambda item: False
 
     def _policy(self, partner_id: str, number: str) -> Item | None:
@@ -164,11 +165,16 @@ class MemoryPortfolio:
             stored.append(True)
         return stored
 
-    def mark_seen(self, partner_id: str, numbers: Iterable[str], seq: str) -> None:
-        for number in dict.fromkeys(numbers):
-            policy = self._policy(partner_id, number)
-            if policy is not None and str(policy.get("seen_seq", "")) < seq:
-                policy["seen_seq"] = seq
+    def note_seen(
+        self, delivery_id: str, part: int, numbers: Sequence[str], *, expires_at: int
+    ) -> None:
+        if numbers:
+            self.seen_parts[(delivery_id, part)] = list(dict.fromkeys(numbers))
+
+    def seen(self, delivery_id: str) -> Iterator[str]:
+        for (owner, _), numbers in sorted(self.seen_parts.items()):
+            if owner == delivery_id:
+                yield from numbers
 
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
         numbers = sorted(
@@ -340,6 +346,7 @@ class MemoryRegister:
     identities: MemoryIdentities | None = None
     lanes: MemoryLanes = field(default_factory=MemoryLanes)
     quality: MemoryQuality = field(default_factory=MemoryQuality)
+    mail_queue: MemoryQueue = field(default_factory=MemoryQueue)
     sequencer: int = 0
 
     def __post_init__(self) -> None:
@@ -357,6 +364,7 @@ class MemoryRegister:
             now=self.clock,
             identities=self.identities,
             quality=self.quality,
+            mail_queue=self.mail_queue,  # type: ignore[arg-type]
         )
 
     def notification(self, key: str) -> str:
@@ -501,12 +509,12 @@ class MemoryMarkers:
         self.markers: dict[str, Item] = {}
 
     def claim(
-        self, idempotency_id: str, *, mandate_id: str, now: int, lease_until: int, expires_at: int
+        self, idempotency_id: str, *, about: str, now: int, lease_until: int, expires_at: int
     ) -> str:
         marker = self.markers.get(idempotency_id)
         if marker is None or (marker["status"] == "sending" and marker["lease_until"] < now):
             self.markers[idempotency_id] = {
-                "mandate_id": mandate_id,
+                "about": about,
                 "status": "sending",
                 "lease_until": lease_until,
                 "expires_at": expires_at,

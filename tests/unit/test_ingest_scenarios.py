@@ -98,14 +98,14 @@ def test_full_delivery_writes_policies_parties_and_lookups_that_expire_24_months
     assert all(int(i["expires_at"]) == expected_expiry for i in items)
 
 
-def test_a_redelivered_policy_gets_a_new_expiry(register):
+def test_a_redelivered_policy_that_changed_gets_a_new_expiry(register):
     # given a delivered policy
     deliver(register, "first.csv", csv_bytes(portfolio(1)))
     first_expiry = int(policy(register, "P00000")["expires_at"])
 
-    # when it is delivered again a day later
+    # when it is delivered again a day later with another phone number
     register.clock.advance(days=1)
-    deliver(register, "second.csv", csv_bytes(portfolio(1)))
+    deliver(register, "second.csv", csv_bytes([{**portfolio(1)[0], "MOBIEL": "0612345678"}]))
 
     # then its expiry moved with the delivery
     assert int(policy(register, "P00000")["expires_at"]) > first_expiry

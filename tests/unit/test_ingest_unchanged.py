@@ -1,0 +1,115 @@
+"""A policy delivered again exactly as stored is not written again, until its stored expiry
+lags a fresh one by more than RETENTION_REFRESH_MONTHS (docs/configuration.md, "Retention");
+a full delivery still ends only what it lacks."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from chalicelib.config import get_settings
+from chalicelib.rules.dates import add_months, expires_at
+from chalicelib.rules.ingest import PolicyNumbers
+from tests.support.ingest import csv_bytes, portfolio
+from tests.support.memory import MemoryRegister
+
+pytestmark = pytest.mark.unit
+
+PARTNER = "demo-volmacht"
+
+
+@pytest.fixture
+def register() -> MemoryRegister:
+    return MemoryRegister()
+
+
+def deliver(register: MemoryRegister, name: str, rows: list[dict[str, str]]) -> dict[str, Any]:
+    register.upload(f"incoming/{PARTNER}/full/{name}", csv_bytes(rows))
+    register.drain()
+    return register.report(PARTNER)
+
+
+def register_items(register: MemoryRegister) -> dict[tuple[str, str], dict[str, Any]]:
+    return copy.deepcopy(register.portfolio.items)
+
+
+def a_month_later(register: MemoryRegister, months: int = 1) -> None:
+    now = register.clock()
+    register.clock.moment = datetime.combine(add_months(now.date(), months), now.timetz())
+
+
+def test_an_unchanged_redelivery_writes_nothing_and_changes_nothing(register):
+    # given a delivered portfolio
+    deliver(register, "first.csv", portfolio(5))
+    before = register_items(register)
+
+    # when the same portfolio is delivered again a month later
+    a_month_later(register)
+    report = deliver(register, "second.csv", portfolio(5))
+
+    # then every row is accepted, no policy is written, ended or changed in any way
+    assert report["status"] == "accepted"
+    assert (report["rows_accepted"], report["policies_written"]) == (5, 0)
+    assert (report["policies_unchanged"], report["policies_ended"]) == (5, 0)
+    assert register_items(register) == before
+
+
+def test_an_unchanged_policy_is_written_again_once_its_expiry_lags_more_than_the_refresh_window(
+    register,
+):
+    # given a delivered policy, delivered again unchanged every month
+    refresh = get_settings().retention_refresh_months
+    deliver(register, "month-0.csv", portfolio(1))
+    written = int(register.policy("P00000", PARTNER)["expires_at"])
+    for month in range(1, refresh):
+        a_month_later(register)
+        report = deliver(register, f"month-{month}.csv", portfolio(1))
+        # then up to the window nothing is written: the expiry stays
+        assert report["policies_unchanged"] == 1
+        assert int(register.policy("P00000", PARTNER)["expires_at"]) == written
+
+    # when the monthly delivery `refresh` months (and some seconds) after the write comes
+    a_month_later(register)
+    report = deliver(register, "refresh.csv", portfolio(1))
+
+    # then every item of the policy is written again with a full retention from now
+    assert (report["policies_written"], report["policies_unchanged"]) == (1, 0)
+    fresh = expires_at(datetime.fromisoformat(report["received_at"]), 24)
+    policy_items = [i for i in register.portfolio.items.values() if i["type"] != "delivery"]
+    assert {int(i["expires_at"]) for i in policy_items} == {fresh}
+    # and at no time did an item expire more than the window earlier than 24 months after the
+    # delivery that last contained it
+    last_unchanged = add_months(datetime.fromisoformat(report["received_at"]).date(), -1)
+    assert written >= expires_at(
+        datetime.combine(last_unchanged, register.clock().timetz()), 24 - refresh
+    )
+
+
+def test_a_full_delivery_ends_only_what_it_lacks_when_the_rest_is_unchanged(register):
+    # given a delivered portfolio of ten policies
+    deliver(register, "first.csv", portfolio(10))
+
+    # when the next full delivery has nine of them, unchanged
+    a_month_later(register)
+    report = deliver(register, "second.csv", portfolio(9))
+
+    # then only the missing one is ended; the nine stay active without being written
+    assert (report["policies_unchanged"], report["policies_ended"]) == (9, 1)
+    statuses = {
+        i["policy_number"]: i["status"]
+        for i in register.portfolio.items.values()
+        if i["type"] == "policy"
+    }
+    assert statuses.pop("P00009") == "removed_from_portfolio"
+    assert set(statuses.values()) == {"active"}
+
+
+def test_a_policy_numbers_set_holds_what_it_was_given_and_nothing_else():
+    numbers = PolicyNumbers(f"P{i:07d}" for i in range(10_000))
+    assert len(numbers) == 10_000
+    assert all(f"P{i:07d}" in numbers for i in range(0, 10_000, 7))
+    assert not any(f"Q{i:07d}" in numbers for i in range(1_000))
+    assert "" not in PolicyNumbers([])
