@@ -198,7 +198,7 @@ def markers(backend: str) -> MarkerStore:
 
 
 def claim(markers: MarkerStore, *, now: int) -> str:
-    return markers.claim("i1", mandate_id="m1", now=now, lease_until=now + 120, expires_at=NOW * 2)
+    return markers.claim("i1", about="m1", now=now, lease_until=now + 120, expires_at=NOW * 2)
 
 
 def test_an_activation_marker_is_claimed_once_while_its_lease_runs(markers):
