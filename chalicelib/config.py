@@ -13,6 +13,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+# A partner's contact address: one address, no display name, no list.
+CONTACT_ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 # Stages on a developer's machine or in the tests: only they may use the development keys
 # committed in .chalice/config.json (stage `local`) and the demo partners.
 DEVELOPMENT_STAGES: Final = frozenset({"local", "test"})
@@ -57,6 +59,12 @@ class Settings(BaseSettings):
 
     ses_sender: str = "noreply@polisregister.example"
     portal_base_url: str = "http://127.0.0.1:8000/portal"
+
+    # Delivery notices: each partner's contact address ("partner=address,..."; a partner
+    # without one gets no e-mail), and the share of rejected rows above which an accepted
+    # delivery is reported to it (rejected and held deliveries always are).
+    partner_contacts: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    notice_rejected_rows_pct: float = Field(default=5, ge=0, le=100)
 
     # Pseudonymisation key for client ids (see docs/architecture.md). Never change it in a stage.
     client_id_key: str = Field(default="local-client-id-key-not-for-production", min_length=16)
@@ -103,6 +111,36 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"partner ids must match {PARTNER_ID.pattern}: {bad}")
         return value
+
+    @field_validator("partner_contacts", mode="before")
+    @classmethod
+    def _split_contacts(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        contacts: dict[str, str] = {}
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            partner, sep, address = entry.partition("=")
+            if not sep:
+                raise ValueError(f"expected partner=address, got {entry!r}")
+            contacts[partner.strip()] = address.strip()
+        return contacts
+
+    @field_validator("partner_contacts")
+    @classmethod
+    def _valid_contacts(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [f"{p}={a}" for p, a in value.items() if not CONTACT_ADDRESS.match(a)]
+        if bad:
+            raise ValueError(f"not an e-mail address: {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _contacts_of_known_partners(self) -> Settings:
+        unknown = sorted(set(self.partner_contacts) - set(self.partners))
+        if unknown:
+            raise ValueError(f"PARTNER_CONTACTS names partners not in PARTNERS: {unknown}")
+        return self
 
     @model_validator(mode="after")
     def _keys_fit_the_stage(self) -> Settings:

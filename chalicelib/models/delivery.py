@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -100,6 +100,21 @@ class DeliveriesQuery(BaseModel):
 
 class DeliveryPath(BaseModel):
     delivery_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
+DELIVERY_NOTICE: Final = "delivery_notice"
+
+
+class DeliveryNoticeMessage(BaseModel):
+    """What the mail queue carries to tell a partner about a delivery: ids and a status, never
+    a delivered value (the worker reads the delivery's counts itself)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Literal["delivery_notice"] = "delivery_notice"
+    delivery_id: str
+    status: DeliveryStatus
+    idempotency_id: str
 
 
 # A warning as a delivery keeps it: the catalogue's message key and its parameters.

@@ -519,6 +519,7 @@ class Bucket:
     traces: list[Trace] = field(default_factory=list)
     joined: dict[str, tuple[str, int]] = field(default_factory=dict)
     changed: bool = False
+    version: int = 0  # as read; 0 for a bucket never stored. Every write stores version + 1.
 
     def live(self, now: int) -> list[Trace]:
         return [t for t in self.traces if not t.expires_at or t.expires_at > now]

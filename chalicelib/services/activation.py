@@ -7,16 +7,10 @@ duplicate window, and every duplicate is harmless:
    token must be the mandate's current one (a resend supersedes earlier tokens, so an older
    message still in the queue sends nothing), and not expired. Otherwise it is acknowledged
    without sending.
-2. A "sending" marker keyed by the message's idempotency id is claimed with a conditional put
-   (with a lease of `SEND_LEASE_SECONDS`). A marker already `sent` means a redelivery: nothing is
-   sent again. A marker still leased means another delivery is sending it right now: this one is
-   reported failed and retried later.
-3. SES sends. If it fails, the claim is released and the message reported in
-   `batchItemFailures`; SQS retries it and after `maxReceiveCount` moves it to the DLQ.
-4. The marker is set to `sent`.
-
-A crash between 3 and 4 leaves a claim whose lease runs out; the retry sends again: the same
-link twice, never a lost e-mail (marking before sending would lose it instead).
+2. It is sent at most once per idempotency id (`chalicelib/services/sending.py`: a "sending"
+   marker claimed with a lease, SES, then "sent"; a failed send is released and retried). A crash
+   between SES and the "sent" mark sends the same link twice after the lease, never a lost
+   e-mail, and the link stays single-use.
 """
 
 from __future__ import annotations
@@ -24,27 +18,23 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from urllib.parse import quote
 
 from chalicelib.clock import REGISTER_TZ, epoch, register_today
-from chalicelib.clock import now as clock_now
 from chalicelib.config import get_settings
 from chalicelib.models.mandates import ActivationMessage, Language
 from chalicelib.observability import logger
 from chalicelib.rules.mandates import hash_token, stored_state
-from chalicelib.store.activation import DynamoMarkers, MarkerStore
-from chalicelib.store.mail import Mailer
+from chalicelib.services.sending import SEND_LEASE_SECONDS, Sender, SendInProgress, send_once
+from chalicelib.store.activation import MarkerStore
 from chalicelib.store.mandates import DynamoMandates, MandateStore
 
-SEND_LEASE_SECONDS = 120
+__all__ = ["SEND_LEASE_SECONDS", "SendInProgress", "deliver_activation", "render_email"]
+
 MARKER_GRACE_SECONDS = 24 * 3600
 
 Outcome = Literal["sent", "duplicate", "stale"]
-
-
-class SendInProgress(Exception):
-    """Another delivery of the same message holds the sending lease."""
 
 
 def activation_link(token: str) -> str:
@@ -96,10 +86,6 @@ def _recipient(mandate: Mapping[str, Any]) -> tuple[str, str]:
     return grantee["email"], grantee.get("first_name") or grantee.get("surname") or ""
 
 
-class Sender(Protocol):
-    def send(self, *, sender: str, recipient: str, subject: str, text: str) -> str: ...
-
-
 def deliver_activation(
     message: ActivationMessage,
     *,
@@ -110,7 +96,6 @@ def deliver_activation(
     """Send the activation e-mail of one message (at most once per idempotency id, barring the
     crash window described above). Raises when sending failed and should be retried."""
     mandates = mandates or DynamoMandates()
-    markers = markers or DynamoMarkers()
     token_hash = hash_token(message.token)
     mandate = mandates.get(message.mandate_id)
     token = mandates.get_token(token_hash)
@@ -124,19 +109,6 @@ def deliver_activation(
         logger.info("stale activation message skipped", extra={"mandate_id": message.mandate_id})
         return "stale"
     token_expiry = int(token["token_expires_at"])
-    now = int(epoch())
-    claim = markers.claim(
-        message.idempotency_id,
-        mandate_id=message.mandate_id,
-        now=now,
-        lease_until=now + SEND_LEASE_SECONDS,
-        expires_at=token_expiry + MARKER_GRACE_SECONDS,
-    )
-    if claim == "busy":
-        raise SendInProgress(message.mandate_id)
-    if claim == "sent":
-        logger.info("activation e-mail already sent", extra={"mandate_id": message.mandate_id})
-        return "duplicate"
     recipient, name = _recipient(mandate)
     subject, text = render_email(
         message.language,
@@ -144,23 +116,18 @@ def deliver_activation(
         activation_link(message.token),
         datetime.fromtimestamp(token_expiry, UTC),
     )
-    try:
-        ses_id = (mailer or Mailer()).send(
-            sender=get_settings().ses_sender, recipient=recipient, subject=subject, text=text
-        )
-    except Exception:
-        markers.release(message.idempotency_id)  # the retry may send
-        raise
-    markers.mark_sent(
+    outcome = send_once(
         message.idempotency_id,
-        at=clock_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        ses_message_id=ses_id,
+        about=message.mandate_id,
+        expires_at=token_expiry + MARKER_GRACE_SECONDS,
+        recipient=recipient,
+        subject=subject,
+        text=text,
+        markers=markers,
+        mailer=mailer,
     )
-    logger.info("activation e-mail sent", extra={"mandate_id": message.mandate_id})
-    return "sent"
-
-
-def handle_message(body: str) -> Outcome:
-    """One queue message. Raises when it should be retried (`process_batch` then reports it in
-    `batchItemFailures`); an unreadable body raises too and so ends in the DLQ."""
-    return deliver_activation(ActivationMessage.model_validate(json.loads(body)))
+    logger.info(
+        "activation e-mail sent" if outcome == "sent" else "activation e-mail already sent",
+        extra={"mandate_id": message.mandate_id},
+    )
+    return outcome

@@ -28,6 +28,7 @@ from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConditionFailed, Conflict, NotFound, StoreRefused
 from chalicelib.messages import LEGACY_HELD_MARK, bilingual, render
 from chalicelib.models.delivery import (
+    DeliveryNoticeMessage,
     DeliveryRecord,
     DeliveryReport,
     Notice,
@@ -42,6 +43,7 @@ from chalicelib.observability import logger, metrics
 from chalicelib.rules import ingest as rules
 from chalicelib.rules.dates import expires_at
 from chalicelib.rules.ingest import PolicyGroup, message
+from chalicelib.rules.notices import needs_notice, notice_id
 from chalicelib.rules.quality import FieldTally, summarise
 from chalicelib.rules.rows import map_header, validate_row
 from chalicelib.rules.spreadsheet import spreadsheet_csv
@@ -62,7 +64,7 @@ from chalicelib.store.lanes import DynamoLanes, Entry, LaneStore
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
 from chalicelib.store.quality import DynamoQuality, QualityStore
 from chalicelib.store.queues import Queue
-from chalicelib.store.register_items import policy_items
+from chalicelib.store.register_items import POLICY_TRACES, policy_items
 from chalicelib.store.table import BATCH_GET_MAX, Item
 
 RemainingMs = Callable[[], int]
@@ -81,6 +83,7 @@ class IngestService:
         now: Callable[[], datetime] | None = None,
         identities: IdentityStore | None = None,
         quality: QualityStore | None = None,
+        mail_queue: Queue | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.deliveries = deliveries or DynamoDeliveries()
@@ -97,6 +100,7 @@ class IngestService:
         self._turns: set[str] = set()
         self._replaced: set[str] = set()
         self.quality = quality or DynamoQuality()
+        self.mail_queue = mail_queue or Queue(self.settings.activation_queue_url)
 
     # ---------------------------------------------------------------- messages
 
@@ -500,7 +504,12 @@ class IngestService:
                 party_traces=traces,
             )
             items[0]["source_line"] = group.lines[0]
-            if rules.unchanged(current, items[0]["content_hash"], seq, earliest_expiry):
+            # A policy stored before identity traces were kept is written once more to get them.
+            if (
+                rules.unchanged(current, items[0]["content_hash"], seq, earliest_expiry)
+                and current is not None
+                and POLICY_TRACES in current
+            ):
                 progress.existing_active_seen += rules.was_active_before(current, seq)
                 progress.policies_unchanged += 1
                 progress.rows_accepted += len(group.outcomes)
@@ -508,7 +517,6 @@ class IngestService:
                 continue
             planned.append((group, items, rules.was_active_before(current, seq)))
         stored = self.portfolio.write_policies([items for _, items, _ in planned])
-        self.identity.save(identities)
         for (group, _, seen_active), ok in zip(planned, stored, strict=True):
             if not ok:
                 progress.rows_rejected += len(group.outcomes)
@@ -619,6 +627,7 @@ class IngestService:
         )
         if record.kind == "full" and progress.quality.rows:
             self.quality.save(quality_snapshot(record))
+        self._notify_partner(record)
         self.deliveries.finish(
             record.delivery_id,
             status=record.status,
@@ -652,6 +661,26 @@ class IngestService:
                 "policies_ended": progress.policies_ended,
             },
         )
+
+    def _notify_partner(self, record: DeliveryRecord) -> None:
+        """Queue the partner's e-mail when the delivery needs them. Queued before the delivery
+        is marked finished, so a crash in between queues it again (the worker sends it once)
+        instead of losing it; the worker retries a message it reads before the mark."""
+        progress = record.progress
+        if record.partner_id not in self.settings.partner_contacts or not needs_notice(
+            record.kind,
+            record.status,
+            progress.rows_total,
+            progress.rows_rejected,
+            self.settings.notice_rejected_rows_pct,
+        ):
+            return
+        message = DeliveryNoticeMessage(
+            delivery_id=record.delivery_id,
+            status=record.status,
+            idempotency_id=notice_id(record.delivery_id, record.status),
+        )
+        self.mail_queue.send(message.model_dump())
 
     # ---------------------------------------------------------------- review
 

@@ -1,4 +1,5 @@
-"""The activation e-mail's "sending"/"sent" marker per queue message (its idempotency id)."""
+"""The "sending"/"sent" marker of each e-mail the mail worker sends, per queue message (its
+idempotency id): activation e-mails and delivery notices (chalicelib/services/sending.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ Claim = Literal["claimed", "sent", "busy"]
 
 class MarkerStore(Protocol):
     def claim(
-        self, idempotency_id: str, *, mandate_id: str, now: int, lease_until: int, expires_at: int
+        self, idempotency_id: str, *, about: str, now: int, lease_until: int, expires_at: int
     ) -> Claim: ...
     def release(self, idempotency_id: str) -> None: ...
     def mark_sent(self, idempotency_id: str, *, at: str, ses_message_id: str) -> None: ...
@@ -24,7 +25,7 @@ class DynamoMarkers:
         self.table = table or Table()
 
     def claim(
-        self, idempotency_id: str, *, mandate_id: str, now: int, lease_until: int, expires_at: int
+        self, idempotency_id: str, *, about: str, now: int, lease_until: int, expires_at: int
     ) -> Claim:
         """ "claimed": this delivery may send (no marker, or a "sending" one whose lease has
         lapsed); "sent": the e-mail went out before; "busy": another delivery is sending."""
@@ -34,8 +35,8 @@ class DynamoMarkers:
                 {
                     "pk": marker_pk,
                     "sk": keys.SENT_SK,
-                    "type": "activation_mail",
-                    "mandate_id": mandate_id,
+                    "type": "sent_mail",
+                    "about": about,  # the mandate or delivery the e-mail is about
                     "status": "sending",
                     "lease_until": lease_until,
                     "expires_at": expires_at,

@@ -563,3 +563,41 @@ def test_a_sign_in_answer_whose_state_does_not_match_is_refused(run: LocalRun, p
     expect(page.get_by_role("alert").filter(has_text="Aanmelden is niet gelukt")).to_be_visible()
     assert exchanged == []
     assert page.url == console_url(run)
+
+
+def test_keyboard_only_arrows_choose_a_candidate_enter_opens_it_escape_goes_back_and_clears(
+    run: LocalRun, page: Page
+):
+    # given a search that finds a household: several candidates at one address
+    household = known_demo_clients()[1]
+    sign_in(page, console_url(run), "jsc")
+    box = page.get_by_label("Zoek een klant")
+    search(page, f"{household.postcode} {household.house_number}")
+    candidates = page.locator(".candidate")
+    expect(candidates.nth(2)).to_be_visible()
+    count = candidates.count()
+
+    # when the arrows move the choice: down once, then up twice (round to the last)
+    box.press("ArrowDown")
+    expect(candidates.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", "candidate-1")
+    box.press("ArrowUp")
+    box.press("ArrowUp")
+    last = candidates.nth(count - 1)
+    expect(last).to_have_attribute("aria-selected", "true")
+    expect(candidates.nth(0)).to_have_attribute("aria-selected", "false")
+    chosen = last.locator(".name").inner_text()
+
+    # and Enter opens the chosen one's dossier
+    box.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(chosen)
+
+    # when Escape is pressed: back to the search, the candidates and the choice still there
+    page.keyboard.press("Escape")
+    expect(box).to_be_focused()
+    expect(last).to_have_attribute("aria-selected", "true")
+
+    # and Escape in the box clears it and the candidates
+    box.press("Escape")
+    expect(box).to_have_value("")
+    expect(candidates).to_have_count(0)

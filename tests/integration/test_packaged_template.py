@@ -287,7 +287,7 @@ def test_api_handler_policy_reaches_only_the_table_and_the_queues_it_sends_to(
     assert "dynamodb:BatchWriteItem" not in actions_on(role, "PortfolioTable")
 
 
-def test_ingest_policy_reads_incoming_writes_reports_and_consumes_its_queue(
+def test_ingest_policy_reads_incoming_writes_reports_consumes_its_queue_and_only_sends_notices(
     resources: dict[str, Any],
 ) -> None:
     # given the ingest's role
@@ -300,8 +300,10 @@ def test_ingest_policy_reads_incoming_writes_reports_and_consumes_its_queue(
         if "PortfolioBucket" in referenced(resource)
     }
 
-    # then it reads only incoming/, writes only reports/, and uses only its queue and the table
-    assert named == {"PortfolioBucket", "PortfolioTable", "IngestQueue", "Stage"}
+    # then it reads only incoming/, writes only reports/, uses only its queue and the table,
+    # and may only put delivery notices on the mail queue, never read it
+    assert named == {"PortfolioBucket", "PortfolioTable", "IngestQueue", "ActivationQueue", "Stage"}
+    assert actions_on(role, "ActivationQueue") == {"sqs:SendMessage"}
     assert by_resource == {
         str({"Fn::Sub": "${PortfolioBucket.Arn}/incoming/*"}): {
             "s3:GetObject",

@@ -7,10 +7,12 @@ from typing import Any
 
 import boto3
 import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
 
-from chalicelib.config import get_settings
+from chalicelib.config import get_settings, reset_settings
 from tests.conftest import bearer
-from tests.support.ingest import all_items, csv_bytes, drain, portfolio, report, upload
+from tests.support.ingest import all_items, csv_bytes, drain, portfolio, receive, report, upload
 from tests.unit.test_quality_scenarios import rows_with_known_gaps
 
 pytestmark = pytest.mark.integration
@@ -114,3 +116,51 @@ def test_a_partner_may_not_read_another_partners_scorecard_and_an_unknown_partne
     assert (status, body["error"]["code"]) == (404, "partner_not_found")
     status, body = get(api, "/v1/partners/quality", "partner", PARTNER)
     assert status == 403
+
+
+CONTACT = "data@volmacht.example"
+
+
+@pytest.fixture
+def contacts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTNER_CONTACTS", f"{PARTNER}={CONTACT}")
+    reset_settings()
+
+
+def sent_emails() -> list[Any]:
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].sent_messages)
+
+
+def test_a_rejected_and_a_held_delivery_each_send_one_email_and_a_redelivery_sends_none(
+    aws, contacts
+):
+    # given a stored portfolio, then a file that is rejected and a full one that is held
+    deliver(aws, "full", "m1.csv", csv_bytes(portfolio(10)))
+    rejected = deliver(aws, "full", "bad.csv", csv_bytes([dict(portfolio(1)[0], PCODE="1")]))
+    held = deliver(aws, "full", "half.csv", csv_bytes(portfolio(2)))
+    assert (rejected["status"], held["status"]) == ("rejected", "held_for_review")
+
+    # then each put one notice on the mail queue
+    messages = receive(aws["activation_queue_url"], 10)
+    notices = sorted((json.loads(m["Body"]) for m in messages), key=lambda n: n["status"])
+    assert [(n["delivery_id"], n["status"]) for n in notices] == [
+        (held["delivery_id"], "held_for_review"),
+        (rejected["delivery_id"], "rejected"),
+    ]
+
+    # when the mail worker runs, and one of the messages is delivered a second time
+    drain(aws["activation_queue_url"], function="send_activation")
+    boto3.client("sqs", region_name="eu-west-1").send_message(
+        QueueUrl=aws["activation_queue_url"], MessageBody=messages[0]["Body"]
+    )
+    drain(aws["activation_queue_url"], function="send_activation")
+
+    # then SES sent exactly one e-mail per delivery, to the partner's contact, without values
+    emails = sent_emails()
+    assert len(emails) == 2
+    assert {tuple(e.destinations["ToAddresses"]) for e in emails} == {(CONTACT,)}
+    bodies = " ".join(e.body for e in emails)
+    assert rejected["delivery_id"] in bodies
+    assert held["delivery_id"] in bodies
+    assert "Berg" not in bodies  # the rows' surname
+    assert "bad.csv" not in bodies

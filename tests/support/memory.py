@@ -237,9 +237,16 @@ class MemoryIdentities:
             ]
         return found
 
-    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> None:
+    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
+        """All or nothing, each bucket only over the version it was read at."""
+        for bucket in buckets:
+            stored = self.items.get((f"IDENTITY#{bucket.key}", "IDENTITY"))
+            stored_version = int(stored["version"]) if stored else 0
+            if stored_version != bucket.version:
+                return False
         for item in [*(i for join in joins for i in join_items(join)), *map(bucket_item, buckets)]:
             self.items[(item["pk"], item["sk"])] = copy.deepcopy(item)
+        return True
 
     def client_index(self, client_id: str) -> ClientIndex:
         """The client index partition: party items of the portfolio and the join items."""
@@ -346,6 +353,7 @@ class MemoryRegister:
     identities: MemoryIdentities | None = None
     lanes: MemoryLanes = field(default_factory=MemoryLanes)
     quality: MemoryQuality = field(default_factory=MemoryQuality)
+    mail_queue: MemoryQueue = field(default_factory=MemoryQueue)
     sequencer: int = 0
 
     def __post_init__(self) -> None:
@@ -363,6 +371,7 @@ class MemoryRegister:
             now=self.clock,
             identities=self.identities,
             quality=self.quality,
+            mail_queue=self.mail_queue,  # type: ignore[arg-type]
         )
 
     def notification(self, key: str) -> str:
@@ -507,12 +516,12 @@ class MemoryMarkers:
         self.markers: dict[str, Item] = {}
 
     def claim(
-        self, idempotency_id: str, *, mandate_id: str, now: int, lease_until: int, expires_at: int
+        self, idempotency_id: str, *, about: str, now: int, lease_until: int, expires_at: int
     ) -> str:
         marker = self.markers.get(idempotency_id)
         if marker is None or (marker["status"] == "sending" and marker["lease_until"] < now):
             self.markers[idempotency_id] = {
-                "mandate_id": mandate_id,
+                "about": about,
                 "status": "sending",
                 "lease_until": lease_until,
                 "expires_at": expires_at,

@@ -97,7 +97,7 @@ def test_a_message_being_sent_elsewhere_is_retried_until_its_lease_lapses(mandat
     markers, mailer = MemoryMarkers(), FakeMailer()
     markers.claim(
         "i" * 32,
-        mandate_id="m_" + "1" * 24,
+        about="m_" + "1" * 24,
         now=int(NOW.timestamp()),
         lease_until=int(NOW.timestamp()) + SEND_LEASE_SECONDS,
         expires_at=0,

@@ -23,6 +23,9 @@ def test_a_valid_test_stage_loads_with_its_partners():
         ("WAITING_PERIOD_MONTHS", "three", "WAITING_PERIOD_MONTHS"),
         ("PARTNERS", "Demo Volmacht", "PARTNERS"),
         ("CLIENT_ID_KEY", "short", "CLIENT_ID_KEY"),
+        ("PARTNER_CONTACTS", "demo-volmacht=not-an-address", "PARTNER_CONTACTS"),
+        ("PARTNER_CONTACTS", "demo-volmacht", "PARTNER_CONTACTS"),
+        ("NOTICE_REJECTED_ROWS_PCT", "101", "NOTICE_REJECTED_ROWS_PCT"),
     ],
 )
 def test_a_bad_value_fails_fast_and_names_the_variable(monkeypatch, variable, value, named):
@@ -42,4 +45,15 @@ def test_prod_needs_the_cognito_keys(monkeypatch):
     monkeypatch.setenv("STAGE", "prod")
     monkeypatch.delenv("JWT_SECRET")
     with pytest.raises(ConfigurationError, match="COGNITO_JWKS_URL is required in prod"):
+        load_settings()
+
+
+def test_partner_contacts_are_read_per_partner(monkeypatch):
+    monkeypatch.setenv("PARTNER_CONTACTS", " demo-volmacht = data@volmacht.example ,")
+    assert load_settings().partner_contacts == {"demo-volmacht": "data@volmacht.example"}
+
+
+def test_a_contact_of_a_partner_that_is_not_configured_is_refused(monkeypatch):
+    monkeypatch.setenv("PARTNER_CONTACTS", "someone-else=data@example.nl")
+    with pytest.raises(ConfigurationError, match="PARTNER_CONTACTS names partners not in"):
         load_settings()

@@ -1,0 +1,92 @@
+"""Telling a partner about a delivery that needs them: when, and what the e-mail says.
+
+Pure: the ingest decides with `needs_notice` whether a finished delivery is queued for an
+e-mail; the e-mail worker renders it with `render_notice` from the delivery's report. The
+e-mail names the delivery, its counts and its most frequent error codes with what they mean,
+and where the full report is: never a delivered value or any personal data (a report's
+messages are not used, only the codes' general meaning).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from chalicelib.messages import describe
+from chalicelib.models.delivery import DeliveryReport
+from chalicelib.rules.ingest import writes_register
+
+__all__ = ["TOP_ERRORS_IN_NOTICE", "needs_notice", "notice_id", "render_notice"]
+
+TOP_ERRORS_IN_NOTICE: Final = 5
+
+_STATUS: Final[dict[str, tuple[str, str]]] = {
+    "rejected": ("afgekeurd", "rejected"),
+    "held_for_review": ("aangehouden voor controle", "held for review"),
+    "accepted_with_errors": ("verwerkt met fouten", "accepted with errors"),
+}
+
+
+def needs_notice(
+    kind: str, status: str, rows_total: int, rows_rejected: int, max_rejected_pct: float
+) -> bool:
+    """Rejected, held for review, or accepted with a share of rejected rows above the stage's
+    threshold. A check-only delivery never: the partner is waiting for its report already."""
+    if not writes_register(kind):
+        return False
+    if status in ("rejected", "held_for_review"):
+        return True
+    if status != "accepted_with_errors":
+        return False
+    return rows_total > 0 and 100.0 * rows_rejected / rows_total > max_rejected_pct
+
+
+def notice_id(delivery_id: str, status: str) -> str:
+    """One e-mail per delivery and status: a redelivered queue message, or the same delivery
+    finished twice after a crash, sends nothing twice; a held delivery that is confirmed and then
+    ends with errors is a new status, so a new e-mail."""
+    return f"delivery-notice#{delivery_id}#{status}"
+
+
+def render_notice(report: DeliveryReport) -> tuple[str, str]:
+    """Subject and plain-text body, Dutch first, then English."""
+    status_nl, status_en = _STATUS.get(report.status, (report.status, report.status))
+    top = sorted(report.error_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    top = top[:TOP_ERRORS_IN_NOTICE]
+    where = (
+        f"GET /v1/deliveries/{report.delivery_id}\n"
+        f"reports/{report.partner_id}/{report.delivery_id}.json\n"
+        f"reports/{report.partner_id}/{report.delivery_id}.csv"
+    )
+    nl = [
+        f"Uw levering {report.delivery_id} ({report.kind}, ontvangen {report.received_at}) "
+        f"is {status_nl}.",
+        "",
+        f"Regels gelezen: {report.rows_total}; verwerkt: {report.rows_accepted}; "
+        f"afgekeurd: {report.rows_rejected}.",
+    ]
+    en = [
+        f"Your delivery {report.delivery_id} ({report.kind}, received {report.received_at}) "
+        f"was {status_en}.",
+        "",
+        f"Rows read: {report.rows_total}; accepted: {report.rows_accepted}; "
+        f"rejected: {report.rows_rejected}.",
+    ]
+    if report.status == "held_for_review":
+        nl.append(
+            f"{report.policies_pending_removal} actieve polissen ontbreken in deze volledige "
+            "levering; niets is beëindigd tot een beheerder de levering bevestigt."
+        )
+        en.append(
+            f"{report.policies_pending_removal} active policies are missing from this full "
+            "delivery; nothing is ended until an administrator confirms the delivery."
+        )
+    if top:
+        nl += ["", "Meest voorkomende fouten:"]
+        nl += [f"- {code} ({rows}x): {describe(code, 'nl')}" for code, rows in top]
+        en += ["", "Most frequent errors:"]
+        en += [f"- {code} ({rows}x): {describe(code, 'en')}" for code, rows in top]
+    nl += ["", "Het volledige rapport, met elke afgekeurde regel:", where]
+    en += ["", "The full report, with every rejected row:", where]
+    subject = f"Levering {status_nl} / Delivery {status_en}: {report.delivery_id}"
+    body = "\n".join([*nl, "", "-- English --", "", *en]) + "\n"
+    return subject, body

@@ -1,0 +1,187 @@
+"""Delivery notices to partners: when one is due (rules/notices.py), what the e-mail says (no
+delivered value), how the ingest queues it, and how the mail worker sends it once (on
+in-memory stores; tests/integration/test_quality.py runs it on moto, SQS and SES)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.config import reset_settings
+from chalicelib.models.delivery import DeliveryNoticeMessage, DeliveryReport
+from chalicelib.rules.notices import needs_notice, notice_id, render_notice
+from chalicelib.services.notices import DeliveryNotFinished, deliver_notice
+from tests.support.ingest import csv_bytes, person, portfolio
+from tests.support.memory import FakeMailer, MemoryMarkers, MemoryRegister
+
+pytestmark = pytest.mark.unit
+
+PARTNER = "demo-volmacht"
+CONTACT = "data@volmacht.example"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "rejected", "due"),
+    [
+        ("full", "rejected", 0, True),
+        ("full", "held_for_review", 0, True),
+        ("mutation", "accepted_with_errors", 6, True),  # 6% > 5%
+        ("mutation", "accepted_with_errors", 5, False),  # 5% is not above 5%
+        ("full", "accepted", 0, False),
+        ("check", "rejected", 0, False),
+    ],
+)
+def test_a_notice_is_due_when_rejected_held_or_too_many_rows_are_rejected(
+    kind, status, rejected, due
+):
+    assert needs_notice(kind, status, 100, rejected, 5.0) is due
+
+
+def report(**overrides: object) -> DeliveryReport:
+    fields: dict[str, object] = {
+        "delivery_id": "d" * 32,
+        "partner_id": PARTNER,
+        "object_key": f"incoming/{PARTNER}/full/Jansen-export.csv",
+        "kind": "full",
+        "received_at": "2026-11-30T06:00:00+00:00",
+        "status": "rejected",
+        "rows_total": 3,
+        "rows_rejected": 3,
+        "error_counts": {"invalid_phone": 2, "required": 1},
+        "errors": [
+            {
+                "line": 2,
+                "column": "ANAAM",
+                "code": "required",
+                "message": "Verplicht veld ANAAM is leeg.",
+                "message_en": "Required field ANAAM is empty.",
+            }
+        ],
+    }
+    fields.update(overrides)
+    return DeliveryReport.model_validate(fields)
+
+
+def test_the_email_says_what_happened_the_counts_top_errors_and_where_the_report_is():
+    subject, text = render_notice(report())
+    assert "afgekeurd" in subject
+    assert "rejected" in subject
+    assert "Regels gelezen: 3; verwerkt: 0; afgekeurd: 3." in text
+    assert "Rows read: 3; accepted: 0; rejected: 3." in text
+    assert "- invalid_phone (2x): Phone number in … is invalid." in text
+    assert "- invalid_phone (2x): Telefoonnummer in … is ongeldig." in text
+    assert f"reports/{PARTNER}/{'d' * 32}.csv" in text
+    assert f"GET /v1/deliveries/{'d' * 32}" in text
+
+
+def test_the_email_holds_no_file_name_and_no_message_of_a_row():
+    subject, text = render_notice(report())
+    assert "Jansen" not in subject + text
+    assert "ANAAM" not in text  # a row's message names its column; the e-mail does not
+
+
+def test_a_held_delivery_email_says_how_many_policies_wait_for_confirmation():
+    _, text = render_notice(report(status="held_for_review", policies_pending_removal=40))
+    assert "40 active policies are missing from this full delivery" in text
+
+
+@pytest.fixture
+def contacts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARTNER_CONTACTS", f"{PARTNER}={CONTACT}")
+    reset_settings()
+
+
+def queued(register: MemoryRegister) -> list[dict[str, object]]:
+    return [json.loads(body) for body in register.mail_queue.messages]
+
+
+def test_a_rejected_and_a_held_delivery_each_queue_one_notice(contacts):
+    register = MemoryRegister()
+    register.upload(f"incoming/{PARTNER}/full/m1.csv", csv_bytes(portfolio(10)))
+    register.upload(f"incoming/{PARTNER}/full/bad.csv", csv_bytes([person("X", PCODE="1")]))
+    register.upload(f"incoming/{PARTNER}/full/half.csv", csv_bytes(portfolio(2)))
+    register.upload(f"incoming/{PARTNER}/check/bad.csv", csv_bytes([person("X", PCODE="1")]))
+    register.drain()
+
+    reports = register.reports(PARTNER)
+    assert [r["status"] for r in reports] == [
+        "accepted",
+        "rejected",
+        "held_for_review",
+        "rejected",
+    ]
+    assert queued(register) == [
+        {
+            "kind": "delivery_notice",
+            "delivery_id": r["delivery_id"],
+            "status": r["status"],
+            "idempotency_id": notice_id(r["delivery_id"], r["status"]),
+        }
+        for r in reports[1:3]
+    ]
+
+
+def test_a_partner_without_a_contact_address_gets_no_notice_queued():
+    register = MemoryRegister()
+    register.upload(f"incoming/{PARTNER}/full/bad.csv", csv_bytes([person("X", PCODE="1")]))
+    register.drain()
+    assert register.report(PARTNER)["status"] == "rejected"
+    assert queued(register) == []
+
+
+def rejected_delivery(register: MemoryRegister) -> DeliveryNoticeMessage:
+    register.upload(f"incoming/{PARTNER}/full/bad.csv", csv_bytes([person("X", PCODE="1")]))
+    register.drain()
+    return DeliveryNoticeMessage.model_validate(queued(register)[0])
+
+
+def test_the_worker_sends_one_email_and_a_redelivered_message_sends_none(contacts):
+    register = MemoryRegister()
+    message = rejected_delivery(register)
+    markers, mailer = MemoryMarkers(), FakeMailer()
+
+    first = deliver_notice(message, deliveries=register.deliveries, markers=markers, mailer=mailer)
+    again = deliver_notice(message, deliveries=register.deliveries, markers=markers, mailer=mailer)
+
+    assert (first, again) == ("sent", "duplicate")
+    assert [m["recipient"] for m in mailer.sent] == [CONTACT]
+
+
+def test_a_failed_send_is_retried_and_then_sends_once(contacts):
+    register = MemoryRegister()
+    message = rejected_delivery(register)
+    markers, mailer = MemoryMarkers(), FakeMailer(failures=1)
+    with pytest.raises(Exception, match="unavailable"):
+        deliver_notice(message, deliveries=register.deliveries, markers=markers, mailer=mailer)
+    outcome = deliver_notice(
+        message, deliveries=register.deliveries, markers=markers, mailer=mailer
+    )
+    assert outcome == "sent"
+    assert len(mailer.sent) == 1
+
+
+def test_a_notice_read_before_its_delivery_is_marked_finished_is_retried(contacts):
+    register = MemoryRegister()
+    message = rejected_delivery(register)
+    record = register.deliveries.records[message.delivery_id]
+    record.status, record.finished_at = "processing", None
+
+    with pytest.raises(DeliveryNotFinished):
+        deliver_notice(message, deliveries=register.deliveries, markers=MemoryMarkers())
+
+
+def test_a_held_notice_read_after_the_delivery_was_confirmed_sends_nothing(contacts):
+    register = MemoryRegister()
+    register.upload(f"incoming/{PARTNER}/full/m1.csv", csv_bytes(portfolio(10)))
+    register.upload(f"incoming/{PARTNER}/full/half.csv", csv_bytes(portfolio(2)))
+    register.drain()
+    held = DeliveryNoticeMessage.model_validate(queued(register)[0])
+    register.service().release_held(held.delivery_id, confirmed_by="admin-user")
+    register.drain()
+
+    mailer = FakeMailer()
+    outcome = deliver_notice(
+        held, deliveries=register.deliveries, markers=MemoryMarkers(), mailer=mailer
+    )
+    assert (outcome, mailer.sent) == ("stale", [])
