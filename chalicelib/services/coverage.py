@@ -32,8 +32,7 @@ from chalicelib.models.coverage import (
 from chalicelib.rules.coverage import assess, policy_ref_id, shown_status
 from chalicelib.services.audit import record_audit
 from chalicelib.services.dossier import read_policy
-from chalicelib.store import keys
-from chalicelib.store.table import Table
+from chalicelib.store.identity import DynamoIdentities
 
 
 def _date(value: Any) -> date | None:
@@ -69,19 +68,27 @@ def policy_facts(policy: Mapping[str, Any], parties: list[dict[str, Any]]) -> Po
 
 
 def _asker(client_id: str | None, policy: PolicyFacts | None) -> Asker | None:
+    """The asker as a party of the policy, else with the address they are registered at. An
+    id joined into another (docs/architecture.md, "client_id") is the client it was joined
+    into: the one Query on the client index that finds an address also says so."""
     if client_id is None:
         return None
-    if policy is not None:
-        for party in policy.parties:
-            if party.client_id == client_id:
-                return Asker(client_id, party.address)
-    found = next(
-        Table().query(
-            keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.POLICY_REF_PREFIX, limit=1
-        ),
-        None,
-    )
-    return Asker(client_id, _address(found) if found else None)
+
+    def as_party(asking: str) -> Asker | None:
+        for party in policy.parties if policy is not None else ():
+            if party.client_id == asking:
+                return Asker(asking, party.address)
+        return None
+
+    found = as_party(client_id)
+    if found is not None:
+        return found
+    index = DynamoIdentities().client_index(client_id)
+    if index.joined_into is not None:
+        found = as_party(index.joined_into)
+        if found is not None:
+            return found
+    return Asker(client_id, _address(index.parties[0]) if index.parties else None)
 
 
 def check_coverage(

@@ -6,7 +6,8 @@ writes back what the batch taught.
 Per batch: the stored policy items (read by the ingest anyway) carry the traces of their
 parties; a policy stored by the previous version, without them, is read once (one Query); the
 identity buckets of every party are one BatchGetItem per 100 keys; the buckets that changed and
-the joins found are written in the ingest's batch writes (25 items per request).
+the joins found are written before the policies, in transactions of up to 100 items, each
+bucket only over the version it was read at.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from chalicelib.errors import ThrottledError
 from chalicelib.models.portfolio import PartyFields
+from chalicelib.observability import logger
 from chalicelib.rules.identity import (
     Bucket,
     PolicyToResolve,
@@ -27,9 +30,14 @@ from chalicelib.rules.identity import (
     surviving_id,
     trace_of,
     trace_of_party_item,
+    with_client,
 )
 from chalicelib.store.identity import IdentityStore, Join
 from chalicelib.store.register_items import POLICY_TRACES
+
+# Resolutions of one batch before giving up to the message's retry: each further attempt means
+# another delivery wrote one of the batch's buckets in the meantime.
+SAVE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class PolicyParties:
 @dataclass
 class Resolution:
     """Per policy of the batch (in order): the client id of each party, and the traces the
-    policy item keeps. `buckets` and `joins` are what `IdentityResolver.save` writes."""
+    policy item keeps; `buckets` and `joins` are what the resolution wrote."""
 
     client_ids: list[list[str]] = field(default_factory=list)
     traces: list[list[dict[str, Any]]] = field(default_factory=list)
@@ -67,8 +75,37 @@ class IdentityResolver:
         expires_at: int,
         now: int,
     ) -> Resolution:
+        """The client ids of the batch's parties, with the evidence they add written: the
+        buckets are written before the policies, each only over the version it was read at,
+        so two partners' deliveries resolving one new person at the same moment do not both
+        mint an id (the later one reads the earlier one's trace and resolves again)."""
         previous = self._previous(partner_id, policies)
-        delivered = [[trace_of(p, "") for p in policy.parties] for policy in policies]
+        delivered = [
+            [trace_of(p, "", partner_id=partner_id, expires_at=expires_at) for p in policy.parties]
+            for policy in policies
+        ]
+        for _ in range(SAVE_ATTEMPTS):
+            resolution = self._resolve_once(
+                partner_id, policies, previous, delivered, seq=seq, expires_at=expires_at, now=now
+            )
+            if not (resolution.buckets or resolution.joins) or self.store.save(
+                resolution.buckets, resolution.joins
+            ):
+                return resolution
+            logger.info("identity buckets changed meanwhile; resolving again")
+        raise ThrottledError("identity buckets kept changing; the batch is retried")
+
+    def _resolve_once(
+        self,
+        partner_id: str,
+        policies: Sequence[PolicyParties],
+        previous: list[list[Trace]],
+        delivered: list[list[Trace]],
+        *,
+        seq: str,
+        expires_at: int,
+        now: int,
+    ) -> Resolution:
         wanted = {
             key
             for traces in (*delivered, *previous)
@@ -97,20 +134,15 @@ class IdentityResolver:
                     known=list(known.values()),
                     minted_identities=policy_identities(policy.parties)
                     or [client_identity(p) for p in policy.parties],
+                    delivered=traces,
                 ),
                 partner_id=partner_id,
                 seq=seq,
                 key=self.key,
             )
             kept: list[dict[str, Any]] = []
-            for party, decision in zip(policy.parties, decisions, strict=True):
-                trace = trace_of(
-                    party,
-                    decision.client_id,
-                    partner_id=partner_id,
-                    since=decision.since,
-                    expires_at=expires_at,
-                )
+            for delivered_trace, decision in zip(traces, decisions, strict=True):
+                trace = with_client(delivered_trace, decision.client_id, decision.since)
                 for old in decision.joined:
                     joins[old] = (decision.client_id, expires_at)
                     resolution.joins.append(Join(old, decision.client_id, expires_at))
@@ -126,10 +158,6 @@ class IdentityResolver:
             resolution.traces.append(kept)
         resolution.buckets = [b for b in buckets.values() if b.changed]
         return resolution
-
-    def save(self, resolution: Resolution) -> None:
-        if resolution.buckets or resolution.joins:
-            self.store.save(resolution.buckets, resolution.joins)
 
     def _previous(self, partner_id: str, policies: Sequence[PolicyParties]) -> list[list[Trace]]:
         """The parties each policy had before this delivery: from the traces on the stored

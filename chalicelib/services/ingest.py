@@ -64,7 +64,7 @@ from chalicelib.store.lanes import DynamoLanes, Entry, LaneStore
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
 from chalicelib.store.quality import DynamoQuality, QualityStore
 from chalicelib.store.queues import Queue
-from chalicelib.store.register_items import policy_items
+from chalicelib.store.register_items import POLICY_TRACES, policy_items
 from chalicelib.store.table import BATCH_GET_MAX, Item
 
 RemainingMs = Callable[[], int]
@@ -504,7 +504,12 @@ class IngestService:
                 party_traces=traces,
             )
             items[0]["source_line"] = group.lines[0]
-            if rules.unchanged(current, items[0]["content_hash"], seq, earliest_expiry):
+            # A policy stored before identity traces were kept is written once more to get them.
+            if (
+                rules.unchanged(current, items[0]["content_hash"], seq, earliest_expiry)
+                and current is not None
+                and POLICY_TRACES in current
+            ):
                 progress.existing_active_seen += rules.was_active_before(current, seq)
                 progress.policies_unchanged += 1
                 progress.rows_accepted += len(group.outcomes)
@@ -512,7 +517,6 @@ class IngestService:
                 continue
             planned.append((group, items, rules.was_active_before(current, seq)))
         stored = self.portfolio.write_policies([items for _, items, _ in planned])
-        self.identity.save(identities)
         for (group, _, seen_active), ok in zip(planned, stored, strict=True):
             if not ok:
                 progress.rows_rejected += len(group.outcomes)

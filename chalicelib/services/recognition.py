@@ -6,10 +6,12 @@ with per-field explanations, then one BatchGetItem of the policies the best cand
 which drops stale lookups (their `data_seq` differs from the policy's) and gives each policy's
 status.
 
-The policies shown with a candidate are those found through the partition reads. For the
-identity partitions (`ADDR`, `DOB`, `KVK`) that is every policy of the client, since the same
-identity gives the same `client_id`; for `POLICY`, `PHONE` and `EMAIL` it can be fewer: the
-dossier (`GET /v1/clients/{client_id}`) always has all of them.
+The policies shown with a candidate are those found through the partition reads: for `DOB`
+every policy of the client (every partner delivers the birth date), for `ADDR` and `KVK` the
+ones delivered with that address or number, for `POLICY`, `PHONE` and `EMAIL` the ones reached
+through that value; the dossier (`GET /v1/clients/{client_id}`) always has all of them. The same
+BatchGetItem reads the candidates' joins, so the lookups of an id joined into another show as
+that client (docs/architecture.md, "client_id").
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from chalicelib.models.clients import (
     FieldExplanation,
     Match,
     address_from_item,
-    name_from_item,
+    name_from_items,
 )
 from chalicelib.rules.matching import (
     QUERY_FORMS_HELP,
@@ -55,6 +57,7 @@ from chalicelib.services.dossier import (
     ref_of,
 )
 from chalicelib.store import keys
+from chalicelib.store.identity import join_keys, joined_ids
 from chalicelib.store.table import BATCH_GET_MAX, Table
 
 # Lookup items read from one partition at most (one page: an item is well under 1 KB).
@@ -86,7 +89,7 @@ def _candidate(
             },
         ),
         is_legal_entity=bool(summary.get("is_legal_entity")),
-        name=name_from_item(summary),
+        name=name_from_items(current),
         birth_date=summary.get("birth_date"),
         kvk=summary.get("kvk"),
         address=address_from_item(summary),
@@ -156,16 +159,22 @@ def recognise(principal: Principal, route: str, query: ClientQuery) -> Candidate
                 read_partition(plan)
         ranked = ranked_union()
 
-    # The best candidates whose policies fit in one BatchGetItem.
+    # The best candidates whose policies, and whose joins, fit in one BatchGetItem.
     refs: dict[tuple[str, str], None] = {}
     considered: list[RankedClient] = []
     for client in ranked:
         client_refs = {ref_of(i): None for i in client.items}
-        if len(refs | client_refs) > BATCH_GET_MAX:
+        if len(refs | client_refs) + len(considered) + 1 > BATCH_GET_MAX:
             break
         refs |= client_refs
         considered.append(client)
-    policies = {ref_of(p): p for p in table.batch_get(keys_of(refs))} if refs else {}
+    answer = (
+        table.batch_get(keys_of(refs) + join_keys(c.client_id for c in considered)) if refs else []
+    )
+    policies = {ref_of(p): p for p in answer if p["sk"] == keys.POLICY_SK}
+    # An id joined into another (docs/architecture.md, "client_id") is shown as that client,
+    # until its partner delivers its lookups again under the surviving id.
+    joined = joined_ids(answer)
 
     # Rank again on the current items only: a stale lookup neither scores nor shows.
     current_ids = {
@@ -174,7 +183,13 @@ def recognise(principal: Principal, route: str, query: ClientQuery) -> Candidate
         for item in client.items
         if is_current(item, policies.get(ref_of(item)))
     }
-    current = [one for one in found if id(one.item) in current_ids]
+    current = [
+        FoundItem(one.kind, {**one.item, "client_id": joined[one.item["client_id"]]})
+        if one.item["client_id"] in joined
+        else one
+        for one in found
+        if id(one.item) in current_ids
+    ]
     final = _best_per_client([rank(reading, current) for reading, _ in readings])
     today = register_today()
     candidates = [_candidate(c, list(c.items), policies, today) for c in final[:MAX_CANDIDATES]]

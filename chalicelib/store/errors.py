@@ -26,6 +26,8 @@ def translated(operation: str) -> Iterator[None]:
         code = exc.response.get("Error", {}).get("Code", "")
         if code == "ConditionalCheckFailedException":
             raise ConditionFailed(operation) from exc
+        if code == "TransactionCanceledException":
+            _raise_cancelled(operation, exc)
         if code in _THROTTLING:
             raise ThrottledError(f"{operation}: {code}") from exc
         if code == "ValidationException":
@@ -33,3 +35,19 @@ def translated(operation: str) -> Iterator[None]:
         raise StoreError(f"{operation}: {code}") from exc
     except BotoCoreError as exc:
         raise StoreError(f"{operation}: {type(exc).__name__}") from exc
+
+
+# Why a transaction was cancelled, per item: a condition that no longer holds, or another
+# transaction on one of its items at the same moment, is a conflict the caller resolves.
+_CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
+
+
+def _raise_cancelled(operation: str, exc: ClientError) -> None:
+    reasons = {r.get("Code", "") for r in exc.response.get("CancellationReasons", [])}
+    if reasons & _CONFLICTS:
+        raise ConditionFailed(operation) from exc
+    if reasons & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}:
+        raise ThrottledError(f"{operation}: {sorted(reasons)}") from exc
+    if "ValidationError" in reasons:
+        raise StoreRefused(f"{operation}: ValidationError") from exc
+    raise StoreError(f"{operation}: TransactionCanceledException") from exc

@@ -7,17 +7,21 @@ policy written before traces were kept on the policy item costs one Query, once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from chalicelib.errors import ConditionFailed
 from chalicelib.rules.identity import Bucket, Trace
 from chalicelib.rules.matching import is_current
 from chalicelib.store import keys
-from chalicelib.store.table import BATCH_GET_MAX, Item, Table
+from chalicelib.store.table import BATCH_GET_MAX, TRANSACT_MAX, Condition, Item, Table
 
 # A bucket item stays far below DynamoDB's 400 KB: the newest traces are kept.
 MAX_TRACES_PER_BUCKET = 1000
+# A transaction's items stay below DynamoDB's 4 MB per TransactWriteItems.
+TRANSACTION_BYTES = 3_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +46,10 @@ class ClientIndex:
 class IdentityStore(Protocol):
     def buckets(self, bucket_keys: Sequence[str]) -> dict[str, Bucket]: ...
     def parties_of(self, partner_id: str, numbers: Sequence[str]) -> dict[str, list[Item]]: ...
-    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> None: ...
+    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
+        """Write the buckets (each only if still at the version it was read at) and the joins;
+        False when another writer changed one of them since (nothing of it is written)."""
+        ...
 
 
 def bucket_item(bucket: Bucket) -> Item:
@@ -57,7 +64,15 @@ def bucket_item(bucket: Bucket) -> Item:
             old: {"into": into, "exp": until} for old, (into, until) in bucket.joined.items()
         },
         "expires_at": max(expiries, default=0),
+        "version": bucket.version + 1,
     }
+
+
+def bucket_condition(bucket: Bucket) -> Condition:
+    """A bucket is written only over the version it was read at (or where none was)."""
+    if bucket.version == 0:
+        return "attribute_not_exists(pk)", {}
+    return "version = :version", {":version": bucket.version}
 
 
 def bucket_from_item(key: str, item: Item) -> Bucket:
@@ -68,6 +83,7 @@ def bucket_from_item(key: str, item: Item) -> Bucket:
             old: (str(entry["into"]), int(entry["exp"]))
             for old, entry in (item.get("joined") or {}).items()
         },
+        version=int(item.get("version", 0)),
     )
 
 
@@ -95,6 +111,20 @@ def join_items(join: Join) -> list[Item]:
     ]
 
 
+def join_keys(client_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """Table keys of the joins of `client_ids` (an id that was never joined has none)."""
+    return [(keys.alias_pk(client_id), keys.ALIAS_SK) for client_id in client_ids]
+
+
+def joined_ids(items: Iterable[Item]) -> dict[str, str]:
+    """Old id -> surviving id, from the join items among `items` (a batch read's answer)."""
+    return {
+        str(item["old_client_id"]): str(item["client_id"])
+        for item in items
+        if item.get("type") == "alias" and item.get("sk") == keys.ALIAS_SK
+    }
+
+
 def split_client_index(client_id: str, items: Iterable[Item]) -> ClientIndex:
     """Sort a client index partition's items (parties, joins; mandates are left out)."""
     parties: list[Item] = []
@@ -109,6 +139,22 @@ def split_client_index(client_id: str, items: Iterable[Item]) -> ClientIndex:
         elif sk.startswith(keys.JOINED_INTO_PREFIX) and item.get("old_client_id") == client_id:
             joined_into = str(item["client_id"])
     return ClientIndex(parties, aliases, joined_into)
+
+
+def _transactions(
+    requests: list[tuple[Item, Condition | None]],
+) -> Iterator[list[tuple[Item, Condition | None]]]:
+    chunk: list[tuple[Item, Condition | None]] = []
+    size = 0
+    for request in requests:
+        item_size = len(json.dumps(request[0], default=str))
+        if chunk and (len(chunk) == TRANSACT_MAX or size + item_size > TRANSACTION_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(request)
+        size += item_size
+    if chunk:
+        yield chunk
 
 
 class DynamoIdentities:
@@ -145,13 +191,22 @@ class DynamoIdentities:
             found[number] = [p for p in parties if is_current(p, policy)]
         return found
 
-    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> None:
-        with self.table.writer() as writer:
-            for join in joins:
-                for item in join_items(join):
-                    writer.put(item)
-            for bucket in buckets:
-                writer.put(bucket_item(bucket))
+    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
+        """Conditional puts in transactions (TransactWriteItems has conditions, BatchWriteItem
+        none): a bucket two partners' deliveries change at the same moment is written by one
+        of them; the other gets False, reads again and resolves again. Up to 100 items and
+        about 3 MB per transaction; a later transaction's conflict leaves the earlier ones
+        written, which the caller's second resolution reads back as its own."""
+        requests: list[tuple[Item, Condition | None]] = [
+            (item, None) for join in joins for item in join_items(join)
+        ]
+        requests += [(bucket_item(b), bucket_condition(b)) for b in buckets]
+        for chunk in _transactions(requests):
+            try:
+                self.table.put_all([i for i, _ in chunk], conditions=[c for _, c in chunk])
+            except ConditionFailed:
+                return False
+        return True
 
     def client_index(self, client_id: str) -> ClientIndex:
         """A client's index partition in one Query: its party items, the ids joined into it
@@ -178,8 +233,11 @@ __all__ = [
     "DynamoIdentities",
     "IdentityStore",
     "Join",
+    "bucket_condition",
     "bucket_from_item",
     "bucket_item",
     "join_items",
+    "join_keys",
+    "joined_ids",
     "split_client_index",
 ]

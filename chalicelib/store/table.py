@@ -21,6 +21,8 @@ from chalicelib.store.errors import translated
 Item = dict[str, Any]
 BATCH_GET_MAX = 100
 TRANSACT_MAX = 100
+# A condition of a transactional put: the expression and the values it names.
+Condition = tuple[str, Mapping[str, Any]]
 
 
 def _live(item: Mapping[str, Any], now: float) -> bool:
@@ -195,15 +197,28 @@ class Table:
                 attempt += 1
         return found
 
-    def put_all(self, items: list[Item]) -> None:
-        """Put up to `TRANSACT_MAX` items all or none (one TransactWriteItems)."""
+    def put_all(
+        self, items: list[Item], *, conditions: Sequence[Condition | None] | None = None
+    ) -> None:
+        """Put up to `TRANSACT_MAX` items all or none (one TransactWriteItems). `conditions`,
+        one per item (None: unconditional), are (expression, its values); ConditionFailed
+        when one no longer holds or another transaction holds one of the items."""
         if len(items) > TRANSACT_MAX:
             raise ValueError(f"put_all takes at most {TRANSACT_MAX} items")
         serialise = TypeSerializer().serialize
-        requests = [
-            {"Put": {"TableName": self._name, "Item": {k: serialise(v) for k, v in i.items()}}}
-            for i in items
-        ]
+        requests = []
+        for index, item in enumerate(items):
+            put: dict[str, Any] = {
+                "TableName": self._name,
+                "Item": {k: serialise(v) for k, v in item.items()},
+            }
+            condition = conditions[index] if conditions else None
+            if condition is not None:
+                expression, values = condition
+                put["ConditionExpression"] = expression
+                if values:
+                    put["ExpressionAttributeValues"] = {k: serialise(v) for k, v in values.items()}
+            requests.append({"Put": put})
         with translated("transact_write_items"):
             aws.bulk_client("dynamodb").transact_write_items(TransactItems=requests)
 

@@ -146,3 +146,35 @@ def test_an_id_joined_into_another_keeps_resolving_to_the_client_and_their_manda
     approve = f"/v1/mandates/{mandate_id}/approve"
     approved = call(api, "POST", approve, "partner", partner_id=VERZEKERAAR)
     assert approved.status_code == 200, approved.json_body
+    # and a coverage check asked under the old id finds her on the policy (rule 7)
+    asked = {"partner_id": VERZEKERAAR, "policy_number": "V-1", "event_date": "2024-06-01",
+             "reported_date": "2024-06-10", "legal_area": "consument",
+             "client_id": second}  # fmt: skip
+    checked = call(api, "POST", "/v1/coverage-checks", "jsc", asked)
+    assert checked.status_code == 200, checked.json_body
+    reasons = {r["rule"]: r["outcome"] for r in checked.json_body["reasons"]}
+    assert reasons["asker_is_insured"] == "pass", checked.json_body
+
+
+def test_ids_joined_by_a_third_partner_are_one_candidate_before_the_second_delivers_again(
+    api, aws, ddb_calls: DynamoCalls
+):
+    # given one person split over two ids: a typo and an old address at the second partner
+    deliver(aws, VOLMACHT, [person("P-1", **ANNA)])
+    deliver(aws, VERZEKERAAR, [person("V-1", **ANNA | {"ANAAM": "Berf", "HUISNR": "7",
+                                                        "PCODE": "3512LV"})])  # fmt: skip
+    [first] = policy_party_ids(api, VOLMACHT, "P-1")
+    [second] = policy_party_ids(api, VERZEKERAAR, "V-1")
+    assert first != second
+
+    # when a third partner delivers her with the name of the first and the address of the second
+    deliver(aws, "demo-intermediair", [person("I-1", **ANNA | {"HUISNR": "7", "PCODE": "3512LV"})])
+
+    # then the two ids are joined, and a search finds one client with all three policies while
+    # the second partner's lookups still carry the old id, within the call budget
+    assert policy_party_ids(api, "demo-intermediair", "I-1") == [first]
+    ddb_calls.reset()
+    found = candidates(api, name="Anna van der Berg", birth_date="1980-02-03")
+    assert ddb_calls.reads() == ["Query", "BatchGetItem"]
+    assert [c["client_id"] for c in found] == [first]
+    assert {p["policy_number"] for p in found[0]["policies"]} == {"P-1", "V-1", "I-1"}

@@ -349,3 +349,19 @@ def test_a_join_is_found_from_the_old_id_and_from_the_surviving_id(identities):
     assert identities.client_index("c_old").joined_into == "c_first"
     assert identities.client_index("c_first").aliases == ["c_old"]
     assert identities.client_index("c_first").joined_into is None
+
+
+def test_a_bucket_changed_by_another_writer_since_it_was_read_is_not_overwritten(identities):
+    identities.save([Bucket("DOB#1980-03-12", traces=[a_trace("c_1")])], [])
+    [read_by_one] = identities.buckets(["DOB#1980-03-12"]).values()
+    [read_by_other] = identities.buckets(["DOB#1980-03-12"]).values()
+    read_by_one.keep(a_trace("c_2", "demo-verzekeraar"))
+    read_by_other.keep(a_trace("c_3", "demo-intermediair"))
+
+    assert identities.save([read_by_one], []) is True
+    assert identities.save([read_by_other], [Join("c_old", "c_3", NOW + 10**8)]) is False
+
+    [stored] = identities.buckets(["DOB#1980-03-12"]).values()
+    assert [t.client_id for t in stored.traces] == ["c_1", "c_2"]
+    assert identities.client_index("c_old").joined_into is None, "nothing of it is written"
+    assert identities.save([Bucket("DOB#1980-03-12")], []) is False, "a new bucket over one"

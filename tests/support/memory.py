@@ -237,9 +237,16 @@ class MemoryIdentities:
             ]
         return found
 
-    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> None:
+    def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
+        """All or nothing, each bucket only over the version it was read at."""
+        for bucket in buckets:
+            stored = self.items.get((f"IDENTITY#{bucket.key}", "IDENTITY"))
+            stored_version = int(stored["version"]) if stored else 0
+            if stored_version != bucket.version:
+                return False
         for item in [*(i for join in joins for i in join_items(join)), *map(bucket_item, buckets)]:
             self.items[(item["pk"], item["sk"])] = copy.deepcopy(item)
+        return True
 
     def client_index(self, client_id: str) -> ClientIndex:
         """The client index partition: party items of the portfolio and the join items."""

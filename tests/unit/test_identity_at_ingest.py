@@ -4,6 +4,7 @@ one; ids that turn out to be one person are joined."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,9 +12,11 @@ import pytest
 from chalicelib.config import get_settings
 from chalicelib.models.portfolio import PartyFields
 from chalicelib.rules.identity import client_id_for
+from chalicelib.services.identity import IdentityResolver, PolicyParties
 from chalicelib.store.register_items import POLICY_TRACES
 from tests.support.ingest import csv_bytes, person
-from tests.support.memory import MemoryRegister
+from tests.support.memory import MemoryIdentities, MemoryPortfolio, MemoryRegister
+from tests.unit.test_identity import kees as kees_party
 
 pytestmark = pytest.mark.unit
 
@@ -175,11 +178,14 @@ def test_a_policy_stored_by_the_previous_version_keeps_its_client_ids(register):
         birth_date="1980-03-12", postcode="1234AB", house_number="1",
     )  # fmt: skip
     assert before == client_id_for(party, get_settings().client_id_key)
-    # when the person moves and the partner delivers again
-    deliver(register, VOLMACHT, [kees("V1", HUISNR="7", PCODE="3511AB")])
-    # then the client id stays, and the policy now keeps its traces
+    # when the partner delivers it again unchanged
+    deliver(register, VOLMACHT, [kees("V1")])
+    # then the client id stays, and the policy is written once more to keep its traces
     assert client_of(register, VOLMACHT, "V1") == before
     assert POLICY_TRACES in register.policy("V1", VOLMACHT)  # type: ignore[operator]
+    # and when the person moves, the id still stays
+    deliver(register, VOLMACHT, [kees("V1", HUISNR="7", PCODE="3511AB")])
+    assert client_of(register, VOLMACHT, "V1") == before
 
 
 def test_re_deliveries_keep_every_id_and_write_no_bucket_again(register):
@@ -191,3 +197,56 @@ def test_re_deliveries_keep_every_id_and_write_no_bucket_again(register):
     deliver(register, VOLMACHT, rows)
     assert {n: client_of(register, VOLMACHT, n) for n in ("V1", "V2")} == ids
     assert {k: dict(v) for k, v in register.identities.items.items()} == buckets
+
+
+class RacingStore:
+    """The in-memory identity store, where another partner's delivery resolves and saves its
+    batch just before this one's first save (both read the buckets before either wrote)."""
+
+    def __init__(self, store: MemoryIdentities, before_first_save: Callable[[], None]) -> None:
+        self.store = store
+        self.before_first_save: Callable[[], None] | None = before_first_save
+        self.saves = 0
+
+    def buckets(self, bucket_keys):
+        return self.store.buckets(bucket_keys)
+
+    def parties_of(self, partner_id, numbers):
+        return self.store.parties_of(partner_id, numbers)
+
+    def save(self, buckets, joins):
+        self.saves += 1
+        if self.before_first_save is not None:
+            racing, self.before_first_save = self.before_first_save, None
+            racing()
+        return self.store.save(buckets, joins)
+
+
+def test_two_partners_resolving_one_new_person_at_once_give_them_one_client_id():
+    memory = MemoryIdentities(MemoryPortfolio())
+    key = get_settings().client_id_key
+    other: list[str] = []
+
+    def other_partner_delivers() -> None:
+        resolution = IdentityResolver(memory, key=key).resolve(
+            VERZEKERAAR,
+            [PolicyParties("Z1", [kees_party(surname="Janssen", surname_key="janssen")], None)],
+            seq="2026-03-01#2",
+            expires_at=2_000_000_000,
+            now=1_800_000_000,
+        )
+        other.extend(resolution.client_ids[0])
+
+    racing = RacingStore(memory, other_partner_delivers)
+    resolution = IdentityResolver(racing, key=key).resolve(
+        VOLMACHT,
+        [PolicyParties("V1", [kees_party()], None)],
+        seq="2026-03-01#1",
+        expires_at=2_000_000_000,
+        now=1_800_000_000,
+    )
+
+    # then the first save was refused (the bucket changed), and the second resolution took the
+    # other partner's id
+    assert racing.saves == 2
+    assert resolution.client_ids == [other]
