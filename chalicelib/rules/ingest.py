@@ -215,6 +215,10 @@ def storage_refused() -> RowError:
     )
 
 
+# The status a full delivery gives the active policies it no longer contains.
+REMOVED_FROM_PORTFOLIO = "removed_from_portfolio"
+
+
 # --- a stored policy -----------------------------------------------------------------------------
 
 
@@ -241,9 +245,11 @@ def unchanged(
     """The policy is stored exactly as this delivery has it, and its stored expiry is no earlier
     than `earliest_expiry` (a write `RETENTION_REFRESH_MONTHS` ago would have set that): there
     is nothing to write. A retry of the delivery that wrote it always writes again (a write
-    cut short must be completed)."""
+    cut short must be completed). A policy a full delivery removed from the portfolio is
+    written again: its stored content, status aside, may well be what this delivery has."""
     return (
         current is not None
+        and current.get("status") != REMOVED_FROM_PORTFOLIO
         and current.get("content_hash") == content_hash
         and current.get("data_seq") != seq
         and int(current.get("expires_at", 0)) >= earliest_expiry
@@ -314,7 +320,7 @@ class PolicyNumbers:
 
 
 def ended_by(policy: Mapping[str, Any], seq: str) -> bool:
-    return policy.get("status") == "removed_from_portfolio" and policy.get("status_seq") == seq
+    return policy.get("status") == REMOVED_FROM_PORTFOLIO and policy.get("status_seq") == seq
 
 
 # --- the delivery --------------------------------------------------------------------------------

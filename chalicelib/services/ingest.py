@@ -452,8 +452,12 @@ class IngestService:
         unchanged: list[str] = []
         earliest_expiry = self._earliest_expiry(record)
         seq = record.seq
+        # Consistent: this read decides what is left unwritten as unchanged, so a stale answer
+        # (the partner's previous delivery just wrote the policy) would lose an update.
         existing = self.portfolio.policies(
-            record.partner_id, [rows[0].policy.policy_number for _, rows in writable]
+            record.partner_id,
+            [rows[0].policy.policy_number for _, rows in writable],
+            consistent=True,
         )
         in_this_batch: set[str] = set()
         accepted: list[tuple[PolicyGroup, list[ValidRow], Item | None]] = []
@@ -538,6 +542,10 @@ class IngestService:
     def _missing(self, record: DeliveryRecord) -> Iterator[list[dict[str, object]]]:
         """The missing policies in batches, each read fresh (consistent): a policy this
         delivery just wrote may still look missing in the eventually consistent index."""
+        if record.delivery_id in self._replaced:
+            # A newer full delivery replaced the portfolio after this one (an old held delivery
+            # confirmed late): that one ended what was missing; this one ends nothing.
+            return
         batch_size = min(self.settings.ingest_batch_rows, BATCH_GET_MAX)
         candidates: list[str] = []
         # Contained without being written (unchanged or refused): their seen_seq is older.

@@ -12,6 +12,7 @@ from boto3.dynamodb.conditions import Attr
 from chalicelib.config import get_settings
 from chalicelib.errors import StoreRefused
 from chalicelib.observability import logger
+from chalicelib.rules.ingest import REMOVED_FROM_PORTFOLIO
 from chalicelib.store import keys
 from chalicelib.store.table import TRANSACT_MAX, Item, Table
 
@@ -115,7 +116,7 @@ class DynamoPortfolio:
         with self.table.writer(concurrency=self.concurrency) as writer:
             for policy in policies:
                 ended = dict(policy)
-                ended["status"] = "removed_from_portfolio"
+                ended["status"] = REMOVED_FROM_PORTFOLIO
                 ended["ended_on"] = day
                 ended["status_seq"] = seq
                 ended.pop("gsi2pk", None)

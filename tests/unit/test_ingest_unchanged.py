@@ -131,3 +131,39 @@ def test_the_content_hash_does_not_depend_on_the_order_the_items_were_built_in()
     assert content_hash(items) == content_hash(reordered)
     assert content_hash(items) != content_hash([*items[:2], {**items[2], "type": "x"}])
     assert content_hash(items) == content_hash([{**items[0], "data_seq": "s2"}, *items[1:]])
+
+
+def test_a_policy_removed_from_the_portfolio_and_delivered_again_unchanged_is_active_again(
+    register,
+):
+    # given ten policies, and a full delivery without the last one, which ends it
+    deliver(register, "month1.csv", portfolio(10))
+    a_month_later(register)
+    deliver(register, "month2.csv", portfolio(9))
+    assert register.policy("P00009", PARTNER)["status"] == "removed_from_portfolio"
+
+    # when the next full delivery holds it again, exactly as before
+    a_month_later(register)
+    report = deliver(register, "month3.csv", portfolio(10))
+
+    # then it is written and active again; the other nine are unchanged
+    assert (report["policies_written"], report["policies_unchanged"]) == (1, 9)
+    assert register.policy("P00009", PARTNER)["status"] == "active"
+
+
+def test_confirming_an_old_held_delivery_ends_nothing_a_newer_full_delivery_contains(register):
+    # given ten policies, a full delivery with only two of them (held for review), then a
+    # newer full delivery with all ten, unchanged
+    deliver(register, "m1.csv", portfolio(10))
+    a_month_later(register)
+    held = deliver(register, "broken.csv", portfolio(2))
+    assert held["status"] == "held_for_review"
+    assert deliver(register, "m2.csv", portfolio(10))["policies_unchanged"] == 10
+
+    # when an administrator confirms the old held delivery
+    register.service().release_held(held["delivery_id"], confirmed_by="admin-user")
+    register.drain()
+
+    # then every policy of the newest full delivery is still active
+    statuses = {register.policy(f"P{n:05d}", PARTNER)["status"] for n in range(10)}
+    assert statuses == {"active"}
