@@ -156,6 +156,7 @@ class IngestService:
             logger.info(
                 "duplicate delivery event ignored", extra={"delivery_id": record.delivery_id}
             )
+            self._leave_lane_if_final(self.deliveries.get(record.delivery_id, consistent=True))
             return
         problem = rules.unacceptable(key, self.settings.partners)
         if problem is not None:
@@ -169,6 +170,7 @@ class IngestService:
         record = self.deliveries.get(delivery_id, consistent=True)
         if record is None or record.status != "processing":
             logger.info("resume of a finished or unknown delivery ignored")
+            self._leave_lane_if_final(record)
             return
         claimed = self.deliveries.take_lease(
             delivery_id, lease_until=self._lease_until(), now=self._epoch()
@@ -177,6 +179,15 @@ class IngestService:
             logger.info("delivery is being processed elsewhere", extra={"delivery_id": delivery_id})
             return
         self._take_turn(claimed, remaining_ms)
+
+    def _leave_lane_if_final(self, record: DeliveryRecord | None) -> None:
+        """A message retried after its delivery was marked final: the invocation that finished
+        it may have failed (or been killed) before it left its partner's lane, which would
+        keep every later delivery of the partner waiting. Leaving twice changes nothing."""
+        if record is None or record.status == "processing":
+            return
+        if rules.writes_register(record.kind):
+            self.lanes.leave(record.partner_id, record.delivery_id)
 
     def _take_turn(self, record: DeliveryRecord, remaining_ms: RemainingMs) -> None:
         """Run the delivery if it is its partner's turn; otherwise queue it to try again later.

@@ -275,3 +275,33 @@ def test_throttling_and_unprocessed_items_during_concurrent_writes_lose_nothing(
     assert sum(1 for i in items if i["type"] == "policy") == 200
     assert sum(1 for i in items if i["type"] == "party") == 200
     assert visible(queues["ingest_dlq_url"]) == []
+
+
+def test_a_fault_while_leaving_the_lane_does_not_keep_the_partners_next_delivery_waiting(
+    queues, monkeypatch
+):
+    # given leaving the lane fails once (throttled, timed out) after the delivery was marked final
+    real_leave = DynamoLanes.leave
+    failures = [RuntimeError("ProvisionedThroughputExceededException")]
+
+    def leave_failing_once(self: DynamoLanes, *args: Any, **kwargs: Any) -> None:
+        if failures:
+            raise failures.pop()
+        real_leave(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoLanes, "leave", leave_failing_once)
+    queue = queues["ingest_queue_url"]
+    upload(f"incoming/{PARTNER}/full/first.csv", csv_bytes(portfolio(5)))
+    drain(queue)  # its message fails, is retried and found final
+
+    # when the partner's next delivery arrives
+    upload(f"incoming/{PARTNER}/full/second.csv", csv_bytes(portfolio(6)))
+    drain(queue, max_rounds=20)
+
+    # then both are final, in order
+    records = delivery_records(PARTNER)
+    assert (records["first.csv"]["status"], records["second.csv"]["status"]) == (
+        "accepted",
+        "accepted",
+    )
+    assert failures == []
