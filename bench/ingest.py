@@ -127,22 +127,29 @@ def full_ingest(queue_url: str) -> Result:
 
     def run() -> int:
         nonlocal invocations
-        while True:
-            messages = sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not messages:
-                break
-            result = app.handler_map["ingest"](_sqs_event(messages[0]), LambdaContext())
-            invocations += 1
-            if result.get("batchItemFailures"):
-                raise RuntimeError(f"the ingest reported failures: {result}")
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        invocations = drain_ingest_queue(app, sqs, queue_url)
         return _accepted_rows()
 
     result = _measure(run, calls)
     result["invocations"] = invocations
     return result
+
+
+def drain_ingest_queue(app: Any, sqs: Any, queue_url: str) -> int:
+    """The real ingest handler on the queue's messages, one at a time, until the queue is
+    empty (as Lambda's poller would: a message is deleted once handled); the invocations."""
+    invocations = 0
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not messages:
+            return invocations
+        result = app.handler_map["ingest"](_sqs_event(messages[0]), LambdaContext())
+        invocations += 1
+        if result.get("batchItemFailures"):
+            raise RuntimeError(f"the ingest reported failures: {result}")
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
 
 
 class LambdaContext:

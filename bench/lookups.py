@@ -143,7 +143,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def _settings(env: dict[str, str]) -> Iterator[None]:
+def settings_for(env: dict[str, str]) -> Iterator[None]:
     """This process's settings and AWS clients pointed at the backend, restored afterwards."""
     from chalicelib.config import reset_settings
     from chalicelib.store import aws
@@ -165,7 +165,7 @@ def measure_lookups(backend: Backend, clients: int, samples: int, out: Path) -> 
     """Seed the register and time every query form through the app."""
     resources = provisioned(backend)
     env = bench_env(backend.endpoint_url, resources)
-    with _settings(env):
+    with settings_for(env):
         return _measure_lookups(backend, env, clients, samples, out)
 
 

@@ -75,7 +75,14 @@ def measure_parsing(path: Path) -> dict[str, Result]:
     }
 
 
-def _upload(backend: Backend, env: dict[str, str], path: Path, kind: str = "full") -> None:
+def upload(
+    backend: Backend,
+    env: dict[str, str],
+    path: Path,
+    partner_id: str = BENCH_PARTNER,
+    kind: str = "full",
+) -> None:
+    """The file as a partner's delivery of `kind`, uploaded to the backend's bucket."""
     import boto3
     from boto3.s3.transfer import TransferConfig
 
@@ -89,7 +96,8 @@ def _upload(backend: Backend, env: dict[str, str], path: Path, kind: str = "full
     # One PutObject, as a partner's upload of a file this size would be: moto notifies a
     # multipart upload twice (two event times, so two deliveries of the same file).
     single = TransferConfig(multipart_threshold=5 * 1024**3)
-    s3.upload_file(str(path), BUCKET, f"incoming/{BENCH_PARTNER}/{kind}/{path.name}", Config=single)
+    key = f"incoming/{partner_id}/{kind}/{path.name}"
+    s3.upload_file(str(path), BUCKET, key, Config=single)
 
 
 def measure_ingest(backend: Backend, path: Path, kind: str = "full") -> Result:
@@ -98,7 +106,7 @@ def measure_ingest(backend: Backend, path: Path, kind: str = "full") -> Result:
     but writes nothing to the register)."""
     resources = provisioned(backend)
     env = {**_base_env(), **bench_env(backend.endpoint_url, resources)}
-    _upload(backend, env, path, kind)
+    upload(backend, env, path, kind=kind)
     result = _child("ingest", env, "--queue-url", resources["ingest_queue_url"])
     result["backend_rss_mb"] = backend.rss_mb()
     return result
@@ -287,13 +295,33 @@ def machine() -> str:
     )
 
 
-def update_docs(text: str, docs: Path | None = None) -> None:
-    """Replace the measured block of docs/benchmarks.md (between the bench markers)."""
+def update_docs(
+    text: str, docs: Path | None = None, markers: tuple[str, str] = (BEGIN, END)
+) -> None:
+    """Replace the measured block of docs/benchmarks.md (between the markers)."""
     docs = docs or DOCS
+    begin, end = markers
     current = docs.read_text(encoding="utf-8")
-    head, _, rest = current.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    docs.write_text(f"{head}{BEGIN}\n{text}{END}{tail}", encoding="utf-8")
+    head, _, rest = current.partition(begin)
+    _, _, tail = rest.partition(end)
+    docs.write_text(f"{head}{begin}\n{text}{end}{tail}", encoding="utf-8")
+
+
+def publish(
+    results: Result,
+    text: str,
+    out: Path,
+    stem: str,
+    *,
+    docs: Path | None = None,
+    markers: tuple[str, str] = (BEGIN, END),
+) -> None:
+    """The figures as `<stem>.json` and `<stem>.md` in `out`, and into `docs` when given."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=2, default=str))
+    (out / f"{stem}.md").write_text(text)
+    if docs is not None:
+        update_docs(text, docs, markers)
 
 
 def run(args: argparse.Namespace) -> Result:
@@ -374,11 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args)
     text = f"Measured {results['date']} on {results['machine']}.\n\n" + render(results)
     print(text)
-    out = Path(args.out)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    (out / "results.md").write_text(text)
-    if args.update_docs:
-        update_docs(text)
+    publish(results, text, Path(args.out), "results", docs=DOCS if args.update_docs else None)
     return 0
 
 

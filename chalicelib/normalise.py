@@ -17,6 +17,8 @@ from functools import lru_cache
 __all__ = [
     "APOSTROPHES",
     "TUSSENVOEGSEL_WORDS",
+    "display_case",
+    "display_initials",
     "name_key",
     "normalise_email",
     "normalise_house_number",
@@ -155,6 +157,41 @@ def surname_key(surname: str, tussenvoegsels: str | None = None) -> str:
     ``VAN DER BERG`` and ``Bérg`` all give ``"berg"``. Empty when nothing is left."""
     core, _ = split_tussenvoegsels(surname, tussenvoegsels)
     return _fold(core)
+
+
+_NAME_PART_RE = re.compile(r"([\s\-']+)")
+_NOT_A_NAME_RE = re.compile(r"[^\w\s\-'.]")
+_INITIALS_SPLIT_RE = re.compile(r"[.\s]+")
+
+
+def display_case(name: str) -> str:
+    """A name as it is shown: delivered in capitals (``VAN DER MEER``), each word capitalised
+    and the tussenvoegsel words inside it lower case (``SCHAFER-VAN DER MEER`` ->
+    ``Schafer-van der Meer``). Anything else is kept as delivered: a name in mixed or lower
+    case (``McDonald``, ``van Beek-de Vries``), and text that is not a name at all (markup,
+    a formula), which is shown as the text it is."""
+    if not name.isupper() or _NOT_A_NAME_RE.search(name):
+        return name
+    parts = _NAME_PART_RE.split(name.lower())
+    words = [i for i, part in enumerate(parts) if part and not _NAME_PART_RE.fullmatch(part)]
+    for position, index in enumerate(words):
+        word = parts[index]
+        inside = 0 < position < len(words) - 1
+        if not (inside and word in TUSSENVOEGSEL_WORDS):
+            parts[index] = word[:1].upper() + word[1:]
+    return "".join(parts)
+
+
+def display_initials(initials: str) -> str:
+    """Initials shown one way: ``JP``, ``j.p.`` and ``J. P.`` -> ``J.P.``; an abbreviation
+    with its dot (``Th.``) stays one initial."""
+    text = initials.strip()
+    if not text:
+        return ""
+    if "." not in text and " " not in text:
+        return "".join(f"{letter.upper()}." for letter in text if letter.isalnum())
+    parts = [part for part in _INITIALS_SPLIT_RE.split(text) if part]
+    return "".join(f"{part[:1].upper()}{part[1:]}." for part in parts)
 
 
 def name_key(first_name_or_initials: str) -> str:

@@ -4,7 +4,8 @@ policy view (`GET /v1/policies/{partner_id}/{policy_number}`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -13,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from chalicelib.models.bounds import PartnerId
 from chalicelib.normalise import (
+    display_case,
+    display_initials,
+    name_key,
     normalise_email,
     normalise_house_number,
     normalise_house_number_addition,
@@ -248,19 +252,49 @@ class PolicyView(BaseModel):
 
 
 def name_from_item(item: Mapping[str, Any]) -> Name:
+    """The name of one delivered party; `display` in one capitalisation whatever the
+    partner's software wrote (``Eva van DIJK`` is shown as ``Eva van Dijk``)."""
     surname = str(item.get("surname") or "")
     if item.get("is_legal_entity"):
         return Name(surname=surname, display=surname)
     tussenvoegsels = item.get("tussenvoegsels")
     initials = item.get("initials")
     first_name = item.get("first_name")
-    parts = [first_name or initials, tussenvoegsels, surname]
+    shown_given = display_case(first_name) if first_name else display_initials(initials or "")
+    parts = [shown_given, tussenvoegsels, display_case(surname)]
     return Name(
         surname=surname,
         tussenvoegsels=tussenvoegsels,
         initials=initials,
         first_name=first_name,
         display=" ".join(str(p) for p in parts if p),
+    )
+
+
+def name_from_items(items: Sequence[Mapping[str, Any]]) -> Name:
+    """One client's name from all of their delivered items that are at hand, the same
+    whichever of them a search found first or was delivered last ("one client, one face"):
+    the surname most items give (ties: the newest delivery), the first name and the fullest
+    initials any partner delivered, all in one capitalisation."""
+    newest_first = sorted(items, key=lambda i: str(i.get("data_seq", "")), reverse=True)
+    spellings = Counter(name_key(str(i.get("surname") or "")) for i in newest_first)
+    key = max(spellings, key=lambda k: spellings[k])  # the first of the most frequent
+    chosen = next(i for i in newest_first if name_key(str(i.get("surname") or "")) == key)
+    if chosen.get("is_legal_entity"):
+        return name_from_item(chosen)
+    first_name = next((str(i["first_name"]) for i in newest_first if i.get("first_name")), None)
+    initials = max(
+        (display_initials(str(i["initials"])) for i in newest_first if i.get("initials")),
+        key=len,
+        default=None,
+    )
+    return name_from_item(
+        {
+            "surname": display_case(str(chosen.get("surname") or "")),
+            "tussenvoegsels": chosen.get("tussenvoegsels"),
+            "initials": initials,
+            "first_name": display_case(first_name) if first_name else None,
+        }
     )
 
 

@@ -35,6 +35,7 @@ from chalicelib.rules.similarity import (
     compare_birth_date,
     compare_given,
     compare_surname,
+    swapped_day_and_month,
 )
 
 QUERY_FORMS_HELP = (
@@ -106,6 +107,9 @@ def plan_lookups(query: ClientQuery) -> list[LookupPlan]:
         plans.append(LookupPlan("ADDR", f"{query.postcode}#{query.house_number}"))
     if query.name and query.birth_date and read_name(query.name):
         plans.append(LookupPlan("DOB", query.birth_date))
+        swapped = swapped_day_and_month(query.birth_date)
+        if swapped:  # "03-12" heard for the 12th of March
+            plans.append(LookupPlan("DOB", swapped))
     return plans[:2]
 
 
@@ -270,8 +274,12 @@ def rank(query: ClientQuery, found: Iterable[FoundItem]) -> list[RankedClient]:
 
 
 def convincing(ranked: list[RankedClient]) -> bool:
-    """Whether the best candidate is good enough not to read the fallback partition."""
-    return bool(ranked) and ranked[0].score >= CONVINCING_SCORE
+    """Whether the best candidate is good enough not to read the fallback partition: a score
+    of at least `CONVINCING_SCORE` and no given field it contradicts (a Renée Visser born on
+    the day said is not the Yvonne Visser asked; the swapped date may hold her)."""
+    if not ranked or ranked[0].score < CONVINCING_SCORE:
+        return False
+    return all(match.how != DIFFERENT for match in ranked[0].fields.values())
 
 
 def is_current(lookup: Mapping[str, Any], policy: Mapping[str, Any] | None) -> bool:
@@ -294,7 +302,7 @@ _FORM_NAMES = {
 def next_try(query: ClientQuery, read: Iterable[LookupPlan]) -> str:
     """What an employee can try when nobody was found: the forms not tried yet, and fewer
     fields when many were given (each given field that differs lowers the score)."""
-    tried = [plan.kind for plan in read]
+    tried = list(dict.fromkeys(plan.kind for plan in read))  # two DOB reads are one form
     untried = [name for kind, name in _FORM_NAMES.items() if kind not in tried]
     said = " or ".join(_FORM_NAMES[kind] for kind in tried)
     return (

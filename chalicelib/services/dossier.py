@@ -24,7 +24,7 @@ from chalicelib.models.clients import (
     PolicyView,
     PolicyWithRole,
     address_from_item,
-    name_from_item,
+    name_from_items,
     party_from_item,
     policy_detail_fields,
 )
@@ -149,7 +149,7 @@ def get_dossier(principal: Principal, route: str, client_id: str) -> Dossier:
     dossier = Dossier(
         client_id=read.client_id,
         is_legal_entity=bool(summary.get("is_legal_entity")),
-        name=name_from_item(summary),
+        name=name_from_items(current),
         birth_date=summary.get("birth_date"),
         kvk=summary.get("kvk"),
         address=address_from_item(summary),

@@ -34,7 +34,7 @@ from chalicelib.models.clients import (
     FieldExplanation,
     Match,
     address_from_item,
-    name_from_item,
+    name_from_items,
 )
 from chalicelib.rules.matching import (
     QUERY_FORMS_HELP,
@@ -89,7 +89,7 @@ def _candidate(
             },
         ),
         is_legal_entity=bool(summary.get("is_legal_entity")),
-        name=name_from_item(summary),
+        name=name_from_items(current),
         birth_date=summary.get("birth_date"),
         kvk=summary.get("kvk"),
         address=address_from_item(summary),

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.bench import PREVIOUS, isolated_bench
+
 pytestmark = pytest.mark.integration
 
 
@@ -18,11 +20,7 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
     # given: a clean environment (the bench starts its own AWS backend) and a tiny size
     from bench import run as bench
 
-    for key in ("AWS_ENDPOINT_URL", "INGEST_QUEUE_URL", "ACTIVATION_QUEUE_URL"):
-        monkeypatch.delenv(key, raising=False)
-    docs = tmp_path / "benchmarks.md"
-    docs.write_text(f"intro\n{bench.BEGIN}\nold\n{bench.END}\noutro\n", encoding="utf-8")
-    monkeypatch.setattr(bench, "DOCS", docs)
+    docs = isolated_bench(bench, tmp_path, monkeypatch)
 
     # when: the benchmark runs on 200 rows and a register of 200 clients
     code = bench.main(
@@ -68,7 +66,7 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
     text = docs.read_text(encoding="utf-8")
     assert text.startswith("intro\n")
     assert text.endswith("outro\n")
-    assert "old" not in text
+    assert PREVIOUS not in text
     assert "| 200 |" in text
     assert "memory mode" in text
     assert "Check-only deliveries" in text

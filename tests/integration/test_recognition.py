@@ -166,6 +166,23 @@ def test_the_same_person_from_two_partners_is_one_candidate_with_both_policies(
     assert candidates[0]["address"]["country"] == "NL"
 
 
+def test_one_client_is_shown_with_one_name_whichever_partners_policy_found_them(
+    api: Any, register: Any
+) -> None:
+    # given the caller delivered as "Berg" + "van der" by the volmacht and as "BERG, van der"
+    # by the verzekeraar
+    searches = (
+        {"policy_number": "P-100"},
+        {"policy_number": "V-200"},
+        {"postcode": "1234AB", "house_number": "12", "name": "Berg"},
+    )
+    # when each search finds them through another partner's items
+    names = [body(find(api, **params))["candidates"][0]["name"] for params in searches]
+    # then they are shown the same way every time, capitalised as a name
+    assert names[0] == names[1] == names[2]
+    assert names[0]["display"] == "Jan van der Berg"
+
+
 def test_an_address_search_ranks_the_named_person_above_the_housemate(
     api: Any, register: Any
 ) -> None:

@@ -8,7 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.models.clients import ClientQuery
-from chalicelib.rules.matching import FoundItem, LookupPlan, is_current, plan_lookups, rank
+from chalicelib.rules.matching import (
+    FoundItem,
+    LookupPlan,
+    convincing,
+    is_current,
+    next_try,
+    plan_lookups,
+    rank,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -231,3 +239,48 @@ def test_a_lookup_is_current_only_while_its_policy_carries_the_same_data_seq() -
     assert is_current(item, {"data_seq": "s2"})
     assert not is_current(item, {"data_seq": "s3"})
     assert not is_current(item, None)
+
+
+def test_a_birth_date_with_day_and_month_swapped_is_looked_up_as_the_fallback() -> None:
+    # given a caller who says 03-12 for 12 March
+    query = ClientQuery.model_validate({"name": "Kees Visser", "birth_date": "1980-12-03"})
+    # when the partitions are planned
+    plans = plan_lookups(query)
+    # then the birth date as said comes first, the swapped one is the fallback
+    assert [(p.kind, p.value) for p in plans] == [("DOB", "1980-12-03"), ("DOB", "1980-03-12")]
+
+
+@pytest.mark.parametrize("birth_date", ["1980-03-03", "1980-03-13"])
+def test_a_birth_date_that_cannot_be_swapped_reads_one_partition(birth_date: str) -> None:
+    query = ClientQuery.model_validate({"name": "Kees Visser", "birth_date": birth_date})
+    assert [(p.kind, p.value) for p in plan_lookups(query)] == [("DOB", birth_date)]
+
+
+def test_what_to_try_next_names_each_form_tried_once() -> None:
+    # given a name + birth date search that also read the swapped birth date
+    query = ClientQuery.model_validate({"name": "Kees Visser", "birth_date": "1980-12-03"})
+    said = next_try(query, plan_lookups(query))
+    # then the advice names the form once and the forms not tried
+    assert said.count("name + birth date") == 1
+    assert "postcode + house number" in said
+
+
+def test_a_best_candidate_the_query_contradicts_is_not_convincing() -> None:
+    # given "Yvonne Visser" asked with day and month swapped, and in the partition of the date
+    # as said a Renée Visser born that day (0.82: surname and birth date exact)
+    query = ClientQuery.model_validate({"name": "Yvonne Visser", "birth_date": "1967-05-03"})
+    plans = plan_lookups(query)
+    stranger = lookup("c_renee", surname="Visser", surname_key="visser", first_name="Renée",
+                      birth_date="1967-05-03")  # fmt: skip
+    ranked = rank(query, found(plans[0], stranger))
+    # then her first name, which the caller contradicts, makes the partition not convincing,
+    # so the swapped date is read too
+    assert ranked[0].score >= 0.75
+    assert not convincing(ranked)
+
+
+def test_a_best_candidate_with_every_given_field_matching_is_convincing() -> None:
+    query = ClientQuery.model_validate({"name": "Yvonne Visser", "birth_date": "1967-05-03"})
+    caller = lookup("c_yvonne", surname="Visser", surname_key="visser", first_name="Yvonne",
+                    birth_date="1967-05-03")  # fmt: skip
+    assert convincing(rank(query, found(plan_lookups(query)[0], caller)))

@@ -121,3 +121,30 @@ def test_given_birth_dates_then_only_the_same_date_or_a_swapped_day_and_month_ma
 
 def test_a_reading_without_given_name_still_compares_its_surname() -> None:
     assert compare_surname(SpokenName("Visser"), "Visser", None).how == EXACT
+
+
+@pytest.mark.parametrize(
+    ("asked", "delivered"),
+    [("Bos", "Bso"), ("Bos", "Boos"), ("van 't Hof", "Hfo"), ("Kok", "Kook"), ("Visser", "Vissre")],
+)
+def test_given_a_short_surname_with_one_letter_wrong_or_two_swapped_then_it_is_similar(
+    asked: str, delivered: str
+) -> None:
+    # a typist's slip in a three-letter name is still the name: with the birth date and first
+    # name agreeing the caller must be found, as a near match
+    how, similarity = surname(asked, delivered)
+    assert how in (SIMILAR, PHONETIC)
+    assert similarity < 1.0
+
+
+def test_given_short_surnames_two_letters_apart_then_they_stay_different() -> None:
+    assert surname("Bos", "Kok")[0] == DIFFERENT
+    assert surname("de Vos", "Vries", "de")[0] == DIFFERENT
+
+
+@pytest.mark.parametrize(("asked", "delivered"), [("van Dijk", "Dijkstra"), ("Berg", "Bergsma")])
+def test_given_a_surname_that_only_begins_another_then_they_are_different(
+    asked: str, delivered: str
+) -> None:
+    # Jaro-Winkler rewards a shared beginning: Dijk/Dijkstra scores 0.9, but they are two names
+    assert surname(asked, delivered)[0] == DIFFERENT
