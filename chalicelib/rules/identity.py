@@ -251,8 +251,18 @@ def _same_address(a: Trace, b: Trace) -> bool:
     return bool(a.house_number) and (a.postcode, a.house_number) == (b.postcode, b.house_number)
 
 
+# A birth year that moves by a generation is another person (a son taking over his father's
+# policy), however few digits change: 1950 and 1980 differ in one.
+MAX_CORRECTED_YEARS = 9
+
+
 def _birth_date_typo(a: str, b: str) -> bool:
-    """One digit off, two digits swapped, or day and month swapped: what a partner corrects."""
+    """One digit off, two digits swapped, or day and month swapped: what a partner corrects,
+    as long as the year stays within the same generation."""
+    if not (a[:4].isdigit() and b[:4].isdigit()):
+        return False
+    if abs(int(a[:4]) - int(b[:4])) > MAX_CORRECTED_YEARS:
+        return False
     swapped = f"{a[:4]}-{a[8:10]}-{a[5:7]}"
     return OSA.distance(a, b) <= 1 or b == swapped
 

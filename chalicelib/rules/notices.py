@@ -85,8 +85,13 @@ def render_notice(report: DeliveryReport) -> tuple[str, str]:
         nl += [f"- {code} ({rows}x): {describe(code, 'nl')}" for code, rows in top]
         en += ["", "Most frequent errors:"]
         en += [f"- {code} ({rows}x): {describe(code, 'en')}" for code, rows in top]
-    nl += ["", "Het volledige rapport, met elke afgekeurde regel:", where]
-    en += ["", "The full report, with every rejected row:", where]
+    if report.errors_truncated:
+        kept = len(report.errors)
+        nl += ["", f"Het rapport (alle aantallen; de eerste {kept} afgekeurde regels):", where]
+        en += ["", f"The report (every count; the first {kept} rejected rows):", where]
+    else:
+        nl += ["", "Het volledige rapport, met elke afgekeurde regel:", where]
+        en += ["", "The full report, with every rejected row:", where]
     subject = f"Levering {status_nl} / Delivery {status_en}: {report.delivery_id}"
     body = "\n".join([*nl, "", "-- English --", "", *en]) + "\n"
     return subject, body

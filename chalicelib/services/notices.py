@@ -41,7 +41,9 @@ def deliver_notice(
         logger.info("notice of an unknown delivery skipped")
         return "stale"
     if record.status != message.status:
-        if record.finished_at is None:
+        # A confirmed held delivery runs again with the finish time of its held run still set,
+        # so "processing" alone says it is not finished.
+        if record.status == "processing" or record.finished_at is None:
             raise DeliveryNotFinished(message.delivery_id)
         # Finished with another status since (a held delivery that was confirmed): this
         # notice is no longer true, and the new status has its own.

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from chalicelib.clock import epoch
 from chalicelib.errors import ConditionFailed
 from chalicelib.rules.identity import Bucket, Trace
 from chalicelib.rules.matching import is_current
@@ -68,10 +69,12 @@ def bucket_item(bucket: Bucket) -> Item:
     }
 
 
-def bucket_condition(bucket: Bucket) -> Condition:
-    """A bucket is written only over the version it was read at (or where none was)."""
+def bucket_condition(bucket: Bucket, now: int) -> Condition:
+    """A bucket is written only over the version it was read at, or where none was. Reads
+    leave out an item past its expiry that DynamoDB's TTL has not deleted yet (that can take
+    days): such an item counts as none, or no write could ever replace it."""
     if bucket.version == 0:
-        return "attribute_not_exists(pk)", {}
+        return "attribute_not_exists(pk) OR expires_at < :now", {":now": now}
     return "version = :version", {":version": bucket.version}
 
 
@@ -196,11 +199,13 @@ class DynamoIdentities:
         none): a bucket two partners' deliveries change at the same moment is written by one
         of them; the other gets False, reads again and resolves again. Up to 100 items and
         about 3 MB per transaction; a later transaction's conflict leaves the earlier ones
-        written, which the caller's second resolution reads back as its own."""
+        written, which the caller's second resolution reads back as its own. The joins go
+        last: a join is written only when every bucket it was decided on was."""
+        now = int(epoch())
         requests: list[tuple[Item, Condition | None]] = [
-            (item, None) for join in joins for item in join_items(join)
+            (bucket_item(b), bucket_condition(b, now)) for b in buckets
         ]
-        requests += [(bucket_item(b), bucket_condition(b)) for b in buckets]
+        requests += [(item, None) for join in joins for item in join_items(join)]
         for chunk in _transactions(requests):
             try:
                 self.table.put_all([i for i, _ in chunk], conditions=[c for _, c in chunk])

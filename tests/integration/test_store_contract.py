@@ -4,11 +4,13 @@ run against both, so a fake cannot promise what the adapter does not keep."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
 
+from chalicelib.clock import epoch
 from chalicelib.errors import ConditionFailed
 from chalicelib.models.delivery import DeliveryRecord, Progress
 from chalicelib.rules.identity import Bucket, Trace
@@ -365,3 +367,33 @@ def test_a_bucket_changed_by_another_writer_since_it_was_read_is_not_overwritten
     assert [t.client_id for t in stored.traces] == ["c_1", "c_2"]
     assert identities.client_index("c_old").joined_into is None, "nothing of it is written"
     assert identities.save([Bucket("DOB#1980-03-12")], []) is False, "a new bucket over one"
+
+
+def test_a_bucket_past_its_expiry_that_ttl_has_not_deleted_yet_is_written_over(identities):
+    # given a bucket whose every trace has expired, still in the table (TTL deletes late)
+    lapsed = replace(a_trace("c_gone"), expires_at=int(epoch()) - 60)
+    identities.save([Bucket("DOB#1980-03-12", traces=[lapsed])], [])
+    # when a delivery reads it (as none) and writes a new bucket
+    assert identities.buckets(["DOB#1980-03-12"]) == {}
+    written = identities.save([Bucket("DOB#1980-03-12", traces=[a_trace("c_new")])], [])
+    # then the new bucket replaces it
+    assert written is True
+    [stored] = identities.buckets(["DOB#1980-03-12"]).values()
+    assert [t.client_id for t in stored.traces] == ["c_new"]
+
+
+def test_a_join_is_not_written_when_a_later_transaction_of_its_save_conflicts(identities):
+    # given a bucket another writer changed since it was read
+    identities.save([Bucket("DOB#1999-09-09", traces=[a_trace("c_1")])], [])
+    [stale] = identities.buckets(["DOB#1999-09-09"]).values()
+    identities.save([replace(stale, traces=[a_trace("c_2")])], [])
+    # when a save of more buckets than one transaction holds, the stale one last, fails
+    fresh = [
+        Bucket(f"DOB#1970-01-{day:02d}#{n}", traces=[a_trace(f"c_{n}")])
+        for n, day in enumerate(range(1, 29))
+    ]
+    fresh += [Bucket(f"KVK#{n:08d}", traces=[a_trace(f"c_k{n}")]) for n in range(80)]
+    saved = identities.save([*fresh, stale], [Join("c_old", "c_new", NOW + 10**8)])
+    # then its join was not written
+    assert saved is False
+    assert identities.client_index("c_old").joined_into is None

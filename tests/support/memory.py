@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote_plus
 
 from chalicelib.auth import Principal
+from chalicelib.clock import epoch
 from chalicelib.config import get_settings
 from chalicelib.errors import ConditionFailed, NotFound, StoreError
 from chalicelib.models.delivery import DeliveryRecord, Progress
@@ -219,10 +220,15 @@ class MemoryIdentities:
     def buckets(self, bucket_keys: Sequence[str]) -> dict[str, Bucket]:
         found = {}
         for key in dict.fromkeys(bucket_keys):
-            item = self.items.get((f"IDENTITY#{key}", "IDENTITY"))
+            item = self._live_bucket(key)
             if item is not None:
                 found[key] = bucket_from_item(key, copy.deepcopy(item))
         return found
+
+    def _live_bucket(self, key: str) -> Item | None:
+        """As DynamoDB reads it: an item past its expiry is none, deleted or not."""
+        item = self.items.get((f"IDENTITY#{key}", "IDENTITY"))
+        return item if item is not None and int(item["expires_at"]) > epoch() else None
 
     def parties_of(self, partner_id: str, numbers: Sequence[str]) -> dict[str, list[Item]]:
         found: dict[str, list[Item]] = {}
@@ -240,7 +246,7 @@ class MemoryIdentities:
     def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
         """All or nothing, each bucket only over the version it was read at."""
         for bucket in buckets:
-            stored = self.items.get((f"IDENTITY#{bucket.key}", "IDENTITY"))
+            stored = self._live_bucket(bucket.key)
             stored_version = int(stored["version"]) if stored else 0
             if stored_version != bucket.version:
                 return False

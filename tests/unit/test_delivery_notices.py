@@ -81,6 +81,15 @@ def test_the_email_holds_no_file_name_and_no_message_of_a_row():
     assert "ANAAM" not in text  # a row's message names its column; the e-mail does not
 
 
+def test_the_email_promises_every_rejected_row_only_when_the_report_holds_every_one():
+    _, complete = render_notice(report())
+    _, capped = render_notice(report(rows_rejected=300, errors_truncated=True))
+    assert "The full report, with every rejected row:" in complete
+    assert "every rejected row" not in capped
+    assert "The report (every count; the first 1 rejected rows):" in capped
+    assert "de eerste 1 afgekeurde regels" in capped
+
+
 def test_a_held_delivery_email_says_how_many_policies_wait_for_confirmation():
     _, text = render_notice(report(status="held_for_review", policies_pending_removal=40))
     assert "40 active policies are missing from this full delivery" in text
@@ -185,3 +194,27 @@ def test_a_held_notice_read_after_the_delivery_was_confirmed_sends_nothing(conta
         held, deliveries=register.deliveries, markers=MemoryMarkers(), mailer=mailer
     )
     assert (outcome, mailer.sent) == ("stale", [])
+
+
+def test_the_final_notice_of_a_confirmed_delivery_read_while_it_runs_again_is_retried(contacts):
+    # given a held full delivery with a rejected row, confirmed by an administrator: it runs
+    # again, and its record still carries the finish time of the held run
+    register = MemoryRegister()
+    register.upload(f"incoming/{PARTNER}/full/m1.csv", csv_bytes(portfolio(10)))
+    register.upload(
+        f"incoming/{PARTNER}/full/half.csv",
+        csv_bytes([*portfolio(2), person("X9", PCODE="1")]),
+    )
+    register.drain()
+    held = DeliveryNoticeMessage.model_validate(queued(register)[0])
+    register.service().release_held(held.delivery_id, confirmed_by="admin-user")
+    final = DeliveryNoticeMessage(
+        delivery_id=held.delivery_id,
+        status="accepted_with_errors",
+        idempotency_id=notice_id(held.delivery_id, "accepted_with_errors"),
+    )
+
+    # when the mail worker reads its final notice before the run is marked finished
+    # then the notice is retried, not dropped as stale
+    with pytest.raises(DeliveryNotFinished):
+        deliver_notice(final, deliveries=register.deliveries, markers=MemoryMarkers())

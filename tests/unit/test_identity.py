@@ -181,6 +181,29 @@ def test_given_the_same_policy_then_a_corrected_birth_date_is_the_same_person_bu
     assert evidence(person(), corrected, same_policy=False) is None
 
 
+@pytest.mark.parametrize(
+    "birth_date",
+    [
+        pytest.param("1950-03-12", id="a father 30 years older, one digit apart"),
+        pytest.param("2010-03-12", id="a son 30 years younger, one digit apart"),
+        pytest.param("1970-03-12", id="ten years, one digit apart"),
+    ],
+)
+def test_given_the_same_policy_then_a_birth_year_a_generation_away_is_another_person(
+    birth_date,
+):
+    assert evidence(person(), person(birth_date=birth_date), same_policy=True) is None
+
+
+@pytest.mark.parametrize(
+    "birth_date",
+    ["1981-03-12", "1989-03-12", "1980-12-03", "1980-03-13"],
+    ids=["last digit of the year", "year digits swapped", "day and month swapped", "the day"],
+)
+def test_given_the_same_policy_then_a_typo_in_the_birth_date_is_the_same_person(birth_date):
+    assert evidence(person(), person(birth_date=birth_date), same_policy=True) is not None
+
+
 def test_given_the_same_policy_then_a_married_name_with_the_same_first_name_is_the_same_person():
     married = person(surname="Bakker")
     assert evidence(person(), married, same_policy=True) is not None

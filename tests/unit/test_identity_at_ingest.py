@@ -117,6 +117,16 @@ def test_a_corrected_typo_and_a_corrected_birth_date_keep_the_client_id(register
     assert client_of(register, VOLMACHT, "V1") == before
 
 
+def test_a_son_of_the_same_name_taking_over_his_fathers_policy_is_another_client(register):
+    # given the father on a policy
+    deliver(register, VOLMACHT, [kees("V1", GEBDAT="19500312")])
+    father = client_of(register, VOLMACHT, "V1")
+    # when the partner delivers the policy with the son of the same name (one digit apart)
+    deliver(register, VOLMACHT, [kees("V1", GEBDAT="19800312")])
+    # then the son is another client
+    assert client_of(register, VOLMACHT, "V1") != father
+
+
 def test_twins_on_one_household_policy_and_one_of_them_alone_elsewhere(register):
     twins = [
         kees("H1", RNAAM="Vera", VOORL="V.", GEBDAT="19700101"),
