@@ -8,8 +8,10 @@ status.
 
 The policies shown with a candidate are those found through the partition reads. For the
 identity partitions (`ADDR`, `DOB`, `KVK`) that is every policy of the client, since the same
-identity gives the same `client_id`; for `POLICY`, `PHONE` and `EMAIL` it can be fewer: the
-dossier (`GET /v1/clients/{client_id}`) always has all of them.
+identity gives the same `client_id`. A `POLICY`, `PHONE` or `EMAIL` search reaches some of a
+client's items only, so it also reads the best candidate's birth date (a company's KvK
+number): that candidate is shown with all their policies and the same name as by any other
+form. The dossier (`GET /v1/clients/{client_id}`) always has all of them.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from chalicelib.rules.matching import (
     FoundItem,
     LookupPlan,
     RankedClient,
+    completing_plan,
     convincing,
     is_current,
     next_try,
@@ -154,6 +157,16 @@ def recognise(principal: Principal, route: str, query: ClientQuery) -> Candidate
         for _, plans in readings:
             for plan in plans[1:]:
                 read_partition(plan)
+        ranked = ranked_union()
+    # One client, one face: a policy number, phone or e-mail reaches some of the best client's
+    # items; their birth date (KvK number) holds all of them, at every partner. Only the items
+    # of clients already found are kept: the others there were not asked for.
+    completing = completing_plan(read, ranked[0]) if ranked else None
+    if completing is not None:
+        known = {client.client_id for client in ranked}
+        before = len(found)
+        read_partition(completing)
+        found[before:] = [one for one in found[before:] if one.item["client_id"] in known]
         ranked = ranked_union()
 
     # The best candidates whose policies fit in one BatchGetItem.
