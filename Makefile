@@ -12,7 +12,7 @@ AWS_PORT ?= 4566
 API_PORT ?= 8000
 export AWS_PORT API_PORT
 
-.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench bench-recognition bench-console screenshots package clean openapi fuzz
+.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench bench-storm bench-recognition bench-console screenshots package clean openapi fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ fuzz: install
 
 bench: install
 	$(BIN)/python -m bench.run
+	$(MAKE) bench-storm
+
+# The month-start storm (docs/benchmarks.md): serial design vs partners in parallel, same backend.
+bench-storm: install
+	$(BIN)/python -m bench.storm $(STORM_ARGS)
 
 # Recognition quality and lookup latency on a noisy multi-partner portfolio (docs/benchmarks.md):
 # PERSONS through the real ingest, CLIENTS in the register (0: the portfolio alone).

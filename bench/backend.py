@@ -216,30 +216,178 @@ def _load_items(path: str, table: str) -> int:
     return count
 
 
-def _control(stop: threading.Event) -> None:
+def _control(stop: threading.Event, meter: WriteMeter | None = None) -> None:
     """Commands from the parent on stdin, one JSON object a line; answers on stdout."""
     for line in sys.stdin:
         command = json.loads(line)
         if "load" in command:
             loaded = _load_items(command["load"], command["table"])
             print(json.dumps({"loaded": loaded}), flush=True)
+        if "meter" in command:
+            print(json.dumps(meter.take() if meter else {}), flush=True)
     stop.set()  # stdin closed: the parent is gone
 
 
-def serve(port: int, *, discard_portfolio_writes: bool = False) -> None:
-    """Run the moto server in this process until SIGTERM/SIGINT or stdin closes."""
+# --- the month-start storm's backend: DynamoDB's round trip, and what the writes cost ----------
+
+# Item kinds by partition key prefix (chalicelib.store.keys), for the write units per row.
+REGISTER_PREFIXES = ("POLICY#", "LOOKUP#")
+IDENTITY_PREFIXES = ("IDENTITY#", "ALIAS#", "JOINED#")
+
+
+def attribute_size(value: dict[str, Any]) -> int:
+    """DynamoDB's size of one attribute value (DynamoDB JSON): strings and binaries by their
+    bytes, numbers about one byte per two digits plus one, lists and maps 3 bytes plus each
+    element (plus one each)."""
+    ((kind, inner),) = value.items()
+    if kind in ("S", "B"):
+        return len(str(inner).encode())
+    if kind == "N":
+        return len(str(inner).lstrip("-").replace(".", "")) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(attribute_size(v) + 1 for v in inner)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + attribute_size(v) + 1 for k, v in inner.items())
+    return sum(len(str(v).encode()) for v in inner)  # SS, NS, BS
+
+
+def write_units(item: dict[str, Any]) -> int:
+    """Write units of putting `item`: 1 per KB, once for the table and once for each index
+    whose keys the item has (both indexes project ALL attributes)."""
+    size = sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
+    units = -(-size // 1024)
+    indexes = sum(1 for index in ("gsi1", "gsi2") if f"{index}pk" in item and f"{index}sk" in item)
+    return units * (1 + indexes)
+
+
+def kind_of(pk: str) -> str:
+    if pk.startswith(REGISTER_PREFIXES):
+        return "register"
+    if pk.startswith(IDENTITY_PREFIXES):
+        return "identity"
+    return "bookkeeping"  # deliveries, lanes, seen marks, quality snapshots
+
+
+class WriteMeter:
+    """Requests by operation, and the write units of every write by item kind, as the DynamoDB
+    requests reach the server (the measured processes pay nothing for the counting). An
+    UpdateItem counts the size of its new values, twice for a delivery record (its index)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: dict[str, int] = {}
+        self._units: dict[str, int] = {}
+        self._items: dict[str, int] = {}
+
+    def record(self, operation: str, body: bytes) -> None:
+        units: dict[str, int] = {}
+        items: dict[str, int] = {}
+
+        def add(pk: str, count: int) -> None:
+            kind = kind_of(pk)
+            units[kind] = units.get(kind, 0) + count
+            items[kind] = items.get(kind, 0) + 1
+
+        document = json.loads(body or b"{}")
+        if operation == "BatchWriteItem":
+            for requests in document.get("RequestItems", {}).values():
+                for request in requests:
+                    put = request.get("PutRequest", {}).get("Item")
+                    key = put or request.get("DeleteRequest", {}).get("Key", {})
+                    add(key.get("pk", {}).get("S", ""), write_units(put) if put else 1)
+        elif operation == "PutItem":
+            item = document.get("Item", {})
+            add(item.get("pk", {}).get("S", ""), write_units(item))
+        elif operation == "TransactWriteItems":
+            for entry in document.get("TransactItems", []):
+                item = entry.get("Put", {}).get("Item", {})
+                add(item.get("pk", {}).get("S", ""), 2 * write_units(item))
+        elif operation in ("UpdateItem", "DeleteItem"):
+            pk = document.get("Key", {}).get("pk", {}).get("S", "")
+            values = {"m": {"M": document.get("ExpressionAttributeValues", {})}}
+            count = write_units(values) * (2 if pk.startswith("DELIVERY#") else 1)
+            add(pk, count)
+        with self._lock:
+            self._requests[operation] = self._requests.get(operation, 0) + 1
+            for kind, count in units.items():
+                self._units[kind] = self._units.get(kind, 0) + count
+            for kind, count in items.items():
+                self._items[kind] = self._items.get(kind, 0) + count
+
+    def take(self) -> dict[str, dict[str, int]]:
+        """What was counted since the last call."""
+        with self._lock:
+            taken = {"requests": self._requests, "units": self._units, "items": self._items}
+            self._requests, self._units, self._items = {}, {}, {}
+        return taken
+
+
+class RoundTrip:
+    """WSGI middleware: every DynamoDB request waits `latency_ms` (DynamoDB's round trip, which
+    the concurrent requests of the ingest overlap), is metered, and is then answered by moto
+    one at a time (moto's DynamoDB is not thread-safe; scripts/embedded_aws.py)."""
+
+    def __init__(self, app: Any, latency_ms: float, meter: WriteMeter) -> None:
+        from scripts.embedded_aws import OneDynamoDbCallAtATime
+
+        self._app = OneDynamoDbCallAtATime(app)
+        self._latency = latency_ms / 1000
+        self._meter = meter
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if target.startswith("DynamoDB"):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            self._meter.record(target.rsplit(".", 1)[-1], body)
+            time.sleep(self._latency)
+        return self._app(environ, start_response)
+
+
+def _storm_server(port: int, latency_ms: float, meter: WriteMeter) -> Any:
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    class StormServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = RoundTrip(DomainDispatcherApplication(create_backend_app), latency_ms, meter)
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return StormServer(ip_address="127.0.0.1", port=port, verbose=False)
+
+
+def serve(
+    port: int, *, discard_portfolio_writes: bool = False, latency_ms: float | None = None
+) -> None:
+    """Run the moto server in this process until SIGTERM/SIGINT or stdin closes.
+    `latency_ms`: the storm's backend (`RoundTrip`), with a write meter."""
     from moto.server import ThreadedMotoServer
 
     _fast_item_size_check()
     _partition_query()
     if discard_portfolio_writes:
         _discard_portfolio_writes()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    meter = WriteMeter() if latency_ms is not None else None
+    if latency_ms is not None and meter is not None:
+        server = _storm_server(port, latency_ms, meter)
+    else:
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=_control, args=(stop,), daemon=True).start()
+    threading.Thread(target=_control, args=(stop, meter), daemon=True).start()
     stop.wait()
     server.stop()
 
@@ -270,6 +418,15 @@ class Backend:
         answer = json.loads(self.process.stdout.readline())
         loaded: int = answer["loaded"]
         return loaded
+
+    def meter(self) -> dict[str, dict[str, int]]:
+        """The storm backend's requests and write units since the last call."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(b'{"meter": true}\n')
+        self.process.stdin.flush()
+        taken: dict[str, dict[str, int]] = json.loads(self.process.stdout.readline())
+        return taken
 
     def reset(self) -> None:
         """Forget every resource (moto's reset API): frees the previous pass's items."""
@@ -323,13 +480,19 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
 
 @contextmanager
 def running_backend(
-    port: int | None = None, *, discard_portfolio_writes: bool = False
+    port: int | None = None,
+    *,
+    discard_portfolio_writes: bool = False,
+    latency_ms: float | None = None,
 ) -> Iterator[Backend]:
     """Start `python -m bench.backend` on a free port; stop it (only it) afterwards.
-    `discard_portfolio_writes`: the memory mode (module docstring)."""
+    `discard_portfolio_writes`: the memory mode (module docstring); `latency_ms`: the storm's
+    backend (DynamoDB's round trip, a write meter)."""
     port = port or free_port()
     env = {**os.environ, **CREDENTIALS}
     mode = ["--discard-portfolio-writes"] if discard_portfolio_writes else []
+    if latency_ms is not None:
+        mode += ["--latency-ms", str(latency_ms)]
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.backend", "--port", str(port), *mode],
         cwd=ROOT,
@@ -369,8 +532,18 @@ def main() -> None:
         action="store_true",
         help="acknowledge portfolio items (POLICY#, LOOKUP#) without keeping them",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=None,
+        help="the storm's backend: every DynamoDB request waits this long and is metered",
+    )
     args = parser.parse_args()
-    serve(args.port, discard_portfolio_writes=args.discard_portfolio_writes)
+    serve(
+        args.port,
+        discard_portfolio_writes=args.discard_portfolio_writes,
+        latency_ms=args.latency_ms,
+    )
 
 
 if __name__ == "__main__":

@@ -379,6 +379,7 @@ class PolicyToResolve:
     previous: Sequence[Trace] = ()
     known: Sequence[Trace] = ()
     minted_identities: Sequence[str] = field(default_factory=list)
+    delivered: Sequence[Trace] = ()  # the parties' traces, when the caller has them already
 
 
 def survivor(traces: Iterable[Trace]) -> Trace:
@@ -404,7 +405,7 @@ def resolve_policy(
        that id belongs to another client (a twin delivered alone before), the given name and
        then the policy are added to the identity until it is free.
     """
-    delivered = [trace_of(p, "", partner_id=partner_id) for p in policy.parties]
+    delivered = policy.delivered or [trace_of(p, "", partner_id=partner_id) for p in policy.parties]
     previous_of = _pair_with_previous(delivered, policy.previous)
     decisions: list[Decision] = []
     taken: set[str] = set()

@@ -30,6 +30,7 @@ from chalicelib.rules.identity import (
     surviving_id,
     trace_of,
     trace_of_party_item,
+    with_client,
 )
 from chalicelib.store.identity import IdentityStore, Join
 from chalicelib.store.register_items import POLICY_TRACES
@@ -79,9 +80,13 @@ class IdentityResolver:
         so two partners' deliveries resolving one new person at the same moment do not both
         mint an id (the later one reads the earlier one's trace and resolves again)."""
         previous = self._previous(partner_id, policies)
+        delivered = [
+            [trace_of(p, "", partner_id=partner_id, expires_at=expires_at) for p in policy.parties]
+            for policy in policies
+        ]
         for _ in range(SAVE_ATTEMPTS):
             resolution = self._resolve_once(
-                partner_id, policies, previous, seq=seq, expires_at=expires_at, now=now
+                partner_id, policies, previous, delivered, seq=seq, expires_at=expires_at, now=now
             )
             if not (resolution.buckets or resolution.joins) or self.store.save(
                 resolution.buckets, resolution.joins
@@ -95,12 +100,12 @@ class IdentityResolver:
         partner_id: str,
         policies: Sequence[PolicyParties],
         previous: list[list[Trace]],
+        delivered: list[list[Trace]],
         *,
         seq: str,
         expires_at: int,
         now: int,
     ) -> Resolution:
-        delivered = [[trace_of(p, "") for p in policy.parties] for policy in policies]
         wanted = {
             key
             for traces in (*delivered, *previous)
@@ -129,20 +134,15 @@ class IdentityResolver:
                     known=list(known.values()),
                     minted_identities=policy_identities(policy.parties)
                     or [client_identity(p) for p in policy.parties],
+                    delivered=traces,
                 ),
                 partner_id=partner_id,
                 seq=seq,
                 key=self.key,
             )
             kept: list[dict[str, Any]] = []
-            for party, decision in zip(policy.parties, decisions, strict=True):
-                trace = trace_of(
-                    party,
-                    decision.client_id,
-                    partner_id=partner_id,
-                    since=decision.since,
-                    expires_at=expires_at,
-                )
+            for delivered_trace, decision in zip(traces, decisions, strict=True):
+                trace = with_client(delivered_trace, decision.client_id, decision.since)
                 for old in decision.joined:
                     joins[old] = (decision.client_id, expires_at)
                     resolution.joins.append(Join(old, decision.client_id, expires_at))

@@ -62,7 +62,9 @@ def content_hash(items: Sequence[Item]) -> str:
     """A digest of everything a policy's items hold (keys, attributes, its parties and lookups)
     except when and by which delivery they were written: equal digests, equal register."""
     digest = hashlib.blake2b(digest_size=16)
-    for item in items:
+    # By key: the order the items are built in is not content (a party's phone numbers come
+    # from a set, whose order differs between processes).
+    for item in sorted(items, key=lambda i: (i["pk"], i["sk"])):
         for name in sorted(item):
             if name not in _NOT_CONTENT:
                 digest.update(f"{name}={item[name]!r};".encode())

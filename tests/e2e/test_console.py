@@ -77,14 +77,19 @@ def test_jsc_finds_a_caller_by_postcode_and_house_number_and_reads_a_coverage_de
     # when the caller's postcode and house number are typed and Enter pressed
     search(page, f"{CALLER.postcode} {CALLER.house_number}")
 
-    # then the caller is the first candidate, with how each field matched
-    first = page.locator(".candidate").first
-    expect(first).to_contain_text("Tim el Amrani")
-    expect(first.locator(".explain")).to_contain_text("Adres: exact gelijk")
-    expect(first.locator(".explain")).to_contain_text("Naam: niet opgegeven")
-    expect(first).to_have_attribute("aria-selected", "true")
+    # then the caller is among the candidates (others may live there too: the address alone
+    # ranks them equally), with how each field matched, and the first one is chosen
+    candidates = page.locator(".candidate")
+    expect(candidates.first).to_have_attribute("aria-selected", "true")
+    caller = candidates.filter(has_text="Tim el Amrani")
+    expect(caller.locator(".explain")).to_contain_text("Adres: exact gelijk")
+    expect(caller.locator(".explain")).to_contain_text("Naam: niet opgegeven")
 
-    # when Enter is pressed again, the dossier opens
+    # when the arrows choose the caller and Enter is pressed again, the dossier opens
+    names = candidates.locator(".name").all_inner_texts()
+    for _ in range(names.index("Tim el Amrani")):
+        box.press("ArrowDown")
+    expect(caller).to_have_attribute("aria-selected", "true")
     box.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Tim el Amrani")
     policies = page.get_by_role("table", name="Polissen per partner")
@@ -115,7 +120,7 @@ def test_jsc_finds_a_caller_by_postcode_and_house_number_and_reads_a_coverage_de
     expect(page.get_by_role("heading", level=1)).to_have_text("Tim el Amrani")
     page.keyboard.press("Escape")
     expect(page.get_by_label("Find a client")).to_be_focused()
-    expect(page.locator(".candidate").first).to_contain_text("Tim el Amrani")
+    expect(caller).to_have_attribute("aria-selected", "true")
 
     # and the browser's history did not grow: no search, dossier or check is in it
     assert page.evaluate("history.length") == history_at_start

@@ -113,3 +113,21 @@ def test_a_policy_numbers_set_holds_what_it_was_given_and_nothing_else():
     assert all(f"P{i:07d}" in numbers for i in range(0, 10_000, 7))
     assert not any(f"Q{i:07d}" in numbers for i in range(1_000))
     assert "" not in PolicyNumbers([])
+
+
+def test_the_content_hash_does_not_depend_on_the_order_the_items_were_built_in():
+    # given a policy's items, as built, and the same items in another order (a party's phone
+    # numbers come from a set, whose order differs between processes)
+    from chalicelib.store.register_items import content_hash
+
+    items = [
+        {"pk": "POLICY#p#1", "sk": "POLICY", "type": "policy", "data_seq": "s1"},
+        {"pk": "LOOKUP#PHONE#+31600000001", "sk": "c#p#1", "type": "lookup"},
+        {"pk": "LOOKUP#PHONE#+31600000002", "sk": "c#p#1", "type": "lookup"},
+    ]
+    reordered = [items[0], items[2], items[1]]
+
+    # then both have one hash, and a changed value or a new delivery's seq is told apart
+    assert content_hash(items) == content_hash(reordered)
+    assert content_hash(items) != content_hash([*items[:2], {**items[2], "type": "x"}])
+    assert content_hash(items) == content_hash([{**items[0], "data_seq": "s2"}, *items[1:]])
