@@ -17,7 +17,7 @@ when every given field matched exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -280,6 +280,24 @@ def convincing(ranked: list[RankedClient]) -> bool:
     if not ranked or ranked[0].score < CONVINCING_SCORE:
         return False
     return all(match.how != DIFFERENT for match in ranked[0].fields.values())
+
+
+# Partitions that hold a client's items only where the searched value is (one policy, one
+# phone number, one e-mail address); the identity partitions hold all of them.
+_PARTIAL_KINDS = frozenset({"POLICY", "PHONE", "EMAIL"})
+
+
+def completing_plan(read: Sequence[LookupPlan], best: RankedClient) -> LookupPlan | None:
+    """The partition that holds all of the best client's items, when the one search read only
+    reached some (a policy number, a phone, an e-mail): their birth date, or a company's KvK
+    number. None when the search read an identity partition or already two partitions. So a
+    client is shown with every policy and the same name whichever form found them."""
+    if len(read) != 1 or read[0].kind not in _PARTIAL_KINDS:
+        return None
+    item = best.items[0]
+    if item.get("is_legal_entity"):
+        return LookupPlan("KVK", str(item["kvk"])) if item.get("kvk") else None
+    return LookupPlan("DOB", str(item["birth_date"])) if item.get("birth_date") else None
 
 
 def is_current(lookup: Mapping[str, Any], policy: Mapping[str, Any] | None) -> bool:

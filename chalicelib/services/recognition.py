@@ -8,8 +8,10 @@ status.
 
 The policies shown with a candidate are those found through the partition reads: for `DOB`
 every policy of the client (every partner delivers the birth date), for `ADDR` and `KVK` the
-ones delivered with that address or number, for `POLICY`, `PHONE` and `EMAIL` the ones reached
-through that value; the dossier (`GET /v1/clients/{client_id}`) always has all of them. The same
+ones delivered with that address or number. A `POLICY`, `PHONE` or `EMAIL` search reaches only
+the items under that value, so it also reads the best candidate's birth date (a company's KvK
+number): that candidate is shown with all their policies and the same name as by a name +
+birth date search. The dossier (`GET /v1/clients/{client_id}`) always has all of them. The same
 BatchGetItem reads the candidates' joins, so the lookups of an id joined into another show as
 that client (docs/architecture.md, "client_id").
 """
@@ -41,6 +43,7 @@ from chalicelib.rules.matching import (
     FoundItem,
     LookupPlan,
     RankedClient,
+    completing_plan,
     convincing,
     is_current,
     next_try,
@@ -157,6 +160,16 @@ def recognise(principal: Principal, route: str, query: ClientQuery) -> Candidate
         for _, plans in readings:
             for plan in plans[1:]:
                 read_partition(plan)
+        ranked = ranked_union()
+    # One client, one face: a policy number, phone or e-mail reaches some of the best client's
+    # items; their birth date (KvK number) holds all of them, at every partner. Only the items
+    # of clients already found are kept: the others there were not asked for.
+    completing = completing_plan(read, ranked[0]) if ranked else None
+    if completing is not None:
+        known = {client.client_id for client in ranked}
+        before = len(found)
+        read_partition(completing)
+        found[before:] = [one for one in found[before:] if one.item["client_id"] in known]
         ranked = ranked_union()
 
     # The best candidates whose policies, and whose joins, fit in one BatchGetItem.

@@ -183,6 +183,31 @@ def test_one_client_is_shown_with_one_name_whichever_partners_policy_found_them(
     assert names[0]["display"] == "Jan van der Berg"
 
 
+def test_a_policy_number_search_shows_every_policy_and_the_first_name_any_partner_knows(
+    api: Any, aws: dict[str, str], ddb_calls: DynamoCalls
+) -> None:
+    # given Tim el Amrani delivered with his first name by the volmacht and as "EL AMRANI",
+    # initial T, by the verzekeraar
+    tim = {"ANAAM": "Amrani", "VOORV": "el", "VOORL": "T.", "RNAAM": "Tim",
+           "GEBDAT": "19860610", "HUISNR": "232", "PCODE": "1077XL"}  # fmt: skip
+    deliver(aws, VOLMACHT, [person("P-300", **tim)])
+    deliver(aws, VERZEKERAAR, [person("V-300", **{**tim, "ANAAM": "EL AMRANI", "VOORV": "",
+                                                  "VOORL": "T", "RNAAM": ""})])  # fmt: skip
+    ddb_calls.reset()
+
+    # when the verzekeraar's policy number is searched
+    best = body(find(api, policy_number="V-300"))["candidates"][0]
+
+    # then he is shown as by any other form: his first name, both policies; within the budget
+    assert best["name"]["display"] == "Tim el Amrani"
+    assert {(p["partner_id"], p["policy_number"]) for p in best["policies"]} == {
+        (VOLMACHT, "P-300"),
+        (VERZEKERAAR, "V-300"),
+    }
+    assert best["match"]["fields"]["policy_number"]["how"] == "exact"
+    assert ddb_calls.reads() == ["Query", "Query", "BatchGetItem"]
+
+
 def test_an_address_search_ranks_the_named_person_above_the_housemate(
     api: Any, register: Any
 ) -> None:

@@ -11,6 +11,7 @@ from chalicelib.models.clients import ClientQuery
 from chalicelib.rules.matching import (
     FoundItem,
     LookupPlan,
+    completing_plan,
     convincing,
     is_current,
     next_try,
@@ -284,3 +285,41 @@ def test_a_best_candidate_with_every_given_field_matching_is_convincing() -> Non
     caller = lookup("c_yvonne", surname="Visser", surname_key="visser", first_name="Yvonne",
                     birth_date="1967-05-03")  # fmt: skip
     assert convincing(rank(query, found(plan_lookups(query)[0], caller)))
+
+
+@pytest.mark.parametrize(
+    ("params", "item", "completing"),
+    [
+        ({"policy_number": "V-300"}, {}, ("DOB", "1980-05-17")),
+        ({"phone": "0612345678"}, {}, ("DOB", "1980-05-17")),
+        ({"email": "t@example.nl"}, {}, ("DOB", "1980-05-17")),
+        (
+            {"policy_number": "V-300"},
+            {"is_legal_entity": True, "birth_date": None, "kvk": "12345678"},
+            ("KVK", "12345678"),
+        ),
+        ({"policy_number": "V-300"}, {"is_legal_entity": True, "birth_date": None}, None),
+        ({"postcode": "1234AB", "house_number": "12"}, {}, None),
+        ({"name": "Berg", "birth_date": "1980-05-17"}, {}, None),
+        ({"kvk": "12345678"}, {"is_legal_entity": True, "kvk": "12345678"}, None),
+    ],
+)
+def test_a_search_that_reaches_only_some_of_the_best_clients_items_completes_them(
+    params: dict[str, str], item: dict[str, Any], completing: tuple[str, str] | None
+) -> None:
+    # given the partition a search read and the best client it found there
+    query = ClientQuery.model_validate(params)
+    plans = plan_lookups(query)
+    best = rank(query, found(plans[0], lookup("c_best", **item)))[0]
+    # when the search asks what would show that client whole
+    plan = completing_plan(plans[:1], best)
+    # then a policy number, phone or e-mail search reads the client's birth date (a company's
+    # KvK number); a search on an identity key (address, birth date, KvK) has them all already
+    assert (None if plan is None else (plan.kind, plan.value)) == completing
+
+
+def test_a_search_that_read_two_partitions_completes_nothing() -> None:
+    query = ClientQuery.model_validate({"policy_number": "V-300"})
+    plans = plan_lookups(query)
+    best = rank(query, found(plans[0], lookup("c_best")))[0]
+    assert completing_plan([*plans, LookupPlan("DOB", "1980-05-18")], best) is None
