@@ -22,7 +22,8 @@ export function whenSignInNeeded(callback) {
   onSignInNeeded = callback;
 }
 
-export async function call(method, path, { query, body } = {}) {
+/** `as: "blob"`: a file (a CSV) instead of JSON; errors still come as JSON. */
+export async function call(method, path, { query, body, as } = {}) {
   const url = new URL(path, document.baseURI);
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
@@ -43,6 +44,7 @@ export async function call(method, path, { query, body } = {}) {
   } catch {
     throw new ApiError("unreachable", 0, "unreachable", "");
   }
+  if (response.ok && as === "blob") return response.blob();
   const data = await response.json().catch(() => null);
   if (response.ok) return data;
   const error = (data && data.error) || {};
@@ -58,3 +60,4 @@ export async function call(method, path, { query, body } = {}) {
 
 export const get = (path, query) => call("GET", path, { query });
 export const post = (path, body) => call("POST", path, { body: body ?? {} });
+export const file = (path) => call("GET", path, { as: "blob" });

@@ -1,5 +1,5 @@
 // Deliveries and their reports: a partner sees its own, an administrator every partner's.
-import { get } from "./api.js";
+import { file, get } from "./api.js";
 import { session } from "./auth.js";
 import { append, facts, field, h, replace, scrollBox, table } from "./dom.js";
 import { date, lang, number, t, word } from "./i18n.js";
@@ -112,9 +112,28 @@ function renderList(container) {
   else load();
 }
 
+/** The rejected rows as the CSV file the partner opens beside its export (the browser saves
+ *  it; nothing of it goes into the address or the history). */
+function rejectedRowsButton(report, problem) {
+  const button = h("button", { type: "button" }, t("Afgewezen regels downloaden (CSV)", "Download rejected rows (CSV)"));
+  button.addEventListener("click", () =>
+    busy(button, problem, async () => {
+      const blob = await file(`v1/deliveries/${encodeURIComponent(report.delivery_id)}/rejected-rows`);
+      const address = URL.createObjectURL(blob);
+      const link = h("a", { href: address, download: `${report.delivery_id}.csv`, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(address), 0);
+    }),
+  );
+  return button;
+}
+
 function renderReport(container) {
   const report = state.report;
   const message = (error) => (lang() === "en" ? error.message_en : error.message);
+  const problem = errorRegion();
   append(container, 
     h("button", { type: "button", class: "link back", onclick: () => { state.report = null; rerender(); } }, t("Terug naar de leveringen", "Back to the deliveries"), " (Esc)"),
     h("h1", { "data-autofocus": true, tabindex: "-1" }, t("Leveringsrapport", "Delivery report"), ` ${fileName(report.object_key)}`),
@@ -152,6 +171,8 @@ function renderReport(container) {
     report.errors_truncated
       ? h("p", { class: "notice" }, t("Alleen de eerste fouten staan hier.", "Only the first errors are listed here."))
       : null,
+    report.errors.length ? h("div", { class: "controls" }, rejectedRowsButton(report, problem)) : null,
+    problem,
     report.quality && report.quality.fields.length
       ? fieldTable(t("Kwaliteit van deze levering per veld", "Quality of this delivery per field"), report.quality.fields)
       : null,

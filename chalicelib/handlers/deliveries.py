@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalice import Response
+
 from chalicelib.errors import NotFound
 from chalicelib.handlers.http import Api, Reply, RequestContext
 from chalicelib.models.delivery import (
@@ -40,6 +42,28 @@ def list_deliveries(ctx: RequestContext) -> DeliveryList:
 def get_delivery(ctx: RequestContext) -> DeliveryReport:
     """One delivery report: counts, warnings and the first rejected rows with their reasons."""
     return deliveries.get_delivery(ctx.principal, _delivery_id(ctx))
+
+
+@api.route(
+    "/v1/deliveries/{delivery_id}/rejected-rows",
+    roles={"partner", "admin"},
+    path_params=DeliveryPath,
+    errors={404: ("delivery_not_found",)},
+    media_types=("text/csv",),
+)
+def rejected_rows(ctx: RequestContext) -> Response:
+    """The report's rejected rows as CSV, to open beside the partner's export: file, line,
+    column, error code, message (Dutch and English); no delivered value."""
+    delivery_id = _delivery_id(ctx)
+    return Response(
+        body=deliveries.rejected_rows_csv(ctx.principal, delivery_id),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{delivery_id}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @api.route(

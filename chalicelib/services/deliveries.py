@@ -12,7 +12,7 @@ from chalicelib.models.delivery import (
     DeliveryReport,
 )
 from chalicelib.services.audit import record_audit
-from chalicelib.services.ingest import IngestService, build_report
+from chalicelib.services.ingest import IngestService, build_report, report_csv
 from chalicelib.store.deliveries import DynamoDeliveries
 
 
@@ -44,6 +44,12 @@ def get_delivery(principal: Principal, delivery_id: str) -> DeliveryReport:
         # Same answer as for an unknown id: a partner learns nothing of others' deliveries.
         raise NotFound("no such delivery", code="delivery_not_found")
     return build_report(record)
+
+
+def rejected_rows_csv(principal: Principal, delivery_id: str) -> str:
+    """The report's rejected rows as a spreadsheet (the same file the ingest keeps beside the
+    report): line, column, code and message in Dutch and English, never a delivered value."""
+    return report_csv(get_delivery(principal, delivery_id))
 
 
 def confirm_delivery(principal: Principal, route: str, delivery_id: str) -> DeliveryReport:

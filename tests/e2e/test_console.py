@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
@@ -257,6 +258,18 @@ def test_a_partner_opens_a_report_with_its_errors_per_line_and_sees_only_its_own
     # and the delivery's quality per field
     quality = page.get_by_role("table", name="Kwaliteit van deze levering per veld")
     expect(quality.get_by_role("columnheader", name="Geldigheid")).to_be_visible()
+
+    # when the rejected rows are downloaded
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Afgewezen regels downloaden (CSV)").click()
+    # then the file holds the rejected row's line, column and code, and the page stays put
+    saved = download.value
+    assert saved.suggested_filename.endswith(".csv")
+    text = Path(saved.path()).read_text(encoding="utf-8-sig")
+    rows = [line.split(";") for line in text.splitlines()]
+    assert rows[0][:4] == ["file", "line", "column", "code"]
+    assert [row[3] for row in rows[1:]] == ["end_before_start"]
+    assert page.url.endswith("/console")
 
     # and another partner's delivery cannot be read through the API the console uses
     other = run.get("/v1/deliveries?partner_id=demo-verzekeraar")[1]["deliveries"][0]
