@@ -13,7 +13,9 @@ it says that two known ids are one person, they are joined and the one given out
 Never the same person: another birth date (`Jansen` 1980 and `Jansen` 1981; a parent and a
 child of one name at one address), another first name or incompatible initials (twins `Piet` and
 `Jan`), a surname that is neither equal, phonetic, a typo nor a part of the other (`de Vries`
-and `de Vos`), another KvK number.
+and `de Vos`), another KvK number; and, with no address, phone number or e-mail address in
+common, initials that fit a first name (`K. Jansen` and `Kees Jansen`, born the same day in
+other towns).
 """
 
 from __future__ import annotations
@@ -251,6 +253,28 @@ def _same_address(a: Trace, b: Trace) -> bool:
     return bool(a.house_number) and (a.postcode, a.house_number) == (b.postcode, b.house_number)
 
 
+# Two partners who each mistyped one letter of a surname deliver names two edits apart
+# (`Meijerr` and `Mnijer`): the same name only when everything else says so.
+MAX_TYPOS_APART = 2
+
+
+def _typos_apart(a: Trace, b: Trace) -> bool:
+    """Surnames at most two typos apart (optimal string alignment on the folded names), with
+    the same first letter and the same tussenvoegsels: what two partners' own typos of one
+    name look like, never a name of another family that merely shares letters."""
+    key_a, key_b = name_key(a.surname), name_key(b.surname)
+    if not key_a or not key_b or key_a[0] != key_b[0]:
+        return False
+    if name_key(a.tussenvoegsels or "") != name_key(b.tussenvoegsels or ""):
+        return False
+    return OSA.distance(key_a, key_b) <= MAX_TYPOS_APART
+
+
+def _named_alike(a: Trace, b: Trace) -> bool:
+    """Both have a first name, and it is the same (or sounds the same)."""
+    return bool(a.first_name and b.first_name) and given_agreement(a, b) == SAME_GIVEN
+
+
 # A birth year that moves by a generation is another person (a son taking over his father's
 # policy), however few digits change: 1950 and 1980 differ in one.
 MAX_CORRECTED_YEARS = 9
@@ -288,6 +312,7 @@ def _company_names_agree(a: Trace, b: Trace) -> bool:
 SAME_POLICY_WEIGHT = 4.0
 _SURNAME_CREDIT = {EXACT: 2.0, PHONETIC: 1.5}
 _SIMILAR_SURNAME_CREDIT = 1.0
+_TYPOS_APART_CREDIT = 0.5
 _GIVEN_CREDIT = {SAME_GIVEN: 2.0, COMPATIBLE_GIVEN: 1.0, UNKNOWN_GIVEN: 0.0}
 SUPPORT_WEIGHT = 1.5
 
@@ -327,8 +352,16 @@ def _person_evidence(known: Trace, delivered: Trace, *, same_policy: bool) -> fl
             return None
         return score + SAME_POLICY_WEIGHT
     if surname == DIFFERENT:
-        return None
-    strong_name = surname in _SURNAME_CREDIT and given in (SAME_GIVEN, COMPATIBLE_GIVEN)
+        # Two partners' typos of one surname: only with the given name agreeing and an
+        # address, phone number or e-mail address in common.
+        if not (support and given != UNKNOWN_GIVEN and _typos_apart(known, delivered)):
+            return None
+        score += _TYPOS_APART_CREDIT
+    # Without an address, phone number or e-mail address in common, only the whole name says
+    # "the same" (a mover whose old address one partner still has): the same first name on
+    # both sides and the same surname. Initials alone fit namesakes born the same day
+    # elsewhere (`K. Jansen` in Zwolle is not `Kees Jansen` in Utrecht).
+    strong_name = surname in _SURNAME_CREDIT and _named_alike(known, delivered)
     if not (support or strong_name):
         return None
     return score
@@ -363,7 +396,7 @@ def contradicts(a: Trace, b: Trace) -> bool:
     the same name. Used before joining two ids a delivered party matched both of."""
     if conflicts(a, b):
         return True
-    return not a.legal and _surname_match(a, b) == DIFFERENT
+    return not a.legal and _surname_match(a, b) == DIFFERENT and not _typos_apart(a, b)
 
 
 # --- resolving the parties of one policy ---------------------------------------------------

@@ -110,6 +110,14 @@ def company(**fields: Any) -> Trace:
             person(surname="Jansn", contacts=frozenset({"+31612345678"})),
             id="a typo and a move, with the same phone number",
         ),
+        pytest.param(
+            person(surname="Meijerr"), person(surname="Mnijer"), id="two partners' own typos"
+        ),
+        pytest.param(
+            person(first_name="", initials="k", contacts=frozenset({"+31612345678"})),
+            person(postcode="9999ZZ", house_number="5", contacts=frozenset({"+31612345678"})),
+            id="initials only elsewhere, with the same phone number",
+        ),
     ],
 )
 def test_given_one_person_delivered_with_noise_then_the_evidence_says_the_same(known, delivered):
@@ -156,6 +164,24 @@ def test_given_one_person_delivered_with_noise_then_the_evidence_says_the_same(k
             id="a similar name at another address, nothing else shared",
         ),
         pytest.param(person(), company(), id="a person and a company"),
+        pytest.param(
+            person(first_name="", initials="k"),
+            person(postcode="9999ZZ", house_number="5"),
+            id="K. Jansen and Kees Jansen born the same day, living elsewhere",
+        ),
+        pytest.param(
+            person(first_name="", initials="k"),
+            person(first_name="", initials="k", postcode="9999ZZ", house_number="5"),
+            id="K. Jansen twice, born the same day, living elsewhere",
+        ),
+        pytest.param(
+            person(surname="Meijerr"),
+            person(surname="Mnijer", postcode="9999ZZ"),
+            id="two typos apart, nothing else shared",
+        ),
+        pytest.param(
+            person(surname="Bos"), person(surname="Kok"), id="two edits apart, another letter"
+        ),
     ],
 )
 def test_given_two_people_then_the_evidence_never_says_the_same(known, delivered):

@@ -260,3 +260,29 @@ def test_two_partners_resolving_one_new_person_at_once_give_them_one_client_id()
     # other partner's id
     assert racing.saves == 2
     assert resolution.client_ids == [other]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        pytest.param({"RNAAM": "", "HUISNR": "5", "PCODE": "9999ZZ"}, id="initials only"),
+        pytest.param({"RNAAM": "Koen", "HUISNR": "5", "PCODE": "9999ZZ"}, id="another name"),
+    ],
+)
+def test_namesakes_born_the_same_day_living_elsewhere_are_two_clients(register, second):
+    # given Kees Jansen, born 12-03-1980, at one partner
+    deliver(register, VOLMACHT, [kees("V1")])
+    # when another partner delivers K. Jansen born that day in another town, no phone or
+    # e-mail address in common
+    deliver(register, VERZEKERAAR, [kees("Z1", **second)])
+    # then nothing says they are one person: two clients
+    assert client_of(register, VOLMACHT, "V1") != client_of(register, VERZEKERAAR, "Z1")
+
+
+def test_two_partners_own_typos_of_one_surname_at_one_address_are_one_client(register):
+    # given Meijer delivered as Meijerr by one partner
+    deliver(register, VOLMACHT, [kees("V1", ANAAM="Meijerr")])
+    # when another partner delivers Mnijer, same first name, birth date and address
+    deliver(register, VERZEKERAAR, [kees("Z1", ANAAM="Mnijer")])
+    # then both are the same client
+    assert client_of(register, VOLMACHT, "V1") == client_of(register, VERZEKERAAR, "Z1")
