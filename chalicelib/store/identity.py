@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from boto3.dynamodb.conditions import Attr
+
 from chalicelib.clock import epoch
 from chalicelib.errors import ConditionFailed
 from chalicelib.rules.identity import Bucket, Trace
@@ -21,6 +23,7 @@ from chalicelib.store.table import BATCH_GET_MAX, TRANSACT_MAX, Condition, Item,
 
 # A bucket item stays far below DynamoDB's 400 KB: the newest traces are kept.
 MAX_TRACES_PER_BUCKET = 1000
+MANDATE_TYPE = "mandate"
 # A transaction's items stay below DynamoDB's 4 MB per TransactWriteItems.
 TRANSACTION_BYTES = 3_000_000
 
@@ -223,6 +226,23 @@ class DynamoIdentities:
                 keys.client_gsi1pk(client_id),
                 index="gsi1",
                 sk_between=(keys.ALIAS_REF_PREFIX, keys.POLICY_REF_PREFIX + "\uffff"),
+            ),
+        )
+
+    def asker_index(self, client_id: str) -> ClientIndex:
+        """What a coverage check needs of an asker, whatever the client holds: where the id
+        was joined into and its first party item. One Query over the same range as
+        `client_index`, mandates filtered out, stopping after two items (the join sorts first,
+        then the parties), so a household or company with thousands of policies is not read
+        page after page on the request path."""
+        return split_client_index(
+            client_id,
+            self.table.query(
+                keys.client_gsi1pk(client_id),
+                index="gsi1",
+                sk_between=(keys.JOINED_INTO_PREFIX, keys.POLICY_REF_PREFIX + "\uffff"),
+                filter_condition=Attr("type").ne(MANDATE_TYPE),
+                limit=2,
             ),
         )
 
