@@ -20,6 +20,7 @@ from chalicelib.errors import ThrottledError
 from chalicelib.models.portfolio import PartyFields
 from chalicelib.observability import logger
 from chalicelib.rules.identity import (
+    TRACE_REFRESH_SECONDS,
     Bucket,
     PolicyToResolve,
     Trace,
@@ -151,6 +152,7 @@ class IdentityResolver:
                             t.client_id == old for t in bucket.traces
                         ):
                             bucket.join(old, decision.client_id, expires_at)
+                self._refresh_joins(trace, joins, buckets, resolution, expires_at)
                 for key in bucket_keys(trace):
                     buckets[key].keep(trace)
                 kept.append(trace.as_item())
@@ -158,6 +160,27 @@ class IdentityResolver:
             resolution.traces.append(kept)
         resolution.buckets = [b for b in buckets.values() if b.changed]
         return resolution
+
+    @staticmethod
+    def _refresh_joins(
+        trace: Trace,
+        joins: dict[str, tuple[str, int]],
+        buckets: Mapping[str, Bucket],
+        resolution: Resolution,
+        expires_at: int,
+    ) -> None:
+        """The joins into a delivered client live as long as the client's traces: a join whose
+        expiry is more than `TRACE_REFRESH_SECONDS` older than this delivery's is written again
+        with it (as a trace is), so an old id keeps resolving, and the mandates held under it
+        keep their holder, for as long as the client is delivered."""
+        for old, (into, until) in list(joins.items()):
+            if into != trace.client_id or until + TRACE_REFRESH_SECONDS >= expires_at:
+                continue
+            joins[old] = (into, expires_at)
+            resolution.joins.append(Join(old, into, expires_at))
+            for bucket in buckets.values():
+                if old in bucket.joined:
+                    bucket.join(old, into, expires_at)
 
     def _previous(self, partner_id: str, policies: Sequence[PolicyParties]) -> list[list[Trace]]:
         """The parties each policy had before this delivery: from the traces on the stored

@@ -21,6 +21,7 @@ from chalicelib.rules.identity import (
     evidence,
     given_agreement,
     policy_identities,
+    pseudonym,
     resolve_policy,
     trace_of,
 )
@@ -292,9 +293,9 @@ def kees(**fields: Any) -> PartyFields:
     return replace(base, **fields)
 
 
-def test_given_nobody_known_then_the_id_is_the_first_versions_id():
+def test_given_nobody_known_then_the_id_is_minted_from_the_identity_and_the_bucket_letter():
     [decision] = resolve([kees()])
-    assert decision.client_id == client_id_for(kees(), KEY)
+    assert decision.client_id == pseudonym(f"{client_identity(kees())}|k", KEY)
     assert not decision.reused
 
 
@@ -370,4 +371,41 @@ def test_a_trace_survives_its_stored_form():
 def test_given_companies_the_buckets_are_kvk_and_address():
     assert bucket_keys(company()) == ("KVK#12345678", "ORG#3511AB#5")
     assert bucket_keys(company(kvk=None)) == ("ORG#3511AB#5",)
-    assert bucket_keys(person()) == ("DOB#1980-03-12",)
+    assert bucket_keys(person()) == ("DOB#1980-03-12#k",)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        pytest.param(
+            person(first_name="kees"), person(first_name="cees", initials="c"), id="Kees, Cees"
+        ),
+        pytest.param(
+            person(first_name="", initials="c"),
+            person(first_name="chris", initials="c"),
+            id="C. and Chris",
+        ),
+        pytest.param(
+            person(first_name="zoe", initials="z"), person(first_name="soe", initials="s"), id="Zoë"
+        ),
+    ],
+)
+def test_given_names_the_rules_call_the_same_are_kept_in_one_bucket(a, b):
+    assert given_agreement(a, b) is not None
+    assert bucket_keys(a) == bucket_keys(b)
+
+
+def test_given_no_first_name_nor_initials_then_the_bucket_letter_says_so():
+    assert bucket_keys(person(first_name="", initials="")) == ("DOB#1980-03-12#_",)
+
+
+def test_a_trace_past_its_expiry_is_not_stored_in_a_bucket_another_client_keeps_alive():
+    from chalicelib.store.identity import bucket_item
+
+    # given a bucket with X (expired at 1,000) and Y (until 10,000), written at 5,000
+    x = person(client_id="X", contacts=frozenset({"+31612345678"}), expires_at=1_000)
+    y = person(client_id="Y", surname="Visser", expires_at=10_000)
+    item = bucket_item(Bucket(key="DOB#1980-03-12#k", traces=[x, y]), now=5_000)
+    # then the stored item lives as long as Y and holds nothing of X
+    assert item["expires_at"] == 10_000
+    assert [t["id"] for t in item["traces"]] == ["Y"]

@@ -13,6 +13,7 @@ from chalicelib.config import get_settings
 from chalicelib.models.portfolio import PartyFields
 from chalicelib.rules.identity import client_id_for
 from chalicelib.services.identity import IdentityResolver, PolicyParties
+from chalicelib.store import keys
 from chalicelib.store.register_items import POLICY_TRACES
 from tests.support.ingest import csv_bytes, person
 from tests.support.memory import MemoryIdentities, MemoryPortfolio, MemoryRegister
@@ -176,18 +177,45 @@ def test_two_ids_of_one_person_are_joined_into_the_first_and_the_old_one_is_reco
     assert register.identities.client_index(second).joined_into == first
 
 
+def test_a_join_lives_as_long_as_the_client_it_was_joined_into_is_delivered(register):
+    # given a second id joined into the first (as above), recorded with that delivery's expiry
+    deliver(register, VOLMACHT, [kees("V1")])
+    deliver(register, VERZEKERAAR, [kees("Z1", ANAAM="Jnasen", HUISNR="7", PCODE="3511AB")])
+    second = client_of(register, VERZEKERAAR, "Z1")
+    deliver(register, VERZEKERAAR, [kees("Z1", HUISNR="7", PCODE="3511AB")])
+    assert register.identities is not None
+    join_keys = [
+        (keys.alias_pk(second), keys.ALIAS_SK),
+        (keys.alias_pk(second), keys.ALIAS_SURVIVOR_SK),
+    ]
+    joined_until = {register.identities.items[k]["expires_at"] for k in join_keys}
+    # when the client is delivered again a season later
+    register.clock.advance(days=100)
+    deliver(register, VOLMACHT, [kees("V1")])
+    # then both join items live as long as that delivery's retention
+    refreshed = {register.identities.items[k]["expires_at"] for k in join_keys}
+    latest = max(register.deliveries.records.values(), key=lambda r: r.received_at)
+    assert refreshed == {latest.expires_at}
+    assert min(refreshed) > max(joined_until)
+    assert register.identities.client_index(second).joined_into == client_of(
+        register, VOLMACHT, "V1"
+    )
+
+
 def test_a_policy_stored_by_the_previous_version_keeps_its_client_ids(register):
     # given a policy stored without identity traces, its parties with the first version's ids
-    deliver(register, VOLMACHT, [kees("V1")])
-    for item in register.portfolio.items.values():
-        item.pop(POLICY_TRACES, None)
-    register.identities.items.clear()  # type: ignore[union-attr]
-    before = client_of(register, VOLMACHT, "V1")
     party = PartyFields(
         role="VP", is_legal_entity=False, surname="Jansen", surname_key="jansen",
         birth_date="1980-03-12", postcode="1234AB", house_number="1",
     )  # fmt: skip
-    assert before == client_id_for(party, get_settings().client_id_key)
+    before = client_id_for(party, get_settings().client_id_key)
+    deliver(register, VOLMACHT, [kees("V1")])
+    for item in register.portfolio.items.values():
+        item.pop(POLICY_TRACES, None)
+        if item["type"] == "party":
+            item.update(client_id=before, gsi1pk=f"CLIENT#{before}")
+    register.identities.items.clear()  # type: ignore[union-attr]
+    assert client_of(register, VOLMACHT, "V1") == before
     # when the partner delivers it again unchanged
     deliver(register, VOLMACHT, [kees("V1")])
     # then the client id stays, and the policy is written once more to keep its traces
