@@ -369,12 +369,18 @@ class _Generator:
                 members[0] = replace(members[0], confuser="parent_child")
                 members.append(son)
             else:
+                # A child named like a parent at the same address is the son named after his
+                # father above, a look-alike on purpose; other children have names of their own.
+                gender = "M" if rng.random() < 0.5 else "V"
+                taken = {m.first_name for m in members}
+                names = [n for n in (FIRST_M if gender == "M" else FIRST_V) if n not in taken]
                 members.append(
                     self.person(
-                        "M" if rng.random() < 0.5 else "V",
+                        gender,
                         child_born,
                         address,
                         surname=surname,
+                        first_name=rng.pick(names),
                         with_contact=False,
                     )
                 )
