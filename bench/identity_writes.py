@@ -80,8 +80,9 @@ class MeteredBuckets:
         found = {}
         for key in dict.fromkeys(keys):
             item = self.items.get(key)
+            # A key without an item costs a consistent read's minimum, 1 unit, all the same.
+            self.read_units += 1 if item is None else read_units(item)
             if item is not None:
-                self.read_units += read_units(item)
                 found[key] = bucket_from_item(key, item)
         return found
 

@@ -93,6 +93,7 @@ class Trace:
     legal: bool
     surname: str
     tussenvoegsels: str | None = None
+    gender: str = ""  # M or V as delivered; "" unknown
     first_name: str = ""  # key: folded, only a-z0-9
     initials: str = ""  # key: "jp" for "J.P."
     birth_date: str | None = None
@@ -110,6 +111,7 @@ class Trace:
         stored: dict[str, Any] = {"id": self.client_id, "le": self.legal, "sn": self.surname}
         optional = {
             "tv": self.tussenvoegsels,
+            "g": self.gender,
             "fn": self.first_name,
             "in": self.initials,
             "bd": self.birth_date,
@@ -131,6 +133,7 @@ class Trace:
             legal=bool(item.get("le")),
             surname=str(item.get("sn", "")),
             tussenvoegsels=item.get("tv"),
+            gender=str(item.get("g", "")),
             first_name=str(item.get("fn", "")),
             initials=str(item.get("in", "")),
             birth_date=item.get("bd"),
@@ -158,6 +161,7 @@ def trace_of(
         legal=party.is_legal_entity,
         surname=party.surname,
         tussenvoegsels=party.tussenvoegsels,
+        gender=_gender(party.gender),
         first_name=name_key(party.first_name or ""),
         initials=name_key(party.initials or ""),
         birth_date=party.birth_date,
@@ -171,6 +175,15 @@ def trace_of(
     )
 
 
+def _gender(value: object) -> str:
+    """M or V; anything else (unknown, a company) is no evidence either way."""
+    return str(value) if value in ("M", "V") else ""
+
+
+def _genders_differ(a: Trace, b: Trace) -> bool:
+    return bool(a.gender and b.gender and a.gender != b.gender)
+
+
 def trace_of_party_item(item: Mapping[str, Any], since: str = "") -> Trace:
     """The trace of a stored party item (one written before traces were kept)."""
     contacts = {str(item[name]) for name in ("phone", "mobile", "email") if item.get(name)}
@@ -179,6 +192,7 @@ def trace_of_party_item(item: Mapping[str, Any], since: str = "") -> Trace:
         legal=bool(item.get("is_legal_entity")),
         surname=str(item.get("surname", "")),
         tussenvoegsels=item.get("tussenvoegsels"),
+        gender=_gender(item.get("gender")),
         first_name=name_key(str(item.get("first_name") or "")),
         initials=name_key(str(item.get("initials") or "")),
         birth_date=item.get("birth_date"),
@@ -200,31 +214,51 @@ _GIVEN_LETTER = {"c": "k", "q": "k", "z": "s", "v": "f", "y": "i"}
 NO_GIVEN_NAME = "_"
 
 
+def given_letters(trace: Trace) -> tuple[str, ...]:
+    """The first letters of a person's initials and first name (as grouped above), the
+    initials' first: `j` and `h` for Johannes Hendrikus (`J.H.`) called Hans, whom one partner
+    delivers with initials only and another with the roepnaam. `_` without either."""
+    letters: list[str] = []
+    for given in (trace.initials, trace.first_name):
+        if given:
+            letter = _GIVEN_LETTER.get(given[0], given[0])
+            if letter not in letters:
+                letters.append(letter)
+    return tuple(letters) or (NO_GIVEN_NAME,)
+
+
 def given_letter(trace: Trace) -> str:
-    """The first letter of a person's first name, else of their initials (as grouped above);
-    `_` without either."""
-    given = trace.first_name or trace.initials
-    if not given:
-        return NO_GIVEN_NAME
-    return _GIVEN_LETTER.get(given[0], given[0])
+    """The letter a new id is minted with: the initials' first, else the first name's."""
+    return given_letters(trace)[0]
 
 
 def bucket_keys(trace: Trace) -> tuple[str, ...]:
-    """The identity buckets (blocking keys) a client is kept in and looked for in: values the
-    noise between partners does not break. A person: the birth date and the first letter of
-    the given name (`DOB#1980-03-12#k`): every natural person has a birth date, and a first
-    name or initials that disagree in their first letter are another person anyway; the
-    letter splits a birth date's clients over about fifteen items, so the item a new client is
-    written into stays small however large the register grows. A company: its KvK number, and
-    its address (so a company delivered without its KvK number meets the one with it)."""
+    """The identity buckets (blocking keys) a client is kept in: values the noise between
+    partners does not break. A person: the birth date and the first letter of the initials and
+    of the first name (`DOB#1980-03-12#k`; two buckets when they differ, a roepnaam): every
+    natural person has a birth date, and two given names the evidence rules call the same
+    share a letter; the letter splits a birth date's clients over about fifteen items, so the
+    item a new client is written into stays small however large the register grows. A
+    company: its KvK number, and its address (so a company delivered without its KvK number
+    meets the one with it)."""
     if not trace.legal:
         if not trace.birth_date:
             return ()
-        return (f"DOB#{trace.birth_date}#{given_letter(trace)}",)
+        return tuple(f"DOB#{trace.birth_date}#{letter}" for letter in given_letters(trace))
     keys = [f"KVK#{trace.kvk}"] if trace.kvk else []
     if trace.postcode and trace.house_number:
         keys.append(f"ORG#{trace.postcode}#{trace.house_number}")
     return tuple(keys)
+
+
+def lookup_keys(trace: Trace) -> tuple[str, ...]:
+    """The buckets a client is looked for in: their own, and for a person with a given name the
+    birth date's bucket of persons delivered without one (who may be them, with an address,
+    phone or e-mail in common)."""
+    keys = bucket_keys(trace)
+    if trace.legal or not trace.birth_date or given_letters(trace) == (NO_GIVEN_NAME,):
+        return keys
+    return (*keys, f"DOB#{trace.birth_date}#{NO_GIVEN_NAME}")
 
 
 # --- comparing two traces -------------------------------------------------------------------
@@ -237,10 +271,10 @@ UNKNOWN_GIVEN = "unknown"
 
 # Company names: Jaro-Winkler at or above this is a typo of the same name.
 COMPANY_SIMILAR_AT = 0.92
-# Words that say what kind of company it is, not which one.
-_LEGAL_FORMS = frozenset(
-    {"bv", "nv", "vof", "cv", "holding", "stichting", "vereniging", "cooperatie", "ua", "ba"}
-)
+# Legal forms written after the name, which partners leave out or abbreviate: they say what
+# kind of company it is, not which one. Words that name the company are kept: `Jansen Holding
+# B.V.` and `Jansen B.V.` are two companies, so are `Stichting Jansen` and `Vereniging Jansen`.
+_LEGAL_FORMS = frozenset({"bv", "nv", "vof", "cv", "ua", "ba"})
 
 
 def _initials_of(trace: Trace) -> str:
@@ -361,6 +395,11 @@ def _person_evidence(known: Trace, delivered: Trace, *, same_policy: bool) -> fl
     given = given_agreement(known, delivered)
     if given is None:
         return None
+    # A man and a woman are two people (boy/girl twins `J. Jansen`, a married couple born the
+    # same day); only the partner's own correction on the same policy, with the same first
+    # name, may change what it delivered.
+    if _genders_differ(known, delivered) and not (same_policy and given == SAME_GIVEN):
+        return None
     surname = _surname_match(known, delivered)
     support = _same_address(known, delivered) or bool(known.contacts & delivered.contacts)
     score = _GIVEN_CREDIT[given] + (SUPPORT_WEIGHT if support else 0.0)
@@ -410,7 +449,7 @@ def conflicts(a: Trace, b: Trace) -> bool:
         return True
     if a.legal:
         return bool(a.kvk and b.kvk and a.kvk != b.kvk)
-    return a.birth_date != b.birth_date or given_agreement(a, b) is None
+    return a.birth_date != b.birth_date or given_agreement(a, b) is None or _genders_differ(a, b)
 
 
 def contradicts(a: Trace, b: Trace) -> bool:

@@ -26,6 +26,7 @@ from chalicelib.rules.identity import (
     Trace,
     bucket_keys,
     client_identity,
+    lookup_keys,
     policy_identities,
     resolve_policy,
     surviving_id,
@@ -111,7 +112,7 @@ class IdentityResolver:
             key
             for traces in (*delivered, *previous)
             for trace in traces
-            for key in bucket_keys(trace)
+            for key in lookup_keys(trace)
         }
         buckets = self.store.buckets(sorted(wanted))
         for key in wanted - buckets.keys():
@@ -125,7 +126,7 @@ class IdentityResolver:
             known = {
                 (t.client_id, t.partner_id): t
                 for trace in traces
-                for key in bucket_keys(trace)
+                for key in lookup_keys(trace)
                 for t in _surviving(buckets[key].live(now), joins)
             }
             decisions = resolve_policy(

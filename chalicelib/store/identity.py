@@ -61,10 +61,12 @@ class IdentityStore(Protocol):
         ...
 
 
-def bucket_item(bucket: Bucket, now: int = 0) -> Item:
-    """The stored form of a bucket; a trace past its own expiry at `now` is left out, so no
-    client's data outlives its retention inside a bucket another client keeps alive."""
-    live = [t for t in bucket.traces if not t.expires_at or t.expires_at > now]
+def bucket_item(bucket: Bucket, now: int | None = None) -> Item:
+    """The stored form of a bucket; a trace past its own expiry at `now` (default: the
+    clock's) is left out, so no client's data outlives its retention inside a bucket another
+    client keeps alive."""
+    at = int(epoch()) if now is None else now
+    live = [t for t in bucket.traces if not t.expires_at or t.expires_at > at]
     traces = sorted(live, key=lambda t: -t.expires_at)[:MAX_TRACES_PER_BUCKET]
     expiries = [t.expires_at for t in traces] + [until for _, until in bucket.joined.values()]
     return {

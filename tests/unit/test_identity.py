@@ -18,8 +18,10 @@ from chalicelib.rules.identity import (
     client_id_for,
     client_identity,
     company_key,
+    conflicts,
     evidence,
     given_agreement,
+    lookup_keys,
     policy_identities,
     pseudonym,
     resolve_policy,
@@ -267,6 +269,42 @@ def test_given_names_agree_or_contradict(a, b, agreement):
 
 def test_company_names_lose_their_legal_form():
     assert company_key("Bakkerij Jansen B.V.") == company_key("bakkerij jansen") == "bakkerijjansen"
+
+
+def test_words_that_name_the_company_are_kept_in_its_key():
+    assert company_key("Jansen Holding B.V.") != company_key("Jansen B.V.")
+    assert company_key("Stichting Jansen") != company_key("Vereniging Jansen")
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param({"gender": "V"}, id="boy and girl twins J. Jansen"),
+        pytest.param({"gender": "V", "surname": "Jansen-de Vries"}, id="husband and wife"),
+    ],
+)
+def test_given_a_man_and_a_woman_then_the_evidence_never_says_the_same(other):
+    man = person(first_name="", initials="j", gender="M")
+    woman = person(first_name="", initials="j", **other)
+    assert evidence(man, woman, same_policy=False) is None
+    assert conflicts(man, woman)
+
+
+def test_given_the_same_policy_and_first_name_then_the_partner_may_correct_the_gender():
+    assert evidence(person(gender="M"), person(gender="V"), same_policy=True) is not None
+    assert evidence(person(gender="M"), person(gender=""), same_policy=False) is not None
+
+
+def test_given_a_roepnaam_then_the_person_is_kept_under_both_letters():
+    # Johannes Hendrikus, called Hans: J.H. at one partner, J.H. + Hans at another
+    hans = person(first_name="hans", initials="jh")
+    assert bucket_keys(hans) == ("DOB#1980-03-12#j", "DOB#1980-03-12#h")
+    assert set(bucket_keys(person(first_name="", initials="jh"))) <= set(bucket_keys(hans))
+
+
+def test_given_a_name_then_persons_without_given_names_are_looked_for_too():
+    assert lookup_keys(person()) == ("DOB#1980-03-12#k", "DOB#1980-03-12#_")
+    assert lookup_keys(person(first_name="", initials="")) == ("DOB#1980-03-12#_",)
 
 
 # --- resolving one policy's parties ------------------------------------------------------------

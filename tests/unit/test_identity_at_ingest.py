@@ -314,3 +314,28 @@ def test_two_partners_own_typos_of_one_surname_at_one_address_are_one_client(reg
     deliver(register, VERZEKERAAR, [kees("Z1", ANAAM="Mnijer")])
     # then both are the same client
     assert client_of(register, VOLMACHT, "V1") == client_of(register, VERZEKERAAR, "Z1")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param(
+            {"RNAAM": "", "VOORL": "J.H."}, {"RNAAM": "Hans", "VOORL": "J.H."}, id="a roepnaam"
+        ),
+        pytest.param({"RNAAM": "", "VOORL": ""}, {}, id="no given names at one partner"),
+    ],
+)
+def test_a_person_whose_partners_write_the_given_names_otherwise_is_one_client(
+    register, first, second
+):
+    # given a person at one partner, when another delivers them at the same address
+    deliver(register, VOLMACHT, [kees("V1", **first)])
+    deliver(register, VERZEKERAAR, [kees("Z1", **second)])
+    # then they are one client
+    assert client_of(register, VOLMACHT, "V1") == client_of(register, VERZEKERAAR, "Z1")
+
+
+def test_boy_and_girl_twins_with_initials_only_at_two_partners_are_two_clients(register):
+    deliver(register, VOLMACHT, [kees("V1", RNAAM="", VOORL="J.", GESLACH="M")])
+    deliver(register, VERZEKERAAR, [kees("Z1", RNAAM="", VOORL="J.", GESLACH="V")])
+    assert client_of(register, VOLMACHT, "V1") != client_of(register, VERZEKERAAR, "Z1")
