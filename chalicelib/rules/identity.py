@@ -615,7 +615,8 @@ def with_client(trace: Trace, client_id: str, since: str) -> Trace:
 # --- identity buckets --------------------------------------------------------------------------
 
 # A stored trace is written again only when it changed, or when its expiry is this much older
-# than the delivery's: a monthly re-delivery then rewrites a bucket at most once a quarter.
+# than the delivery's (the ingest passes the register's RETENTION_REFRESH_MONTHS, so a bucket is
+# refreshed as seldom as an unchanged policy item); this default is a quarter.
 TRACE_REFRESH_SECONDS = 90 * 24 * 3600
 
 
@@ -633,12 +634,13 @@ class Bucket:
     def live(self, now: int) -> list[Trace]:
         return [t for t in self.traces if not t.expires_at or t.expires_at > now]
 
-    def keep(self, trace: Trace) -> None:
-        """Remember `trace` as its partner's latest delivery of that client."""
+    def keep(self, trace: Trace, refresh_seconds: int = TRACE_REFRESH_SECONDS) -> None:
+        """Remember `trace` as its partner's latest delivery of that client (an unchanged
+        trace only when its stored expiry lags more than `refresh_seconds`)."""
         for index, stored in enumerate(self.traces):
             if (stored.client_id, stored.partner_id) != (trace.client_id, trace.partner_id):
                 continue
-            fresh = stored.expires_at + TRACE_REFRESH_SECONDS >= trace.expires_at
+            fresh = stored.expires_at + refresh_seconds >= trace.expires_at
             if replace(stored, expires_at=trace.expires_at) == trace and fresh:
                 return
             self.traces[index] = trace

@@ -64,9 +64,14 @@ class Resolution:
 
 
 class IdentityResolver:
-    def __init__(self, store: IdentityStore, *, key: str) -> None:
+    def __init__(
+        self, store: IdentityStore, *, key: str, refresh_seconds: int = TRACE_REFRESH_SECONDS
+    ) -> None:
         self.store = store
         self.key = key
+        # An unchanged trace, and a join into a delivered client, is written again only when
+        # its stored expiry lags the delivery's by more than this.
+        self.refresh_seconds = refresh_seconds
 
     def resolve(
         self,
@@ -155,15 +160,15 @@ class IdentityResolver:
                             bucket.join(old, decision.client_id, expires_at)
                 self._refresh_joins(trace, joins, buckets, resolution, expires_at)
                 for key in bucket_keys(trace):
-                    buckets[key].keep(trace)
+                    buckets[key].keep(trace, self.refresh_seconds)
                 kept.append(trace.as_item())
             resolution.client_ids.append([d.client_id for d in decisions])
             resolution.traces.append(kept)
         resolution.buckets = [b for b in buckets.values() if b.changed]
         return resolution
 
-    @staticmethod
     def _refresh_joins(
+        self,
         trace: Trace,
         joins: dict[str, tuple[str, int]],
         buckets: Mapping[str, Bucket],
@@ -171,11 +176,11 @@ class IdentityResolver:
         expires_at: int,
     ) -> None:
         """The joins into a delivered client live as long as the client's traces: a join whose
-        expiry is more than `TRACE_REFRESH_SECONDS` older than this delivery's is written again
+        expiry is more than `refresh_seconds` older than this delivery's is written again
         with it (as a trace is), so an old id keeps resolving, and the mandates held under it
         keep their holder, for as long as the client is delivered."""
         for old, (into, until) in list(joins.items()):
-            if into != trace.client_id or until + TRACE_REFRESH_SECONDS >= expires_at:
+            if into != trace.client_id or until + self.refresh_seconds >= expires_at:
                 continue
             joins[old] = (into, expires_at)
             resolution.joins.append(Join(old, into, expires_at))
