@@ -251,13 +251,20 @@ def bucket_keys(trace: Trace) -> tuple[str, ...]:
     return tuple(keys)
 
 
+# Every letter a given name can be kept under (a-z, the alike-sounding ones grouped).
+_ALL_LETTERS = tuple(sorted({_GIVEN_LETTER.get(c, c) for c in "abcdefghijklmnopqrstuvwxyz"}))
+
+
 def lookup_keys(trace: Trace) -> tuple[str, ...]:
     """The buckets a client is looked for in: their own, and for a person with a given name the
     birth date's bucket of persons delivered without one (who may be them, with an address,
-    phone or e-mail in common)."""
+    phone or e-mail in common); a person without a given name, rare, is looked for under every
+    letter of the birth date."""
     keys = bucket_keys(trace)
-    if trace.legal or not trace.birth_date or given_letters(trace) == (NO_GIVEN_NAME,):
+    if trace.legal or not trace.birth_date:
         return keys
+    if given_letters(trace) == (NO_GIVEN_NAME,):
+        return (*keys, *(f"DOB#{trace.birth_date}#{letter}" for letter in _ALL_LETTERS))
     return (*keys, f"DOB#{trace.birth_date}#{NO_GIVEN_NAME}")
 
 

@@ -322,7 +322,8 @@ def test_two_partners_own_typos_of_one_surname_at_one_address_are_one_client(reg
         pytest.param(
             {"RNAAM": "", "VOORL": "J.H."}, {"RNAAM": "Hans", "VOORL": "J.H."}, id="a roepnaam"
         ),
-        pytest.param({"RNAAM": "", "VOORL": ""}, {}, id="no given names at one partner"),
+        pytest.param({"RNAAM": "", "VOORL": ""}, {}, id="no given names at the first partner"),
+        pytest.param({}, {"RNAAM": "", "VOORL": ""}, id="no given names at the second partner"),
     ],
 )
 def test_a_person_whose_partners_write_the_given_names_otherwise_is_one_client(
