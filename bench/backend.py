@@ -280,6 +280,7 @@ class WriteMeter:
         self._requests: dict[str, int] = {}
         self._units: dict[str, int] = {}
         self._items: dict[str, int] = {}
+        self._moto_seconds: dict[str, float] = {}
 
     def record(self, operation: str, body: bytes) -> None:
         units: dict[str, int] = {}
@@ -316,34 +317,55 @@ class WriteMeter:
             for kind, count in items.items():
                 self._items[kind] = self._items.get(kind, 0) + count
 
-    def take(self) -> dict[str, dict[str, int]]:
+    def moto(self, operation: str, cpu_seconds: float) -> None:
+        """CPU moto spent answering one request (inside the one-at-a-time lock)."""
+        with self._lock:
+            self._moto_seconds[operation] = self._moto_seconds.get(operation, 0.0) + cpu_seconds
+
+    def take(self) -> dict[str, dict[str, Any]]:
         """What was counted since the last call."""
         with self._lock:
-            taken = {"requests": self._requests, "units": self._units, "items": self._items}
+            taken: dict[str, dict[str, Any]] = {
+                "requests": self._requests,
+                "units": self._units,
+                "items": self._items,
+                "moto_cpu_seconds": {k: round(v, 3) for k, v in self._moto_seconds.items()},
+            }
             self._requests, self._units, self._items = {}, {}, {}
+            self._moto_seconds = {}
         return taken
 
 
 class RoundTrip:
-    """WSGI middleware: every DynamoDB request waits `latency_ms` (DynamoDB's round trip, which
-    the concurrent requests of the ingest overlap), is metered, and is then answered by moto
-    one at a time (moto's DynamoDB is not thread-safe; scripts/embedded_aws.py)."""
+    """WSGI middleware: every DynamoDB request waits `latency_ms` (DynamoDB's round trip), is
+    metered, and is then answered by moto one at a time (moto's DynamoDB is not thread-safe;
+    scripts/embedded_aws.py), the CPU moto spent on it counted by operation.
+
+    The server runs a thread per connection and the wait is a sleep in that thread before the
+    lock, so requests in flight together (the ingest's concurrent batch writes, several
+    workers) wait their round trips at the same time, as on DynamoDB; only moto's own work
+    after the wait is one request at a time, which DynamoDB's is not."""
 
     def __init__(self, app: Any, latency_ms: float, meter: WriteMeter) -> None:
-        from scripts.embedded_aws import OneDynamoDbCallAtATime
-
-        self._app = OneDynamoDbCallAtATime(app)
+        self._app = app
         self._latency = latency_ms / 1000
         self._meter = meter
+        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
-        if target.startswith("DynamoDB"):
-            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            environ["wsgi.input"] = io.BytesIO(body)
-            self._meter.record(target.rsplit(".", 1)[-1], body)
-            time.sleep(self._latency)
-        return self._app(environ, start_response)
+        if not target.startswith("DynamoDB"):
+            return self._app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        operation = target.rsplit(".", 1)[-1]
+        self._meter.record(operation, body)
+        time.sleep(self._latency)
+        with self._lock:
+            started = time.thread_time()
+            answer = list(self._app(environ, start_response))
+            self._meter.moto(operation, time.thread_time() - started)
+        return answer
 
 
 def _storm_server(port: int, latency_ms: float, meter: WriteMeter) -> Any:

@@ -6,8 +6,8 @@ another version of the repository (the serial design, exported from git):
     python bench/storm_worker.py --root <repository> --queue-url <ingest queue url>
 
 The environment carries the settings (bench.backend.bench_env). Each line on stdin asks for its
-CPU time since it was ready (user + system, all threads), answered as one JSON line; when stdin
-closes it stops and prints its totals.
+CPU time since it was ready (user + system, all threads) and its failed messages so far,
+answered as one JSON line; when stdin closes it stops and prints its totals.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def main() -> None:
         return usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
 
     for _ in sys.stdin:  # any line asks for the CPU so far; the end of stdin stops the worker
-        print(MARK + json.dumps({"cpu_seconds": cpu_seconds()}), flush=True)
+        failed = pump.stats["ingest"].failed
+        print(MARK + json.dumps({"cpu_seconds": cpu_seconds(), "failed": failed}), flush=True)
     pump.stop(timeout=60)
     stats = pump.stats["ingest"]
     print(

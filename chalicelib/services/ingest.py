@@ -68,6 +68,8 @@ from chalicelib.store.register_items import POLICY_TRACES, policy_items
 from chalicelib.store.table import BATCH_GET_MAX, Item
 
 RemainingMs = Callable[[], int]
+# A delivery whose partner's earlier one left the lane starts this long after (see _leave_lane).
+WAKE_DELAY_SECONDS = 1
 
 
 class IngestService:
@@ -195,12 +197,21 @@ class IngestService:
             self._leave_lane(record)
 
     def _leave_lane(self, record: DeliveryRecord) -> None:
-        self.lanes.leave(
+        """Leave the partner's lane and wake the delivery whose turn it is now: its own resume
+        message waits out INGEST_WAIT_SECONDS, this one starts it a second from now (the
+        second lets a delivery that was just refused the turn release its lease first, or the
+        wake would find it leased and be dropped). Of the two messages, the later one finds it
+        leased or final and is dropped."""
+        following = self.lanes.leave(
             record.partner_id,
             record.delivery_id,
             seq=record.seq,
             replaced_portfolio=rules.reconcilable(record.kind, record.progress),
         )
+        if following is not None:
+            self.queue.send(
+                {"resume": {"delivery_id": following}}, delay_seconds=WAKE_DELAY_SECONDS
+            )
 
     def _take_turn(self, record: DeliveryRecord, remaining_ms: RemainingMs) -> None:
         """Run the delivery if it is its partner's turn; otherwise queue it to try again later.

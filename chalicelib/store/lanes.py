@@ -23,6 +23,7 @@ go (`done_floor`) cannot know everything newer and is refused.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -64,7 +65,7 @@ class LaneStore(Protocol):
     def enter(self, entry: Entry, *, now: int) -> Turn: ...
     def leave(
         self, partner_id: str, delivery_id: str, *, seq: str, replaced_portfolio: bool = False
-    ) -> None: ...
+    ) -> str | None: ...
 
 
 def first_waiting(waiting: dict[str, Any]) -> str | None:
@@ -185,11 +186,12 @@ class DynamoLanes:
 
     def leave(
         self, partner_id: str, delivery_id: str, *, seq: str, replaced_portfolio: bool = False
-    ) -> None:
+    ) -> str | None:
         """The delivery is final (or held for review): the next one of the partner may run, and
         the lane remembers it finished (`seq`). `replaced_portfolio`: a full delivery that
         replaced the partner's portfolio, so an older delivery arriving after it is superseded
-        as a whole (unless a newer one replaced it already). Leaving twice changes nothing."""
+        as a whole (unless a newer one replaced it already). Leaving twice changes nothing.
+        Returns the delivery whose turn it is now, if this one freed the lane for it."""
         pk, sk = keys.lane_pk(partner_id), keys.LANE_SK
         names = {"#me": delivery_id}
         values: dict[str, Any] = {":me": delivery_id, ":seq": seq}
@@ -205,12 +207,12 @@ class DynamoLanes:
             )
         for update, condition in attempts:
             try:
-                self._update_done(pk, sk, update, condition, names, values)
-                return
+                lane = self._update_done(pk, sk, update, condition, names, values)
+                return first_waiting(dict(lane.get("waiting") or {}))
             except ConditionFailed:
                 continue
-        try:
-            # Not the holder (refused at once, or left before): only its place in the queue goes.
+        # Not the holder (refused at once, or left before): only its place in the queue goes.
+        with suppress(ConditionFailed):
             self.table.update(
                 pk,
                 sk,
@@ -218,8 +220,7 @@ class DynamoLanes:
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames=names,
             )
-        except ConditionFailed:
-            return
+        return None
 
     def _update_done(
         self,
@@ -229,27 +230,28 @@ class DynamoLanes:
         condition: str,
         names: dict[str, str],
         values: dict[str, Any],
-    ) -> None:
-        """The holder's leaving update; on a lane item from before `done` (its holder entered
-        before the upgrade: no map to add to, DynamoDB refuses the path) it starts the map."""
-        fresh = (
-            update.replace("done.#me = :seq", "done = :mine"),
-            f"({condition}) AND attribute_not_exists(done)",
-        )
-        for attempt, (expression, guard) in enumerate(((update, condition), fresh)):
+    ) -> Item:
+        """The holder's leaving update, returning the lane after it. A lane item from before
+        `done` (its holder entered before the upgrade) has no map to add to, and DynamoDB
+        refuses the path: the update starts the map instead."""
+
+        def send(expression: str, guard: str) -> Item:
             named = {**values, ":mine": {values[":me"]: values[":seq"]}}
-            try:
-                self.table.update(
-                    pk,
-                    sk,
-                    UpdateExpression=expression,
-                    ConditionExpression=guard,
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues={
-                        k: v for k, v in named.items() if k in expression or k in guard
-                    },
-                )
-                return
-            except StoreRefused:
-                if attempt:
-                    raise
+            return self.table.update(
+                pk,
+                sk,
+                UpdateExpression=expression,
+                ConditionExpression=guard,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    k: v for k, v in named.items() if k in expression or k in guard
+                },
+            )
+
+        try:
+            return send(update, condition)
+        except StoreRefused:
+            return send(
+                update.replace("done.#me = :seq", "done = :mine"),
+                f"({condition}) AND attribute_not_exists(done)",
+            )

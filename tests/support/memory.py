@@ -35,7 +35,7 @@ from chalicelib.store.identity import (
     join_items,
     split_client_index,
 )
-from chalicelib.store.lanes import Entry, Turn, forgotten, may_take, turn_for
+from chalicelib.store.lanes import Entry, Turn, first_waiting, forgotten, may_take, turn_for
 from chalicelib.store.register_items import stored_policy
 
 Item = dict[str, Any]
@@ -300,17 +300,19 @@ class MemoryLanes:
 
     def leave(
         self, partner_id: str, delivery_id: str, *, seq: str, replaced_portfolio: bool = False
-    ) -> None:
+    ) -> str | None:
         lane = self.lanes.get(partner_id)
         if lane is None:
-            return
+            return None
         lane["waiting"].pop(delivery_id, None)
-        if lane.get("holder") == delivery_id:
-            lane.pop("holder")
-            lane.pop("lease_until", None)
-            lane.setdefault("done", {})[delivery_id] = seq
-            if replaced_portfolio and str(lane.get("full_seq", "")) < seq:
-                lane["full_seq"] = seq
+        if lane.get("holder") != delivery_id:
+            return None
+        lane.pop("holder")
+        lane.pop("lease_until", None)
+        lane.setdefault("done", {})[delivery_id] = seq
+        if replaced_portfolio and str(lane.get("full_seq", "")) < seq:
+            lane["full_seq"] = seq
+        return first_waiting(lane["waiting"])
 
 
 class MemoryBlobs:

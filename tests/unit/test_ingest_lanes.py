@@ -212,3 +212,28 @@ def test_the_lane_remembers_only_the_newest_finished_deliveries_and_refuses_one_
     assert rejected["status"] == "rejected"
     assert [e["code"] for e in rejected["errors"]] == ["arrived_too_late"]
     assert register.policy("P00001", PARTNER) is None
+
+
+def test_a_waiting_delivery_is_woken_when_its_partners_earlier_one_leaves_the_lane(register):
+    # given a delivery that waits for its partner's earlier one (which ran out of time)
+    first = register.upload(f"incoming/{PARTNER}/full/first.csv", csv_bytes(portfolio(60)))
+    register.queue.messages.remove(first)
+    register.process(first, out_of_time_after_first_batch())
+    second = register.upload(
+        f"incoming/{PARTNER}/mutation/second.csv", csv_bytes([person("P00001", PP_VRWRKCD="1")])
+    )
+    register.queue.messages.remove(second)
+    register.process(second)
+    first_resume, second_retry = list(register.queue.messages)
+    second_id = json.loads(second_retry)["resume"]["delivery_id"]
+
+    # when the earlier one finishes
+    register.queue.messages.clear()
+    register.process(first_resume)
+
+    # then the waiting one is woken by a message of its own a second later (not only by its
+    # retry INGEST_WAIT_SECONDS later), which runs it
+    assert pending(register) == [{"resume": {"delivery_id": second_id}}]
+    assert register.queue.delays[-1] == 1 < get_settings().ingest_wait_seconds
+    register.drain()
+    assert report_of(register, PARTNER, "second.csv")["rows_accepted"] == 1
