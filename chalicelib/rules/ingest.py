@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib.models.delivery import DeliveryStatus, Notice, Progress, S3ObjectRef, notice
 from chalicelib.models.portfolio import DeliveryKind, PolicyFields, RowError, RowOutcome, ValidRow
-from chalicelib.rules.identity import policy_identities
+from chalicelib.rules.identity import told_apart
 
 # A policy's parties are buffered until the policy's last row; more than this is not a household.
 MAX_ROWS_PER_POLICY = 100
@@ -106,7 +106,7 @@ def writes_register(kind: str) -> bool:
 # --- a policy's rows -----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class PolicyGroup:
     """The consecutive rows of one policy (a policy's rows must be adjacent in a file)."""
 
@@ -144,7 +144,7 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
             limit=MAX_ROWS_PER_POLICY,
         )
     parties = [o.row.party for o in group.outcomes if o.row]
-    if policy_identities(parties) is None:
+    if not told_apart(parties):
         # Two rows that would be the same client (twins with the same initials and no first
         # names, or a row repeated): storing both is impossible, storing one would lose one.
         return message(
@@ -162,9 +162,22 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
     return None
 
 
+def _one_holder_no_twins(rows: list[ValidRow]) -> bool:
+    if len(rows) == 1:
+        return rows[0].party.role == "VP"
+    parties = [row.party for row in rows]
+    return sum(1 for party in parties if party.role == "VP") == 1 and told_apart(parties)
+
+
 def judge_group(group: PolicyGroup) -> GroupVerdict:
     """A policy is written whole or not at all: every row valid, one policyholder, no party
     twice, at most MAX_ROWS_PER_POLICY rows. Otherwise every row is rejected, each with why."""
+    if not group.overflow:
+        # The common case first, without building the reasons: every row valid, one
+        # policyholder, and (with more than one row) every party told apart.
+        rows = [o.row for o in group.outcomes if o.row is not None]
+        if len(rows) == len(group.outcomes) and _one_holder_no_twins(rows):
+            return GroupVerdict(rows=rows)
     invalid = [o for o in group.outcomes if o.errors or o.row is None]
     if group.overflow:
         reason: RowError | None = _policy_reason(group)

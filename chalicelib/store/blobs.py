@@ -49,6 +49,9 @@ class Blobs:
                 Bucket=self.bucket, Key=key, Body=data, ContentType=content_type
             )
 
-    def get_json(self, key: str) -> Any:
+    def get_bytes(self, key: str) -> bytes:
         with self.open(key) as body:
-            return json.loads(body.read())
+            return body.read()
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.get_bytes(key))

@@ -309,6 +309,11 @@ class MemoryBlobs:
     ) -> None:
         self.objects[key] = data if isinstance(data, bytes) else data.read()
 
+    def get_bytes(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise NotFound(f"object {key} not found")
+        return self.objects[key]
+
     def get_json(self, key: str) -> Any:
         return json.loads(self.objects[key])
 
