@@ -124,13 +124,18 @@ def test_bucket_blocks_public_access_requires_tls_and_expires_deliveries_and_rep
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    # and incoming/ and reports/ expire after the retention period
+    # and incoming/ and reports/ expire after the retention period, a delivery's work state
+    # after a week
     expiry = {
         rule["Prefix"]: rule["ExpirationInDays"]
         for rule in bucket["LifecycleConfiguration"]["Rules"]
         if rule["Status"] == "Enabled"
     }
-    assert expiry == {"incoming/": {"Ref": "RetentionDays"}, "reports/": {"Ref": "RetentionDays"}}
+    assert expiry == {
+        "incoming/": {"Ref": "RetentionDays"},
+        "reports/": {"Ref": "RetentionDays"},
+        "work/": 7,
+    }
     assert retention == 730
 
 
@@ -300,8 +305,9 @@ def test_ingest_policy_reads_incoming_writes_reports_consumes_its_queue_and_only
         if "PortfolioBucket" in referenced(resource)
     }
 
-    # then it reads only incoming/, writes only reports/, uses only its queue and the table,
-    # and may only put delivery notices on the mail queue, never read it
+    # then it reads only incoming/, writes only reports/, keeps a running delivery's state in
+    # work/, uses only its queue and the table, and may only put delivery notices on the mail
+    # queue, never read it
     assert named == {"PortfolioBucket", "PortfolioTable", "IngestQueue", "ActivationQueue", "Stage"}
     assert actions_on(role, "ActivationQueue") == {"sqs:SendMessage"}
     assert by_resource == {
@@ -310,6 +316,7 @@ def test_ingest_policy_reads_incoming_writes_reports_consumes_its_queue_and_only
             "s3:GetObjectVersion",
         },
         str({"Fn::Sub": "${PortfolioBucket.Arn}/reports/*"}): {"s3:PutObject"},
+        str({"Fn::Sub": "${PortfolioBucket.Arn}/work/*"}): {"s3:GetObject", "s3:PutObject"},
     }
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= actions_on(
         role, "IngestQueue"
