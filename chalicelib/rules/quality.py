@@ -124,12 +124,17 @@ class FieldTally:
         # Valid rows (the common case, kept cheapest) by the columns they fill, as one bytes
         # key (hashed once, not per lookup): natural persons, then legal entities.
         self._valid: tuple[dict[bytes, int], dict[bytes, int]] = ({}, {})
+        # The last policy's values (its rows share the tuple) and which of them are filled.
+        self._policy: tuple[str, ...] = ()
+        self._policy_filled = b""
 
     def add(self, outcome: RowOutcome) -> None:
         policy, party, errors = outcome.policy_values, outcome.party_values, outcome.errors
         row = outcome.row
         if row is not None and not errors:
-            filled = bytes(map(bool, _PICK_POLICY(policy) + _PICK_PARTY(party)))
+            if policy is not self._policy:
+                self._policy, self._policy_filled = policy, bytes(map(bool, _PICK_POLICY(policy)))
+            filled = self._policy_filled + bytes(map(bool, _PICK_PARTY(party)))
             valid = self._valid[row.party.is_legal_entity]
             valid[filled] = valid.get(filled, 0) + 1
             return
