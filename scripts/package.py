@@ -47,6 +47,10 @@ def stage_variables(stage: str) -> dict[str, str]:
     return variables
 
 
+# DynamoDB's default per-table write quota (units/s), which the warm throughput reaches.
+PROD_WARM_WRITE_UNITS = 40_000
+
+
 def parameter_defaults(stage: str) -> dict[str, str | int]:
     """The template parameters that follow from the stage's configuration."""
     variables = stage_variables(stage)
@@ -56,6 +60,9 @@ def parameter_defaults(stage: str) -> dict[str, str | int]:
         "SenderAddress": variables["SES_SENDER"],
         # 24 months -> 730 days; the lifecycle never deletes before the table's items expire.
         "RetentionDays": retention_months * 365 // 12 + (1 if retention_months % 12 else 0),
+        # prod's table serves the first month-start storm at the per-table default quota at
+        # once (warm throughput); dev and acc are left as DynamoDB creates a table.
+        "WarmWriteUnitsPerSecond": PROD_WARM_WRITE_UNITS if stage == "prod" else 0,
     }
 
 

@@ -14,6 +14,7 @@ from chalicelib.errors import StoreRefused
 from chalicelib.observability import logger
 from chalicelib.rules.ingest import REMOVED_FROM_PORTFOLIO
 from chalicelib.store import keys
+from chalicelib.store.register_items import stored_policy
 from chalicelib.store.table import TRANSACT_MAX, Item, Table
 
 
@@ -42,7 +43,7 @@ class DynamoPortfolio:
         """The stored policy items of `numbers` (by policy number), in batch reads."""
         wanted = [(keys.policy_pk(partner_id, n), keys.POLICY_SK) for n in dict.fromkeys(numbers)]
         found = self.table.read_many(wanted, consistent=consistent, concurrency=self.concurrency)
-        return {str(item["policy_number"]): item for item in found}
+        return {str(item["policy_number"]): stored_policy(item) for item in found}
 
     def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]:
         """Write every policy's items; which policies were stored. Batched across policies; if
@@ -106,7 +107,10 @@ class DynamoPortfolio:
         for item in self.table.query(
             keys.active_gsi2pk(partner_id),
             index="gsi2",
-            filter_condition=Attr("seen_seq").lt(seq),
+            # A policy item written whole by its last delivery leaves `seen_seq` out: it is
+            # its `data_seq` (register_items.stored_policy).
+            filter_condition=Attr("seen_seq").lt(seq)
+            | (Attr("seen_seq").not_exists() & Attr("data_seq").lt(seq)),
         ):
             yield str(item["policy_number"])
 

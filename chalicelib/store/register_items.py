@@ -22,6 +22,15 @@ Item = dict[str, Any]
 # next delivery of the policy compares its parties with them first.
 POLICY_TRACES = "party_traces"
 
+# A policy item stays under 1 KB, so it costs 1 write unit and 1 more in the ACTIVE index
+# (docs/architecture.md, "Item attributes"): it leaves out what it would only repeat, and
+# `stored_policy` puts that back. Left out when equal to the policy item's `data_seq`:
+_SEQ_DEFAULTS = ("seen_seq", "first_seen_seq")
+# Of each stored trace, left out when equal to the policy item's attribute named beside it,
+# and "le" (a legal entity) when false.
+_TRACE_DEFAULTS = (("pt", "partner_id"), ("since", "data_seq"), ("exp", "expires_at"))
+_TRACE_CONSTANTS: Item = {"le": False}
+
 _PARTY_SUMMARY = (
     "surname",
     "surname_key",
@@ -89,6 +98,40 @@ def _attributes(obj: PolicyFields | PartyFields, names: tuple[str, ...]) -> Item
     return attributes
 
 
+def _trace_defaults(policy_item: Item) -> Item:
+    """What a trace stored on `policy_item` holds when it leaves the attribute out."""
+    return {
+        **_TRACE_CONSTANTS,
+        **{short: policy_item[long] for short, long in _TRACE_DEFAULTS if long in policy_item},
+    }
+
+
+def _compact_traces(traces: Sequence[Item], policy_item: Item) -> list[Item]:
+    defaults = _trace_defaults(policy_item)
+    return [
+        {
+            name: value
+            for name, value in trace.items()
+            if name not in defaults or value != defaults[name]
+        }
+        for trace in traces
+    ]
+
+
+def stored_policy(item: Item) -> Item:
+    """A policy item as read, with what its stored form leaves out put back (items written
+    before it left anything out are returned as they are)."""
+    restored = dict(item)
+    for name in _SEQ_DEFAULTS:
+        if name not in restored and "data_seq" in restored:
+            restored[name] = restored["data_seq"]
+    traces = restored.get(POLICY_TRACES)
+    if traces:
+        defaults = _trace_defaults(item)
+        restored[POLICY_TRACES] = [{**defaults, **trace} for trace in traces]
+    return restored
+
+
 def _lookup_values(party: PartyFields, policy_number: str) -> Iterator[tuple[str, str]]:
     """The partitions a party is found in: keys the noise of a phone call does not break
     (chalicelib/rules/matching.py): the policy number's search key, the address without its
@@ -140,16 +183,16 @@ def policy_items(
         "partner_id": partner_id,
         **_attributes(policy, _POLICY_FIELDS),
         "status": status,
-        "seen_seq": seq,
-        "first_seen_seq": first_seen_seq or seq,
         "delivery_id": delivery_id,
         "delivered_at": delivered_at,
         **common,
     }
     if ended_on:
         policy_item["ended_on"] = ended_on
+    if first_seen_seq and first_seen_seq != seq:
+        policy_item["first_seen_seq"] = first_seen_seq
     if party_traces is not None:
-        policy_item[POLICY_TRACES] = list(party_traces)
+        policy_item[POLICY_TRACES] = _compact_traces(party_traces, policy_item)
     if status == "active":
         policy_item["gsi2pk"] = keys.active_gsi2pk(partner_id)
         policy_item["gsi2sk"] = number

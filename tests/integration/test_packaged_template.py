@@ -104,6 +104,29 @@ def test_table_expires_items_on_expires_at_with_recovery_and_encryption(
     assert resources["PortfolioTable"]["DeletionPolicy"] == "Retain"
 
 
+def test_prod_table_and_both_indexes_serve_the_per_table_quota_of_writes_from_the_start(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # given the packaged prod table
+    table = resources["PortfolioTable"]["Properties"]
+    warm = {
+        "Fn::If": [
+            "IsWarm",
+            {"WriteUnitsPerSecond": {"Ref": "WarmWriteUnitsPerSecond"}},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+
+    # then the table and each index are pre-warmed to 40,000 write units/s, which only a
+    # parameter of 0 leaves out (a new on-demand table otherwise starts at 4,000)
+    assert template["Parameters"]["WarmWriteUnitsPerSecond"]["Default"] == 40_000
+    assert template["Conditions"]["IsWarm"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "WarmWriteUnitsPerSecond"}, 0]}]
+    }
+    assert table["WarmThroughput"] == warm
+    assert [i["WarmThroughput"] for i in table["GlobalSecondaryIndexes"]] == [warm, warm]
+
+
 def test_bucket_blocks_public_access_requires_tls_and_expires_deliveries_and_reports(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:

@@ -36,6 +36,7 @@ from chalicelib.store.identity import (
     split_client_index,
 )
 from chalicelib.store.lanes import Entry, Turn, may_take
+from chalicelib.store.register_items import stored_policy
 
 Item = dict[str, Any]
 
@@ -150,7 +151,7 @@ class MemoryPortfolio:
         for number in dict.fromkeys(numbers):
             policy = self._policy(partner_id, number)
             if policy is not None:
-                found[number] = copy.deepcopy(policy)
+                found[number] = stored_policy(copy.deepcopy(policy))
         return found
 
     def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]:
@@ -184,7 +185,7 @@ class MemoryPortfolio:
             if item["type"] == "policy"
             and item["partner_id"] == partner_id
             and "gsi2pk" in item
-            and str(item.get("seen_seq", "")) < seq
+            and str(stored_policy(item).get("seen_seq", "")) < seq
         )
         yield from numbers
 
