@@ -46,7 +46,7 @@ from chalicelib.rules.ingest import PolicyGroup, message
 from chalicelib.rules.notices import needs_notice, notice_id
 from chalicelib.rules.quality import FieldTally, summarise
 from chalicelib.rules.rows import map_header, validate_row
-from chalicelib.rules.spreadsheet import spreadsheet_csv
+from chalicelib.rules.spreadsheet import spreadsheet_csv, spreadsheet_lines
 from chalicelib.services.identity import IdentityResolver, PolicyParties
 from chalicelib.services.reader import (
     BadLine,
@@ -70,6 +70,9 @@ from chalicelib.store.table import BATCH_GET_MAX, Item
 RemainingMs = Callable[[], int]
 # Objects a delivery needs while it runs (kept by the ingest only, expired by the bucket).
 WORK_PREFIX = "work/"
+# A check-only delivery (no checkpoint per batch) writes a part of its rejected-rows file
+# whenever this many errors wait, so a file of only bad rows never holds them all in memory.
+REJECTED_PART_ROWS = 20_000
 
 
 @dataclass(slots=True)
@@ -299,10 +302,10 @@ class IngestService:
             if rules.writes_register(record.kind):
                 # A check-only delivery is finished next; a retry after a crash in between
                 # validates the file again, which changes nothing.
-                self.deliveries.checkpoint(record.delivery_id, progress)
+                self._checkpoint(record)
         if progress.phase == "reconcile":
             self._decide_removals(record)
-            self.deliveries.checkpoint(record.delivery_id, progress)
+            self._checkpoint(record)
         if progress.phase == "ending" and not self._end_missing(record, remaining_ms):
             return
         self._finish(record)
@@ -491,7 +494,10 @@ class IngestService:
         if batch.writes:
             # A check-only delivery writes nothing, so it saves its place only when it hands
             # over: a retry after a crash validates again from there, which changes nothing.
-            self.deliveries.checkpoint(record.delivery_id, progress)
+            self._checkpoint(record)
+        elif progress.unsaved_error_count() >= REJECTED_PART_ROWS:
+            # Not a checkpoint: a retry writes this part again, the same, under its number.
+            self._save_rejected(record)
 
     def _write(
         self, record: DeliveryRecord, writable: list[tuple[PolicyGroup, list[ValidRow]]]
@@ -650,7 +656,7 @@ class IngestService:
             progress.ending_batch = []
         for batch in self._missing(record):
             progress.ending_batch = [str(policy["policy_number"]) for policy in batch]
-            self.deliveries.checkpoint(record.delivery_id, progress)
+            self._checkpoint(record)
             self.portfolio.end(batch, day=record.day, seq=record.seq)
             progress.policies_ended += len(batch)
             progress.ending_batch = []
@@ -662,6 +668,31 @@ class IngestService:
         return True
 
     # ---------------------------------------------------------------- records
+
+    def _checkpoint(self, record: DeliveryRecord) -> None:
+        self._save_rejected(record)
+        self.deliveries.checkpoint(record.delivery_id, record.progress)
+
+    def _rejected_part_key(self, record: DeliveryRecord, number: int) -> str:
+        return f"{WORK_PREFIX}{record.delivery_id}/rejected/{number:06d}"
+
+    def _save_rejected(self, record: DeliveryRecord) -> None:
+        """Write the errors noted since the last part as the rejected-rows file's next part.
+        Every checkpoint saves its part first and counts it: a retry from a checkpoint writes
+        the parts after it again under the same numbers (never a part twice), and a part
+        numbered beyond the last checkpoint's count is never read (never a lost or extra
+        line); the report's CSV is made of the counted parts when the delivery ends."""
+        progress = record.progress
+        errors = progress.unsaved_errors()
+        if not errors:
+            return
+        file_name = record.object_key.rsplit("/", 1)[-1]
+        lines = spreadsheet_lines(
+            (file_name, e.line, e.column, e.code, e.message_nl, e.message_en) for e in errors
+        )
+        key = self._rejected_part_key(record, progress.rejected_parts)
+        self.blobs.put_bytes(key, lines.encode(), content_type=REPORT_CSV_TYPE)
+        progress.rejected_parts += 1
 
     def _checked_key(self, record: DeliveryRecord) -> str:
         return f"{WORK_PREFIX}{record.delivery_id}/checked/{record.progress.offset}"
@@ -688,6 +719,7 @@ class IngestService:
             self.blobs.put_bytes(
                 self._checked_key(record), "\n".join(sorted(self._checked)).encode()
             )
+        self._save_rejected(record)
         self.deliveries.hand_over(record.delivery_id, record.progress)
         self.queue.send({"resume": {"delivery_id": record.delivery_id}})
         logger.info(
@@ -703,10 +735,14 @@ class IngestService:
         record.finished_at = self.now().isoformat()
         report = build_report(record)
         report_key = f"reports/{record.partner_id}/{record.delivery_id}"
-        self.blobs.put_json(f"{report_key}.json", report.model_dump(mode="json"))
-        self.blobs.put_bytes(
-            f"{report_key}.csv", report_csv(report).encode(), content_type=REPORT_CSV_TYPE
+        self._save_rejected(record)
+        self.blobs.concatenate(
+            f"{report_key}.csv",
+            REJECTED_ROWS_HEAD,
+            [self._rejected_part_key(record, n) for n in range(progress.rejected_parts)],
+            content_type=REPORT_CSV_TYPE,
         )
+        self.blobs.put_json(f"{report_key}.json", report.model_dump(mode="json"))
         if record.kind == "full" and progress.quality.rows:
             self.quality.save(quality_snapshot(record))
         self._notify_partner(record)
@@ -851,6 +887,7 @@ def _report_error(error: dict[str, Any]) -> ReportError:
 
 REPORT_CSV_TYPE = "text/csv; charset=utf-8"
 REPORT_CSV_COLUMNS = ("file", "line", "column", "code", "message", "message_en")
+REJECTED_ROWS_HEAD = spreadsheet_csv(REPORT_CSV_COLUMNS, ()).encode()
 
 
 def report_csv(report: DeliveryReport) -> str:
