@@ -24,6 +24,8 @@ MAX_ROWS_PER_POLICY = 100
 # but nothing of it is written to the register.
 CHECK_ONLY = "check"
 DELIVERY_KINDS = ("full", "mutation", CHECK_ONLY)
+# Where a file is filed that names no partner at all (outside incoming/<partner_id>/).
+UNKNOWN_PARTNER = "_unknown"
 KEY_PATTERN = re.compile(r"^incoming/(?P<partner>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)$")
 
 
@@ -73,9 +75,15 @@ class ObjectKey:
 
 def read_object_key(key: str) -> ObjectKey:
     match = KEY_PATTERN.match(key)
-    if match is None:
-        return ObjectKey("_unknown", "unknown", well_formed=False)
-    return ObjectKey(match["partner"], match["kind"], well_formed=True)
+    if match is not None:
+        return ObjectKey(match["partner"], match["kind"], well_formed=True)
+    parts = key.split("/")
+    if len(parts) >= 3 and parts[0] == "incoming" and parts[1]:
+        # Under a partner's prefix but not at the contract's depth (a date folder, a file right
+        # under the partner): still the partner's upload, so its rejection is filed under it,
+        # where the partner reads its deliveries and from where it is told.
+        return ObjectKey(parts[1], "unknown", well_formed=False)
+    return ObjectKey(UNKNOWN_PARTNER, "unknown", well_formed=False)
 
 
 def unacceptable(key: ObjectKey, partners: Collection[str]) -> RowError | None:

@@ -359,6 +359,8 @@ class IngestService:
             return True
         if header.has_bsn:
             progress.warn(notice("bsn_column"))
+        if header.duplicates:
+            progress.warn(notice("duplicate_columns", columns=", ".join(header.duplicates)))
         today = self.now().date()
         tally = FieldTally()
         count_fields = tally.add
