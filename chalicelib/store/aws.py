@@ -23,6 +23,7 @@ _RETRIES = Config(
 # Parameter validation costs about half the client CPU of a BatchWriteItem; the batch writer
 # builds its requests from already serialised items, so DynamoDB's own validation suffices.
 _UNVALIDATED = _RETRIES.merge(Config(parameter_validation=False))
+_SIGV4 = _RETRIES.merge(Config(signature_version="s3v4"))
 _cache: dict[str, Any] = {}
 # The local run serves requests on threads: without the lock, the first requests each build
 # their own client (tens of milliseconds of CPU apiece, on boto3's default session, which is
@@ -56,6 +57,11 @@ def client(service: str) -> Any:
 def bulk_client(service: str) -> Any:
     """A client without botocore's parameter validation, for bulk writes built from typed items."""
     return _cached("bulk-client", service, boto3.client, _UNVALIDATED)
+
+
+def signing_client(service: str) -> Any:
+    """A client for presigned links: Signature Version 4 (objects under a KMS key need it)."""
+    return _cached("signing-client", service, boto3.client, _SIGV4)
 
 
 def resource(service: str) -> Any:

@@ -298,13 +298,17 @@ def test_an_unknown_partner_is_rejected_with_a_report_and_no_policy_data(registe
     ("key", "code"),
     [
         ("incoming/demo-volmacht/weekly/p.csv", "unknown_delivery_kind"),
+        ("incoming/demo-volmacht/full/2026/12/p.csv", "invalid_object_key"),
+        ("incoming/demo-volmacht/p.csv", "invalid_object_key"),
+        ("incoming/p.csv", "invalid_object_key"),
         ("elsewhere/p.csv", "invalid_object_key"),
     ],
 )
 def test_a_file_outside_the_key_contract_is_rejected(register, key, code):
+    # (filed under the partner whose prefix it is under, so the partner reads why)
     register.upload(key, csv_bytes(portfolio(1)))
     register.drain()
-    partner = "demo-volmacht" if key.startswith("incoming/") else "_unknown"
+    partner = "demo-volmacht" if key.startswith("incoming/demo-volmacht/") else "_unknown"
     result = register.report(partner)
     assert (result["status"], result["errors"][0]["code"]) == ("rejected", code)
     assert not register.portfolio.items
@@ -503,6 +507,20 @@ def test_a_bsn_is_stored_logged_and_reported_nowhere(register, capsys, caplog):
     assert bsn not in json.dumps(result)
     captured = capsys.readouterr()
     assert bsn not in captured.out + captured.err + caplog.text
+
+
+def test_a_column_that_appears_twice_is_named_in_a_warning_and_the_first_one_is_read(register):
+    # given a file whose header has ANAAM twice, the second column holding other names
+    text = csv_bytes([person("D1"), person("D2", HUISNR="2")]).decode().splitlines()
+    lines = [text[0] + ";anaam", *(line + ";Other" for line in text[1:])]
+
+    # when it is delivered
+    result = deliver(register, "twice.csv", ("\n".join(lines) + "\n").encode())
+
+    # then the rows are stored with the first column's name, and the report says so
+    assert result["rows_accepted"] == 2
+    assert {p["surname"] for p in register.items("party")} == {"Berg"}
+    assert any("ANAAM" in w and "twice" in w for w in result["warnings"])
 
 
 def test_an_s3_test_event_and_unreadable_messages_are_skipped(register):
