@@ -99,6 +99,9 @@ class IngestService:
         # a newer full delivery already replaced (every row superseded).
         self._turns: set[str] = set()
         self._replaced: set[str] = set()
+        # Per delivery, the policies it contained unchanged (not written) in its batches up to
+        # the last checkpoint: rows of one of them in a later batch are split in the file.
+        self._unchanged: dict[str, rules.PolicyNumbers] = {}
         self.quality = quality or DynamoQuality()
         self.mail_queue = mail_queue or Queue(self.settings.activation_queue_url)
 
@@ -332,6 +335,9 @@ class IngestService:
             return True
         if header.has_bsn:
             progress.warn(notice("bsn_column"))
+        self._unchanged[record.delivery_id] = rules.PolicyNumbers(
+            () if first_time else self.portfolio.seen_until(record.delivery_id, progress.line)
+        )
         today = self.now().date()
         tally = FieldTally()
         batch: list[PolicyGroup] = []
@@ -438,6 +444,7 @@ class IngestService:
             # A check-only delivery writes nothing, so it saves its place only when it hands
             # over: a retry after a crash validates again from there, which changes nothing.
             self.deliveries.checkpoint(record.delivery_id, progress)
+            self._unchanged[record.delivery_id].add(unchanged)
 
     def _count_checked(
         self, progress: Progress, writable: list[tuple[PolicyGroup, list[ValidRow]]]
@@ -479,7 +486,11 @@ class IngestService:
             if record.delivery_id in self._replaced or rules.superseded(current, seq):
                 progress.rows_superseded += len(rows)
                 continue
-            if number in in_this_batch or rules.written_earlier_in_delivery(current, seq, group):
+            if (
+                number in in_this_batch
+                or number in self._unchanged[record.delivery_id]
+                or rules.written_earlier_in_delivery(current, seq, group)
+            ):
                 progress.rows_rejected += len(rows)
                 self._add_error(progress, rules.rows_not_adjacent(group))
                 continue

@@ -27,6 +27,7 @@ class PortfolioStore(Protocol):
         self, delivery_id: str, part: int, numbers: Sequence[str], *, expires_at: int
     ) -> None: ...
     def seen(self, delivery_id: str) -> Iterator[str]: ...
+    def seen_until(self, delivery_id: str, line: int) -> Iterator[str]: ...
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]: ...
     def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None: ...
 
@@ -98,6 +99,16 @@ class DynamoPortfolio:
         """Every policy number `note_seen` kept for the delivery (consistent: written by this
         same delivery moments before)."""
         for item in self.table.query(keys.seen_pk(delivery_id), consistent=True):
+            yield from (str(number) for number in item.get("numbers", []))
+
+    def seen_until(self, delivery_id: str, line: int) -> Iterator[str]:
+        """What `note_seen` kept for the delivery's batches that start at or before `line` (a
+        resumed delivery's batches up to its checkpoint, not the one a crash may repeat)."""
+        for item in self.table.query(
+            keys.seen_pk(delivery_id),
+            sk_between=(keys.seen_sk(0), keys.seen_sk(line)),
+            consistent=True,
+        ):
             yield from (str(number) for number in item.get("numbers", []))
 
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:

@@ -192,6 +192,10 @@ def test_what_a_delivery_saw_without_writing_is_read_back_whole_and_only_its_own
     assert sorted(portfolio.seen("d1")) == ["P1", "P2", "P3"]
     assert list(portfolio.seen("d2")) == ["P9"]
     assert list(portfolio.seen("d3")) == []
+    # and up to a line: only the batches that start at or before it
+    assert sorted(portfolio.seen_until("d1", 501)) == ["P1", "P2"]
+    assert sorted(portfolio.seen_until("d1", 502)) == ["P1", "P2", "P3"]
+    assert list(portfolio.seen_until("d1", 1)) == []
 
 
 @pytest.fixture

@@ -178,6 +178,11 @@ class MemoryPortfolio:
             if owner == delivery_id:
                 yield from numbers
 
+    def seen_until(self, delivery_id: str, line: int) -> Iterator[str]:
+        for (owner, part), numbers in sorted(self.seen_parts.items()):
+            if owner == delivery_id and part <= line:
+                yield from numbers
+
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
         numbers = sorted(
             item["policy_number"]
