@@ -175,6 +175,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "De database weigert de levering; niets verder verwerkt. Meld dit bij beheer.",
         "The database refuses the delivery; nothing further processed. Tell support.",
     ),
+    "arrived_too_late": (
+        "De melding van deze levering kwam pas binnen nadat tientallen nieuwere leveringen al "
+        "verwerkt waren; ze is niet toegepast. Lever wat nog klopt opnieuw aan.",
+        "This delivery was notified only after dozens of newer deliveries had been applied; "
+        "it was not applied. Deliver again what still holds.",
+    ),
     # --- a policy's rows
     "too_many_parties": (
         "Polis {policy} heeft meer dan {limit} regels.",

@@ -240,15 +240,17 @@ def portfolio_replaced_since(full_seq: str, seq: str) -> bool:
 
 
 def unchanged(
-    current: Mapping[str, Any] | None, content_hash: str, seq: str, earliest_expiry: int
+    current: Mapping[str, Any] | None, content_hash: str, seq: str, earliest_expiry: int | None
 ) -> bool:
     """The policy is stored exactly as this delivery has it, and its stored expiry is no earlier
-    than `earliest_expiry` (a write `RETENTION_REFRESH_MONTHS` ago would have set that): there
+    than `earliest_expiry` (a write `RETENTION_REFRESH_MONTHS` ago would have set that; None
+    when that is 0: every re-delivery is written, even one in the same second): there
     is nothing to write. A retry of the delivery that wrote it always writes again (a write
     cut short must be completed). A policy a full delivery removed from the portfolio is
     written again: its stored content, status aside, may well be what this delivery has."""
     return (
         current is not None
+        and earliest_expiry is not None
         and current.get("status") != REMOVED_FROM_PORTFOLIO
         and current.get("content_hash") == content_hash
         and current.get("data_seq") != seq

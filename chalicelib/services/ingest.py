@@ -95,10 +95,12 @@ class IngestService:
         self.identity = IdentityResolver(
             identities or DynamoIdentities(), key=self.settings.client_id_key
         )
-        # Deliveries that hold their partner's turn in this invocation, and those of them that
-        # a newer full delivery already replaced (every row superseded).
+        # Deliveries that hold their partner's turn in this invocation, those of them that a
+        # newer full delivery already replaced (every row superseded), and the policies that
+        # newer deliveries, finished before an older one got its turn, contained unchanged.
         self._turns: set[str] = set()
         self._replaced: set[str] = set()
+        self._applied_later: dict[str, rules.PolicyNumbers] = {}
         # Per delivery, the policies it contained unchanged (not written) in its batches up to
         # the last checkpoint: rows of one of them in a later batch are split in the file.
         self._unchanged: dict[str, rules.PolicyNumbers] = {}
@@ -190,7 +192,15 @@ class IngestService:
         if record is None or record.status == "processing":
             return
         if rules.writes_register(record.kind):
-            self.lanes.leave(record.partner_id, record.delivery_id)
+            self._leave_lane(record)
+
+    def _leave_lane(self, record: DeliveryRecord) -> None:
+        self.lanes.leave(
+            record.partner_id,
+            record.delivery_id,
+            seq=record.seq,
+            replaced_portfolio=rules.reconcilable(record.kind, record.progress),
+        )
 
     def _take_turn(self, record: DeliveryRecord, remaining_ms: RemainingMs) -> None:
         """Run the delivery if it is its partner's turn; otherwise queue it to try again later.
@@ -223,6 +233,18 @@ class IngestService:
         self._turns.add(record.delivery_id)
         if rules.portfolio_replaced_since(turn.full_seq, record.seq):
             self._replaced.add(record.delivery_id)
+        elif turn.too_late:
+            record.progress.rejected = True
+            self._add_error(record.progress, message("arrived_too_late"))
+            self._finish(record)
+            return
+        elif turn.newer:
+            # Its notification came late: what the newer ones contained stays as they left it.
+            self._applied_later[record.delivery_id] = rules.PolicyNumbers(
+                number
+                for newer in turn.newer
+                for number in self.portfolio.seen(newer, refused=False)
+            )
         self._run(record, remaining_ms)
 
     def _epoch(self) -> int:
@@ -429,13 +451,15 @@ class IngestService:
             unchanged = self._write(record, writable)
         else:
             self._count_checked(progress, writable)
-        if writes and record.kind == "full":
-            # Policies the delivery contains without writing them stay in the portfolio: an
-            # unchanged one, and a refused one (not ended for a typo).
+        if writes:
+            # Policies the delivery contains without writing them: an unchanged one (an older
+            # delivery arriving late leaves it alone), and in a full delivery a refused one (not
+            # ended for a typo).
             self.portfolio.note_seen(
                 record.delivery_id,
                 batch[0].lines[0] if batch[0].lines else progress.line,
-                [*unchanged, *refused],
+                unchanged,
+                refused=refused if record.kind == "full" else (),
                 expires_at=record.expires_at,
             )
         progress.offset = batch[-1].end_offset
@@ -483,7 +507,11 @@ class IngestService:
             policy = rows[0].policy
             number = policy.policy_number
             current = existing.get(number)
-            if record.delivery_id in self._replaced or rules.superseded(current, seq):
+            if (
+                record.delivery_id in self._replaced
+                or rules.superseded(current, seq)
+                or number in self._applied_later.get(record.delivery_id, ())
+            ):
                 progress.rows_superseded += len(rows)
                 continue
             if (
@@ -554,8 +582,11 @@ class IngestService:
             progress.rows_accepted += len(group.outcomes)
         return unchanged
 
-    def _earliest_expiry(self, record: DeliveryRecord) -> int:
-        """An unchanged policy whose stored expiry is this or later is not written again."""
+    def _earliest_expiry(self, record: DeliveryRecord) -> int | None:
+        """An unchanged policy whose stored expiry is this or later is not written again; None:
+        every policy is written again (no refresh window)."""
+        if self.settings.retention_refresh_months == 0:
+            return None
         months = self.settings.retention_months - self.settings.retention_refresh_months
         return expires_at(datetime.fromisoformat(record.received_at), months)
 
@@ -572,13 +603,14 @@ class IngestService:
         candidates: list[str] = []
         # Contained without being written (unchanged or refused): their seen_seq is older.
         seen = rules.PolicyNumbers(self.portfolio.seen(record.delivery_id))
+        applied_later = self._applied_later.get(record.delivery_id, ())
 
         def confirmed() -> list[dict[str, object]]:
             fresh = self.portfolio.policies(record.partner_id, candidates, consistent=True)
             return [policy for policy in fresh.values() if rules.missing_from(policy, record.seq)]
 
         for number in self.portfolio.active_not_seen(record.partner_id, record.seq):
-            if number in seen:
+            if number in seen or number in applied_later:
                 continue
             candidates.append(number)
             if len(candidates) == batch_size:
@@ -665,15 +697,9 @@ class IngestService:
             finished_at=record.finished_at,
         )
         if record.delivery_id in self._turns:
-            replaced = rules.reconcilable(record.kind, progress) and (
-                record.delivery_id not in self._replaced
-            )
-            self.lanes.leave(
-                record.partner_id,
-                record.delivery_id,
-                replaced_portfolio=record.seq if replaced else "",
-            )
+            self._leave_lane(record)
             self._turns.discard(record.delivery_id)
+            self._applied_later.pop(record.delivery_id, None)
         metrics.add_metric(name="RowsAccepted", unit=MetricUnit.Count, value=progress.rows_accepted)
         metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=progress.rows_rejected)
         metrics.add_metric(

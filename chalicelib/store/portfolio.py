@@ -24,9 +24,15 @@ class PortfolioStore(Protocol):
     ) -> dict[str, Item]: ...
     def write_policies(self, policies: Sequence[Sequence[Item]]) -> list[bool]: ...
     def note_seen(
-        self, delivery_id: str, part: int, numbers: Sequence[str], *, expires_at: int
+        self,
+        delivery_id: str,
+        part: int,
+        unchanged: Sequence[str],
+        *,
+        refused: Sequence[str] = (),
+        expires_at: int,
     ) -> None: ...
-    def seen(self, delivery_id: str) -> Iterator[str]: ...
+    def seen(self, delivery_id: str, *, refused: bool = True) -> Iterator[str]: ...
     def seen_until(self, delivery_id: str, line: int) -> Iterator[str]: ...
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]: ...
     def end(self, policies: Iterable[Item], *, day: str, seq: str) -> None: ...
@@ -79,27 +85,38 @@ class DynamoPortfolio:
         return True
 
     def note_seen(
-        self, delivery_id: str, part: int, numbers: Sequence[str], *, expires_at: int
+        self,
+        delivery_id: str,
+        part: int,
+        unchanged: Sequence[str],
+        *,
+        refused: Sequence[str] = (),
+        expires_at: int,
     ) -> None:
-        """The full delivery contained these policies without writing them (unchanged, or
-        refused for a typo), so its reconciliation does not end them: one item per batch
-        (`part`: the batch's first line; a retried batch writes the same item again)."""
-        if numbers:
-            self.table.put(
-                {
-                    "pk": keys.seen_pk(delivery_id),
-                    "sk": keys.seen_sk(part),
-                    "type": "seen",
-                    "numbers": list(dict.fromkeys(numbers)),
-                    "expires_at": expires_at,
-                }
-            )
+        """The delivery contained these policies without writing them: `unchanged` (so an older
+        delivery arriving late leaves them alone), `refused` for a row error (so a full
+        delivery's reconciliation does not end them either). One item per batch (`part`: the
+        batch's first line; a retried batch writes the same item again)."""
+        if unchanged or refused:
+            item = {
+                "pk": keys.seen_pk(delivery_id),
+                "sk": keys.seen_sk(part),
+                "type": "seen",
+                "numbers": list(dict.fromkeys(unchanged)),
+                "expires_at": expires_at,
+            }
+            if refused:
+                item["refused"] = list(dict.fromkeys(refused))
+            self.table.put(item)
 
-    def seen(self, delivery_id: str) -> Iterator[str]:
-        """Every policy number `note_seen` kept for the delivery (consistent: written by this
-        same delivery moments before)."""
+    def seen(self, delivery_id: str, *, refused: bool = True) -> Iterator[str]:
+        """Every policy number `note_seen` kept for the delivery, the refused ones only if
+        `refused` (consistent: written by the delivery moments before, or by the one just
+        before it in the partner's lane)."""
         for item in self.table.query(keys.seen_pk(delivery_id), consistent=True):
             yield from (str(number) for number in item.get("numbers", []))
+            if refused:
+                yield from (str(number) for number in item.get("refused", []))
 
     def seen_until(self, delivery_id: str, line: int) -> Iterator[str]:
         """What `note_seen` kept for the delivery's batches that start at or before `line` (a

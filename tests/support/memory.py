@@ -35,7 +35,7 @@ from chalicelib.store.identity import (
     join_items,
     split_client_index,
 )
-from chalicelib.store.lanes import Entry, Turn, may_take
+from chalicelib.store.lanes import Entry, Turn, forgotten, may_take, turn_for
 from chalicelib.store.register_items import stored_policy
 
 Item = dict[str, Any]
@@ -131,7 +131,7 @@ class MemoryPortfolio:
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Item] = {}
-        self.seen_parts: dict[tuple[str, int], list[str]] = {}
+        self.seen_parts: dict[tuple[str, int], tuple[list[str], list[str]]] = {}
         self.refuses: Callable[[Item], bool] = lambda item: False
 
     def _policy(self, partner_id: str, number: str) -> Item | None:
@@ -168,20 +168,31 @@ class MemoryPortfolio:
         return stored
 
     def note_seen(
-        self, delivery_id: str, part: int, numbers: Sequence[str], *, expires_at: int
+        self,
+        delivery_id: str,
+        part: int,
+        unchanged: Sequence[str],
+        *,
+        refused: Sequence[str] = (),
+        expires_at: int,
     ) -> None:
-        if numbers:
-            self.seen_parts[(delivery_id, part)] = list(dict.fromkeys(numbers))
+        if unchanged or refused:
+            self.seen_parts[(delivery_id, part)] = (
+                list(dict.fromkeys(unchanged)),
+                list(dict.fromkeys(refused)),
+            )
 
-    def seen(self, delivery_id: str) -> Iterator[str]:
-        for (owner, _), numbers in sorted(self.seen_parts.items()):
+    def seen(self, delivery_id: str, *, refused: bool = True) -> Iterator[str]:
+        for (owner, _), (unchanged, refused_numbers) in sorted(self.seen_parts.items()):
             if owner == delivery_id:
-                yield from numbers
+                yield from unchanged
+                if refused:
+                    yield from refused_numbers
 
     def seen_until(self, delivery_id: str, line: int) -> Iterator[str]:
-        for (owner, part), numbers in sorted(self.seen_parts.items()):
+        for (owner, part), (unchanged, _) in sorted(self.seen_parts.items()):
             if owner == delivery_id and part <= line:
-                yield from numbers
+                yield from unchanged
 
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
         numbers = sorted(
@@ -280,13 +291,21 @@ class MemoryLanes:
     def enter(self, entry: Entry, *, now: int) -> Turn:
         lane = self.lanes.setdefault(entry.partner_id, {"waiting": {}})
         lane["waiting"].setdefault(entry.delivery_id, entry.seq)
-        full_seq = str(lane.get("full_seq", ""))
-        if not may_take(lane, entry.delivery_id, now):
-            return Turn(granted=False, full_seq=full_seq)
+        if not may_take(lane, entry.delivery_id):
+            return Turn(granted=False, full_seq=str(lane.get("full_seq", "")))
+        turn = turn_for(lane, entry.seq)
+        let_go, floor = forgotten(lane)
+        done = lane.setdefault("done", {})
+        for delivery_id in let_go:
+            done.pop(delivery_id, None)
+        if floor:
+            lane["done_floor"] = floor
         lane.update(holder=entry.delivery_id, lease_until=entry.lease_until)
-        return Turn(granted=True, full_seq=full_seq)
+        return turn
 
-    def leave(self, partner_id: str, delivery_id: str, *, replaced_portfolio: str = "") -> None:
+    def leave(
+        self, partner_id: str, delivery_id: str, *, seq: str, replaced_portfolio: bool = False
+    ) -> None:
         lane = self.lanes.get(partner_id)
         if lane is None:
             return
@@ -294,8 +313,9 @@ class MemoryLanes:
         if lane.get("holder") == delivery_id:
             lane.pop("holder")
             lane.pop("lease_until", None)
-            if replaced_portfolio:
-                lane["full_seq"] = replaced_portfolio
+            lane.setdefault("done", {})[delivery_id] = seq
+            if replaced_portfolio and str(lane.get("full_seq", "")) < seq:
+                lane["full_seq"] = seq
 
 
 class MemoryBlobs:

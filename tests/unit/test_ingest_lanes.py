@@ -156,3 +156,59 @@ def test_a_delivery_that_failed_keeps_its_turn_until_its_retry_finishes(register
     assert first_report["rows_accepted"] == 60
     assert second_report["rows_accepted"] == 1
     assert first_report["finished_at"] <= second_report["finished_at"]
+
+
+def test_an_older_full_delivery_arriving_after_a_newer_mutation_does_not_end_what_it_re_sent(
+    register,
+):
+    # given a portfolio of ten policies, then an older full delivery without P00009 and a newer
+    # mutation that re-sends P00009 exactly as stored (unchanged: not written)
+    rows = [{**row, "PP_VRWRKCD": "1"} for row in portfolio(10)]
+    register.upload(f"incoming/{PARTNER}/full/base.csv", csv_bytes(rows))
+    register.drain()
+    older = register.upload(f"incoming/{PARTNER}/full/older.csv", csv_bytes(rows[:9]), notify=False)
+    newer = register.upload(
+        f"incoming/{PARTNER}/mutation/newer.csv", csv_bytes(rows[9:]), notify=False
+    )
+
+    # when the newer one is processed first and the older one's notification comes after it
+    register.process(newer)
+    assert report_of(register, PARTNER, "newer.csv")["policies_unchanged"] == 1
+    register.process(older)
+
+    # then P00009 is active, as the two in upload order leave it (ended, then delivered again)
+    older_report = report_of(register, PARTNER, "older.csv")
+    assert (older_report["status"], older_report["policies_ended"]) == ("accepted", 0)
+    assert register.policy("P00009", PARTNER)["status"] == "active"
+
+
+def test_the_lane_remembers_only_the_newest_finished_deliveries_and_refuses_one_older_than_those(
+    register, monkeypatch
+):
+    # given a lane that remembers two finished deliveries, and an old delivery not yet notified
+    monkeypatch.setattr("chalicelib.store.lanes.DONE_KEPT", 2)
+    old = register.upload(
+        f"incoming/{PARTNER}/mutation/old.csv",
+        csv_bytes([person("P00001", PP_VRWRKCD="1", ANAAM="Oud")]),
+        notify=False,
+    )
+    # when four newer mutations finish one after the other
+    for index in range(4):
+        register.upload(
+            f"incoming/{PARTNER}/mutation/m{index}.csv",
+            csv_bytes([person(f"M{index}", PP_VRWRKCD="1")]),
+        )
+        register.drain()
+
+    # then the lane lets go of all but the newest two when a delivery takes its turn (the last
+    # one is remembered on top when it leaves), and knows the newest one it let go of
+    lane = register.lanes.lanes[PARTNER]
+    assert len(lane["done"]) == 3
+    assert lane["done_floor"] < min(lane["done"].values())
+
+    # and the old delivery, notified now, is rejected with the reason instead of applied
+    register.process(old)
+    rejected = report_of(register, PARTNER, "old.csv")
+    assert rejected["status"] == "rejected"
+    assert [e["code"] for e in rejected["errors"]] == ["arrived_too_late"]
+    assert register.policy("P00001", PARTNER) is None

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.config import get_settings
+from chalicelib.config import get_settings, reset_settings
 from chalicelib.rules.dates import add_months, expires_at
 from chalicelib.rules.ingest import PolicyNumbers
 from tests.support.ingest import csv_bytes, portfolio
@@ -167,3 +167,21 @@ def test_confirming_an_old_held_delivery_ends_nothing_a_newer_full_delivery_cont
     # then every policy of the newest full delivery is still active
     statuses = {register.policy(f"P{n:05d}", PARTNER)["status"] for n in range(10)}
     assert statuses == {"active"}
+
+
+def test_with_a_refresh_window_of_zero_a_redelivery_in_the_same_second_is_written_again(
+    register, monkeypatch
+):
+    # given every re-delivered policy is to be written again (RETENTION_REFRESH_MONTHS=0)
+    monkeypatch.setenv("RETENTION_REFRESH_MONTHS", "0")
+    reset_settings()
+    register = MemoryRegister()
+    deliver(register, "first.csv", portfolio(3))
+
+    # when the same portfolio is delivered again within the same second (the clock stands still)
+    register.clock.advance(seconds=-1)  # every upload moves it a second on
+    deliver(register, "again.csv", portfolio(3))
+
+    # then every policy is written again, none is left unwritten as unchanged
+    again = next(r for r in register.reports(PARTNER) if r["object_key"].endswith("again.csv"))
+    assert (again["policies_written"], again["policies_unchanged"]) == (3, 0)
