@@ -324,8 +324,19 @@ class PolicyNumbers:
     times that). Two numbers sharing a digest (odds ~1e-8 at that size) would keep a missing
     policy from being ended, never end a delivered one."""
 
-    def __init__(self, numbers: Iterable[str]) -> None:
+    # Numbers added one batch at a time wait in a set until there are this many, then are merged
+    # into the sorted digests (a merge per 65,536 numbers, not one per batch).
+    MERGE_AT = 65_536
+
+    def __init__(self, numbers: Iterable[str] = ()) -> None:
         self._digests = array("Q", sorted(self._digest(number) for number in numbers))
+        self._recent: set[int] = set()
+
+    def add(self, numbers: Iterable[str]) -> None:
+        self._recent.update(self._digest(number) for number in numbers)
+        if len(self._recent) >= self.MERGE_AT:
+            self._digests = array("Q", sorted({*self._digests, *self._recent}))
+            self._recent = set()
 
     @staticmethod
     def _digest(number: str) -> int:
@@ -335,11 +346,13 @@ class PolicyNumbers:
         if not isinstance(number, str):
             return False
         digest = self._digest(number)
+        if digest in self._recent:
+            return True
         at = bisect_left(self._digests, digest)
         return at < len(self._digests) and self._digests[at] == digest
 
     def __len__(self) -> int:
-        return len(self._digests)
+        return len(self._digests) + len(self._recent)
 
 
 def ended_by(policy: Mapping[str, Any], seq: str) -> bool:

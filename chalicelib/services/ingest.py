@@ -131,6 +131,9 @@ class IngestService:
         # The policies a check-only delivery accepted so far (a real delivery would have
         # written them): a later row of one of them is not adjacent to its policy's rows.
         self._checked: set[str] = set()
+        # Per delivery, the policies it contained unchanged (not written) in its batches up to
+        # the last checkpoint: rows of one of them in a later batch are split in the file.
+        self._unchanged: dict[str, rules.PolicyNumbers] = {}
         self.quality = quality or DynamoQuality()
         self.mail_queue = mail_queue or Queue(self.settings.activation_queue_url)
 
@@ -398,6 +401,9 @@ class IngestService:
             progress.warn(notice("bsn_column"))
         if header.duplicates:
             progress.warn(notice("duplicate_columns", columns=", ".join(header.duplicates)))
+        self._unchanged[record.delivery_id] = rules.PolicyNumbers(
+            () if first_time else self.portfolio.seen_until(record.delivery_id, progress.line)
+        )
         today = self.now().date()
         tally = FieldTally()
         count_fields = tally.add
@@ -534,6 +540,7 @@ class IngestService:
             # A check-only delivery writes nothing, so it saves its place only when it hands
             # over: a retry after a crash validates again from there, which changes nothing.
             self._checkpoint(record)
+            self._unchanged[record.delivery_id].add(unchanged)
         elif progress.unsaved_error_count() >= REJECTED_PART_ROWS:
             # Not a checkpoint: a retry writes this part again, the same, under its number.
             self._save_rejected(record)
@@ -568,7 +575,11 @@ class IngestService:
             ):
                 progress.rows_superseded += len(rows)
                 continue
-            if number in in_this_batch or rules.written_earlier_in_delivery(current, seq, group):
+            if (
+                number in in_this_batch
+                or number in self._unchanged[record.delivery_id]
+                or rules.written_earlier_in_delivery(current, seq, group)
+            ):
                 progress.rows_rejected += len(rows)
                 self._add_error(progress, rules.rows_not_adjacent(group))
                 continue

@@ -194,6 +194,11 @@ class MemoryPortfolio:
                 if refused:
                     yield from refused_numbers
 
+    def seen_until(self, delivery_id: str, line: int) -> Iterator[str]:
+        for (owner, part), (unchanged, _) in sorted(self.seen_parts.items()):
+            if owner == delivery_id and part <= line:
+                yield from unchanged
+
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
         numbers = sorted(
             item["policy_number"]

@@ -465,6 +465,75 @@ def test_rows_of_one_policy_split_over_the_file_are_rejected_the_second_time(
     assert [p["role"] for p in parties] == ["VP"]
 
 
+def split_redelivery(register: MemoryRegister) -> bytes:
+    """Sixty policies delivered, and the same file again with a row of P00000 (whose rows
+    are otherwise unchanged) appended at the end, two batches later."""
+    rows = portfolio(60)
+    deliver(register, "first.csv", csv_bytes(rows))
+    return csv_bytes([*rows, person("P00000", VOORL="Z.", GEBDAT="19700707")])
+
+
+def test_split_rows_of_a_policy_delivered_unchanged_are_rejected_like_those_of_a_written_one(
+    register, small_batches
+):
+    # given a re-delivery in which P00000's first rows are unchanged and a later row is apart
+    again = split_redelivery(register)
+
+    # when it is delivered
+    result = deliver(register, "again.csv", again)
+
+    # then the apart row is rejected as on a first delivery, and P00000 keeps its party
+    assert result["error_counts"] == {"policy_rows_not_adjacent": 1}
+    assert (result["policies_written"], result["policies_unchanged"]) == (0, 60)
+    parties = [p for p in register.items("party") if p["policy_number"] == "P00000"]
+    assert [p["role"] for p in parties] == ["VP"]
+
+
+def test_split_rows_of_an_unchanged_policy_are_rejected_after_a_hand_over_too(small_batches):
+    # given the same re-delivery, run by invocations that keep running low on time
+    register = MemoryRegister()
+    again = split_redelivery(register)
+    event = register.upload(f"incoming/{PARTNER}/full/again.csv", again, notify=False)
+    clock = TimeRunsLow(every=2)
+    register.process(event, clock)
+    assert register.drain(clock) >= 1
+
+    # then the apart row is rejected all the same
+    result = register.report(PARTNER)
+    assert result["error_counts"] == {"policy_rows_not_adjacent": 1}
+    assert result["policies_written"] == 0
+
+
+def test_a_retried_batch_of_unchanged_policies_is_not_taken_for_split_rows(
+    small_batches, monkeypatch
+):
+    # given a re-delivery of sixty unchanged policies whose second batch is noted as seen but
+    # dies before its checkpoint, and is then delivered again by SQS
+    register = MemoryRegister()
+    rows = portfolio(60)
+    deliver(register, "first.csv", csv_bytes(rows))
+    event = register.upload(f"incoming/{PARTNER}/full/again.csv", csv_bytes(rows), notify=False)
+    checkpoint = register.deliveries.checkpoint
+    calls = []
+
+    def dies_at_the_second(delivery_id: str, progress: Any) -> None:
+        calls.append(delivery_id)
+        if len(calls) == 2:
+            raise Interrupted
+        checkpoint(delivery_id, progress)
+
+    monkeypatch.setattr(register.deliveries, "checkpoint", dies_at_the_second)
+    with pytest.raises(Interrupted):
+        register.process(event)
+    assert len(register.portfolio.seen_parts) == 2
+    register.process(event)
+
+    # then every policy is unchanged and no row is rejected
+    result = register.report(PARTNER)
+    assert (result["policies_unchanged"], result["rows_rejected"]) == (60, 0)
+    assert result["error_counts"] == {}
+
+
 def test_split_rows_within_one_batch_are_rejected_too(register):
     rows = [
         person("S2"),
