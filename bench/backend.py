@@ -7,9 +7,10 @@ CPU) is the ingest's own and not moto's storage of every written item.
 
 Two changes to moto's speed, not its behaviour, applied in the server process only:
 `_fast_item_size_check` (moto re-measures the whole item for every attribute it stores, about
-70% of its time per item; the same 400 KB check with a running total) and `_partition_query`
-(moto answers every Query on the table by sorting all of the table's items first: seconds per
-lookup on a 100k-client register). Every other part of moto (parsing, key schema, indexes,
+70% of its time per item; the same 400 KB check with a running total) and the local run's
+`scripts.embedded_aws.install_partition_queries` (moto answers every Query, on the table or an
+index, by sorting all of the table's items first: seconds per lookup on a 100k-client
+register). Every other part of moto (parsing, key schema, indexes,
 conditions) is unchanged, and every figure of the benchmark runs on the same backend, so their
 ratios are fair.
 
@@ -79,29 +80,6 @@ def _fast_item_size_check() -> None:
         self.__dict__["_bench_len"] = len(self)
 
     LimitedSizeDict.__setitem__ = setitem  # type: ignore[method-assign]
-
-
-def _partition_query() -> None:
-    """moto answers a Query on the table (not an index) by sorting *every* item of the table and
-    then keeping the partition's: seconds per lookup on a register of 100k clients. Give it the
-    partition's items only; the filtering and sorting that follow are moto's own. (Requests to
-    the benchmark's backend are sequential, so the per-call override is safe.)"""
-    from moto.dynamodb.models.table import Table
-
-    original = Table.query
-
-    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name is not None or hash_key is None or not self.range_key_attr:
-            return original(self, hash_key, *args, **kwargs)
-        partition = self.items.get(hash_key, {})
-        self.all_items = lambda: list(partition.values())
-        try:
-            return original(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    Table.query = query  # type: ignore[method-assign]
 
 
 def _is_portfolio(item: dict[str, Any]) -> bool:
@@ -396,8 +374,10 @@ def serve(
     `latency_ms`: the storm's backend (`RoundTrip`), with a write meter."""
     from moto.server import ThreadedMotoServer
 
+    from scripts.embedded_aws import install_partition_queries
+
     _fast_item_size_check()
-    _partition_query()
+    install_partition_queries()
     if discard_portfolio_writes:
         _discard_portfolio_writes()
     meter = WriteMeter() if latency_ms is not None else None

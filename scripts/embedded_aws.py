@@ -1,10 +1,20 @@
-"""The local run's embedded AWS: moto's server, with DynamoDB calls served one at a time and a
-list of the e-mails it sent.
+"""The local run's embedded AWS: moto's server, with DynamoDB calls served one at a time,
+Queries that read only the partition they ask for, and a list of the e-mails it sent.
 
 moto's DynamoDB is not thread-safe: a Query walks the whole table in Python while another thread
 writes to it, and fails with "dictionary changed size during iteration" (HTTP 500, which the API
 answers `503 unavailable`). Under load, with the ingest writing, lookups failed so. DynamoDB
 calls are served one at a time; S3 and SQS (whose long polls wait up to seconds) are not held up.
+
+moto answers every Query, on the table or on an index, by sorting all of the table's items and
+then keeping the partition's: once the demo is loaded (about 17,000 items) each Query cost a
+large part of a second of the embedded AWS's CPU, every lookup of the API makes a few, and the
+ingest's calls waited behind them (and they behind the ingest's). Here a Query hands moto the
+items of its partition only: a table partition is moto's own dictionary entry; an index
+partition comes from a map of the index's partition key, built from the table when a write
+changed it since the last Query. What moto does with those items (key conditions, order,
+pagination, filters, projections, counts) is unchanged, so the answer is the same. The
+benchmark's backend (bench/backend.py) installs the same.
 
 `GET /_local/ses/sent` answers the e-mails the embedded SES has "sent" (`make mails` reads
 them): moto's own `/moto-api/data.json` serialises every object of every service, every
@@ -17,9 +27,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -46,6 +61,135 @@ class OneDynamoDbCallAtATime:
             return self._app(environ, start_response)
         with self._lock:
             return list(self._app(environ, start_response))
+
+
+# Table.query's positional parameters before index_name (moto 5: hash_key, range_comparison,
+# range_objs, limit, exclusive_start_key, scan_index_forward, projection_expressions).
+_INDEX_NAME_POSITION = 7
+# Kept on moto's Table objects: how often the table's items changed, and its items by the value
+# of an attribute (an index's partition key) as of that count.
+_GENERATION = "_local_generation"
+_BY_ATTRIBUTE = "_local_by_attribute"
+
+
+def _table_items(table: Table) -> Iterator[Item]:
+    for partition in table.items.values():
+        if isinstance(partition, Item):
+            yield partition
+        else:
+            yield from partition.values()
+
+
+def _changed(table: Table) -> None:
+    setattr(table, _GENERATION, getattr(table, _GENERATION, 0) + 1)
+
+
+def _items_by(table: Table, attribute: str, value: DynamoType) -> list[Item]:
+    """The table's items whose `attribute` is `value`, from a map rebuilt after a change."""
+    generation = getattr(table, _GENERATION, 0)
+    maps: dict[str, tuple[int, dict[DynamoType, list[Item]]]] = table.__dict__.setdefault(
+        _BY_ATTRIBUTE, {}
+    )
+    built = maps.get(attribute)
+    if built is None or built[0] != generation:
+        by_value: dict[DynamoType, list[Item]] = defaultdict(list)
+        for item in _table_items(table):
+            found = item.attrs.get(attribute)
+            if found is not None:
+                by_value[found].append(item)
+        built = maps[attribute] = (generation, by_value)
+    return built[1].get(value, [])
+
+
+def _partition(table: Table, hash_key: Any, args: Sequence[Any], kw: Any) -> list[Item] | None:
+    """The items a Query can answer from, or None when it is not clear (moto then reads all)."""
+    position = _INDEX_NAME_POSITION - 1
+    index_name = args[position] if len(args) > position else kw.get("index_name")
+    if index_name is None:
+        if hash_key is None:
+            return None
+        found = table.items.get(hash_key)
+        if found is None:
+            return []
+        return [found] if isinstance(found, Item) else list(found.values())
+    conditions = kw.get("hash_key_conditions")
+    if not conditions:
+        return None
+    attribute, value = conditions[0]
+    return _items_by(table, attribute, value)
+
+
+def install_partition_queries() -> Callable[[], None]:
+    """From now on moto's Query reads only the items of the partition it asks for (module
+    docstring); returns what puts moto's own back. A Query's partition is kept per thread; like
+    moto itself, the maps of index partitions are not safe against writes at the same moment
+    (the embedded AWS serves DynamoDB one call at a time)."""
+    moto_query = Table.query
+    moto_all_items = Table.all_items
+    moto_put = Table.put_item
+    moto_delete = Table.delete_item
+    moto_update = DynamoDBBackend.update_item
+    # The partition the query running on this thread reads, instead of the whole table.
+    narrowed = threading.local()
+
+    def all_items(self: Table) -> list[Item]:
+        if getattr(narrowed, "table", None) is self:
+            return list(narrowed.items)
+        return moto_all_items(self)
+
+    def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        candidates = _partition(self, hash_key, args, kwargs)
+        if candidates is None:
+            return moto_query(self, hash_key, *args, **kwargs)
+        narrowed.table, narrowed.items = self, candidates
+        try:
+            return moto_query(self, hash_key, *args, **kwargs)
+        finally:
+            narrowed.table = narrowed.items = None
+
+    def put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return moto_put(self, *args, **kwargs)
+        finally:
+            _changed(self)
+
+    def delete_item(self: Table, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return moto_delete(self, *args, **kwargs)
+        finally:
+            _changed(self)
+
+    def update_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return moto_update(self, table_name, *args, **kwargs)
+        finally:
+            if table_name in self.tables:
+                _changed(self.get_table(table_name))
+
+    Table.query = query  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.put_item = put_item  # type: ignore[method-assign]
+    Table.delete_item = delete_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+
+    def uninstall() -> None:
+        Table.query = moto_query  # type: ignore[method-assign]
+        Table.all_items = moto_all_items  # type: ignore[method-assign]
+        Table.put_item = moto_put  # type: ignore[method-assign]
+        Table.delete_item = moto_delete  # type: ignore[method-assign]
+        DynamoDBBackend.update_item = moto_update  # type: ignore[method-assign]
+
+    return uninstall
+
+
+@contextmanager
+def queries_read_only_their_partition() -> Iterator[None]:
+    """`install_partition_queries` for the time inside."""
+    uninstall = install_partition_queries()
+    try:
+        yield
+    finally:
+        uninstall()
 
 
 def sent_messages() -> list[dict[str, Any]]:
@@ -78,8 +222,8 @@ class SentMailRoute:
 
 
 class EmbeddedAws(ThreadedMotoServer):
-    """`ThreadedMotoServer` serving `OneDynamoDbCallAtATime` around moto's application, and the
-    sent e-mails at `SENT_MAIL_PATH`."""
+    """`ThreadedMotoServer` serving `OneDynamoDbCallAtATime` around moto's application, with
+    Queries that read only their partition, and the sent e-mails at `SENT_MAIL_PATH`."""
 
     def _server_entry(self) -> None:
         app = SentMailRoute(OneDynamoDbCallAtATime(DomainDispatcherApplication(create_backend_app)))
@@ -87,4 +231,5 @@ class EmbeddedAws(ThreadedMotoServer):
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
         )
         self._server_ready_event.set()
-        self._server.serve_forever()
+        with queries_read_only_their_partition():
+            self._server.serve_forever()
