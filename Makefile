@@ -12,7 +12,7 @@ AWS_PORT ?= 4566
 API_PORT ?= 8000
 export AWS_PORT API_PORT
 
-.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench bench-storm bench-recognition bench-console screenshots package clean openapi fuzz
+.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench bench-storm bench-recognition bench-identity bench-console screenshots package clean openapi fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,12 @@ bench-storm: install
 # PERSONS through the real ingest, CLIENTS in the register (0: the portfolio alone).
 bench-recognition: install
 	$(BIN)/python -m bench.recognition
+
+# Identity resolution's write units per new row with the identity buckets at the density of a
+# register of IDENTITY_CLIENTS clients (docs/benchmarks.md, "Identity writes at register density").
+IDENTITY_CLIENTS ?= 1000000
+bench-identity: install
+	$(BIN)/python -m bench.identity_writes --clients $(IDENTITY_CLIENTS)
 
 # The console: Enter in the search box -> first candidate on screen, p50/p95 over SEARCHES
 # searches in Chromium against a local run of its own (docs/console.md).

@@ -149,7 +149,8 @@ class Person:
     variant: str = ""  # the other spelling of the surname, when it has one
     birth_name: tuple[str, str] | None = None  # (tussenvoegsels, surname) of a double surname
     old_address: Address | None = None  # where partners may still have them (they moved)
-    confuser: str = ""  # twin, parent_child, namesake: someone else they must not be taken for
+    # twin, parent_child, namesake, namesake_same_day: someone else they must not be taken for
+    confuser: str = ""
 
     @property
     def full_surname(self) -> str:
@@ -368,12 +369,18 @@ class _Generator:
                 members[0] = replace(members[0], confuser="parent_child")
                 members.append(son)
             else:
+                # A child named like a parent at the same address is the son named after his
+                # father above, a look-alike on purpose; other children have names of their own.
+                gender = "M" if rng.random() < 0.5 else "V"
+                taken = {m.first_name for m in members}
+                names = [n for n in (FIRST_M if gender == "M" else FIRST_V) if n not in taken]
                 members.append(
                     self.person(
-                        "M" if rng.random() < 0.5 else "V",
+                        gender,
                         child_born,
                         address,
                         surname=surname,
+                        first_name=rng.pick(names),
                         with_contact=False,
                     )
                 )
@@ -393,6 +400,25 @@ class _Generator:
             first_name=person.first_name,
         )
         return replace(other, initials=person.initials, confuser="namesake")
+
+    def namesake_born_the_same_day(self, person: Person) -> Person | None:
+        """Someone else with the same surname, initials and birth date, living elsewhere, whose
+        first name differs but starts with the same letter (`Kees` and `Koen Jansen`, both born
+        12-03-1980): a partner that delivers initials only has `K. Jansen` of either. None when
+        no other first name starts with that letter."""
+        assert person.birth_date is not None
+        names = FIRST_M if person.gender == "M" else FIRST_V
+        others = [n for n in names if n[0] == person.first_name[0] and n != person.first_name]
+        if not others:
+            return None
+        other = self.person(
+            person.gender,
+            person.birth_date,
+            _address(self.rng),
+            surname=(person.tussenvoegsels, person.surname, person.variant),
+            first_name=self.rng.pick(others),
+        )
+        return replace(other, initials=person.initials, confuser="namesake_same_day")
 
 
 def _delivered(rng: _Rng, person: Person, role: str, noise: str) -> DeliveredParty:
@@ -431,6 +457,14 @@ def _possible_noise(person: Person) -> list[str]:
     return kinds
 
 
+# Households whose holder has a namesake born the same day elsewhere (same surname and
+# initials, another first name with the same letter). Far more than a real register holds (in
+# the Netherlands about one person in a thousand shares surname, initial and birth date with
+# another client of a 1M register): here each one is a pair the linkage must keep apart, so
+# merging them shows in the precision.
+SAME_DAY_NAMESAKES = 0.03
+
+
 def generate_portfolio(persons: int, seed: int = SEED) -> Portfolio:
     """Households until `persons` persons, each household delivered by one to three partners;
     about one person in four delivered with noise by some (or all) of their partners."""
@@ -460,6 +494,12 @@ def generate_portfolio(persons: int, seed: int = SEED) -> Portfolio:
             portfolio.households.append((namesake,))
             portfolio.persons[namesake.person_id] = namesake
             _deliver(rng, portfolio, numbers, (namesake,), [rng.pick(PARTNERS)])
+        if members[0].gender != "R" and rng.random() < SAME_DAY_NAMESAKES:
+            same_day = gen.namesake_born_the_same_day(members[0])
+            if same_day is not None:
+                portfolio.households.append((same_day,))
+                portfolio.persons[same_day.person_id] = same_day
+                _deliver(rng, portfolio, numbers, (same_day,), [rng.pick(PARTNERS)])
         portfolio.households.append(tuple(members))
         for member in members:
             portfolio.persons[member.person_id] = member
@@ -594,8 +634,8 @@ FORMS = (
     "q",
 )
 # Kinds of noise between what the caller says and what is stored; `exact` is none. The
-# confusers (`twin`, `parent_child`, `namesake`) are exact queries about someone who has a
-# look-alike in the register: that look-alike must not come first.
+# confusers (`twin`, `parent_child`, `namesake`, `namesake_same_day`) are exact queries about
+# someone who has a look-alike in the register: that look-alike must not come first.
 NOISE_KINDS = (
     "exact",
     "surname_variant",
@@ -621,8 +661,9 @@ NOISE_KINDS = (
     "twin",
     "parent_child",
     "namesake",
+    "namesake_same_day",
 )
-CONFUSER_KINDS = frozenset({"twin", "parent_child", "namesake"})
+CONFUSER_KINDS = frozenset({"twin", "parent_child", "namesake", "namesake_same_day"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,33 @@ class Linkage:
     client_of_record: dict[tuple[str, str, str], str] = field(default_factory=dict)
     persons_of_client: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     unmatched: int = 0
+    # The delivery noise of each record ("clean" for none), and the confuser of each person.
+    noise_of_record: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    confuser_of: dict[str, str] = field(default_factory=dict)
+
+    def by_kind(self) -> dict[str, dict[str, float]]:
+        """Per kind of delivery noise of a pair of records of one person (`clean+typo`: one
+        partner without noise, one with a typo): the true pairs, how many got two client ids,
+        and the recall. Pairs of two persons given one client id are counted by the persons'
+        confusers (`different persons: twin`), so a merge shows what it was."""
+        records: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for record, client_id in self.client_of_record.items():
+            records[record[2]].append((client_id, self.noise_of_record.get(record, "clean")))
+        kinds: dict[str, dict[str, float]] = defaultdict(lambda: {"pairs": 0, "missed": 0})
+        for person_records in records.values():
+            for i, (client_a, noise_a) in enumerate(person_records):
+                for client_b, noise_b in person_records[i + 1 :]:
+                    figures = kinds["+".join(sorted({noise_a, noise_b}))]
+                    figures["pairs"] += 1
+                    figures["missed"] += client_a != client_b
+        for persons in self.persons_of_client.values():
+            if len(persons) > 1:
+                confusers = sorted({self.confuser_of.get(p) or "none" for p in persons})
+                kinds[f"different persons: {'+'.join(confusers)}"]["pairs"] += 1
+        for figures in kinds.values():
+            pairs = figures["pairs"]
+            figures["recall"] = 1 - figures["missed"] / pairs if pairs else 1.0
+        return dict(sorted(kinds.items()))
 
     def pairwise(self) -> dict[str, float]:
         """Pairwise precision and recall of "same client_id" against "same person", over every
@@ -127,6 +154,7 @@ class Linkage:
             "true_pairs": true_pairs,
             "precision": right / found_pairs if found_pairs else 1.0,
             "recall": right / true_pairs if true_pairs else 1.0,
+            "by_kind": self.by_kind(),
         }
 
 
@@ -162,6 +190,8 @@ def read_linkage(client: Any, headers: dict[str, str], portfolio: Portfolio) -> 
                 continue
             client_id = str(best[1]["client_id"])
             linkage.client_of_record[record] = client_id
+            linkage.noise_of_record[record] = delivered.noise or "clean"
+            linkage.confuser_of[delivered.person.person_id] = delivered.person.confuser
             linkage.persons_of_client[client_id].add(delivered.person.person_id)
     return linkage
 
@@ -593,6 +623,22 @@ def _latency_and_calls(name: str, figures: Result) -> list[str]:
     ]
 
 
+def _linkage_table(link: Result) -> list[str]:
+    """Linkage per kind of delivery noise of the two records of a pair."""
+    lines = [
+        "| linkage: delivery noise of the pair | true pairs | split | recall |",
+        "|---|---|---|---|",
+    ]
+    for kind, figures in link.get("by_kind", {}).items():
+        if kind.startswith("different persons"):
+            lines.append(f"| {kind} (one client id) | – | {figures['pairs']} merged | – |")
+        else:
+            lines.append(
+                f"| {kind} | {figures['pairs']:,} | {figures['missed']} | {figures['recall']:.3f} |"
+            )
+    return lines
+
+
 def render(results: Result) -> str:
     setup, link = results["setup"], results["linkage"]
     current, baseline = results["current"], results.get("baseline")
@@ -624,6 +670,9 @@ def render(results: Result) -> str:
         f"{link['persons_split']} persons split over two or more client ids, "
         f"{link['clients_with_two_persons']} client ids holding two or more persons, "
         f"{link['unmatched_records']} delivered parties not found in their policy.",
+        "",
+        *_linkage_table(link),
+        "",
         *_latency_and_calls("This tree", current),
     ]
     if baseline:

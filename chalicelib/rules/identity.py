@@ -13,7 +13,9 @@ it says that two known ids are one person, they are joined and the one given out
 Never the same person: another birth date (`Jansen` 1980 and `Jansen` 1981; a parent and a
 child of one name at one address), another first name or incompatible initials (twins `Piet` and
 `Jan`), a surname that is neither equal, phonetic, a typo nor a part of the other (`de Vries`
-and `de Vos`), another KvK number.
+and `de Vos`), another KvK number; and, with no address, phone number or e-mail address in
+common, initials that fit a first name (`K. Jansen` and `Kees Jansen`, born the same day in
+other towns).
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class Trace:
     legal: bool
     surname: str
     tussenvoegsels: str | None = None
+    gender: str = ""  # M or V as delivered; "" unknown
     first_name: str = ""  # key: folded, only a-z0-9
     initials: str = ""  # key: "jp" for "J.P."
     birth_date: str | None = None
@@ -108,6 +111,7 @@ class Trace:
         stored: dict[str, Any] = {"id": self.client_id, "le": self.legal, "sn": self.surname}
         optional = {
             "tv": self.tussenvoegsels,
+            "g": self.gender,
             "fn": self.first_name,
             "in": self.initials,
             "bd": self.birth_date,
@@ -129,6 +133,7 @@ class Trace:
             legal=bool(item.get("le")),
             surname=str(item.get("sn", "")),
             tussenvoegsels=item.get("tv"),
+            gender=str(item.get("g", "")),
             first_name=str(item.get("fn", "")),
             initials=str(item.get("in", "")),
             birth_date=item.get("bd"),
@@ -156,6 +161,7 @@ def trace_of(
         legal=party.is_legal_entity,
         surname=party.surname,
         tussenvoegsels=party.tussenvoegsels,
+        gender=_gender(party.gender),
         first_name=name_key(party.first_name or ""),
         initials=name_key(party.initials or ""),
         birth_date=party.birth_date,
@@ -169,6 +175,15 @@ def trace_of(
     )
 
 
+def _gender(value: object) -> str:
+    """M or V; anything else (unknown, a company) is no evidence either way."""
+    return str(value) if value in ("M", "V") else ""
+
+
+def _genders_differ(a: Trace, b: Trace) -> bool:
+    return bool(a.gender and b.gender and a.gender != b.gender)
+
+
 def trace_of_party_item(item: Mapping[str, Any], since: str = "") -> Trace:
     """The trace of a stored party item (one written before traces were kept)."""
     contacts = {str(item[name]) for name in ("phone", "mobile", "email") if item.get(name)}
@@ -177,6 +192,7 @@ def trace_of_party_item(item: Mapping[str, Any], since: str = "") -> Trace:
         legal=bool(item.get("is_legal_entity")),
         surname=str(item.get("surname", "")),
         tussenvoegsels=item.get("tussenvoegsels"),
+        gender=_gender(item.get("gender")),
         first_name=name_key(str(item.get("first_name") or "")),
         initials=name_key(str(item.get("initials") or "")),
         birth_date=item.get("birth_date"),
@@ -190,17 +206,66 @@ def trace_of_party_item(item: Mapping[str, Any], since: str = "") -> Trace:
     )
 
 
+# The letter a first name or initial is kept under: the letters that sound alike at the start
+# of a Dutch first name share one (`Kees`/`Cees`, `Chris`/`C.`, `Zoë`/`Soë`, `Vera`/`Fera`),
+# so no first names the evidence rules call the same (equal, phonetic, or an initial of the
+# other) are ever kept under two letters.
+_GIVEN_LETTER = {"c": "k", "q": "k", "z": "s", "v": "f", "y": "i"}
+NO_GIVEN_NAME = "_"
+
+
+def given_letters(trace: Trace) -> tuple[str, ...]:
+    """The first letters of a person's initials and first name (as grouped above), the
+    initials' first: `j` and `h` for Johannes Hendrikus (`J.H.`) called Hans, whom one partner
+    delivers with initials only and another with the roepnaam. `_` without either."""
+    letters: list[str] = []
+    for given in (trace.initials, trace.first_name):
+        if given:
+            letter = _GIVEN_LETTER.get(given[0], given[0])
+            if letter not in letters:
+                letters.append(letter)
+    return tuple(letters) or (NO_GIVEN_NAME,)
+
+
+def given_letter(trace: Trace) -> str:
+    """The letter a new id is minted with: the initials' first, else the first name's."""
+    return given_letters(trace)[0]
+
+
 def bucket_keys(trace: Trace) -> tuple[str, ...]:
-    """The identity buckets (blocking keys) a client is kept in and looked for in: values the
-    noise between partners does not break. A person: the birth date (every natural person has
-    one). A company: its KvK number, and its address (so a company delivered without its KvK
-    number meets the one with it)."""
+    """The identity buckets (blocking keys) a client is kept in: values the noise between
+    partners does not break. A person: the birth date and the first letter of the initials and
+    of the first name (`DOB#1980-03-12#k`; two buckets when they differ, a roepnaam): every
+    natural person has a birth date, and two given names the evidence rules call the same
+    share a letter; the letter splits a birth date's clients over about fifteen items, so the
+    item a new client is written into stays small however large the register grows. A
+    company: its KvK number, and its address (so a company delivered without its KvK number
+    meets the one with it)."""
     if not trace.legal:
-        return (f"DOB#{trace.birth_date}",) if trace.birth_date else ()
+        if not trace.birth_date:
+            return ()
+        return tuple(f"DOB#{trace.birth_date}#{letter}" for letter in given_letters(trace))
     keys = [f"KVK#{trace.kvk}"] if trace.kvk else []
     if trace.postcode and trace.house_number:
         keys.append(f"ORG#{trace.postcode}#{trace.house_number}")
     return tuple(keys)
+
+
+# Every letter a given name can be kept under (a-z, the alike-sounding ones grouped).
+_ALL_LETTERS = tuple(sorted({_GIVEN_LETTER.get(c, c) for c in "abcdefghijklmnopqrstuvwxyz"}))
+
+
+def lookup_keys(trace: Trace) -> tuple[str, ...]:
+    """The buckets a client is looked for in: their own, and for a person with a given name the
+    birth date's bucket of persons delivered without one (who may be them, with an address,
+    phone or e-mail in common); a person without a given name, rare, is looked for under every
+    letter of the birth date."""
+    keys = bucket_keys(trace)
+    if trace.legal or not trace.birth_date:
+        return keys
+    if given_letters(trace) == (NO_GIVEN_NAME,):
+        return (*keys, *(f"DOB#{trace.birth_date}#{letter}" for letter in _ALL_LETTERS))
+    return (*keys, f"DOB#{trace.birth_date}#{NO_GIVEN_NAME}")
 
 
 # --- comparing two traces -------------------------------------------------------------------
@@ -213,10 +278,10 @@ UNKNOWN_GIVEN = "unknown"
 
 # Company names: Jaro-Winkler at or above this is a typo of the same name.
 COMPANY_SIMILAR_AT = 0.92
-# Words that say what kind of company it is, not which one.
-_LEGAL_FORMS = frozenset(
-    {"bv", "nv", "vof", "cv", "holding", "stichting", "vereniging", "cooperatie", "ua", "ba"}
-)
+# Legal forms written after the name, which partners leave out or abbreviate: they say what
+# kind of company it is, not which one. Words that name the company are kept: `Jansen Holding
+# B.V.` and `Jansen B.V.` are two companies, so are `Stichting Jansen` and `Vereniging Jansen`.
+_LEGAL_FORMS = frozenset({"bv", "nv", "vof", "cv", "ua", "ba"})
 
 
 def _initials_of(trace: Trace) -> str:
@@ -249,6 +314,28 @@ def _surname_match(a: Trace, b: Trace) -> str:
 
 def _same_address(a: Trace, b: Trace) -> bool:
     return bool(a.house_number) and (a.postcode, a.house_number) == (b.postcode, b.house_number)
+
+
+# Two partners who each mistyped one letter of a surname deliver names two edits apart
+# (`Meijerr` and `Mnijer`): the same name only when everything else says so.
+MAX_TYPOS_APART = 2
+
+
+def _typos_apart(a: Trace, b: Trace) -> bool:
+    """Surnames at most two typos apart (optimal string alignment on the folded names), with
+    the same first letter and the same tussenvoegsels: what two partners' own typos of one
+    name look like, never a name of another family that merely shares letters."""
+    key_a, key_b = name_key(a.surname), name_key(b.surname)
+    if not key_a or not key_b or key_a[0] != key_b[0]:
+        return False
+    if name_key(a.tussenvoegsels or "") != name_key(b.tussenvoegsels or ""):
+        return False
+    return OSA.distance(key_a, key_b) <= MAX_TYPOS_APART
+
+
+def _named_alike(a: Trace, b: Trace) -> bool:
+    """Both have a first name, and it is the same (or sounds the same)."""
+    return bool(a.first_name and b.first_name) and given_agreement(a, b) == SAME_GIVEN
 
 
 # A birth year that moves by a generation is another person (a son taking over his father's
@@ -288,6 +375,7 @@ def _company_names_agree(a: Trace, b: Trace) -> bool:
 SAME_POLICY_WEIGHT = 4.0
 _SURNAME_CREDIT = {EXACT: 2.0, PHONETIC: 1.5}
 _SIMILAR_SURNAME_CREDIT = 1.0
+_TYPOS_APART_CREDIT = 0.5
 _GIVEN_CREDIT = {SAME_GIVEN: 2.0, COMPATIBLE_GIVEN: 1.0, UNKNOWN_GIVEN: 0.0}
 SUPPORT_WEIGHT = 1.5
 
@@ -314,6 +402,11 @@ def _person_evidence(known: Trace, delivered: Trace, *, same_policy: bool) -> fl
     given = given_agreement(known, delivered)
     if given is None:
         return None
+    # A man and a woman are two people (boy/girl twins `J. Jansen`, a married couple born the
+    # same day); only the partner's own correction on the same policy, with the same first
+    # name, may change what it delivered.
+    if _genders_differ(known, delivered) and not (same_policy and given == SAME_GIVEN):
+        return None
     surname = _surname_match(known, delivered)
     support = _same_address(known, delivered) or bool(known.contacts & delivered.contacts)
     score = _GIVEN_CREDIT[given] + (SUPPORT_WEIGHT if support else 0.0)
@@ -327,8 +420,16 @@ def _person_evidence(known: Trace, delivered: Trace, *, same_policy: bool) -> fl
             return None
         return score + SAME_POLICY_WEIGHT
     if surname == DIFFERENT:
-        return None
-    strong_name = surname in _SURNAME_CREDIT and given in (SAME_GIVEN, COMPATIBLE_GIVEN)
+        # Two partners' typos of one surname: only with the given name agreeing and an
+        # address, phone number or e-mail address in common.
+        if not (support and given != UNKNOWN_GIVEN and _typos_apart(known, delivered)):
+            return None
+        score += _TYPOS_APART_CREDIT
+    # Without an address, phone number or e-mail address in common, only the whole name says
+    # "the same" (a mover whose old address one partner still has): the same first name on
+    # both sides and the same surname. Initials alone fit namesakes born the same day
+    # elsewhere (`K. Jansen` in Zwolle is not `Kees Jansen` in Utrecht).
+    strong_name = surname in _SURNAME_CREDIT and _named_alike(known, delivered)
     if not (support or strong_name):
         return None
     return score
@@ -355,7 +456,7 @@ def conflicts(a: Trace, b: Trace) -> bool:
         return True
     if a.legal:
         return bool(a.kvk and b.kvk and a.kvk != b.kvk)
-    return a.birth_date != b.birth_date or given_agreement(a, b) is None
+    return a.birth_date != b.birth_date or given_agreement(a, b) is None or _genders_differ(a, b)
 
 
 def contradicts(a: Trace, b: Trace) -> bool:
@@ -363,7 +464,7 @@ def contradicts(a: Trace, b: Trace) -> bool:
     the same name. Used before joining two ids a delivered party matched both of."""
     if conflicts(a, b):
         return True
-    return not a.legal and _surname_match(a, b) == DIFFERENT
+    return not a.legal and _surname_match(a, b) == DIFFERENT and not _typos_apart(a, b)
 
 
 # --- resolving the parties of one policy ---------------------------------------------------
@@ -500,7 +601,11 @@ def _free_id(
     key: str,
 ) -> str:
     """The minted id of `identity`, made unique against the ids of other known clients and the
-    other parties of this policy."""
+    other parties of this policy. A person's identity gets the letter of their identity bucket
+    (`given_letter`): the clients of the other letters are not read, so twins `Piet` and `Jan`
+    delivered by two partners must not come out of the same formula."""
+    if not trace.legal:
+        identity = f"{identity}|{given_letter(trace)}"
     others = taken | {k.client_id for k in (*policy.known, *policy.previous)}
     given = trace.first_name or trace.initials
     for candidate in (identity, f"{identity}|{given}", f"{identity}|{given}|{partner_id}"):
@@ -517,7 +622,8 @@ def with_client(trace: Trace, client_id: str, since: str) -> Trace:
 # --- identity buckets --------------------------------------------------------------------------
 
 # A stored trace is written again only when it changed, or when its expiry is this much older
-# than the delivery's: a monthly re-delivery then rewrites a bucket at most once a quarter.
+# than the delivery's (the ingest passes the register's RETENTION_REFRESH_MONTHS, so a bucket is
+# refreshed as seldom as an unchanged policy item); this default is a quarter.
 TRACE_REFRESH_SECONDS = 90 * 24 * 3600
 
 
@@ -535,12 +641,13 @@ class Bucket:
     def live(self, now: int) -> list[Trace]:
         return [t for t in self.traces if not t.expires_at or t.expires_at > now]
 
-    def keep(self, trace: Trace) -> None:
-        """Remember `trace` as its partner's latest delivery of that client."""
+    def keep(self, trace: Trace, refresh_seconds: int = TRACE_REFRESH_SECONDS) -> None:
+        """Remember `trace` as its partner's latest delivery of that client (an unchanged
+        trace only when its stored expiry lags more than `refresh_seconds`)."""
         for index, stored in enumerate(self.traces):
             if (stored.client_id, stored.partner_id) != (trace.client_id, trace.partner_id):
                 continue
-            fresh = stored.expires_at + TRACE_REFRESH_SECONDS >= trace.expires_at
+            fresh = stored.expires_at + refresh_seconds >= trace.expires_at
             if replace(stored, expires_at=trace.expires_at) == trace and fresh:
                 return
             self.traces[index] = trace

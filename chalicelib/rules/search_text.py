@@ -92,10 +92,14 @@ _EMAIL_TOKEN_RE = re.compile(r"\S+@\S+")
 _DATE_NUMERIC_RE = re.compile(r"(?<!\S)(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?!\S)")
 _DATE_ISO_RE = re.compile(r"(?<!\S)(\d{4})-(\d{1,2})-(\d{1,2})(?!\S)")
 _DATE_WORDS_RE = re.compile(r"(?<!\S)(\d{1,2})\s+([a-zA-Z]+)\.?\s+(\d{4})(?!\S)")
-_POSTCODE_RE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?([a-zA-Z]{2})(?![\w-])")
+# A postcode may run straight into its house number (`1077xl232`).
+_POSTCODE_RE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?([a-zA-Z]{2})(?![a-zA-Z-])")
 _HOUSE_RE = re.compile(
-    r"^\s*(\d{1,5}(?:\s*-?\s*(?:[a-zA-Z]{1,4}|[IVX]{1,4}|\d{1,3})\b)?)(.*)$", re.DOTALL
+    r"^\s*,?\s*(\d{1,5}(?:\s*-?\s*(?:[a-zA-Z]{1,4}|[IVX]{1,4}|\d{1,3})\b)?)(.*)$", re.DOTALL
 )
+# The house number said before the postcode (`232 1077XL`, `232-a, 1077 XL`).
+_HOUSE_BEFORE_RE = re.compile(r"(?<!\S)(\d{1,5}(?:-?[a-zA-Z]{1,4})?)\s*,?\s*$")
+_EIGHT_DIGITS_RE = re.compile(r"(?<!\S)\d{8}(?!\S)")
 _PHONE_RE = re.compile(r"(?<![\w-])(\+|00)?[\d][\d\s\-()]{7,16}\d(?![\w-])")
 _KVK_OR_NUMBER_RE = re.compile(r"[0-9]{8}")
 _KVK_SEPARATORS_RE = re.compile(r"[\s.]+")  # read aloud in groups: "1234 5678", "1234.5678"
@@ -151,13 +155,21 @@ def _take_address(text: str) -> tuple[tuple[str, str, str | None] | None, str]:
     if m is None:
         return None, text
     postcode = normalise_postcode(m.group(1) + m.group(2))
-    after = _HOUSE_RE.match(text[m.end() :])
-    if postcode is None or after is None:
+    if postcode is None:
         return None, text
-    house = normalise_house_number(after.group(1).replace(" ", ""))
+    after = _HOUSE_RE.match(text[m.end() :])
+    if after is not None:
+        house = normalise_house_number(after.group(1).replace(" ", ""))
+        rest = text[: m.start()] + " " + after.group(2)
+    else:
+        before = _HOUSE_BEFORE_RE.search(text[: m.start()])
+        if before is None:
+            return None, text
+        house = normalise_house_number(before.group(1))
+        rest = text[: before.start()] + " " + text[m.end() :]
     if house is None:
         return None, text
-    return (postcode, house[0], house[1]), text[: m.start()] + " " + after.group(2)
+    return (postcode, house[0], house[1]), rest
 
 
 def _names_and_numbers(text: str) -> tuple[str | None, str | None]:
@@ -173,6 +185,23 @@ def _names_and_numbers(text: str) -> tuple[str | None, str | None]:
     if prefix.isalpha() and prefix.isupper() and len(prefix) <= 5:
         start -= 1
     return (" ".join(words[:start]) or None), ("".join(words[start:]) or None)
+
+
+def _name_and_eight_digit_date(base: SearchReading, rest: str) -> list[SearchReading]:
+    """A name beside eight digits that are a date (`Visser 12031980`, `19800312 Kees Visser`):
+    the name with that birth date, day first, then year first (the readings as a policy number
+    follow)."""
+    for token in _EIGHT_DIGITS_RE.finditer(rest):
+        digits = token.group(0)
+        name, number = _names_and_numbers(rest[: token.start()] + " " + rest[token.end() :])
+        if name is None or number is not None:
+            continue
+        dates = (
+            _date(digits[:2], digits[2:4], digits[4:]),
+            _date(digits[6:], digits[4:6], digits[:4]),
+        )
+        return [replace(base, name=name, birth_date=d) for d in dict.fromkeys(dates) if d]
+    return []
 
 
 def read_search_text(text: str) -> list[SearchReading]:
@@ -198,6 +227,8 @@ def read_search_text(text: str) -> list[SearchReading]:
         if as_date and base.birth_date is None:
             readings.append(replace(base, birth_date=as_date))
         return readings
+    if base.birth_date is None:
+        readings += _name_and_eight_digit_date(base, rest)
     phone_match = _PHONE_RE.search(rest)
     if phone_match is not None:
         phone = normalise_phone(phone_match.group(0))

@@ -83,7 +83,7 @@ def _asker(client_id: str | None, policy: PolicyFacts | None) -> Asker | None:
     found = as_party(client_id)
     if found is not None:
         return found
-    index = DynamoIdentities().client_index(client_id)
+    index = DynamoIdentities().asker_index(client_id)
     if index.joined_into is not None:
         found = as_party(index.joined_into)
         if found is not None:

@@ -20,11 +20,13 @@ from chalicelib.errors import ThrottledError
 from chalicelib.models.portfolio import PartyFields
 from chalicelib.observability import logger
 from chalicelib.rules.identity import (
+    TRACE_REFRESH_SECONDS,
     Bucket,
     PolicyToResolve,
     Trace,
     bucket_keys,
     client_identity,
+    lookup_keys,
     policy_identities,
     resolve_policy,
     surviving_id,
@@ -62,9 +64,14 @@ class Resolution:
 
 
 class IdentityResolver:
-    def __init__(self, store: IdentityStore, *, key: str) -> None:
+    def __init__(
+        self, store: IdentityStore, *, key: str, refresh_seconds: int = TRACE_REFRESH_SECONDS
+    ) -> None:
         self.store = store
         self.key = key
+        # An unchanged trace, and a join into a delivered client, is written again only when
+        # its stored expiry lags the delivery's by more than this.
+        self.refresh_seconds = refresh_seconds
 
     def resolve(
         self,
@@ -110,7 +117,7 @@ class IdentityResolver:
             key
             for traces in (*delivered, *previous)
             for trace in traces
-            for key in bucket_keys(trace)
+            for key in lookup_keys(trace)
         }
         buckets = self.store.buckets(sorted(wanted))
         for key in wanted - buckets.keys():
@@ -124,7 +131,7 @@ class IdentityResolver:
             known = {
                 (t.client_id, t.partner_id): t
                 for trace in traces
-                for key in bucket_keys(trace)
+                for key in lookup_keys(trace)
                 for t in _surviving(buckets[key].live(now), joins)
             }
             decisions = resolve_policy(
@@ -151,13 +158,35 @@ class IdentityResolver:
                             t.client_id == old for t in bucket.traces
                         ):
                             bucket.join(old, decision.client_id, expires_at)
+                self._refresh_joins(trace, joins, buckets, resolution, expires_at)
                 for key in bucket_keys(trace):
-                    buckets[key].keep(trace)
+                    buckets[key].keep(trace, self.refresh_seconds)
                 kept.append(trace.as_item())
             resolution.client_ids.append([d.client_id for d in decisions])
             resolution.traces.append(kept)
         resolution.buckets = [b for b in buckets.values() if b.changed]
         return resolution
+
+    def _refresh_joins(
+        self,
+        trace: Trace,
+        joins: dict[str, tuple[str, int]],
+        buckets: Mapping[str, Bucket],
+        resolution: Resolution,
+        expires_at: int,
+    ) -> None:
+        """The joins into a delivered client live as long as the client's traces: a join whose
+        expiry is more than `refresh_seconds` older than this delivery's is written again
+        with it (as a trace is), so an old id keeps resolving, and the mandates held under it
+        keep their holder, for as long as the client is delivered."""
+        for old, (into, until) in list(joins.items()):
+            if into != trace.client_id or until + self.refresh_seconds >= expires_at:
+                continue
+            joins[old] = (into, expires_at)
+            resolution.joins.append(Join(old, into, expires_at))
+            for bucket in buckets.values():
+                if old in bucket.joined:
+                    bucket.join(old, into, expires_at)
 
     def _previous(self, partner_id: str, policies: Sequence[PolicyParties]) -> list[list[Trace]]:
         """The parties each policy had before this delivery: from the traces on the stored

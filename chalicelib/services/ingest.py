@@ -95,7 +95,10 @@ class IngestService:
         self.lanes = lanes or DynamoLanes()
         self.now = now or clock.now
         self.identity = IdentityResolver(
-            identities or DynamoIdentities(), key=self.settings.client_id_key
+            identities or DynamoIdentities(),
+            key=self.settings.client_id_key,
+            # identity buckets are refreshed as seldom as unchanged policy items
+            refresh_seconds=self.settings.retention_refresh_months * 30 * 24 * 3600,
         )
         # Deliveries that hold their partner's turn in this invocation, those of them that a
         # newer full delivery already replaced (every row superseded), and the policies that

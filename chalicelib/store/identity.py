@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
+
+from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.clock import epoch
 from chalicelib.errors import ConditionFailed
 from chalicelib.rules.identity import Bucket, Trace
 from chalicelib.rules.matching import is_current
-from chalicelib.store import keys
+from chalicelib.store import aws, keys
+from chalicelib.store.errors import translated
 from chalicelib.store.table import BATCH_GET_MAX, TRANSACT_MAX, Condition, Item, Table
 
 # A bucket item stays far below DynamoDB's 400 KB: the newest traces are kept.
 MAX_TRACES_PER_BUCKET = 1000
+MANDATE_TYPE = "mandate"
+# Conditional bucket puts of one batch in flight at once.
+SAVE_CONCURRENCY = 8
 # A transaction's items stay below DynamoDB's 4 MB per TransactWriteItems.
 TRANSACTION_BYTES = 3_000_000
 
@@ -53,8 +61,13 @@ class IdentityStore(Protocol):
         ...
 
 
-def bucket_item(bucket: Bucket) -> Item:
-    traces = sorted(bucket.traces, key=lambda t: -t.expires_at)[:MAX_TRACES_PER_BUCKET]
+def bucket_item(bucket: Bucket, now: int | None = None) -> Item:
+    """The stored form of a bucket; a trace past its own expiry at `now` (default: the
+    clock's) is left out, so no client's data outlives its retention inside a bucket another
+    client keeps alive."""
+    at = int(epoch()) if now is None else now
+    live = [t for t in bucket.traces if not t.expires_at or t.expires_at > at]
+    traces = sorted(live, key=lambda t: -t.expires_at)[:MAX_TRACES_PER_BUCKET]
     expiries = [t.expires_at for t in traces] + [until for _, until in bucket.joined.values()]
     return {
         "pk": keys.identity_pk(bucket.key),
@@ -195,22 +208,42 @@ class DynamoIdentities:
         return found
 
     def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
-        """Conditional puts in transactions (TransactWriteItems has conditions, BatchWriteItem
-        none): a bucket two partners' deliveries change at the same moment is written by one
-        of them; the other gets False, reads again and resolves again. Up to 100 items and
-        about 3 MB per transaction; a later transaction's conflict leaves the earlier ones
-        written, which the caller's second resolution reads back as its own. The joins go
-        last: a join is written only when every bucket it was decided on was."""
+        """One conditional PutItem per bucket, up to `SAVE_CONCURRENCY` in flight (BatchWriteItem
+        has no conditions; a TransactWriteItems costs twice the write units of its items): a
+        bucket two partners' deliveries change at the same moment is written by one of them;
+        the other gets False, reads again and resolves again. The buckets of the other puts
+        stay written, which the caller's second resolution reads back as its own traces. The
+        joins go last, in transactions, and only when every bucket was written."""
         now = int(epoch())
-        requests: list[tuple[Item, Condition | None]] = [
-            (bucket_item(b), bucket_condition(b, now)) for b in buckets
-        ]
-        requests += [(item, None) for join in joins for item in join_items(join)]
-        for chunk in _transactions(requests):
-            try:
-                self.table.put_all([i for i, _ in chunk], conditions=[c for _, c in chunk])
-            except ConditionFailed:
+        requests = [(bucket_item(b, now), bucket_condition(b, now)) for b in buckets]
+        if requests:
+            workers = min(SAVE_CONCURRENCY, len(requests))
+            with ThreadPoolExecutor(workers, thread_name_prefix="identity-put") as pool:
+                written = list(pool.map(lambda request: self._put_if(*request), requests))
+            if not all(written):
                 return False
+        unconditional: list[tuple[Item, Condition | None]] = [
+            (item, None) for join in joins for item in join_items(join)
+        ]
+        for chunk in _transactions(unconditional):
+            self.table.put_all([i for i, _ in chunk])
+        return True
+
+    def _put_if(self, item: Item, condition: Condition) -> bool:
+        """One conditional PutItem on the thread-safe low-level client; False when the
+        condition no longer holds."""
+        expression, values = condition
+        serialise = TypeSerializer().serialize
+        try:
+            with translated("put_item"):
+                aws.bulk_client("dynamodb").put_item(
+                    TableName=self.table.name,
+                    Item={name: serialise(value) for name, value in item.items()},
+                    ConditionExpression=expression,
+                    ExpressionAttributeValues={k: serialise(v) for k, v in values.items()},
+                )
+        except ConditionFailed:
+            return False
         return True
 
     def client_index(self, client_id: str) -> ClientIndex:
@@ -223,6 +256,23 @@ class DynamoIdentities:
                 keys.client_gsi1pk(client_id),
                 index="gsi1",
                 sk_between=(keys.ALIAS_REF_PREFIX, keys.POLICY_REF_PREFIX + "\uffff"),
+            ),
+        )
+
+    def asker_index(self, client_id: str) -> ClientIndex:
+        """What a coverage check needs of an asker, whatever the client holds: where the id
+        was joined into and its first party item. One Query over the same range as
+        `client_index`, mandates filtered out, stopping after two items (the join sorts first,
+        then the parties), so a household or company with thousands of policies is not read
+        page after page on the request path."""
+        return split_client_index(
+            client_id,
+            self.table.query(
+                keys.client_gsi1pk(client_id),
+                index="gsi1",
+                sk_between=(keys.JOINED_INTO_PREFIX, keys.POLICY_REF_PREFIX + "\uffff"),
+                filter_condition=Attr("type").ne(MANDATE_TYPE),
+                limit=2,
             ),
         )
 

@@ -56,9 +56,44 @@ class DynamoMandates:
         self.table.put(item, condition="attribute_not_exists(pk)")
 
     def for_client(self, client_id: str) -> Iterator[Item]:
-        """The mandates held by the client: one index query."""
-        return self.table.query(
-            keys.client_gsi1pk(client_id), index="gsi1", sk_prefix=keys.MANDATE_REF_PREFIX
+        """The mandates held by the client under any of its ids (docs/architecture.md,
+        "client_id"): one index Query over the id's joins and mandates; for an id joined into
+        another, the same Query on that one; then one Query per id joined into the client."""
+        read = {client_id: self._joins_and_mandates(client_id)}
+        survivor = next(
+            (
+                str(item["client_id"])
+                for item in read[client_id]
+                if str(item["gsi1sk"]).startswith(keys.JOINED_INTO_PREFIX)
+                and item.get("old_client_id") == client_id
+            ),
+            client_id,
+        )
+        if survivor not in read:
+            read[survivor] = self._joins_and_mandates(survivor)
+        for item in read[survivor]:
+            old = str(item.get("old_client_id", ""))
+            if str(item["gsi1sk"]).startswith(keys.ALIAS_REF_PREFIX) and old not in read:
+                read[old] = list(
+                    self.table.query(
+                        keys.client_gsi1pk(old), index="gsi1", sk_prefix=keys.MANDATE_REF_PREFIX
+                    )
+                )
+        found = {
+            str(item["mandate_id"]): item
+            for items in read.values()
+            for item in items
+            if str(item["gsi1sk"]).startswith(keys.MANDATE_REF_PREFIX)
+        }
+        return iter(found.values())
+
+    def _joins_and_mandates(self, client_id: str) -> list[Item]:
+        return list(
+            self.table.query(
+                keys.client_gsi1pk(client_id),
+                index="gsi1",
+                sk_between=(keys.ALIAS_REF_PREFIX, keys.MANDATE_REF_PREFIX + "\uffff"),
+            )
         )
 
     def transition(

@@ -188,3 +188,32 @@ def test_an_unknown_partner_is_refused(api: Any, register: Any) -> None:
     response = check(api, partner_id="not-a-partner")
     assert response.status_code == 422
     assert json.loads(response.body)["error"]["code"] == "unknown_partner"
+
+
+def test_an_asker_with_many_policies_is_looked_up_in_a_bounded_read(
+    api: Any, register: Any
+) -> None:
+    # given a housemate who holds 40 policies at another partner (a household, a company)
+    visser = {**HOME, "ANAAM": "Visser", "VOORV": "", "GEBDAT": "19820101"}
+    deliver(register, "demo-verzekeraar", [person(f"V-{n}", **visser) for n in range(9, 49)])
+    housemate = client_id(api, policy_number="V-9")
+    evaluated: list[int] = []
+
+    def on_query(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "Query":
+            evaluated.append(int(parsed.get("ScannedCount", 0)))
+
+    from chalicelib.store.aws import resource
+
+    events = resource("dynamodb").meta.client.meta.events
+    events.register("after-call.dynamodb", on_query, unique_id="test-scanned")
+    try:
+        # when the coverage check asks whether they are insured on C-1
+        answer = json.loads(check(api, client_id=housemate).body)
+    finally:
+        events.unregister("after-call.dynamodb", unique_id="test-scanned")
+    # then they are (same address, household H), and the client index was read two items
+    # deep, not through all 40 policies
+    assert outcomes(answer)["asker_is_insured"] == "pass"
+    assert len(evaluated) == 2  # the policy partition, then the asker
+    assert evaluated[1] <= 2

@@ -143,6 +143,11 @@ def test_an_id_joined_into_another_keeps_resolving_to_the_client_and_their_manda
     # partner may read and approve it
     read = call(api, "GET", f"/v1/mandates/{mandate_id}", "partner", partner_id=VERZEKERAAR)
     assert read.status_code == 200, read.json_body
+    # and the client's mandates list it under either id
+    for asked in (first, second):
+        listed = call(api, "GET", f"/v1/mandates?client_id={asked}", "admin")
+        assert listed.status_code == 200, listed.json_body
+        assert [m["mandate_id"] for m in listed.json_body["mandates"]] == [mandate_id], asked
     approve = f"/v1/mandates/{mandate_id}/approve"
     approved = call(api, "POST", approve, "partner", partner_id=VERZEKERAAR)
     assert approved.status_code == 200, approved.json_body

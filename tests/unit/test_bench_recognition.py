@@ -53,7 +53,7 @@ def test_the_portfolio_has_every_kind_of_delivery_noise_and_every_look_alike() -
     # then partners deliver persons with each kind of noise, and look-alikes are there
     for kind in ("typo", "variant", "old_address", "birth_name", "first_part", "no_kvk"):
         assert noise[kind] > 0, kind
-    for kind in ("twin", "parent_child", "namesake"):
+    for kind in ("twin", "parent_child", "namesake", "namesake_same_day"):
         assert confusers[kind] > 0, kind
     assert len({p.partner_id for p in portfolio.policies}) == 3
 
@@ -102,6 +102,43 @@ def test_linkage_recall_counts_a_person_split_over_two_client_ids() -> None:
     assert figures["recall"] == pytest.approx(1 / 3)
     assert figures["precision"] == 1.0
     assert figures["persons_split"] == 1
+
+
+def test_namesakes_born_the_same_day_share_surname_initials_and_birth_date_not_the_town() -> None:
+    # given a portfolio with namesakes born the same day
+    persons = generate_portfolio(1000).persons.values()
+    namesakes = [p for p in persons if p.confuser == "namesake_same_day"]
+    for namesake in namesakes:
+        # then each has a look-alike: same surname, initials and birth date, another first
+        # name with the same letter, another address
+        alike = [
+            p
+            for p in persons
+            if p is not namesake
+            and (p.surname, p.initials, p.birth_date)
+            == (namesake.surname, namesake.initials, namesake.birth_date)
+        ]
+        assert alike, namesake
+        assert all(p.first_name != namesake.first_name for p in alike)
+        assert all(p.first_name[0] == namesake.first_name[0] for p in alike)
+        assert all(p.address != namesake.address for p in alike)
+
+
+def test_linkage_per_kind_of_noise_counts_the_split_pairs_and_the_merged_persons() -> None:
+    # given person a delivered clean once and with a typo twice (one typo under another
+    # client id), and person b merged into a's client id
+    linkage = _linkage(
+        {("x", "1", "a"): "c1", ("y", "2", "a"): "c1", ("z", "3", "a"): "c2", ("w", "4", "b"): "c1"}
+    )
+    linkage.noise_of_record.update({("y", "2", "a"): "typo", ("z", "3", "a"): "typo"})
+    linkage.confuser_of.update({"a": "", "b": "namesake_same_day"})
+    # when the pairs are broken down by the noise of their two records
+    kinds = linkage.pairwise()["by_kind"]
+    # then clean+typo has one of two pairs split, typo+typo its one pair split, and the merge
+    # of a and b is named by b's confuser
+    assert kinds["clean+typo"] == {"pairs": 2, "missed": 1, "recall": 0.5}
+    assert kinds["typo"] == {"pairs": 1, "missed": 1, "recall": 0.0}
+    assert kinds["different persons: namesake_same_day+none"]["pairs"] == 1
 
 
 def test_linkage_precision_counts_two_persons_under_one_client_id() -> None:

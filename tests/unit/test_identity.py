@@ -18,9 +18,12 @@ from chalicelib.rules.identity import (
     client_id_for,
     client_identity,
     company_key,
+    conflicts,
     evidence,
     given_agreement,
+    lookup_keys,
     policy_identities,
+    pseudonym,
     resolve_policy,
     trace_of,
 )
@@ -110,6 +113,14 @@ def company(**fields: Any) -> Trace:
             person(surname="Jansn", contacts=frozenset({"+31612345678"})),
             id="a typo and a move, with the same phone number",
         ),
+        pytest.param(
+            person(surname="Meijerr"), person(surname="Mnijer"), id="two partners' own typos"
+        ),
+        pytest.param(
+            person(first_name="", initials="k", contacts=frozenset({"+31612345678"})),
+            person(postcode="9999ZZ", house_number="5", contacts=frozenset({"+31612345678"})),
+            id="initials only elsewhere, with the same phone number",
+        ),
     ],
 )
 def test_given_one_person_delivered_with_noise_then_the_evidence_says_the_same(known, delivered):
@@ -156,6 +167,24 @@ def test_given_one_person_delivered_with_noise_then_the_evidence_says_the_same(k
             id="a similar name at another address, nothing else shared",
         ),
         pytest.param(person(), company(), id="a person and a company"),
+        pytest.param(
+            person(first_name="", initials="k"),
+            person(postcode="9999ZZ", house_number="5"),
+            id="K. Jansen and Kees Jansen born the same day, living elsewhere",
+        ),
+        pytest.param(
+            person(first_name="", initials="k"),
+            person(first_name="", initials="k", postcode="9999ZZ", house_number="5"),
+            id="K. Jansen twice, born the same day, living elsewhere",
+        ),
+        pytest.param(
+            person(surname="Meijerr"),
+            person(surname="Mnijer", postcode="9999ZZ"),
+            id="two typos apart, nothing else shared",
+        ),
+        pytest.param(
+            person(surname="Bos"), person(surname="Kok"), id="two edits apart, another letter"
+        ),
     ],
 )
 def test_given_two_people_then_the_evidence_never_says_the_same(known, delivered):
@@ -242,6 +271,45 @@ def test_company_names_lose_their_legal_form():
     assert company_key("Bakkerij Jansen B.V.") == company_key("bakkerij jansen") == "bakkerijjansen"
 
 
+def test_words_that_name_the_company_are_kept_in_its_key():
+    assert company_key("Jansen Holding B.V.") != company_key("Jansen B.V.")
+    assert company_key("Stichting Jansen") != company_key("Vereniging Jansen")
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param({"gender": "V"}, id="boy and girl twins J. Jansen"),
+        pytest.param({"gender": "V", "surname": "Jansen-de Vries"}, id="husband and wife"),
+    ],
+)
+def test_given_a_man_and_a_woman_then_the_evidence_never_says_the_same(other):
+    man = person(first_name="", initials="j", gender="M")
+    woman = person(first_name="", initials="j", **other)
+    assert evidence(man, woman, same_policy=False) is None
+    assert conflicts(man, woman)
+
+
+def test_given_the_same_policy_and_first_name_then_the_partner_may_correct_the_gender():
+    assert evidence(person(gender="M"), person(gender="V"), same_policy=True) is not None
+    assert evidence(person(gender="M"), person(gender=""), same_policy=False) is not None
+
+
+def test_given_a_roepnaam_then_the_person_is_kept_under_both_letters():
+    # Johannes Hendrikus, called Hans: J.H. at one partner, J.H. + Hans at another
+    hans = person(first_name="hans", initials="jh")
+    assert bucket_keys(hans) == ("DOB#1980-03-12#j", "DOB#1980-03-12#h")
+    assert set(bucket_keys(person(first_name="", initials="jh"))) <= set(bucket_keys(hans))
+
+
+def test_given_a_name_then_persons_without_given_names_are_looked_for_too():
+    assert lookup_keys(person()) == ("DOB#1980-03-12#k", "DOB#1980-03-12#_")
+    given_less = lookup_keys(person(first_name="", initials=""))
+    assert given_less[0] == "DOB#1980-03-12#_"
+    assert {"DOB#1980-03-12#k", "DOB#1980-03-12#a", "DOB#1980-03-12#w"} <= set(given_less)
+    assert "DOB#1980-03-12#c" not in given_less  # kept under k
+
+
 # --- resolving one policy's parties ------------------------------------------------------------
 
 KEY = "k" * 32
@@ -266,9 +334,9 @@ def kees(**fields: Any) -> PartyFields:
     return replace(base, **fields)
 
 
-def test_given_nobody_known_then_the_id_is_the_first_versions_id():
+def test_given_nobody_known_then_the_id_is_minted_from_the_identity_and_the_bucket_letter():
     [decision] = resolve([kees()])
-    assert decision.client_id == client_id_for(kees(), KEY)
+    assert decision.client_id == pseudonym(f"{client_identity(kees())}|k", KEY)
     assert not decision.reused
 
 
@@ -344,4 +412,41 @@ def test_a_trace_survives_its_stored_form():
 def test_given_companies_the_buckets_are_kvk_and_address():
     assert bucket_keys(company()) == ("KVK#12345678", "ORG#3511AB#5")
     assert bucket_keys(company(kvk=None)) == ("ORG#3511AB#5",)
-    assert bucket_keys(person()) == ("DOB#1980-03-12",)
+    assert bucket_keys(person()) == ("DOB#1980-03-12#k",)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        pytest.param(
+            person(first_name="kees"), person(first_name="cees", initials="c"), id="Kees, Cees"
+        ),
+        pytest.param(
+            person(first_name="", initials="c"),
+            person(first_name="chris", initials="c"),
+            id="C. and Chris",
+        ),
+        pytest.param(
+            person(first_name="zoe", initials="z"), person(first_name="soe", initials="s"), id="Zoë"
+        ),
+    ],
+)
+def test_given_names_the_rules_call_the_same_are_kept_in_one_bucket(a, b):
+    assert given_agreement(a, b) is not None
+    assert bucket_keys(a) == bucket_keys(b)
+
+
+def test_given_no_first_name_nor_initials_then_the_bucket_letter_says_so():
+    assert bucket_keys(person(first_name="", initials="")) == ("DOB#1980-03-12#_",)
+
+
+def test_a_trace_past_its_expiry_is_not_stored_in_a_bucket_another_client_keeps_alive():
+    from chalicelib.store.identity import bucket_item
+
+    # given a bucket with X (expired at 1,000) and Y (until 10,000), written at 5,000
+    x = person(client_id="X", contacts=frozenset({"+31612345678"}), expires_at=1_000)
+    y = person(client_id="Y", surname="Visser", expires_at=10_000)
+    item = bucket_item(Bucket(key="DOB#1980-03-12#k", traces=[x, y]), now=5_000)
+    # then the stored item lives as long as Y and holds nothing of X
+    assert item["expires_at"] == 10_000
+    assert [t["id"] for t in item["traces"]] == ["Y"]

@@ -13,6 +13,7 @@ from chalicelib.config import get_settings
 from chalicelib.models.portfolio import PartyFields
 from chalicelib.rules.identity import client_id_for
 from chalicelib.services.identity import IdentityResolver, PolicyParties
+from chalicelib.store import keys
 from chalicelib.store.register_items import POLICY_TRACES
 from tests.support.ingest import csv_bytes, person
 from tests.support.memory import MemoryIdentities, MemoryPortfolio, MemoryRegister
@@ -176,18 +177,45 @@ def test_two_ids_of_one_person_are_joined_into_the_first_and_the_old_one_is_reco
     assert register.identities.client_index(second).joined_into == first
 
 
+def test_a_join_lives_as_long_as_the_client_it_was_joined_into_is_delivered(register):
+    # given a second id joined into the first (as above), recorded with that delivery's expiry
+    deliver(register, VOLMACHT, [kees("V1")])
+    deliver(register, VERZEKERAAR, [kees("Z1", ANAAM="Jnasen", HUISNR="7", PCODE="3511AB")])
+    second = client_of(register, VERZEKERAAR, "Z1")
+    deliver(register, VERZEKERAAR, [kees("Z1", HUISNR="7", PCODE="3511AB")])
+    assert register.identities is not None
+    join_keys = [
+        (keys.alias_pk(second), keys.ALIAS_SK),
+        (keys.alias_pk(second), keys.ALIAS_SURVIVOR_SK),
+    ]
+    joined_until = {register.identities.items[k]["expires_at"] for k in join_keys}
+    # when the client is delivered again more than RETENTION_REFRESH_MONTHS (6) later
+    register.clock.advance(days=200)
+    deliver(register, VOLMACHT, [kees("V1")])
+    # then both join items live as long as that delivery's retention
+    refreshed = {register.identities.items[k]["expires_at"] for k in join_keys}
+    latest = max(register.deliveries.records.values(), key=lambda r: r.received_at)
+    assert refreshed == {latest.expires_at}
+    assert min(refreshed) > max(joined_until)
+    assert register.identities.client_index(second).joined_into == client_of(
+        register, VOLMACHT, "V1"
+    )
+
+
 def test_a_policy_stored_by_the_previous_version_keeps_its_client_ids(register):
     # given a policy stored without identity traces, its parties with the first version's ids
-    deliver(register, VOLMACHT, [kees("V1")])
-    for item in register.portfolio.items.values():
-        item.pop(POLICY_TRACES, None)
-    register.identities.items.clear()  # type: ignore[union-attr]
-    before = client_of(register, VOLMACHT, "V1")
     party = PartyFields(
         role="VP", is_legal_entity=False, surname="Jansen", surname_key="jansen",
         birth_date="1980-03-12", postcode="1234AB", house_number="1",
     )  # fmt: skip
-    assert before == client_id_for(party, get_settings().client_id_key)
+    before = client_id_for(party, get_settings().client_id_key)
+    deliver(register, VOLMACHT, [kees("V1")])
+    for item in register.portfolio.items.values():
+        item.pop(POLICY_TRACES, None)
+        if item["type"] == "party":
+            item.update(client_id=before, gsi1pk=f"CLIENT#{before}")
+    register.identities.items.clear()  # type: ignore[union-attr]
+    assert client_of(register, VOLMACHT, "V1") == before
     # when the partner delivers it again unchanged
     deliver(register, VOLMACHT, [kees("V1")])
     # then the client id stays, and the policy is written once more to keep its traces
@@ -260,3 +288,70 @@ def test_two_partners_resolving_one_new_person_at_once_give_them_one_client_id()
     # other partner's id
     assert racing.saves == 2
     assert resolution.client_ids == [other]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        pytest.param({"RNAAM": "", "HUISNR": "5", "PCODE": "9999ZZ"}, id="initials only"),
+        pytest.param({"RNAAM": "Koen", "HUISNR": "5", "PCODE": "9999ZZ"}, id="another name"),
+    ],
+)
+def test_namesakes_born_the_same_day_living_elsewhere_are_two_clients(register, second):
+    # given Kees Jansen, born 12-03-1980, at one partner
+    deliver(register, VOLMACHT, [kees("V1")])
+    # when another partner delivers K. Jansen born that day in another town, no phone or
+    # e-mail address in common
+    deliver(register, VERZEKERAAR, [kees("Z1", **second)])
+    # then nothing says they are one person: two clients
+    assert client_of(register, VOLMACHT, "V1") != client_of(register, VERZEKERAAR, "Z1")
+
+
+def test_two_partners_own_typos_of_one_surname_at_one_address_are_one_client(register):
+    # given Meijer delivered as Meijerr by one partner
+    deliver(register, VOLMACHT, [kees("V1", ANAAM="Meijerr")])
+    # when another partner delivers Mnijer, same first name, birth date and address
+    deliver(register, VERZEKERAAR, [kees("Z1", ANAAM="Mnijer")])
+    # then both are the same client
+    assert client_of(register, VOLMACHT, "V1") == client_of(register, VERZEKERAAR, "Z1")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param(
+            {"RNAAM": "", "VOORL": "J.H."}, {"RNAAM": "Hans", "VOORL": "J.H."}, id="a roepnaam"
+        ),
+        pytest.param({"RNAAM": "", "VOORL": ""}, {}, id="no given names at the first partner"),
+        pytest.param({}, {"RNAAM": "", "VOORL": ""}, id="no given names at the second partner"),
+    ],
+)
+def test_a_person_whose_partners_write_the_given_names_otherwise_is_one_client(
+    register, first, second
+):
+    # given a person at one partner, when another delivers them at the same address
+    deliver(register, VOLMACHT, [kees("V1", **first)])
+    deliver(register, VERZEKERAAR, [kees("Z1", **second)])
+    # then they are one client
+    assert client_of(register, VOLMACHT, "V1") == client_of(register, VERZEKERAAR, "Z1")
+
+
+def test_boy_and_girl_twins_with_initials_only_at_two_partners_are_two_clients(register):
+    deliver(register, VOLMACHT, [kees("V1", RNAAM="", VOORL="J.", GESLACH="M")])
+    deliver(register, VERZEKERAAR, [kees("Z1", RNAAM="", VOORL="J.", GESLACH="V")])
+    assert client_of(register, VOLMACHT, "V1") != client_of(register, VERZEKERAAR, "Z1")
+
+
+@pytest.mark.parametrize(("days", "rewritten"), [(100, False), (200, True)])
+def test_an_unchanged_bucket_is_refreshed_as_seldom_as_an_unchanged_policy(
+    register, days, rewritten
+):
+    # given a client's bucket, when the partner delivers the client again unchanged
+    deliver(register, VOLMACHT, [kees("V1")])
+    assert register.identities is not None
+    before = {k: dict(v) for k, v in register.identities.items.items()}
+    register.clock.advance(days=days)
+    deliver(register, VOLMACHT, [kees("V1")])
+    # then the bucket is written again only once its expiry lags by RETENTION_REFRESH_MONTHS
+    after = {k: dict(v) for k, v in register.identities.items.items()}
+    assert (after != before) is rewritten

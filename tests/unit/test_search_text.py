@@ -33,6 +33,16 @@ def readings(text: str) -> list[dict[str, str]]:
         ("de Graaf 1980-03-12", {"name": "de Graaf", "birth_date": "1980-03-12"}),
         ("Kees Visser 12 maart 1980", {"name": "Kees Visser", "birth_date": "1980-03-12"}),
         ("VOL 9100 000001", {"policy_number": "VOL9100000001"}),
+        ("Visser 12031980", {"name": "Visser", "birth_date": "1980-03-12"}),
+        ("12031980 Visser", {"name": "Visser", "birth_date": "1980-03-12"}),
+        ("Kees Visser 19800312", {"name": "Kees Visser", "birth_date": "1980-03-12"}),
+        ("232 1077XL", {"postcode": "1077XL", "house_number": "232"}),
+        ("1077 XL, 232", {"postcode": "1077XL", "house_number": "232"}),
+        ("1077xl232", {"postcode": "1077XL", "house_number": "232"}),
+        (
+            "232-a, 1077 XL",
+            {"postcode": "1077XL", "house_number": "232", "house_number_addition": "A"},
+        ),
         ("INT/2020/0042", {"policy_number": "INT/2020/0042"}),
     ],
 )
