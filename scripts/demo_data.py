@@ -26,17 +26,18 @@ import io
 import json
 import random
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 from chalicelib.rules.rows import HEADER_LABELS
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 # Every label of the delivery contract, in its order, except the BSN a partner must never send.
 COLUMNS: tuple[str, ...] = tuple(label for label in HEADER_LABELS if label != "BSNR")
@@ -508,7 +509,7 @@ def _policy_fields(rng: _Rng, style: _Style, number: str, household: Household) 
     return row
 
 
-def _bad_row(rng: _Rng, style: _Style, number: str, kind: str) -> dict[str, str]:
+def _bad_row(rng: _Rng, style: _Style, number: str, kind: str) -> tuple[dict[str, str], Person]:
     household = _household(rng, legal_entity=False)
     row = _party_row(
         rng, style, _policy_fields(rng, style, number, household), household.holder, "VP"
@@ -529,13 +530,23 @@ def _bad_row(rng: _Rng, style: _Style, number: str, kind: str) -> dict[str, str]
     else:
         row["ANAAM"] = ""
         row["VOORV"] = ""
-    return row
+    return row, household.holder
 
 
 # --- public API -------------------------------------------------------------------------------
 
 
-def generate_rows(
+@dataclass(frozen=True)
+class DemoParty:
+    """One generated party row with the person it describes (the same `Person` wherever several
+    partners deliver one shared client) and whether its policy is bad on purpose."""
+
+    row: dict[str, str]
+    person: Person
+    bad: bool = False
+
+
+def generate_parties(
     n_policies: int,
     *,
     seed: int,
@@ -543,8 +554,9 @@ def generate_rows(
     bad_rows: bool = False,
     first_policy: int = 0,
     processing_code: str = "",
-) -> Iterator[dict[str, str]]:
-    """One dict per party row (keys: `COLUMNS`, absent values ""), policy by policy.
+) -> Iterator[DemoParty]:
+    """One party row (keys: `COLUMNS`, absent values "") with the person it describes, policy
+    by policy; `generate_rows` gives the rows alone.
 
     Policy numbers are `<prefix><index>`: the same index gives the same number, so a later file
     with `first_policy` set continues (or, with overlapping indexes, re-delivers) a portfolio.
@@ -558,9 +570,9 @@ def generate_rows(
     for index in range(first_policy, first_policy + n_policies):
         number = f"{style.prefix}{index + 1:08d}"
         if bad_rows and index >= len(KNOWN_CLIENT_INDEXES) and rng.random() < BAD_ROW_RATE:
-            bad = _bad_row(rng, style, number, rng.pick(BAD_ROW_KINDS))
+            bad, person = _bad_row(rng, style, number, rng.pick(BAD_ROW_KINDS))
             bad["PP_VRWRKCD"] = processing_code
-            yield bad
+            yield DemoParty(bad, person, bad=True)
             continue
         if index < len(KNOWN_CLIENT_INDEXES):
             shared: int | None = KNOWN_CLIENT_INDEXES[index]
@@ -576,11 +588,24 @@ def generate_rows(
                 shared_cache[shared] = household
         policy = _policy_fields(rng, style, number, household)
         policy["PP_VRWRKCD"] = processing_code
-        yield _party_row(rng, style, policy, household.holder, "VP")
+        yield DemoParty(_party_row(rng, style, policy, household.holder, "VP"), household.holder)
         if household.partner is not None:
-            yield _party_row(rng, style, policy, household.partner, "SP")
+            yield DemoParty(
+                _party_row(rng, style, policy, household.partner, "SP"), household.partner
+            )
         for child in household.children:
-            yield _party_row(rng, style, policy, child, "KN")
+            yield DemoParty(_party_row(rng, style, policy, child, "KN"), child)
+
+
+def _rows_of(parties: Callable[_P, Iterator[DemoParty]]) -> Callable[_P, Iterator[dict[str, str]]]:
+    def rows(*args: _P.args, **kwargs: _P.kwargs) -> Iterator[dict[str, str]]:
+        return (party.row for party in parties(*args, **kwargs))
+
+    return rows
+
+
+# The party rows of `generate_parties` without their persons: what a partner's file holds.
+generate_rows = _rows_of(generate_parties)
 
 
 def known_demo_clients(seed: int = DEMO_SEED) -> list[DemoClient]:

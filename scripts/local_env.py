@@ -18,6 +18,8 @@ CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 LOCAL_STAGE = "local"
 DEFAULT_REGION = "eu-west-1"
 RUN_INFO = "local.json"
+# Where the embedded AWS lists the e-mails its SES sent (scripts/embedded_aws.py).
+SENT_MAIL_PATH = "/_local/ses/sent"
 
 # The embedded AWS accepts any credentials; never use the developer's real ones against it.
 FAKE_CREDENTIALS = {

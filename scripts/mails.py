@@ -1,8 +1,8 @@
 """`make mails`: the e-mails the local run's embedded SES has sent: recipient, subject, link.
 
-The embedded AWS (moto server) keeps what SES "sent"; its `/moto-api/data.json` shows it. Reads
-the endpoint from `$RUN_DIR/local.json` (written by `make run`). `--json` prints the list as
-JSON (for scripts); `--last N` shows only the newest N.
+The embedded AWS (moto server) keeps what SES "sent" and shows it at `/_local/ses/sent`
+(scripts/embedded_aws.py). Reads the endpoint from `$RUN_DIR/local.json` (written by `make
+run`). `--json` prints the list as JSON (for scripts); `--last N` shows only the newest N.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import urllib.request
 from dataclasses import asdict, dataclass
 
-from scripts.local_env import LocalRunNotFound, read_run_info
+from scripts.local_env import SENT_MAIL_PATH, LocalRunNotFound, read_run_info
 
 _LINK = re.compile(r"https?://\S+/activate\?token=\S+")
 
@@ -35,11 +35,11 @@ def link_of(body: str) -> str | None:
 
 def sent_mails(aws_endpoint_url: str, *, timeout: float = 10) -> list[SentMail]:
     """Every e-mail the embedded SES has sent, oldest first."""
-    url = aws_endpoint_url.rstrip("/") + "/moto-api/data.json"
+    url = aws_endpoint_url.rstrip("/") + SENT_MAIL_PATH
     with urllib.request.urlopen(url, timeout=timeout) as response:
-        data = json.load(response)
+        messages = json.load(response)
     found = []
-    for message in data.get("ses", {}).get("Message", []):
+    for message in messages:
         destinations = message.get("destinations") or {}
         recipients = [
             a for key in ("ToAddresses", "CcAddresses") for a in destinations.get(key, [])

@@ -14,8 +14,10 @@ source mapping does with `ReportBatchItemFailures`. A function whose event sourc
 
 Messages that are not deleted become visible again after the queue's visibility timeout and end
 in the dead-letter queue after `maxReceiveCount` receives (the queue's RedrivePolicy, which the
-embedded AWS applies). `PUMP_RETRY_SECONDS` shortens the wait before a failed message is retried
-(the local run only; Lambda always waits the visibility timeout).
+embedded AWS applies). A failed message comes back after `PUMP_RETRY_SECONDS` (default 5), not
+after the queue's visibility timeout (the ingest queue's is 90 minutes, sized for Lambda): on
+the local run a transient fault costs seconds, and a message that keeps failing reaches the DLQ
+within a minute. Lambda always waits the visibility timeout.
 
 Standalone, against a running local run (`make run` already starts a pump):
 
@@ -47,7 +49,9 @@ from scripts.local_env import (
     read_run_info,
 )
 
-log = logging.getLogger("polisregister.pump")
+# Not under "polisregister": the app's Chalice object sets that logger to ERROR and keeps its
+# lines from the run's output, which hid the pump's warnings about failed messages.
+log = logging.getLogger("local_run.pump")
 
 # The queue each SQS-triggered function reads, by function name (keys of the run's queue URLs).
 FUNCTION_QUEUES: dict[str, str] = {
@@ -57,6 +61,7 @@ FUNCTION_QUEUES: dict[str, str] = {
 SQS_MAX_BATCH = 10
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_WORKERS = 2
+DEFAULT_RETRY_SECONDS = 5
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -300,7 +305,7 @@ class Pump:
                 ",".join(sorted(failed)),
             )
             self._retry_later(consumer, [m for m in messages if m["MessageId"] in failed])
-        log.info(
+        log.debug(
             "%s: batch of %d done in %.2fs (%d deleted, %d failed)",
             consumer.function_name,
             len(messages),
@@ -373,11 +378,11 @@ class Pump:
 
 def pump_for_run(app: Any, info: Mapping[str, Any]) -> Pump:
     """A pump for the app against the local run that `info` (local.json) describes."""
-    retry = os.environ.get("PUMP_RETRY_SECONDS")
+    retry = os.environ.get("PUMP_RETRY_SECONDS", "").strip()
     return Pump(
         find_consumers(app, {k: str(v) for k, v in info.items() if k.endswith("_queue_url")}),
         region=str(info.get("region", DEFAULT_REGION)),
-        retry_after_seconds=int(retry) if retry else None,
+        retry_after_seconds=int(retry) if retry else DEFAULT_RETRY_SECONDS,
     )
 
 

@@ -7,11 +7,14 @@
 3. the API on 127.0.0.1:$API_PORT (default 8000), served as `chalice local --stage local` does;
 4. a pump (`scripts/pump.py`) feeding the queues to the `ingest` and `send_activation` functions;
 5. the demo portfolio (`scripts/demo_data.py`) uploaded for the three local partners through the
-   real path (S3 → notification → ingest queue → ingest), unless DEMO=0;
-6. `$RUN_DIR/local.json` (default `.run/local.json`) describing the run, and the next steps.
+   real path (S3 → notification → ingest queue → ingest), unless DEMO=0, and waited for until
+   every demo delivery is final in the register (at most DEMO_TIMEOUT seconds);
+6. `$RUN_DIR/local.json` (default `.run/local.json`) describing the run, and the next steps:
+   written and printed once the demo is loaded, so everything they suggest works at once.
 
 Environment: AWS_PORT, API_PORT, DEMO (0 = start empty), DEMO_POLICIES (per partner, default
-300), DEMO_TIMEOUT (seconds, default 300), RUN_DIR, PUMP_RETRY_SECONDS (see scripts/pump.py).
+300), DEMO_TIMEOUT (seconds, default 300), RUN_DIR, PUMP_RETRY_SECONDS (default 5; see
+scripts/pump.py).
 Ctrl-C or SIGTERM stops everything. The embedded AWS runs in a child process that exits by
 itself when this process ends, however it ends.
 """
@@ -30,11 +33,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+from chalicelib.errors import StoreError
+from chalicelib.models.delivery import FINAL_STATUSES
 from scripts.local_api import create_local_api_server
 from scripts.local_env import (
     DEFAULT_REGION,
@@ -49,7 +55,9 @@ from scripts.local_env import (
 )
 
 HOST = "127.0.0.1"
-log = logging.getLogger("polisregister.run")
+# Not under "polisregister": the app's Chalice object gives that logger a handler of its own
+# at level ERROR (and stops it propagating), which silenced this script's progress lines.
+log = logging.getLogger("local_run")
 # The README's "20 new policies" file; `make run` prints the same commands (a test checks it).
 NEW_POLICIES_FILE = ".run/new-policies.csv"
 NEW_POLICIES_FIRST = 1000
@@ -58,6 +66,8 @@ PORTAL_ACTIVATE_PATH = "/portal/activate"
 # The web console, served by the API (chalicelib/handlers/console.py).
 CONSOLE_PATH = "/console"
 EMBEDDED_AWS_LOG = "embedded-aws.log"
+# Each demo partner's portfolio, under incoming/<partner_id>/.
+DEMO_OBJECT = "full/demo-portfolio.csv"
 
 
 class Stopped(Exception):
@@ -155,6 +165,12 @@ class LocalRun:
         self._api_thread: threading.Thread | None = None
         self._pump: Any = None
         self.resources: dict[str, str] = {}
+        # The demo deliveries: object key by partner until the API lists it final, then its report.
+        self._demo_pending: dict[str, str] = {}
+        self._demo_reports: dict[str, dict[str, Any]] = {}
+        self._demo_order: dict[str, int] = {}
+        self._demo_rows_read: dict[str, int] = {}
+        self._demo_started = 0.0
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -262,17 +278,17 @@ class LocalRun:
 
     # --- demo ---------------------------------------------------------------------------------
 
-    def load_demo(self) -> list[dict[str, Any]]:
-        """Upload the demo portfolios and wait for their reports; returns the reports."""
+    def load_demo(self) -> None:
+        """Upload the demo portfolios and wait until every demo delivery is final in the
+        register (at most DEMO_TIMEOUT seconds; after that the run goes on and says when)."""
         from chalicelib.config import get_settings
         from chalicelib.store import aws
         from scripts.demo_data import DEMO_SEED, generate_rows, write_csv
 
         s3 = aws.client("s3")
         bucket = self.resources["bucket"]
-        partners = get_settings().partners
-        started = time.monotonic()
-        for partner in partners:
+        self._demo_started = time.monotonic()
+        for partner in get_settings().partners:
             body = io.BytesIO()
             rows = write_csv(
                 body,
@@ -281,61 +297,114 @@ class LocalRun:
                     self.demo_policies, seed=DEMO_SEED, partner_id=partner, bad_rows=True
                 ),
             )
-            key = f"incoming/{partner}/full/demo-portfolio.csv"
+            key = f"incoming/{partner}/{DEMO_OBJECT}"
             s3.put_object(Bucket=bucket, Key=key, Body=body.getvalue(), ContentType="text/csv")
+            self._demo_pending[partner] = key
+            self._demo_order[partner] = len(self._demo_order)
             log.info("uploaded %s (%d policies, %d rows)", key, self.demo_policies, rows)
         if self._pump is None or not any(c.function_name == "ingest" for c in self._pump.consumers):
             log.warning("no ingest function to feed: the demo files stay unprocessed")
-            return []
-        reports = self._wait_for_reports(s3, bucket, partners, started)
-        elapsed = time.monotonic() - started
-        rows = sum(int(r.get("rows_total", 0)) for r in reports)
-        print(
-            f"\nDemo portfolio ingested: {len(reports)} deliveries, {rows} rows, "
-            f"in {elapsed:.1f} s (upload to last report).",
-            flush=True,
+            self._demo_pending.clear()
+            return
+        deadline = self._demo_started + self.demo_timeout
+        last_note = self._demo_started
+        while self._demo_pending and time.monotonic() < deadline:
+            self.check()
+            self._note_final_demo_deliveries()
+            if self._demo_pending and time.monotonic() - last_note > 10:
+                last_note = time.monotonic()
+                log.info(
+                    "loading the demo: %d of %d deliveries final, %d rows read",
+                    len(self._demo_reports),
+                    len(self._demo_reports) + len(self._demo_pending),
+                    sum(self._demo_rows_read.values()),
+                )
+            self.stopping.wait(0.5)
+        if not self._demo_pending:
+            self._demo_done()
+
+    def _note_final_demo_deliveries(self) -> None:
+        """Move the demo deliveries that are final from pending to reports: final in the
+        register, where the API reads them (the report in the bucket is written a moment
+        before the delivery is marked final)."""
+        from chalicelib.services.ingest import build_report
+        from chalicelib.store.deliveries import DynamoDeliveries
+
+        deliveries = DynamoDeliveries()
+        for partner, key in list(self._demo_pending.items()):
+            try:
+                recent = list(deliveries.recent(partner, limit=10))
+            except StoreError as exc:
+                log.info("the deliveries could not be read yet (%s)", type(exc).__name__)
+                return
+            for record in recent:
+                if record.object_key != key:
+                    continue
+                self._demo_rows_read[partner] = record.progress.rows_total
+                if record.status in FINAL_STATUSES:
+                    self._demo_reports[partner] = build_report(record).model_dump(mode="json")
+                    del self._demo_pending[partner]
+
+    def _check_demo_search(self) -> None:
+        """Ask the API what the hints ask first: the demo client every partner delivers, by the
+        search box. A miss is said here, not left for the newcomer to find."""
+        from scripts.demo_data import known_demo_clients
+        from scripts.token import local_token
+
+        client = known_demo_clients()[0]
+        query = urlencode({"q": f"{client.postcode} {client.house_number}"})
+        request = urllib.request.Request(
+            f"{self.api_url}/v1/clients?{query}",
+            headers={"Authorization": f"Bearer {local_token('jsc')}"},
         )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                candidates = json.loads(response.read())["candidates"]
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("the API did not answer the demo search (%s)", type(exc).__name__)
+            return
+        partners = set(self._demo_reports)
+        if not any(partners <= {p["partner_id"] for p in c["policies"]} for c in candidates):
+            log.warning(
+                "the demo search q=%s found no client with policies of %s",
+                query,
+                ", ".join(sorted(partners)),
+            )
+
+    def _demo_done(self) -> None:
+        self._check_demo_search()
+        print(self._demo_loaded(), flush=True)
+
+    def _demo_loaded(self) -> str:
+        reports = [
+            self._demo_reports[p]
+            for p in sorted(self._demo_reports, key=lambda p: self._demo_order[p])
+        ]
+        elapsed = time.monotonic() - self._demo_started
+        rows = sum(int(r.get("rows_total", 0)) for r in reports)
+        lines = [
+            f"\nDemo portfolio loaded: {len(reports)} deliveries, {rows} rows, in {elapsed:.1f} s "
+            "(upload to the last delivery final)."
+        ]
         for report in reports:
-            print(
+            lines.append(
                 f"  {report.get('partner_id', '?'):<20} {report.get('status', '?'):<22} "
                 f"rows {report.get('rows_accepted', 0)}/{report.get('rows_total', 0)} accepted, "
                 f"{report.get('rows_rejected', 0)} rejected  "
-                f"{json.dumps(report.get('error_counts', {}))}",
-                flush=True,
+                f"{json.dumps(report.get('error_counts', {}))}"
             )
-        return reports
+        return "\n".join(lines)
 
-    def _wait_for_reports(
-        self, s3: Any, bucket: str, partners: tuple[str, ...], started: float
-    ) -> list[dict[str, Any]]:
-        reports: dict[str, dict[str, Any]] = {}
-        last_note = started
-        while len(reports) < len(partners):
-            self.check()
-            for partner in partners:
-                if partner in reports:
-                    continue
-                listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"reports/{partner}/")
-                for entry in listing.get("Contents", []):
-                    if not entry["Key"].endswith(".json"):
-                        continue  # the report's spreadsheet copy (.csv)
-                    body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
-                    reports[partner] = json.loads(body)
-            now = time.monotonic()
-            if now - started > self.demo_timeout:
-                log.error(
-                    "the demo was not ingested within %d s (%d of %d reports); see the log "
-                    "above and the ingest DLQ. The run goes on.",
-                    self.demo_timeout,
-                    len(reports),
-                    len(partners),
-                )
-                break
-            if now - last_note > 10:
-                log.info("waiting for the demo reports (%d of %d)", len(reports), len(partners))
-                last_note = now
-            self.stopping.wait(0.25)
-        return [reports[p] for p in partners if p in reports]
+    def _demo_still_loading(self) -> str:
+        done = len(self._demo_reports)
+        return (
+            f"\nThe demo portfolio is still being ingested after {self.demo_timeout} s "
+            f"({done} of {done + len(self._demo_pending)} deliveries final). The searches above "
+            "find its clients once every demo delivery is accepted or accepted_with_errors; "
+            '`make run` prints "Demo portfolio loaded" here then. To look yourself:\n'
+            f'  curl -s -H "Authorization: Bearer $(make -s token ROLE=admin)" '
+            f"{self.api_url}/v1/deliveries"
+        )
 
     # --- output -------------------------------------------------------------------------------
 
@@ -444,7 +513,13 @@ class LocalRun:
             self.check()
             info_path = write_run_info(self.run_info(), self.run_dir)
             print(self.next_steps(info_path), flush=True)
+            if self._demo_pending:
+                print(self._demo_still_loading(), flush=True)
             while not self.stopping.wait(1.0):
+                if self._demo_pending:
+                    self._note_final_demo_deliveries()
+                    if not self._demo_pending:
+                        self._demo_done()
                 if self._api_thread is not None and not self._api_thread.is_alive():
                     log.error("the API server stopped unexpectedly")
                     return 1

@@ -11,8 +11,14 @@ from botocore.config import Config
 
 from chalicelib.config import get_settings
 
+# The local run shares one client between the API's request threads and two ingest workers with
+# INGEST_WRITE_CONCURRENCY writes in flight each: botocore's default pool of 10 connections made
+# it open and drop connections (and warn "Connection pool is full") all through the demo load.
 _RETRIES = Config(
-    retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30
+    retries={"mode": "standard", "max_attempts": 8},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=32,
 )
 # Parameter validation costs about half the client CPU of a BatchWriteItem; the batch writer
 # builds its requests from already serialised items, so DynamoDB's own validation suffices.

@@ -24,7 +24,8 @@ from scripts.local_run_process import start_local_run as launch
 from scripts.token import local_token
 from tests.conftest import TEST_ENV
 
-DEMO_POLICIES = 6
+# Enough for a deliberately bad policy at every partner and clients shared beyond the known ones.
+DEMO_POLICIES = 40
 # Delivery states the ingest ends in.
 FINAL = {"accepted", "accepted_with_errors", "rejected", "held_for_review"}
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import urllib.request
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -20,6 +20,7 @@ from scripts.demo_data import COLUMNS, DEMO_PARTNERS, generate_rows, known_demo_
 from scripts.local_env import ROOT, RUN_INFO
 from tests.conftest import TEST_ENV
 from tests.e2e.conftest import DEMO_POLICIES, LocalRun, wait_for_delivery
+from tests.e2e.demo_register import check_demo_register
 
 pytestmark = pytest.mark.e2e
 
@@ -105,6 +106,38 @@ def test_the_demo_portfolio_is_loaded_and_its_shared_client_recognised_across_pa
         {p["partner_id"] for p in candidate["policies"]} for candidate in found["candidates"]
     ]
     assert set(DEMO_PARTNERS) in partners_per_candidate
+
+
+def test_once_the_run_is_ready_the_search_box_finds_the_demo_client_of_all_three_partners(
+    local_run: LocalRun,
+) -> None:
+    # given a local run that has written its run info (what `make run` does with its hints)
+    client = known_demo_clients()[0]
+
+    # when the call centre types the client's postcode and house number into the search box
+    query = urlencode({"q": f"{client.postcode} {client.house_number}"})
+    status, found = local_run.get(f"/v1/clients?{query}", role="jsc")
+
+    # then the client is a candidate with policies of all three partners
+    assert status == 200, found
+    [candidate] = [c for c in found["candidates"] if c["birth_date"] == client.birth_date]
+    assert {p["partner_id"] for p in candidate["policies"]} == set(DEMO_PARTNERS)
+
+
+def test_every_good_demo_policy_is_in_the_register_with_one_client_id_per_person(
+    local_run: LocalRun,
+) -> None:
+    # when every policy the demo generator made is read back through the API
+    found = check_demo_register(lambda path: local_run.get(path, role="jsc"), DEMO_POLICIES)
+
+    # then the good ones are all there, the bad ones are not, and the three partners' deliveries
+    # (ingested at once) made one client id per person, never one for two people
+    assert found.bad_policies >= len(DEMO_PARTNERS)
+    assert found.missing == []
+    assert found.stored_bad == []
+    assert found.unmatched == []
+    assert found.split == []
+    assert found.merged == {}
 
 
 def test_a_second_run_on_the_same_ports_refuses_to_start_and_leaves_the_first_alone(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scripts.pump import Consumer, LocalLambdaContext, Pump, find_consumers
+from scripts.pump import Consumer, LocalLambdaContext, Pump, find_consumers, pump_for_run
 
 pytestmark = pytest.mark.integration
 
@@ -160,3 +160,26 @@ def test_the_apps_sqs_functions_are_pumped_with_their_configured_batch_and_timeo
     # and deliveries run in parallel locally too (bounded), activation e-mails one at a time
     assert consumers["ingest"].workers == 2
     assert consumers["send_activation"].workers == 1
+
+
+def test_on_the_local_run_a_failed_message_is_back_in_seconds_not_after_the_visibility_timeout(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the local run's pump (PUMP_RETRY_SECONDS not set) and a queue whose visibility
+    # timeout is long (the ingest queue's is 90 minutes), with a message the function fails
+    from app import app
+
+    monkeypatch.delenv("PUMP_RETRY_SECONDS", raising=False)
+    queue = aws["activation_queue_url"]
+    _sqs().set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "5400"})
+    pump = pump_for_run(app, aws)
+    [consumer] = [c for c in pump.consumers if c.queue_url == queue]
+    consumer.handler = RecordingHandler(raises=True)
+    _send(queue, {"n": 1})
+
+    # when the function fails it
+    assert pump.run_once(consumer) == 1
+
+    # then the message can be received again within seconds
+    again = _sqs().receive_message(QueueUrl=queue, WaitTimeSeconds=10).get("Messages", [])
+    assert [json.loads(m["Body"]) for m in again] == [{"n": 1}]

@@ -39,3 +39,16 @@ def test_given_many_threads_asking_for_a_client_at_once_then_one_is_built_and_sh
 
     assert len(built) == 1
     assert all(c is built[0] for c in clients)
+
+
+def test_a_client_keeps_a_connection_for_every_request_the_local_run_has_in_flight() -> None:
+    # given the local run: one client shared by its ingest workers, each with its writes in
+    # flight, and the API's request threads
+    from chalicelib.config import get_settings
+    from scripts.pump import LOCAL_WORKERS
+
+    in_flight = LOCAL_WORKERS * get_settings().ingest_write_concurrency
+
+    # then the client's pool holds them all, with room for the API (no connection is dropped
+    # and opened again with a "Connection pool is full" warning)
+    assert aws.client("dynamodb").meta.config.max_pool_connections >= in_flight + 8
