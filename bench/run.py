@@ -218,18 +218,27 @@ def _render_checks(sizes: dict[str, Result]) -> list[str]:
     lines = [
         "\n### Check-only deliveries (validated, scored, reported; nothing written)\n",
         "| size | check-only rows/s | (b) parse+validate rows/s | check / (b) "
-        "| handler invocations | wall | CPU of the ingest process |",
-        "|---|---|---|---|---|---|---|",
+        "| handler invocations | wall | CPU of the ingest process | CPU of (b) "
+        "| check / (b), CPU |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for label, entry in sizes.items():
         check, validate = entry.get("check"), entry.get("validate")
         if not check:
             continue
         c, b = _rate(check), _rate(validate)
+        b_cpu = validate["cpu_seconds"] if validate else None
+        # Per row: the check counts the rows it accepted, (b) the rows that passed validation.
+        cpu_ratio = (
+            (b_cpu / validate["rows"]) / (check["cpu_seconds"] / check["rows"])
+            if validate and b_cpu and check["rows"] and check["cpu_seconds"]
+            else None
+        )
         lines.append(
             f"| {label} | {_fmt(c)} | {_fmt(b)} | {_fmt(c / b if c and b else None, digits=2)} "
             f"| {check.get('invocations', '–')} | {check['seconds']:.1f} s "
-            f"| {check['cpu_seconds']:.1f} s |"
+            f"| {check['cpu_seconds']:.1f} s | {_fmt(b_cpu, ' s', 1)} "
+            f"| {_fmt(cpu_ratio, digits=2)} |"
         )
     return lines if len(lines) > 3 else []
 

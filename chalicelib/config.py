@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     retention_months: int = Field(default=24, ge=1, le=120)
     # A policy delivered again unchanged is not written again while its stored expiry is at most
     # this many months earlier than a write would set (docs/configuration.md, "Retention").
-    retention_refresh_months: int = Field(default=6, ge=0, le=119)
+    retention_refresh_months: int = Field(default=9, ge=0, le=119)
     full_delivery_max_removal_pct: float = Field(default=20, ge=0, le=100)
     waiting_period_months: int = Field(default=3, ge=0, le=24)
     claim_notification_months: int = Field(default=12, ge=1, le=120)

@@ -218,6 +218,10 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "Het bestand bevat een BSN-kolom; BSN's worden niet opgeslagen.",
         "The file has a BSN column; BSNs are never stored.",
     ),
+    "duplicate_columns": (
+        "Deze kolommen staan twee keer in de kop: {columns}; van elk telt alleen de eerste.",
+        "These columns appear twice in the header: {columns}; only the first of each is read.",
+    ),
     "bsn_dropped": (
         "{count} BSN-waarden genegeerd en niet opgeslagen.",
         "{count} BSN values dropped and not stored.",

@@ -50,13 +50,19 @@ def get_delivery(ctx: RequestContext) -> DeliveryReport:
     path_params=DeliveryPath,
     errors={404: ("delivery_not_found",)},
     media_types=("text/csv",),
+    see_other="a file over 5 MB: a link to it, valid 5 minutes",
 )
 def rejected_rows(ctx: RequestContext) -> Response:
-    """The report's rejected rows as CSV, to open beside the partner's export: file, line,
-    column, error code, message (Dutch and English); no delivered value."""
+    """Every rejected row of the delivery as CSV, to open beside the partner's export: file,
+    line, column, error code, message (Dutch and English); no delivered value."""
     delivery_id = _delivery_id(ctx)
+    found = deliveries.rejected_rows(ctx.principal, delivery_id)
+    if found.link:
+        return Response(
+            body="", status_code=303, headers={"Location": found.link, "Cache-Control": "no-store"}
+        )
     return Response(
-        body=deliveries.rejected_rows_csv(ctx.principal, delivery_id),
+        body=found.csv.decode("utf-8"),
         status_code=200,
         headers={
             "Content-Type": "text/csv; charset=utf-8",

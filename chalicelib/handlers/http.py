@@ -261,6 +261,7 @@ class RouteSpec:
     errors: Mapping[int, tuple[str, ...]]  # the route's own error codes, by HTTP status
     media_types: tuple[str, ...]  # of a successful response
     tags: tuple[str, ...]
+    see_other: str = ""  # when the route may answer 303 with a Location instead: why
 
 
 class Api:
@@ -284,12 +285,13 @@ class Api:
         status: int = 200,
         errors: Mapping[int, Iterable[str]] | None = None,
         media_types: Iterable[str] = ("application/json",),
+        see_other: str = "",
     ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
         """Register `handler` for `path`. `roles=None` makes the route public. `path_params`,
         `query` and `body` name the models the handler parses, `response` and `status` what it
         returns (default: its return annotation, 200) and in which media types, `errors` the
         codes it may answer besides the ones every route shares (authentication, roles, parsing,
-        the backend)."""
+        the backend), `see_other` when it may answer 303 instead (a link elsewhere)."""
         allowed = frozenset(roles) if roles is not None else None
         blueprint = self.blueprint
         own_errors = {status: tuple(codes) for status, codes in (errors or {}).items()}
@@ -319,6 +321,7 @@ class Api:
                         errors=own_errors,
                         media_types=tuple(media_types),
                         tags=tags,
+                        see_other=see_other,
                     )
                 )
             return handler

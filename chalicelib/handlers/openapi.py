@@ -253,6 +253,11 @@ def _operation(route: RouteSpec, schemas: dict[str, Any]) -> dict[str, Any]:
             for media_type in route.media_types
         }
     operation["responses"] = {str(route.status): success, **_errors(route)}
+    if route.see_other:
+        operation["responses"]["303"] = {
+            "description": route.see_other,
+            "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+        }
     return operation
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 from urllib.parse import unquote_plus
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from chalicelib.models.portfolio import RowError
 from chalicelib.models.quality import DeliveryQuality, QualityCounts
@@ -143,6 +143,10 @@ class Progress(DeliveryCounts):
     errors: list[dict[str, Any]] = Field(default_factory=list)
     error_counts: dict[str, int] = Field(default_factory=dict)
     quality: QualityCounts = Field(default_factory=QualityCounts)
+    # Every error goes to the rejected-rows file, in parts: how many parts are saved up to
+    # this checkpoint, and (not stored) the errors since the last saved part.
+    rejected_parts: int = 0
+    _unsaved: list[RowError] = PrivateAttr(default_factory=list)
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> Progress:
@@ -155,8 +159,10 @@ class Progress(DeliveryCounts):
         return self.model_dump()
 
     def add_error(self, error: RowError, cap: int) -> None:
-        """Kept as code and parameters: the report renders the text when it is built."""
+        """Kept as code and parameters: the report renders the text when it is built. The
+        report keeps the first `cap`; the rejected-rows file gets every one."""
         self.error_counts[error.code] = self.error_counts.get(error.code, 0) + 1
+        self._unsaved.append(error)
         if len(self.errors) < cap:
             self.errors.append(
                 {
@@ -167,6 +173,14 @@ class Progress(DeliveryCounts):
                     "params": dict(error.params),
                 }
             )
+
+    def unsaved_error_count(self) -> int:
+        return len(self._unsaved)
+
+    def unsaved_errors(self) -> list[RowError]:
+        """The errors since the last saved part of the rejected-rows file (then none)."""
+        unsaved, self._unsaved = self._unsaved, []
+        return unsaved
 
     def warn(self, warning: Notice) -> None:
         if warning not in self.warnings:

@@ -55,14 +55,27 @@ def policy_identities(parties: Sequence[PartyFields]) -> list[str] | None:
     and are told apart by that given name; None when two parties cannot be told apart at all
     (a repeated row, or twins delivered with the same initials and no first names)."""
     identities = [client_identity(party) for party in parties]
-    counts = Counter(identities)
-    if len(counts) == len(identities):
+    if len(set(identities)) == len(identities):  # the common case, without counting
         return identities
+    counts = Counter(identities)
     told_apart = [
         f"{identity}|{_given_key(party)}" if counts[identity] > 1 else identity
         for identity, party in zip(identities, parties, strict=True)
     ]
     return told_apart if len(set(told_apart)) == len(told_apart) else None
+
+
+def told_apart(parties: Sequence[PartyFields]) -> bool:
+    """No two of a policy's parties are one client (`policy_identities` is not None). Natural
+    persons of pairwise different surname keys or birth dates have different identities (both
+    are free of the separator), so a household is decided without building its identities."""
+    if len(parties) < 2:
+        return True
+    if not any(party.is_legal_entity for party in parties):
+        names_and_births = {(party.surname_key, party.birth_date) for party in parties}
+        if len(names_and_births) == len(parties):
+            return True
+    return policy_identities(parties) is not None
 
 
 def _given_key(party: PartyFields) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from chalicelib.models.delivery import DeliveryStatus, Notice, Progress, S3ObjectRef, notice
 from chalicelib.models.portfolio import DeliveryKind, PolicyFields, RowError, RowOutcome, ValidRow
-from chalicelib.rules.identity import policy_identities
+from chalicelib.rules.identity import told_apart
 
 # A policy's parties are buffered until the policy's last row; more than this is not a household.
 MAX_ROWS_PER_POLICY = 100
@@ -24,6 +24,8 @@ MAX_ROWS_PER_POLICY = 100
 # but nothing of it is written to the register.
 CHECK_ONLY = "check"
 DELIVERY_KINDS = ("full", "mutation", CHECK_ONLY)
+# Where a file is filed that names no partner at all (outside incoming/<partner_id>/).
+UNKNOWN_PARTNER = "_unknown"
 KEY_PATTERN = re.compile(r"^incoming/(?P<partner>[^/]+)/(?P<kind>[^/]+)/(?P<name>[^/]+)$")
 
 
@@ -73,9 +75,15 @@ class ObjectKey:
 
 def read_object_key(key: str) -> ObjectKey:
     match = KEY_PATTERN.match(key)
-    if match is None:
-        return ObjectKey("_unknown", "unknown", well_formed=False)
-    return ObjectKey(match["partner"], match["kind"], well_formed=True)
+    if match is not None:
+        return ObjectKey(match["partner"], match["kind"], well_formed=True)
+    parts = key.split("/")
+    if len(parts) >= 3 and parts[0] == "incoming" and parts[1]:
+        # Under a partner's prefix but not at the contract's depth (a date folder, a file right
+        # under the partner): still the partner's upload, so its rejection is filed under it,
+        # where the partner reads its deliveries and from where it is told.
+        return ObjectKey(parts[1], "unknown", well_formed=False)
+    return ObjectKey(UNKNOWN_PARTNER, "unknown", well_formed=False)
 
 
 def unacceptable(key: ObjectKey, partners: Collection[str]) -> RowError | None:
@@ -106,7 +114,7 @@ def writes_register(kind: str) -> bool:
 # --- a policy's rows -----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class PolicyGroup:
     """The consecutive rows of one policy (a policy's rows must be adjacent in a file)."""
 
@@ -144,7 +152,7 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
             limit=MAX_ROWS_PER_POLICY,
         )
     parties = [o.row.party for o in group.outcomes if o.row]
-    if policy_identities(parties) is None:
+    if not told_apart(parties):
         # Two rows that would be the same client (twins with the same initials and no first
         # names, or a row repeated): storing both is impossible, storing one would lose one.
         return message(
@@ -162,9 +170,22 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
     return None
 
 
+def _one_holder_no_twins(rows: list[ValidRow]) -> bool:
+    if len(rows) == 1:
+        return rows[0].party.role == "VP"
+    parties = [row.party for row in rows]
+    return sum(1 for party in parties if party.role == "VP") == 1 and told_apart(parties)
+
+
 def judge_group(group: PolicyGroup) -> GroupVerdict:
     """A policy is written whole or not at all: every row valid, one policyholder, no party
     twice, at most MAX_ROWS_PER_POLICY rows. Otherwise every row is rejected, each with why."""
+    if not group.overflow:
+        # The common case first, without building the reasons: every row valid, one
+        # policyholder, and (with more than one row) every party told apart.
+        rows = [o.row for o in group.outcomes if o.row is not None]
+        if len(rows) == len(group.outcomes) and _one_holder_no_twins(rows):
+            return GroupVerdict(rows=rows)
     invalid = [o for o in group.outcomes if o.errors or o.row is None]
     if group.overflow:
         reason: RowError | None = _policy_reason(group)
@@ -303,8 +324,19 @@ class PolicyNumbers:
     times that). Two numbers sharing a digest (odds ~1e-8 at that size) would keep a missing
     policy from being ended, never end a delivered one."""
 
-    def __init__(self, numbers: Iterable[str]) -> None:
+    # Numbers added one batch at a time wait in a set until there are this many, then are merged
+    # into the sorted digests (a merge per 65,536 numbers, not one per batch).
+    MERGE_AT = 65_536
+
+    def __init__(self, numbers: Iterable[str] = ()) -> None:
         self._digests = array("Q", sorted(self._digest(number) for number in numbers))
+        self._recent: set[int] = set()
+
+    def add(self, numbers: Iterable[str]) -> None:
+        self._recent.update(self._digest(number) for number in numbers)
+        if len(self._recent) >= self.MERGE_AT:
+            self._digests = array("Q", sorted({*self._digests, *self._recent}))
+            self._recent = set()
 
     @staticmethod
     def _digest(number: str) -> int:
@@ -314,11 +346,13 @@ class PolicyNumbers:
         if not isinstance(number, str):
             return False
         digest = self._digest(number)
+        if digest in self._recent:
+            return True
         at = bisect_left(self._digests, digest)
         return at < len(self._digests) and self._digests[at] == digest
 
     def __len__(self) -> int:
-        return len(self._digests)
+        return len(self._digests) + len(self._recent)
 
 
 def ended_by(policy: Mapping[str, Any], seq: str) -> bool:

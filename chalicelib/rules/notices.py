@@ -52,9 +52,12 @@ def render_notice(report: DeliveryReport) -> tuple[str, str]:
     status_nl, status_en = _STATUS.get(report.status, (report.status, report.status))
     top = sorted(report.error_counts.items(), key=lambda kv: (-kv[1], kv[0]))
     top = top[:TOP_ERRORS_IN_NOTICE]
-    where = (
+    where_report = (
         f"GET /v1/deliveries/{report.delivery_id}\n"
-        f"reports/{report.partner_id}/{report.delivery_id}.json\n"
+        f"reports/{report.partner_id}/{report.delivery_id}.json"
+    )
+    where_rows = (
+        f"GET /v1/deliveries/{report.delivery_id}/rejected-rows\n"
         f"reports/{report.partner_id}/{report.delivery_id}.csv"
     )
     nl = [
@@ -87,11 +90,17 @@ def render_notice(report: DeliveryReport) -> tuple[str, str]:
         en += [f"- {code} ({rows}x): {describe(code, 'en')}" for code, rows in top]
     if report.errors_truncated:
         kept = len(report.errors)
-        nl += ["", f"Het rapport (alle aantallen; de eerste {kept} afgekeurde regels):", where]
-        en += ["", f"The report (every count; the first {kept} rejected rows):", where]
+        nl += ["", f"Het rapport (alle aantallen; de eerste {kept} afgekeurde regels):"]
+        en += ["", f"The report (every count; the first {kept} rejected rows):"]
     else:
-        nl += ["", "Het volledige rapport, met elke afgekeurde regel:", where]
-        en += ["", "The full report, with every rejected row:", where]
+        nl += ["", "Het rapport:"]
+        en += ["", "The report:"]
+    nl.append(where_report)
+    en.append(where_report)
+    if report.error_counts:
+        # The rejected-rows file holds every error, however many the report lists.
+        nl += ["", "Elke afgekeurde regel, als spreadsheet (CSV):", where_rows]
+        en += ["", "Every rejected row, as a spreadsheet (CSV):", where_rows]
     subject = f"Levering {status_nl} / Delivery {status_en}: {report.delivery_id}"
     body = "\n".join([*nl, "", "-- English --", "", *en]) + "\n"
     return subject, body

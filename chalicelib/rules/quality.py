@@ -121,25 +121,40 @@ class FieldTally:
 
     def __init__(self) -> None:
         self._shapes: Counter[_Shape] = Counter()
+        # Valid rows (the common case, kept cheapest) by the columns they fill, as one bytes
+        # key (hashed once, not per lookup): natural persons, then legal entities.
+        self._valid: tuple[dict[bytes, int], dict[bytes, int]] = ({}, {})
+        # The last policy's values (its rows share the tuple) and which of them are filled.
+        self._policy: tuple[str, ...] = ()
+        self._policy_filled = b""
 
     def add(self, outcome: RowOutcome) -> None:
         policy, party, errors = outcome.policy_values, outcome.party_values, outcome.errors
-        filled = (
-            tuple(map(bool, _PICK_POLICY(policy) + _PICK_PARTY(party)))
-            if policy and party
-            else _NOTHING_FILLED
-        )
+        row = outcome.row
+        if row is not None and not errors:
+            if policy is not self._policy:
+                self._policy, self._policy_filled = policy, bytes(map(bool, _PICK_POLICY(policy)))
+            filled = self._policy_filled + bytes(map(bool, _PICK_PARTY(party)))
+            valid = self._valid[row.party.is_legal_entity]
+            valid[filled] = valid.get(filled, 0) + 1
+            return
         self._shapes[
             (
-                filled,
+                tuple(map(bool, _PICK_POLICY(policy) + _PICK_PARTY(party)))
+                if policy and party
+                else _NOTHING_FILLED,
                 bool(party) and party[_GENDER].upper() == "R",
                 tuple((_label(e.column), e.code) for e in errors) if errors else (),
-                outcome.row is not None,
+                row is not None,
             )
         ] += 1
 
     def fold_into(self, counts: QualityCounts) -> None:
         """Add the rows seen since the last fold to `counts`, and start afresh."""
+        for legal, valid in enumerate(self._valid):
+            for filled, rows in valid.items():
+                self._shapes[(tuple(map(bool, filled)), bool(legal), (), True)] += rows
+            valid.clear()
         total: Counter[_Key] = Counter()
         for shape, rows in self._shapes.items():
             for key in _contribution(shape):

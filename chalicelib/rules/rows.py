@@ -582,6 +582,8 @@ def validate_row(
     if policy_key != last_key:
         checked = _check_policy(*policy_key)
         plan.last_policy[0] = (policy_key, checked)
+    else:
+        policy_key = last_key  # the policy's rows share one tuple: the field counts see that
     policy_number, policy, problems = checked
     errors = [_error(line, *problem) for problem in problems] if problems else []
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Final
 
-__all__ = ["FORMULA_STARTS", "spreadsheet_cell", "spreadsheet_csv"]
+__all__ = ["FORMULA_STARTS", "spreadsheet_cell", "spreadsheet_csv", "spreadsheet_lines"]
 
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,10 +34,13 @@ def spreadsheet_cell(value: object) -> str:
 def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A CSV document for spreadsheets: every cell through `spreadsheet_cell`; ``;`` between
     cells and a byte order mark, so a Dutch Excel opens it in columns and as UTF-8."""
+    return "\ufeff" + spreadsheet_lines([header]) + spreadsheet_lines(rows)
+
+
+def spreadsheet_lines(rows: Iterable[Sequence[object]]) -> str:
+    """Rows of such a document without its start (a part of a file written in parts)."""
     out = io.StringIO()
-    out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([spreadsheet_cell(label) for label in header])
     for row in rows:
         writer.writerow([spreadsheet_cell(value) for value in row])
     return out.getvalue()

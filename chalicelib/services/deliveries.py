@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chalicelib.auth import Principal
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden, NotFound
@@ -12,7 +14,8 @@ from chalicelib.models.delivery import (
     DeliveryReport,
 )
 from chalicelib.services.audit import record_audit
-from chalicelib.services.ingest import IngestService, build_report, report_csv
+from chalicelib.services.ingest import REPORT_CSV_TYPE, IngestService, build_report, report_csv
+from chalicelib.store.blobs import Blobs
 from chalicelib.store.deliveries import DynamoDeliveries
 
 
@@ -46,10 +49,38 @@ def get_delivery(principal: Principal, delivery_id: str) -> DeliveryReport:
     return build_report(record)
 
 
-def rejected_rows_csv(principal: Principal, delivery_id: str) -> str:
-    """The report's rejected rows as a spreadsheet (the same file the ingest keeps beside the
-    report): line, column, code and message in Dutch and English, never a delivered value."""
-    return report_csv(get_delivery(principal, delivery_id))
+# A Lambda answers at most 6 MB: a larger rejected-rows file is handed out as a link.
+INLINE_REJECTED_ROWS_BYTES = 5 * 1024 * 1024
+REJECTED_ROWS_LINK_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class RejectedRows:
+    """The rejected-rows file itself, or (too large to answer) a short-lived link to it."""
+
+    csv: bytes = b""
+    link: str = ""
+
+
+def rejected_rows(principal: Principal, delivery_id: str) -> RejectedRows:
+    """Every rejected row of a delivery as a spreadsheet (the file the ingest keeps beside the
+    report): line, column, code and message in Dutch and English, never a delivered value. A
+    delivery still running has no file yet: its rows so far that the report lists."""
+    report = get_delivery(principal, delivery_id)
+    key = f"reports/{report.partner_id}/{report.delivery_id}.csv"
+    blobs = Blobs()
+    size = blobs.size(key)
+    if size is None:
+        return RejectedRows(csv=report_csv(report).encode())
+    if size <= INLINE_REJECTED_ROWS_BYTES:
+        return RejectedRows(csv=blobs.get_bytes(key))
+    link = blobs.link(
+        key,
+        seconds=REJECTED_ROWS_LINK_SECONDS,
+        file_name=f"{report.delivery_id}.csv",
+        content_type=REPORT_CSV_TYPE,
+    )
+    return RejectedRows(link=link)
 
 
 def confirm_delivery(principal: Principal, route: str, delivery_id: str) -> DeliveryReport:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +46,7 @@ from chalicelib.rules.ingest import PolicyGroup, message
 from chalicelib.rules.notices import needs_notice, notice_id
 from chalicelib.rules.quality import FieldTally, summarise
 from chalicelib.rules.rows import map_header, validate_row
-from chalicelib.rules.spreadsheet import spreadsheet_csv
+from chalicelib.rules.spreadsheet import spreadsheet_csv, spreadsheet_lines
 from chalicelib.services.identity import IdentityResolver, PolicyParties
 from chalicelib.services.reader import (
     BadLine,
@@ -70,6 +70,28 @@ from chalicelib.store.table import BATCH_GET_MAX, Item
 RemainingMs = Callable[[], int]
 # A delivery whose partner's earlier one left the lane starts this long after (see _leave_lane).
 WAKE_DELAY_SECONDS = 1
+
+# Objects a delivery needs while it runs (kept by the ingest only, expired by the bucket).
+WORK_PREFIX = "work/"
+# A check-only delivery (no checkpoint per batch) writes a part of its rejected-rows file
+# whenever this many errors wait, so a file of only bad rows never holds them all in memory.
+REJECTED_PART_ROWS = 20_000
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The policies read since the last checkpoint: judged as each one's rows end, written
+    (or, check-only, counted) together."""
+
+    tally: FieldTally
+    writes: bool
+    rows: int = 0  # rows of the batch's policies (overflow beyond a policy's limit not counted)
+    first_line: int = 0
+    end_offset: int = 0
+    last_line: int = 0
+    accepted: int = 0  # check-only: rows a real delivery would store
+    writable: list[tuple[PolicyGroup, list[ValidRow]]] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
 
 
 class IngestService:
@@ -106,6 +128,12 @@ class IngestService:
         self._turns: set[str] = set()
         self._replaced: set[str] = set()
         self._applied_later: dict[str, rules.PolicyNumbers] = {}
+        # The policies a check-only delivery accepted so far (a real delivery would have
+        # written them): a later row of one of them is not adjacent to its policy's rows.
+        self._checked: set[str] = set()
+        # Per delivery, the policies it contained unchanged (not written) in its batches up to
+        # the last checkpoint: rows of one of them in a later batch are split in the file.
+        self._unchanged: dict[str, rules.PolicyNumbers] = {}
         self.quality = quality or DynamoQuality()
         self.mail_queue = mail_queue or Queue(self.settings.activation_queue_url)
 
@@ -311,10 +339,13 @@ class IngestService:
             if record.kind == "full" and not reconcilable and not progress.rejected:
                 progress.warn(notice("incomplete_not_reconciled"))
             progress.phase = "reconcile" if reconcilable else "done"
-            self.deliveries.checkpoint(record.delivery_id, progress)
+            if rules.writes_register(record.kind):
+                # A check-only delivery is finished next; a retry after a crash in between
+                # validates the file again, which changes nothing.
+                self._checkpoint(record)
         if progress.phase == "reconcile":
             self._decide_removals(record)
-            self.deliveries.checkpoint(record.delivery_id, progress)
+            self._checkpoint(record)
         if progress.phase == "ending" and not self._end_missing(record, remaining_ms):
             return
         self._finish(record)
@@ -368,55 +399,74 @@ class IngestService:
             return True
         if header.has_bsn:
             progress.warn(notice("bsn_column"))
+        if header.duplicates:
+            progress.warn(notice("duplicate_columns", columns=", ".join(header.duplicates)))
+        self._unchanged[record.delivery_id] = rules.PolicyNumbers(
+            () if first_time else self.portfolio.seen_until(record.delivery_id, progress.line)
+        )
         today = self.now().date()
         tally = FieldTally()
-        batch: list[PolicyGroup] = []
-        batch_rows = 0
+        count_fields = tally.add
+        batch = _Batch(tally, writes=rules.writes_register(record.kind))
+        if not batch.writes:
+            self._load_checked(record)
+        batch_limit = self.settings.ingest_batch_rows
+        # Counted in plain ints and added to the progress when the batch is saved: a pydantic
+        # attribute per row costs more than the grouping itself.
+        rows_total = bsn_dropped = 0
         group: PolicyGroup | None = None
+        last: RawRow | BadLine = RawRow(0, 0, [])  # the current policy's last line so far
         try:
             for item in rows:
-                if not isinstance(item, RawRow):
+                if isinstance(item, BadLine):
                     # A line the reader could not turn into values (too long, not JSON).
-                    progress.rows_total += 1
+                    rows_total += 1
                     progress.rows_rejected += 1
                     self._add_error(
                         progress,
                         message(item.code, key=item.message_key, line=item.line),
                     )
                     if group is not None:
-                        group.end_offset = item.end_offset
-                        group.last_line = item.last_line or item.line
+                        last = item
                     continue
                 outcome = validate_row(item.values, header, kind=kind, line=item.line, today=today)
                 number = outcome.policy_number
                 if group is None or number is None or number != group.policy_number:
                     if group is not None:
-                        batch.append(group)
-                        batch_rows += len(group.outcomes)
-                    if batch_rows >= self.settings.ingest_batch_rows:
-                        self._flush(record, batch, tally)
-                        batch, batch_rows = [], 0
+                        self._close(record, group, last, batch)
+                    if batch.rows >= batch_limit:
+                        progress.rows_total += rows_total
+                        progress.bsn_dropped += bsn_dropped
+                        rows_total = bsn_dropped = 0
+                        self._flush(record, batch)
+                        batch = _Batch(tally, writes=batch.writes)
                         if remaining_ms() < self.settings.ingest_min_remaining_ms:
                             # This row is re-read by the follow-up: the checkpoint is before it.
+                            tally.fold_into(progress.quality)
                             self._hand_over(record)
                             return False
                     group = PolicyGroup(number)
-                progress.rows_total += 1
-                tally.add(outcome)
+                rows_total += 1
+                count_fields(outcome)
                 if outcome.bsn_dropped:
-                    progress.bsn_dropped += 1
+                    bsn_dropped += 1
                 group.add(outcome, item.line)
-                group.end_offset = item.end_offset
-                group.last_line = item.last_line or item.line
+                last = item
         except FileRejected as exc:
             # Unreadable from here on (e.g. the uncompressed size limit): what came before stays.
+            progress.rows_total += rows_total
+            progress.bsn_dropped += bsn_dropped
             if group is not None:
-                batch.append(group)
-            self._flush(record, batch, tally)
+                self._close(record, group, last, batch)
+            self._flush(record, batch)
+            tally.fold_into(progress.quality)
             return self._file_failed(progress, exc, first_time and progress.rows_total == 0)
+        progress.rows_total += rows_total
+        progress.bsn_dropped += bsn_dropped
         if group is not None:
-            batch.append(group)
-        self._flush(record, batch, tally)
+            self._close(record, group, last, batch)
+        self._flush(record, batch)
+        tally.fold_into(progress.quality)
         if progress.rows_total == 0:
             progress.rejected = True
             self._add_error(
@@ -433,63 +483,67 @@ class IngestService:
             progress.truncated = True
         return True
 
-    def _flush(self, record: DeliveryRecord, batch: list[PolicyGroup], tally: FieldTally) -> None:
-        """Judge and write the batch's policies, then checkpoint: the counters, the field
-        counts of its rows and the offset after it move together, so a resumed delivery
-        counts every row once."""
+    def _close(
+        self, record: DeliveryRecord, group: PolicyGroup, last: RawRow | BadLine, batch: _Batch
+    ) -> None:
+        """A policy's rows are all read (`last` is its last line): judge it at once (its rows
+        need not wait for the batch), keep it for the batch's write, or (check-only) count it."""
         progress = record.progress
-        tally.fold_into(progress.quality)
-        if not batch:
-            return
-        writable: list[tuple[PolicyGroup, list[ValidRow]]] = []
-        refused: list[str] = []
-        for group in batch:
-            verdict = rules.judge_group(group)
-            if verdict.rows is not None:
-                writable.append((group, verdict.rows))
-                continue
+        group.end_offset, group.last_line = last.end_offset, last.last_line or last.line
+        if not batch.rows:
+            batch.first_line = group.lines[0] if group.lines else progress.line
+        batch.rows += len(group.outcomes)
+        batch.end_offset, batch.last_line = group.end_offset, group.last_line
+        verdict = rules.judge_group(group)
+        if verdict.rows is None:
             progress.rows_rejected += verdict.rejected_rows
             for error in verdict.errors:
                 self._add_error(progress, error)
             if group.policy_number is not None:
-                refused.append(group.policy_number)
-        writes = rules.writes_register(record.kind)
-        unchanged: list[str] = []
-        if writes:
-            unchanged = self._write(record, writable)
+                batch.refused.append(group.policy_number)
+        elif batch.writes:
+            batch.writable.append((group, verdict.rows))
+        elif verdict.rows[0].policy.policy_number in self._checked:
+            # A real delivery would have written it from its earlier rows (`_write`).
+            progress.rows_rejected += len(verdict.rows)
+            self._add_error(progress, rules.rows_not_adjacent(group))
         else:
-            self._count_checked(progress, writable)
-        if writes:
+            self._checked.add(verdict.rows[0].policy.policy_number)
+            batch.accepted += len(verdict.rows)
+
+    def _flush(self, record: DeliveryRecord, batch: _Batch) -> None:
+        """Write the batch's policies, then checkpoint: the counters, the field counts of its
+        rows and the offset after it move together, so a resumed delivery counts every row
+        once. A check-only delivery saves nothing here: its field counts are folded in when it
+        hands over or ends."""
+        progress = record.progress
+        progress.rows_accepted += batch.accepted
+        if batch.writes:
+            batch.tally.fold_into(progress.quality)
+        if not batch.rows:
+            return
+        if batch.writes:
+            unchanged = self._write(record, batch.writable)
             # Policies the delivery contains without writing them: an unchanged one (an older
             # delivery arriving late leaves it alone), and in a full delivery a refused one (not
             # ended for a typo).
             self.portfolio.note_seen(
                 record.delivery_id,
-                batch[0].lines[0] if batch[0].lines else progress.line,
+                batch.first_line,
                 unchanged,
-                refused=refused if record.kind == "full" else (),
+                refused=batch.refused if record.kind == "full" else (),
                 expires_at=record.expires_at,
             )
-        progress.offset = batch[-1].end_offset
-        progress.line = batch[-1].last_line or progress.line
-        if writes:
+        progress.offset = batch.end_offset
+        progress.line = batch.last_line or progress.line
+        if batch.writes:
             # A check-only delivery writes nothing, so it saves its place only when it hands
             # over: a retry after a crash validates again from there, which changes nothing.
-            self.deliveries.checkpoint(record.delivery_id, progress)
-
-    def _count_checked(
-        self, progress: Progress, writable: list[tuple[PolicyGroup, list[ValidRow]]]
-    ) -> None:
-        """A check-only delivery's policies that a real delivery would store."""
-        in_this_batch: set[str] = set()
-        for group, rows in writable:
-            number = rows[0].policy.policy_number
-            if number in in_this_batch:
-                progress.rows_rejected += len(rows)
-                self._add_error(progress, rules.rows_not_adjacent(group))
-                continue
-            in_this_batch.add(number)
-            progress.rows_accepted += len(rows)
+            self._checkpoint(record)
+            self._unchanged[record.delivery_id].add(unchanged)
+        elif progress.unsaved_error_count() >= REJECTED_PART_ROWS:
+            # Not a checkpoint: a retry writes this part again, the same, under its number.
+            self._save_rejected(record)
 
     def _write(
         self, record: DeliveryRecord, writable: list[tuple[PolicyGroup, list[ValidRow]]]
@@ -521,7 +575,11 @@ class IngestService:
             ):
                 progress.rows_superseded += len(rows)
                 continue
-            if number in in_this_batch or rules.written_earlier_in_delivery(current, seq, group):
+            if (
+                number in in_this_batch
+                or number in self._unchanged[record.delivery_id]
+                or rules.written_earlier_in_delivery(current, seq, group)
+            ):
                 progress.rows_rejected += len(rows)
                 self._add_error(progress, rules.rows_not_adjacent(group))
                 continue
@@ -656,7 +714,7 @@ class IngestService:
             progress.ending_batch = []
         for batch in self._missing(record):
             progress.ending_batch = [str(policy["policy_number"]) for policy in batch]
-            self.deliveries.checkpoint(record.delivery_id, progress)
+            self._checkpoint(record)
             self.portfolio.end(batch, day=record.day, seq=record.seq)
             progress.policies_ended += len(batch)
             progress.ending_batch = []
@@ -669,8 +727,57 @@ class IngestService:
 
     # ---------------------------------------------------------------- records
 
+    def _checkpoint(self, record: DeliveryRecord) -> None:
+        self._save_rejected(record)
+        self.deliveries.checkpoint(record.delivery_id, record.progress)
+
+    def _rejected_part_key(self, record: DeliveryRecord, number: int) -> str:
+        return f"{WORK_PREFIX}{record.delivery_id}/rejected/{number:06d}"
+
+    def _save_rejected(self, record: DeliveryRecord) -> None:
+        """Write the errors noted since the last part as the rejected-rows file's next part.
+        Every checkpoint saves its part first and counts it: a retry from a checkpoint writes
+        the parts after it again under the same numbers (never a part twice), and a part
+        numbered beyond the last checkpoint's count is never read (never a lost or extra
+        line); the report's CSV is made of the counted parts when the delivery ends."""
+        progress = record.progress
+        errors = progress.unsaved_errors()
+        if not errors:
+            return
+        file_name = record.object_key.rsplit("/", 1)[-1]
+        lines = spreadsheet_lines(
+            (file_name, e.line, e.column, e.code, e.message_nl, e.message_en) for e in errors
+        )
+        key = self._rejected_part_key(record, progress.rejected_parts)
+        self.blobs.put_bytes(key, lines.encode(), content_type=REPORT_CSV_TYPE)
+        progress.rejected_parts += 1
+
+    def _checked_key(self, record: DeliveryRecord) -> str:
+        return f"{WORK_PREFIX}{record.delivery_id}/checked/{record.progress.offset}"
+
+    def _load_checked(self, record: DeliveryRecord) -> None:
+        """A check-only delivery going on from a hand-over gets back the policies it had
+        accepted up to there (saved with the hand-over)."""
+        self._checked = set()
+        if record.progress.offset:
+            try:
+                saved = self.blobs.get_bytes(self._checked_key(record))
+            except NotFound:
+                logger.warning(
+                    "accepted policies of the check not found; split rows before the hand-over "
+                    "go unnoticed",
+                    extra={"delivery_id": record.delivery_id},
+                )
+                return
+            self._checked = set(saved.decode().split("\n")) - {""}
+
     def _hand_over(self, record: DeliveryRecord) -> None:
         """Out of time: save where we are, release the lease, and queue the rest."""
+        if not rules.writes_register(record.kind):
+            self.blobs.put_bytes(
+                self._checked_key(record), "\n".join(sorted(self._checked)).encode()
+            )
+        self._save_rejected(record)
         self.deliveries.hand_over(record.delivery_id, record.progress)
         self.queue.send({"resume": {"delivery_id": record.delivery_id}})
         logger.info(
@@ -686,10 +793,14 @@ class IngestService:
         record.finished_at = self.now().isoformat()
         report = build_report(record)
         report_key = f"reports/{record.partner_id}/{record.delivery_id}"
-        self.blobs.put_json(f"{report_key}.json", report.model_dump(mode="json"))
-        self.blobs.put_bytes(
-            f"{report_key}.csv", report_csv(report).encode(), content_type=REPORT_CSV_TYPE
+        self._save_rejected(record)
+        self.blobs.concatenate(
+            f"{report_key}.csv",
+            REJECTED_ROWS_HEAD,
+            [self._rejected_part_key(record, n) for n in range(progress.rejected_parts)],
+            content_type=REPORT_CSV_TYPE,
         )
+        self.blobs.put_json(f"{report_key}.json", report.model_dump(mode="json"))
         if record.kind == "full" and progress.quality.rows:
             self.quality.save(quality_snapshot(record))
         self._notify_partner(record)
@@ -828,6 +939,7 @@ def _report_error(error: dict[str, Any]) -> ReportError:
 
 REPORT_CSV_TYPE = "text/csv; charset=utf-8"
 REPORT_CSV_COLUMNS = ("file", "line", "column", "code", "message", "message_en")
+REJECTED_ROWS_HEAD = spreadsheet_csv(REPORT_CSV_COLUMNS, ()).encode()
 
 
 def report_csv(report: DeliveryReport) -> str:

@@ -392,9 +392,24 @@ def _json_text(value: Any) -> str:
 def _json_object(text: str) -> dict[str, Any] | None:
     try:
         obj = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than Python's stack: not a row
         return None
     return obj if isinstance(obj, dict) else None
+
+
+def _json_row(
+    text: str, labels: tuple[str, ...] | None = None, upper: list[str] | None = None
+) -> tuple[tuple[str, ...], list[str]] | None:
+    """The labels (the object's keys when `labels` is None: the first line) and values of one
+    JSON Lines row; None when it is no object, or one whose values nest too deep to read."""
+    obj = _json_object(text)
+    if obj is None:
+        return None
+    labels = tuple(obj) if labels is None else labels
+    try:
+        return labels, _json_values(obj, labels, upper or [label.upper() for label in labels])
+    except RecursionError:
+        return None
 
 
 class RowReader:
@@ -499,11 +514,11 @@ class RowReader:
                 continue
             if not text.strip():
                 continue
-            obj = _json_object(text.lstrip("\ufeff"))
-            if obj is None:
+            row = _json_row(text.lstrip("\ufeff"), labels, upper)
+            if row is None:
                 yield BadLine(line_no, end, "invalid_json", line_no)
                 continue
-            yield RawRow(line_no, end, _json_values(obj, labels, upper), line_no)
+            yield RawRow(line_no, end, row[1], line_no)
 
 
 def _bad_line(code: str, line: int, end_offset: int, last_line: int) -> BadLine:
@@ -594,12 +609,11 @@ def open_rows(
                 raise FileRejected("invalid_csv", line=line_no) from exc
             fmt = FileFormat("csv", compressed, encoding, delimiter, labels)
             return RowReader(source, lines, fmt, limits, start_offset=end, start_line=line_no)
-        obj = _json_object(text)
-        if obj is None:
+        row = _json_row(text)
+        if row is None:
             raise FileRejected("invalid_json", line=line_no)
-        fmt = FileFormat("jsonl", compressed, encoding, None, tuple(obj))
-        upper = [label.upper() for label in fmt.labels]
-        pending = RawRow(line_no, end, _json_values(obj, fmt.labels, upper), line_no)
+        fmt = FileFormat("jsonl", compressed, encoding, None, row[0])
+        pending = RawRow(line_no, end, row[1], line_no)
         return RowReader(source, lines, fmt, limits, start_offset=0, start_line=0, pending=pending)
     raise FileRejected("empty_file")
 

@@ -61,6 +61,7 @@ from chalicelib.services.dossier import (
 )
 from chalicelib.store import keys
 from chalicelib.store.identity import join_keys, joined_ids
+from chalicelib.store.register_items import lookup_entries
 from chalicelib.store.table import BATCH_GET_MAX, Table
 
 # Lookup items read from one partition at most (one page: an item is well under 1 KB).
@@ -147,7 +148,7 @@ def recognise(principal: Principal, route: str, query: ClientQuery) -> Candidate
         read.append(plan)
         items = list(table.query(keys.lookup_pk(plan.kind, plan.value), limit=LOOKUP_READ_LIMIT))
         truncated = truncated or len(items) >= LOOKUP_READ_LIMIT
-        found.extend(FoundItem(plan.kind, item) for item in items)
+        found.extend(FoundItem(plan.kind, item) for item in lookup_entries(items))
 
     def ranked_union() -> list[RankedClient]:
         return _best_per_client([rank(reading, found) for reading, _ in readings])

@@ -43,6 +43,12 @@ def lookup_sk(client_id: str, partner_id: str, policy_number: str) -> str:
     return f"{client_id}#{partner_id}#{policy_number}"
 
 
+def lookup_group_sk(partner_id: str, policy_number: str) -> str:
+    """sk of the one lookup item of a policy's parties that share a partition (a household's
+    address): it sorts apart from `lookup_sk`, whose client ids start with ``c_``."""
+    return f"{POLICY_REF_PREFIX}{partner_id}#{policy_number}"
+
+
 LOOKUP_KINDS = ("POLICY", "ADDR", "DOB", "PHONE", "EMAIL", "KVK")
 
 

@@ -7,7 +7,7 @@ benchmarks all write exactly the same shape.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -132,6 +132,58 @@ def stored_policy(item: Item) -> Item:
     return restored
 
 
+# A lookup item costs 1 write unit per started KB whatever it holds, so the parties of one policy
+# that share a partition (a household's address, the policy number) are one item, which lists
+# them in `parties`; `lookup_entries` reads it back as one item per party.
+LOOKUP_PARTIES = "parties"
+
+
+def _grouped(lookups: Sequence[Item]) -> list[Item]:
+    """The lookup items of one policy, those of one partition as one item: what all its
+    parties hold alike once (a household's street and city), the rest in `parties`."""
+    by_partition: dict[str, list[Item]] = {}
+    for item in lookups:
+        by_partition.setdefault(item["pk"], []).append(item)
+    written: list[Item] = []
+    for same in by_partition.values():
+        if len(same) == 1:
+            written.append(same[0])
+            continue
+        first, rest = same[0], same[1:]
+        alike = {
+            name: value
+            for name, value in first.items()
+            if name != "sk" and all(name in item and item[name] == value for item in rest)
+        }
+        group = {
+            **alike,
+            "sk": keys.lookup_group_sk(first["partner_id"], first["policy_number"]),
+            LOOKUP_PARTIES: [
+                {name: value for name, value in item.items() if name not in alike and name != "sk"}
+                for item in same
+            ],
+        }
+        written.append(group)
+    return written
+
+
+def lookup_entries(items: Iterable[Item]) -> Iterator[Item]:
+    """Lookup items as read from a partition, one per party: an item of several parties of
+    one policy gives one for each, as a party's own item would read."""
+    for item in items:
+        parties = item.get(LOOKUP_PARTIES)
+        if parties is None:
+            yield item
+            continue
+        common = {name: value for name, value in item.items() if name != LOOKUP_PARTIES}
+        for party in parties:
+            entry = {**common, **party}
+            entry["sk"] = keys.lookup_sk(
+                str(party["client_id"]), str(item["partner_id"]), str(item["policy_number"])
+            )
+            yield entry
+
+
 def _lookup_values(party: PartyFields, policy_number: str) -> Iterator[tuple[str, str]]:
     """The partitions a party is found in: keys the noise of a phone call does not break
     (chalicelib/rules/matching.py): the policy number's search key, the address without its
@@ -197,6 +249,7 @@ def policy_items(
         policy_item["gsi2pk"] = keys.active_gsi2pk(partner_id)
         policy_item["gsi2sk"] = number
     items = [policy_item]
+    lookups: list[Item] = []
     seen_clients: set[str] = set()
     parties = [row.party for row in rows]
     if client_ids is None:
@@ -228,7 +281,7 @@ def policy_items(
         summary = {k: party_attributes[k] for k in _PARTY_SUMMARY if k in party_attributes}
         summary["is_legal_entity"] = party.is_legal_entity
         for kind, value in dict.fromkeys(_lookup_values(party, number)):
-            items.append(
+            lookups.append(
                 {
                     "pk": keys.lookup_pk(kind, value),
                     "sk": keys.lookup_sk(client_id, partner_id, number),
@@ -241,5 +294,6 @@ def policy_items(
                     **common,
                 }
             )
-    policy_item["content_hash"] = content_hash(items)
-    return items
+    # Hashed one item per party, as they read (and as they were stored before being grouped).
+    policy_item["content_hash"] = content_hash([*items, *lookups])
+    return [*items, *_grouped(lookups)]

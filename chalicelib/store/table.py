@@ -25,6 +25,33 @@ TRANSACT_MAX = 100
 Condition = tuple[str, Mapping[str, Any]]
 
 
+_type_serialise = TypeSerializer().serialize
+
+
+def wire_value(value: Any) -> dict[str, Any]:
+    """A value as DynamoDB's JSON protocol sends it ({"S": ...}, {"N": ...}, ...): the types
+    register items hold, by hand (boto3's TypeSerializer takes several times as long); anything
+    else (Decimal, sets, bytes) as TypeSerializer makes it, with its errors (a float)."""
+    kind = value.__class__
+    if kind is str:
+        return {"S": value}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is int:
+        return {"N": str(value)}
+    if kind is list or kind is tuple:
+        return {"L": [wire_value(v) for v in value]}
+    if kind is dict:
+        return {"M": {str(k): wire_value(v) for k, v in value.items()}}
+    if value is None:
+        return {"NULL": True}
+    return dict(_type_serialise(value))
+
+
+def wire_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: wire_value(value) for name, value in item.items()}
+
+
 def _live(item: Mapping[str, Any], now: float) -> bool:
     expires_at = item.get("expires_at")
     return expires_at is None or float(expires_at) > now
@@ -205,19 +232,15 @@ class Table:
         when one no longer holds or another transaction holds one of the items."""
         if len(items) > TRANSACT_MAX:
             raise ValueError(f"put_all takes at most {TRANSACT_MAX} items")
-        serialise = TypeSerializer().serialize
         requests = []
         for index, item in enumerate(items):
-            put: dict[str, Any] = {
-                "TableName": self._name,
-                "Item": {k: serialise(v) for k, v in item.items()},
-            }
+            put: dict[str, Any] = {"TableName": self._name, "Item": wire_item(item)}
             condition = conditions[index] if conditions else None
             if condition is not None:
                 expression, values = condition
                 put["ConditionExpression"] = expression
                 if values:
-                    put["ExpressionAttributeValues"] = {k: serialise(v) for k, v in values.items()}
+                    put["ExpressionAttributeValues"] = wire_item(values)
             requests.append({"Put": put})
         with translated("transact_write_items"):
             aws.bulk_client("dynamodb").transact_write_items(TransactItems=requests)
@@ -241,7 +264,6 @@ class BatchWriter:
     def __init__(self, table: Table, *, concurrency: int = 1) -> None:
         self._table = table
         self._pending: dict[tuple[str, str], dict[str, Any]] = {}
-        self._serialise = TypeSerializer().serialize
         self._concurrency = max(1, concurrency)
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: dict[Future[None], set[tuple[str, str]]] = {}
@@ -250,8 +272,7 @@ class BatchWriter:
         return self
 
     def put(self, item: Item) -> None:
-        body = {name: self._serialise(value) for name, value in item.items()}
-        self._add((item["pk"], item["sk"]), {"PutRequest": {"Item": body}})
+        self._add((item["pk"], item["sk"]), {"PutRequest": {"Item": wire_item(item)}})
 
     def delete(self, pk: str, sk: str) -> None:
         self._add((pk, sk), {"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}})

@@ -147,13 +147,18 @@ def test_bucket_blocks_public_access_requires_tls_and_expires_deliveries_and_rep
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    # and incoming/ and reports/ expire after the retention period
+    # and incoming/ and reports/ expire after the retention period, a delivery's work state
+    # after a week
     expiry = {
         rule["Prefix"]: rule["ExpirationInDays"]
         for rule in bucket["LifecycleConfiguration"]["Rules"]
         if rule["Status"] == "Enabled"
     }
-    assert expiry == {"incoming/": {"Ref": "RetentionDays"}, "reports/": {"Ref": "RetentionDays"}}
+    assert expiry == {
+        "incoming/": {"Ref": "RetentionDays"},
+        "reports/": {"Ref": "RetentionDays"},
+        "work/": 7,
+    }
     assert retention == 730
 
 
@@ -294,19 +299,31 @@ def test_each_function_has_its_own_role(resources: dict[str, Any]) -> None:
         assert resources[function]["Properties"]["Role"] == {"Fn::GetAtt": [role, "Arn"]}
 
 
-def test_api_handler_policy_reaches_only_the_table_and_the_queues_it_sends_to(
+def bucket_actions(role: dict[str, Any]) -> dict[str, set[str]]:
+    """The role's actions on the bucket, by resource (the resource as text)."""
+    return {
+        str(resource): set(as_list(s["Action"]))
+        for s in statements(role)
+        for resource in as_list(s["Resource"])
+        if "PortfolioBucket" in referenced(resource)
+    }
+
+
+def test_api_handler_policy_reaches_only_the_table_the_queues_and_the_rejected_rows_files(
     resources: dict[str, Any],
 ) -> None:
     # given the API's role
     role = resources["ApiHandlerRole"]
     named = set().union(*(referenced(s["Resource"]) for s in statements(role)))
+    on_bucket = bucket_actions(role)
 
-    # then it names only the table, the two queues and its own log group (via Stage)
-    assert named == {"PortfolioTable", "ActivationQueue", "IngestQueue", "Stage"}
+    # then it names only the table, the two queues, its own log group (via Stage), and in the
+    # bucket may only read the reports' rejected-rows files
+    assert named == {"PortfolioTable", "ActivationQueue", "IngestQueue", "Stage", "PortfolioBucket"}
     # (activation mails on approval; a confirmed held delivery is resumed by the ingest)
     assert actions_on(role, "ActivationQueue") == {"sqs:SendMessage"}
     assert actions_on(role, "IngestQueue") == {"sqs:SendMessage"}
-    assert "PortfolioBucket" not in named
+    assert on_bucket == {str({"Fn::Sub": "${PortfolioBucket.Arn}/reports/*.csv"}): {"s3:GetObject"}}
     assert "dynamodb:Scan" not in actions_on(role, "PortfolioTable")
     assert "dynamodb:BatchWriteItem" not in actions_on(role, "PortfolioTable")
 
@@ -317,15 +334,11 @@ def test_ingest_policy_reads_incoming_writes_reports_consumes_its_queue_and_only
     # given the ingest's role
     role = resources["IngestRole"]
     named = set().union(*(referenced(s["Resource"]) for s in statements(role)))
-    by_resource = {
-        str(resource): set(as_list(s["Action"]))
-        for s in statements(role)
-        for resource in as_list(s["Resource"])
-        if "PortfolioBucket" in referenced(resource)
-    }
+    by_resource = bucket_actions(role)
 
-    # then it reads only incoming/, writes only reports/, uses only its queue and the table,
-    # and may only put delivery notices on the mail queue, never read it
+    # then it reads only incoming/, writes only reports/, keeps a running delivery's state in
+    # work/, uses only its queue and the table, and may only put delivery notices on the mail
+    # queue, never read it
     assert named == {"PortfolioBucket", "PortfolioTable", "IngestQueue", "ActivationQueue", "Stage"}
     assert actions_on(role, "ActivationQueue") == {"sqs:SendMessage"}
     assert by_resource == {
@@ -333,7 +346,11 @@ def test_ingest_policy_reads_incoming_writes_reports_consumes_its_queue_and_only
             "s3:GetObject",
             "s3:GetObjectVersion",
         },
-        str({"Fn::Sub": "${PortfolioBucket.Arn}/reports/*"}): {"s3:PutObject"},
+        str({"Fn::Sub": "${PortfolioBucket.Arn}/reports/*"}): {
+            "s3:PutObject",
+            "s3:AbortMultipartUpload",
+        },
+        str({"Fn::Sub": "${PortfolioBucket.Arn}/work/*"}): {"s3:GetObject", "s3:PutObject"},
     }
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= actions_on(
         role, "IngestQueue"

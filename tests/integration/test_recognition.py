@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from chalicelib.config import get_settings
+from chalicelib.store.register_items import lookup_entries
 from tests.conftest import bearer
 from tests.integration.ddb_calls import DynamoCalls, ddb_calls_fixture, deliver  # noqa: F401
 from tests.support.ingest import all_items, person
@@ -418,3 +419,24 @@ def test_twins_on_one_policy_are_accepted_as_two_parties_and_found_apart(
     assert [c["name"]["first_name"] for c in candidates] == ["Jan", "Piet"]
     assert candidates[0]["match"]["score"] == 1.0
     assert candidates[1]["match"]["fields"]["given_name"]["how"] == "different"
+
+
+def test_a_household_found_by_address_reads_alike_from_one_item_or_from_one_per_party(
+    api: Any, register: Any
+) -> None:
+    # given the household's address partition, in which holder and housemate share one item
+    table = boto3.resource("dynamodb", region_name=get_settings().aws_region).Table(
+        get_settings().table_name
+    )
+    grouped = [i for i in all_items() if i["pk"] == "LOOKUP#ADDR#1234AB#12" and "parties" in i]
+    assert len(grouped) == 1
+    assert len(grouped[0]["parties"]) == 2
+    before = body(find(api, postcode="1234AB", house_number="12", name="Berg"))
+
+    # when it is stored as the layout before grouping stored it: one item per party
+    table.delete_item(Key={"pk": grouped[0]["pk"], "sk": grouped[0]["sk"]})
+    for item in lookup_entries(grouped):
+        table.put_item(Item=item)
+
+    # then the same search finds the same candidates, scored alike
+    assert body(find(api, postcode="1234AB", house_number="12", name="Berg")) == before

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import urllib.parse
 
 import boto3
 import pytest
@@ -82,3 +83,81 @@ def test_a_partner_downloads_its_rejected_rows_through_the_api_and_nobody_else_d
         "delivery_not_found",
     )
     assert api.http.get(path, headers=bearer("jsc")).status_code == 403
+
+
+def stored_csv_lines(delivery_id: str) -> list[list[str]]:
+    settings = get_settings()
+    s3 = boto3.client("s3", region_name=settings.aws_region)
+    key = f"reports/{PARTNER}/{delivery_id}.csv"
+    text = s3.get_object(Bucket=settings.bucket_name, Key=key)["Body"].read().decode("utf-8")
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+
+
+def test_the_csv_holds_every_rejected_row_while_the_report_lists_the_first(aws, monkeypatch):
+    # given a stage whose reports list 5 errors, and an export with 30 bad postcodes
+    monkeypatch.setenv("MAX_REPORT_ERRORS", "5")
+    monkeypatch.setenv("INGEST_BATCH_ROWS", "25")
+    rows = [
+        person(f"B{i:03d}", HUISNR=str(i + 1), PCODE="1" if i % 2 else "1234AB") for i in range(60)
+    ]
+    upload(f"incoming/{PARTNER}/full/export.csv", csv_bytes(rows))
+
+    # when it is processed
+    drain(aws["ingest_queue_url"])
+
+    # then the report lists 5 and counts 30, and the CSV beside it holds all 30, in order
+    result = report(PARTNER)[-1]
+    assert (len(result["errors"]), result["error_counts"]) == (5, {"invalid_postcode": 30})
+    lines = stored_csv_lines(result["delivery_id"])
+    assert [(line[1], line[3]) for line in lines[1:]] == [
+        (str(i + 2), "invalid_postcode") for i in range(1, 60, 2)
+    ]
+
+
+def test_a_large_rejected_rows_file_is_handed_out_as_a_short_lived_link(aws, api, monkeypatch):
+    # given a delivery whose rejected-rows file is larger than the API answers itself
+    from chalicelib.services import deliveries
+
+    monkeypatch.setattr(deliveries, "INLINE_REJECTED_ROWS_BYTES", 100)
+    upload(f"incoming/{PARTNER}/full/export.csv", csv_bytes([person("F1", PCODE="1")]))
+    drain(aws["ingest_queue_url"])
+    delivery_id = report(PARTNER)[-1]["delivery_id"]
+
+    # when the partner asks for it
+    answer = api.http.get(
+        f"/v1/deliveries/{delivery_id}/rejected-rows", headers=bearer("partner", PARTNER)
+    )
+
+    # then it gets a link to the file, valid 5 minutes, that downloads it under its id
+    assert answer.status_code == 303
+    link = urllib.parse.urlsplit(answer.headers["Location"])
+    query = urllib.parse.parse_qs(link.query)
+    assert link.path.endswith(f"/reports/{PARTNER}/{delivery_id}.csv")
+    assert query["X-Amz-Expires"] == ["300"]
+    assert query["response-content-disposition"] == [f'attachment; filename="{delivery_id}.csv"']
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_a_rejected_rows_file_of_many_megabytes_is_put_together_in_parts(aws):
+    # given three parts of 5 MB each, more than one upload part holds
+    from chalicelib.store.blobs import Blobs
+
+    blobs = Blobs()
+    settings = get_settings()
+    s3 = boto3.client("s3", region_name=settings.aws_region)
+    parts = []
+    for n in range(3):
+        key = f"work/d/rejected/{n:06d}"
+        s3.put_object(Bucket=settings.bucket_name, Key=key, Body=bytes([65 + n]) * 5_000_000)
+        parts.append(key)
+
+    # when they are put together behind a head
+    blobs.concatenate("reports/p/d.csv", b"head\n", parts, content_type="text/csv")
+
+    # then the file is the head and the parts in order, written as a multipart upload
+    stored = s3.get_object(Bucket=settings.bucket_name, Key="reports/p/d.csv")
+    assert (
+        stored["Body"].read() == b"head\n" + b"A" * 5_000_000 + b"B" * 5_000_000 + b"C" * 5_000_000
+    )
+    assert stored["ETag"].strip('"').endswith("-2")
+    assert stored["ContentType"] == "text/csv"

@@ -198,6 +198,11 @@ def test_what_a_delivery_saw_without_writing_is_read_back_whole_and_only_its_own
     # and the refused ones only when asked for
     assert sorted(portfolio.seen("d4")) == ["P1", "P7", "P8"]
     assert list(portfolio.seen("d4", refused=False)) == ["P1"]
+    # and up to a line: the unchanged ones of the batches that start at or before it
+    assert sorted(portfolio.seen_until("d1", 501)) == ["P1", "P2"]
+    assert sorted(portfolio.seen_until("d1", 502)) == ["P1", "P2", "P3"]
+    assert list(portfolio.seen_until("d1", 1)) == []
+    assert list(portfolio.seen_until("d4", 502)) == ["P1"]
 
 
 @pytest.fixture

@@ -54,6 +54,11 @@ class FakeClock:
         self.moment += timedelta(**delta)
 
 
+def stored(progress: Progress) -> Progress:
+    """The progress as the table keeps it: its fields, not what lives only in memory."""
+    return Progress.from_stored(progress.stored())
+
+
 class MemoryDeliveries:
     def __init__(self) -> None:
         self.records: dict[str, DeliveryRecord] = {}
@@ -84,11 +89,11 @@ class MemoryDeliveries:
             record.lease_until = 0
 
     def checkpoint(self, delivery_id: str, progress: Progress) -> None:
-        self._existing(delivery_id).progress = copy.deepcopy(progress)
+        self._existing(delivery_id).progress = stored(progress)
 
     def hand_over(self, delivery_id: str, progress: Progress) -> None:
         record = self._existing(delivery_id)
-        record.progress = copy.deepcopy(progress)
+        record.progress = stored(progress)
         record.lease_until = 0
 
     def finish(
@@ -96,7 +101,7 @@ class MemoryDeliveries:
     ) -> None:
         record = self._existing(delivery_id)
         record.status = status  # type: ignore[assignment]
-        record.progress = copy.deepcopy(progress)
+        record.progress = stored(progress)
         record.finished_at = finished_at
         record.lease_until = None
 
@@ -105,7 +110,7 @@ class MemoryDeliveries:
         if record is None or record.status != "held_for_review":
             raise ConditionFailed("update_item")
         record.status = "processing"
-        record.progress = copy.deepcopy(progress)
+        record.progress = stored(progress)
         record.lease_until = 0
         record.confirmed_by, record.confirmed_at = by, at
         return copy.deepcopy(record)
@@ -188,6 +193,11 @@ class MemoryPortfolio:
                 yield from unchanged
                 if refused:
                     yield from refused_numbers
+
+    def seen_until(self, delivery_id: str, line: int) -> Iterator[str]:
+        for (owner, part), (unchanged, _) in sorted(self.seen_parts.items()):
+            if owner == delivery_id and part <= line:
+                yield from unchanged
 
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
         numbers = sorted(
@@ -331,6 +341,16 @@ class MemoryBlobs:
         self, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream"
     ) -> None:
         self.objects[key] = data if isinstance(data, bytes) else data.read()
+
+    def concatenate(
+        self, key: str, head: bytes, parts: Sequence[str], *, content_type: str
+    ) -> None:
+        self.objects[key] = head + b"".join(self.get_bytes(part) for part in parts)
+
+    def get_bytes(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise NotFound(f"object {key} not found")
+        return self.objects[key]
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.objects[key])

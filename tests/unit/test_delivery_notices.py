@@ -81,13 +81,23 @@ def test_the_email_holds_no_file_name_and_no_message_of_a_row():
     assert "ANAAM" not in text  # a row's message names its column; the e-mail does not
 
 
-def test_the_email_promises_every_rejected_row_only_when_the_report_holds_every_one():
+def test_the_email_says_the_report_lists_the_first_rows_and_the_csv_holds_every_one():
     _, complete = render_notice(report())
     _, capped = render_notice(report(rows_rejected=300, errors_truncated=True))
-    assert "The full report, with every rejected row:" in complete
-    assert "every rejected row" not in capped
+    assert "The report:" in complete
     assert "The report (every count; the first 1 rejected rows):" in capped
     assert "de eerste 1 afgekeurde regels" in capped
+    for text in (complete, capped):
+        rows = text.index("Every rejected row, as a spreadsheet (CSV):")
+        assert text.index(f"GET /v1/deliveries/{'d' * 32}/rejected-rows", rows) > rows
+        assert text.index(f"reports/{PARTNER}/{'d' * 32}.csv", rows) > rows
+        assert "Elke afgekeurde regel, als spreadsheet (CSV):" in text
+
+
+def test_the_email_of_a_delivery_without_errors_points_to_no_rejected_rows():
+    _, text = render_notice(report(status="held_for_review", errors=[], error_counts={}))
+    assert "rejected-rows" not in text
+    assert ".csv" not in text
 
 
 def test_a_held_delivery_email_says_how_many_policies_wait_for_confirmation():

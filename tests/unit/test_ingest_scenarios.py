@@ -298,13 +298,17 @@ def test_an_unknown_partner_is_rejected_with_a_report_and_no_policy_data(registe
     ("key", "code"),
     [
         ("incoming/demo-volmacht/weekly/p.csv", "unknown_delivery_kind"),
+        ("incoming/demo-volmacht/full/2026/12/p.csv", "invalid_object_key"),
+        ("incoming/demo-volmacht/p.csv", "invalid_object_key"),
+        ("incoming/p.csv", "invalid_object_key"),
         ("elsewhere/p.csv", "invalid_object_key"),
     ],
 )
 def test_a_file_outside_the_key_contract_is_rejected(register, key, code):
+    # (filed under the partner whose prefix it is under, so the partner reads why)
     register.upload(key, csv_bytes(portfolio(1)))
     register.drain()
-    partner = "demo-volmacht" if key.startswith("incoming/") else "_unknown"
+    partner = "demo-volmacht" if key.startswith("incoming/demo-volmacht/") else "_unknown"
     result = register.report(partner)
     assert (result["status"], result["errors"][0]["code"]) == ("rejected", code)
     assert not register.portfolio.items
@@ -461,6 +465,75 @@ def test_rows_of_one_policy_split_over_the_file_are_rejected_the_second_time(
     assert [p["role"] for p in parties] == ["VP"]
 
 
+def split_redelivery(register: MemoryRegister) -> bytes:
+    """Sixty policies delivered, and the same file again with a row of P00000 (whose rows
+    are otherwise unchanged) appended at the end, two batches later."""
+    rows = portfolio(60)
+    deliver(register, "first.csv", csv_bytes(rows))
+    return csv_bytes([*rows, person("P00000", VOORL="Z.", GEBDAT="19700707")])
+
+
+def test_split_rows_of_a_policy_delivered_unchanged_are_rejected_like_those_of_a_written_one(
+    register, small_batches
+):
+    # given a re-delivery in which P00000's first rows are unchanged and a later row is apart
+    again = split_redelivery(register)
+
+    # when it is delivered
+    result = deliver(register, "again.csv", again)
+
+    # then the apart row is rejected as on a first delivery, and P00000 keeps its party
+    assert result["error_counts"] == {"policy_rows_not_adjacent": 1}
+    assert (result["policies_written"], result["policies_unchanged"]) == (0, 60)
+    parties = [p for p in register.items("party") if p["policy_number"] == "P00000"]
+    assert [p["role"] for p in parties] == ["VP"]
+
+
+def test_split_rows_of_an_unchanged_policy_are_rejected_after_a_hand_over_too(small_batches):
+    # given the same re-delivery, run by invocations that keep running low on time
+    register = MemoryRegister()
+    again = split_redelivery(register)
+    event = register.upload(f"incoming/{PARTNER}/full/again.csv", again, notify=False)
+    clock = TimeRunsLow(every=2)
+    register.process(event, clock)
+    assert register.drain(clock) >= 1
+
+    # then the apart row is rejected all the same
+    result = register.report(PARTNER)
+    assert result["error_counts"] == {"policy_rows_not_adjacent": 1}
+    assert result["policies_written"] == 0
+
+
+def test_a_retried_batch_of_unchanged_policies_is_not_taken_for_split_rows(
+    small_batches, monkeypatch
+):
+    # given a re-delivery of sixty unchanged policies whose second batch is noted as seen but
+    # dies before its checkpoint, and is then delivered again by SQS
+    register = MemoryRegister()
+    rows = portfolio(60)
+    deliver(register, "first.csv", csv_bytes(rows))
+    event = register.upload(f"incoming/{PARTNER}/full/again.csv", csv_bytes(rows), notify=False)
+    checkpoint = register.deliveries.checkpoint
+    calls = []
+
+    def dies_at_the_second(delivery_id: str, progress: Any) -> None:
+        calls.append(delivery_id)
+        if len(calls) == 2:
+            raise Interrupted
+        checkpoint(delivery_id, progress)
+
+    monkeypatch.setattr(register.deliveries, "checkpoint", dies_at_the_second)
+    with pytest.raises(Interrupted):
+        register.process(event)
+    assert len(register.portfolio.seen_parts) == 2
+    register.process(event)
+
+    # then every policy is unchanged and no row is rejected
+    result = register.report(PARTNER)
+    assert (result["policies_unchanged"], result["rows_rejected"]) == (60, 0)
+    assert result["error_counts"] == {}
+
+
 def test_split_rows_within_one_batch_are_rejected_too(register):
     rows = [
         person("S2"),
@@ -503,6 +576,20 @@ def test_a_bsn_is_stored_logged_and_reported_nowhere(register, capsys, caplog):
     assert bsn not in json.dumps(result)
     captured = capsys.readouterr()
     assert bsn not in captured.out + captured.err + caplog.text
+
+
+def test_a_column_that_appears_twice_is_named_in_a_warning_and_the_first_one_is_read(register):
+    # given a file whose header has ANAAM twice, the second column holding other names
+    text = csv_bytes([person("D1"), person("D2", HUISNR="2")]).decode().splitlines()
+    lines = [text[0] + ";anaam", *(line + ";Other" for line in text[1:])]
+
+    # when it is delivered
+    result = deliver(register, "twice.csv", ("\n".join(lines) + "\n").encode())
+
+    # then the rows are stored with the first column's name, and the report says so
+    assert result["rows_accepted"] == 2
+    assert {p["surname"] for p in register.items("party")} == {"Berg"}
+    assert any("ANAAM" in w and "twice" in w for w in result["warnings"])
 
 
 def test_an_s3_test_event_and_unreadable_messages_are_skipped(register):

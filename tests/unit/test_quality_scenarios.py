@@ -14,6 +14,7 @@ from tests.unit.test_ingest_scenarios import DiesOnce, Interrupted, TimeRunsLow
 pytestmark = pytest.mark.unit
 
 PARTNER = "demo-volmacht"
+PARTNER_PREFIX = f"incoming/{PARTNER}"
 
 
 @pytest.fixture
@@ -129,3 +130,99 @@ def test_a_check_only_file_with_split_policy_rows_reports_them():
     register.drain()
     report = register.report(PARTNER)
     assert report["error_counts"] == {"policy_rows_not_adjacent": 1}
+
+
+def a_partner_export_with_every_kind_of_problem() -> list[dict[str, str]]:
+    """120 policies with what real exports hold: rows without e-mail and with a bad phone,
+    households, a policy whose rows are split far apart in the file (beyond one batch), twins
+    that cannot be told apart, a policy without a policyholder, and an unreadable row."""
+    rows = rows_with_known_gaps(120)
+    household = [
+        dict(rows[5], ENTITEIT="SP", VOORL="B.", GEBDAT="19820202"),
+        dict(rows[5], ENTITEIT="KN", VOORL="C.", GEBDAT="20100303"),
+    ]
+    twins = [dict(rows[7], ENTITEIT="KN", VOORL="D.", GEBDAT="20120404")] * 2
+    no_holder = dict(rows[9], ENTITEIT="SP")
+    rows[6:7] = [rows[6], *household]
+    rows[8:9] = [rows[8], *twins]
+    rows[11] = no_holder
+    rows.append(dict(rows[1], VOORL="E.", GEBDAT="19900505"))  # P00001 again
+    return rows
+
+
+def export_bytes() -> bytes:
+    """The export above as a file, with a line of more fields than the header halfway."""
+    lines = csv_bytes(a_partner_export_with_every_kind_of_problem()).splitlines(keepends=True)
+    lines.insert(60, b"P09999;092;20240101" + b";" * 20 + b"extra;fields\n")
+    return b"".join(lines)
+
+
+def comparable(report: dict[str, Any]) -> dict[str, Any]:
+    """A report without what tells a check from a real delivery by design: which upload it
+    was, and what a real delivery writes."""
+    volatile = {"delivery_id", "object_key", "kind", "received_at", "finished_at"}
+    return {k: v for k, v in report.items() if k not in volatile | {"policies_written"}}
+
+
+def test_a_check_only_delivery_reports_exactly_what_the_real_delivery_of_the_file_reports(
+    small_batches,
+):
+    # given a partner's export with every kind of problem, policy rows split across batches
+    data = export_bytes()
+
+    # when the partner checks it, and (on another register) delivers it for real
+    checked, delivered = MemoryRegister(), MemoryRegister()
+    checked.upload(f"{PARTNER_PREFIX}/check/export.csv", data)
+    delivered.upload(f"{PARTNER_PREFIX}/full/export.csv", data)
+    checked.drain()
+    delivered.drain()
+
+    # then the check's report is the real one, nothing written aside
+    check, real = checked.report(PARTNER), delivered.report(PARTNER)
+    assert real["policies_written"] > 100
+    assert real["error_counts"]["policy_rows_not_adjacent"] == 1
+    assert {"duplicate_party", "policy_needs_one_policyholder", "too_many_fields"} <= set(
+        real["error_counts"]
+    )
+    assert (check["kind"], check["policies_written"]) == ("check", 0)
+    assert comparable(check) == comparable(real)
+
+
+def test_a_check_only_delivery_that_hands_over_still_finds_a_policys_rows_split_across_it(
+    small_batches,
+):
+    # given an export whose first policy appears again at its end
+    data = export_bytes()
+    whole = MemoryRegister()
+    whole.upload(f"{PARTNER_PREFIX}/check/export.csv", data)
+    whole.drain()
+
+    # when the check runs out of time after every other batch and goes on from there
+    interrupted = MemoryRegister()
+    interrupted.upload(f"{PARTNER_PREFIX}/check/export.csv", data)
+    assert interrupted.drain(TimeRunsLow(every=2)) >= 3  # two hand-overs at least
+
+    # then its report is the uninterrupted one: the split rows are found across hand-overs
+    report = interrupted.report(PARTNER)
+    assert report["error_counts"]["policy_rows_not_adjacent"] == 1
+    assert comparable(report) == comparable(whole.report(PARTNER))
+
+
+def test_a_check_only_delivery_killed_mid_file_ends_with_the_uninterrupted_report(small_batches):
+    data = export_bytes()
+    whole = MemoryRegister()
+    whole.upload(f"{PARTNER_PREFIX}/check/export.csv", data)
+    whole.drain()
+
+    killed = MemoryRegister()
+    event = killed.upload(f"{PARTNER_PREFIX}/check/export.csv", data, notify=False)
+    clock = TimeRunsLow(every=3)
+    killed.process(event, clock)  # hands over once
+    dies = DiesOnce(at=1)
+    resume = killed.queue.messages.pop(0)
+    with pytest.raises(Interrupted):
+        killed.process(resume, dies)  # dies after its first batch, before any save
+    killed.queue.messages.append(resume)
+    killed.drain()
+
+    assert comparable(killed.report(PARTNER)) == comparable(whole.report(PARTNER))

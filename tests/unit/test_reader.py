@@ -409,6 +409,36 @@ def test_json_line_that_is_not_an_object_is_a_bad_line() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "deep",
+    [
+        b"[" * 30000 + b"]" * 30000,  # nested beyond what the parser takes
+        b'{"a":' * 10000 + b"1" + b"}" * 10000,
+        b'{"PP_NUMMER": "2", "ANAAM": '
+        + b"[" * 990
+        + b"]" * 990
+        + b"}",  # parsed, too deep to read
+    ],
+)
+def test_a_json_line_nested_too_deep_is_a_bad_line_not_a_crash(deep: bytes) -> None:
+    data = b'{"PP_NUMMER": "1", "ANAAM": "Berg"}\n' + deep + b'\n{"PP_NUMMER": "3", "ANAAM": "X"}\n'
+
+    items = rows_of(read(data, "p.jsonl"))
+
+    assert [(i.line, getattr(i, "code", None)) for i in items] == [
+        (1, None),
+        (2, "invalid_json"),
+        (3, None),
+    ]
+
+
+def test_a_json_lines_file_whose_first_line_nests_too_deep_is_rejected() -> None:
+    with pytest.raises(FileRejected) as caught:
+        read(b"[" * 30000 + b"]" * 30000 + b'\n{"PP_NUMMER": "1"}\n', "p.jsonl")
+
+    assert caught.value.code == "invalid_json"
+
+
 def test_json_lines_file_whose_first_line_is_not_an_object_is_rejected() -> None:
     with pytest.raises(FileRejected) as caught:
         read(b"PP_NUMMER;ANAAM\n", "p.jsonl")

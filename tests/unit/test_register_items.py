@@ -11,9 +11,16 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from bench.backend import write_units
-from bench.data import TODAY
+from bench.data import TODAY, by_policy
+from chalicelib.models.portfolio import ValidRow
 from chalicelib.rules.rows import map_header, validate_row
-from chalicelib.store.register_items import POLICY_TRACES, policy_items, stored_policy
+from chalicelib.store.register_items import (
+    POLICY_TRACES,
+    content_hash,
+    lookup_entries,
+    policy_items,
+    stored_policy,
+)
 from scripts.demo_data import generate_rows
 from tests.support.ingest import csv_bytes, person
 from tests.support.memory import MemoryRegister
@@ -115,9 +122,14 @@ def items_of_one_policy(**kwargs: Any) -> list[dict[str, Any]]:
         list(raw.values()), map_header(list(raw), "full"), kind="full", line=2, today=TODAY
     ).row
     assert row is not None
+    return items_of([row], **kwargs)
+
+
+def items_of(rows: list[ValidRow], **kwargs: Any) -> list[dict[str, Any]]:
+    """The items of the policy of `rows` delivered with `seq` SEQ."""
     return policy_items(
         PARTNER,
-        [row],
+        rows,
         seq=SEQ,
         delivery_id="d1",
         delivered_at="2026-12-01T00:00:00+00:00",
@@ -125,3 +137,57 @@ def items_of_one_policy(**kwargs: Any) -> list[dict[str, Any]]:
         client_id_key="k" * 20,
         **kwargs,
     )
+
+
+def generated_policies(rows: int) -> list[list[ValidRow]]:
+    raw = list(itertools.islice(generate_rows(rows, seed=11, partner_id=PARTNER), rows))
+    header = map_header(list(raw[0]), "full")
+    valid = [
+        validate_row(list(r.values()), header, kind="full", line=n, today=TODAY).row
+        for n, r in enumerate(raw, start=2)
+    ]
+    return list(by_policy(row for row in valid if row is not None))
+
+
+def written_and_as_read(rows: list[ValidRow]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A policy's lookup items as written, and as read back one per party, by partition."""
+    items = items_of(rows)
+    lookups = [i for i in items if i["type"] == "lookup"]
+    return lookups, list(lookup_entries(lookups))
+
+
+def test_a_household_sharing_an_address_writes_one_lookup_item_that_reads_as_one_per_party():
+    # given generated households, each policy's parties at one address
+    households = [rows for rows in generated_policies(400) if len(rows) >= 3]
+    assert households
+
+    for rows in households:
+        # when its lookup items are built and read back
+        written, read = written_and_as_read(rows)
+
+        # then the address and the policy number are one item each for the whole household
+        assert sum(i["pk"].startswith("LOOKUP#ADDR#") for i in written) == 1
+        assert sum(i["pk"].startswith("LOOKUP#POLICY#") for i in written) == 1
+        # and read back they are one entry per party, as the party's own item would read
+        per_party = [i for i in read if i["pk"].startswith(("LOOKUP#ADDR#", "LOOKUP#POLICY#"))]
+        assert len(per_party) == 2 * len(rows)
+        assert {i["client_id"] for i in per_party} == {
+            i["client_id"] for i in read if i["pk"].startswith("LOOKUP#DOB#")
+        }
+
+
+def test_grouped_lookup_items_read_back_exactly_as_one_item_per_party_would_have_been_stored():
+    # given every policy of a generated portfolio, built as before grouping (one item per party
+    # and partition) by reading the grouped items back
+    for rows in generated_policies(300):
+        written, read = written_and_as_read(rows)
+        # then what is read holds exactly the per-party items: same keys, same attributes
+        assert len({(i["pk"], i["sk"]) for i in read}) == len(read)
+        assert all(i["sk"].startswith("c_") for i in read)
+        # and a party alone in its partition is written as its own item, unchanged
+        alone = [i for i in written if "parties" not in i]
+        assert all(i in read for i in alone)
+        # and the content hash is the one of the per-party items (no rewrite for the layout)
+        policy = items_of(rows)
+        parties = [i for i in policy if i["type"] == "party"]
+        assert policy[0]["content_hash"] == content_hash([policy[0], *parties, *read])
