@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import sys
 import time
@@ -28,6 +29,9 @@ def main() -> None:
     parser.add_argument("--queue-url", required=True)
     args = parser.parse_args()
     sys.path.insert(0, args.root)
+    # The answers keep stdout; everything the app and the pump log goes to stderr (the log file).
+    answers, sys.stdout = sys.stdout, sys.stderr
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
     from app import app  # the code under test
     from scripts.pump import Consumer, Pump
@@ -44,7 +48,7 @@ def main() -> None:
     started = time.monotonic()
     before = resource.getrusage(resource.RUSAGE_SELF)  # after the imports: the work only
     pump.start()
-    print(MARK + json.dumps({"ready": True}), flush=True)
+    print(MARK + json.dumps({"ready": True}), file=answers, flush=True)
 
     def cpu_seconds() -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -52,7 +56,8 @@ def main() -> None:
 
     for _ in sys.stdin:  # any line asks for the CPU so far; the end of stdin stops the worker
         failed = pump.stats["ingest"].failed
-        print(MARK + json.dumps({"cpu_seconds": cpu_seconds(), "failed": failed}), flush=True)
+        answer = {"cpu_seconds": cpu_seconds(), "failed": failed}
+        print(MARK + json.dumps(answer), file=answers, flush=True)
     pump.stop(timeout=60)
     stats = pump.stats["ingest"]
     print(
@@ -65,6 +70,7 @@ def main() -> None:
                 "failed": stats.failed,
             }
         ),
+        file=answers,
         flush=True,
     )
 
