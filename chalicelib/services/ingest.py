@@ -131,8 +131,9 @@ class IngestService:
         # The policies a check-only delivery accepted so far (a real delivery would have
         # written them): a later row of one of them is not adjacent to its policy's rows.
         self._checked: set[str] = set()
-        # Per delivery, the policies it contained unchanged (not written) in its batches up to
-        # the last checkpoint: rows of one of them in a later batch are split in the file.
+        # Per delivery, the policies it contained without writing them (unchanged or refused) in
+        # its batches up to the last checkpoint: rows of one of them in a later batch are split
+        # in the file.
         self._unchanged: dict[str, rules.PolicyNumbers] = {}
         self.quality = quality or DynamoQuality()
         self.mail_queue = mail_queue or Queue(self.settings.activation_queue_url)
@@ -525,13 +526,13 @@ class IngestService:
         if batch.writes:
             unchanged = self._write(record, batch.writable)
             # Policies the delivery contains without writing them: an unchanged one (an older
-            # delivery arriving late leaves it alone), and in a full delivery a refused one (not
-            # ended for a typo).
+            # delivery arriving late leaves it alone) and a refused one (a full delivery does not
+            # end it for a typo; a later row of either in this file is apart from its policy).
             self.portfolio.note_seen(
                 record.delivery_id,
                 batch.first_line,
                 unchanged,
-                refused=batch.refused if record.kind == "full" else (),
+                refused=batch.refused,
                 expires_at=record.expires_at,
             )
         progress.offset = batch.end_offset
@@ -540,7 +541,7 @@ class IngestService:
             # A check-only delivery writes nothing, so it saves its place only when it hands
             # over: a retry after a crash validates again from there, which changes nothing.
             self._checkpoint(record)
-            self._unchanged[record.delivery_id].add(unchanged)
+            self._unchanged[record.delivery_id].add([*unchanged, *batch.refused])
         elif progress.unsaved_error_count() >= REJECTED_PART_ROWS:
             # Not a checkpoint: a retry writes this part again, the same, under its number.
             self._save_rejected(record)

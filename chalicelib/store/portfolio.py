@@ -119,14 +119,16 @@ class DynamoPortfolio:
                 yield from (str(number) for number in item.get("refused", []))
 
     def seen_until(self, delivery_id: str, line: int) -> Iterator[str]:
-        """What `note_seen` kept for the delivery's batches that start at or before `line` (a
-        resumed delivery's batches up to its checkpoint, not the one a crash may repeat)."""
+        """What `note_seen` kept, unchanged and refused, for the delivery's batches that start at
+        or before `line` (a resumed delivery's batches up to its checkpoint, not the one a crash
+        may repeat)."""
         for item in self.table.query(
             keys.seen_pk(delivery_id),
             sk_between=(keys.seen_sk(0), keys.seen_sk(line)),
             consistent=True,
         ):
             yield from (str(number) for number in item.get("numbers", []))
+            yield from (str(number) for number in item.get("refused", []))
 
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
         """Policy numbers of the partner's active policies that the delivery `seq` did not mark

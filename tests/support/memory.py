@@ -195,9 +195,10 @@ class MemoryPortfolio:
                     yield from refused_numbers
 
     def seen_until(self, delivery_id: str, line: int) -> Iterator[str]:
-        for (owner, part), (unchanged, _) in sorted(self.seen_parts.items()):
+        for (owner, part), (unchanged, refused) in sorted(self.seen_parts.items()):
             if owner == delivery_id and part <= line:
                 yield from unchanged
+                yield from refused
 
     def active_not_seen(self, partner_id: str, seq: str) -> Iterator[str]:
         numbers = sorted(

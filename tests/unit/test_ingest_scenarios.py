@@ -534,6 +534,39 @@ def test_a_retried_batch_of_unchanged_policies_is_not_taken_for_split_rows(
     assert result["error_counts"] == {}
 
 
+def split_after_a_refused_group(mutation: bool) -> tuple[MemoryRegister, bytes]:
+    """Household H1 (policyholder and partner) stored; then a file in which H1's partner row is
+    bad (so H1's first group is refused), thirty policies follow, and H1's policyholder row
+    comes again at the end, two batches later."""
+    register = MemoryRegister()
+    household = [
+        person("H1", PP_GEZIN="H", GEBDAT="19700101"),
+        person("H1", PP_GEZIN="H", ENTITEIT="SP", VOORL="B.", GEBDAT="19720202"),
+    ]
+    deliver(register, "first.csv", csv_bytes([*household, *portfolio(30)]))
+    code = {"PP_VRWRKCD": "1"} if mutation else {}
+    rows = [household[0], dict(household[1], PCODE="1"), *portfolio(30), household[0]]
+    return register, csv_bytes([dict(row, **code) for row in rows])
+
+
+@pytest.mark.parametrize("mutation", [False, True], ids=["full", "mutation"])
+def test_split_rows_of_a_policy_whose_first_group_was_refused_are_not_written_alone(
+    small_batches, mutation
+):
+    # given a delivery whose first group of H1 is refused for a bad row, and H1's rows again
+    register, file = split_after_a_refused_group(mutation)
+
+    # when it is delivered
+    result = deliver(register, "again.csv", file, kind="mutation" if mutation else "full")
+
+    # then the later rows are rejected as apart, and the stored household keeps both parties
+    assert result["error_counts"].get("policy_rows_not_adjacent") == 1
+    parties = [p for p in register.items("party") if p["policy_number"] == "H1"]
+    policy = register.policy("H1", PARTNER)
+    current = sorted(p["role"] for p in parties if p["data_seq"] == policy["data_seq"])
+    assert current == ["SP", "VP"]
+
+
 def test_split_rows_within_one_batch_are_rejected_too(register):
     rows = [
         person("S2"),
