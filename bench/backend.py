@@ -327,7 +327,7 @@ ITEM_OPERATIONS = frozenset(
         "TransactWriteItems",
     }
 )
-ExecuteResult = Callable[[Any, Any], tuple[int, dict[str, str], str]]
+ExecuteResult = Callable[[Any, Any], tuple[int, dict[str, Any], str | bytes]]
 
 
 def item_answers_as_they_are(original: ExecuteResult) -> ExecuteResult:
@@ -336,7 +336,7 @@ def item_answers_as_they_are(original: ExecuteResult) -> ExecuteResult:
     model (about a third of the storm backend's CPU, work DynamoDB does not do) and gives the
     same JSON (a test holds them equal)."""
 
-    def execute_result(self: Any, context: Any) -> tuple[int, dict[str, str], str]:
+    def execute_result(self: Any, context: Any) -> tuple[int, dict[str, Any], str | bytes]:
         if (
             context.service_model.service_name == "dynamodb"
             and context.operation_model.name in ITEM_OPERATIONS
@@ -351,7 +351,7 @@ def item_answers_as_they_are(original: ExecuteResult) -> ExecuteResult:
 def _lean_answers() -> None:
     from moto.core.responses import ActionResult
 
-    ActionResult.execute_result = item_answers_as_they_are(ActionResult.execute_result)  # type: ignore[method-assign]
+    ActionResult.execute_result = item_answers_as_they_are(ActionResult.execute_result)  # type: ignore[method-assign,assignment]
 
 
 class RoundTrip:
@@ -395,7 +395,7 @@ def _storm_server(port: int, latency_ms: float, meter: WriteMeter) -> Any:
     )
     from werkzeug.serving import make_server
 
-    class QuietRequestHandler(MotoRequestHandler):  # type: ignore[misc]
+    class QuietRequestHandler(MotoRequestHandler):
         def log_request(self, *_: Any, **__: Any) -> None:
             """No access log line per request (formatted and written to /dev/null)."""
 
