@@ -23,7 +23,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from chalicelib import clock
+from chalicelib import clock, deadline
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConditionFailed, Conflict, NotFound, StoreRefused
 from chalicelib.messages import LEGACY_HELD_MARK, bilingual, render
@@ -57,6 +57,7 @@ from chalicelib.services.reader import (
     ResumePoint,
     open_rows,
 )
+from chalicelib.store.aws import one_more_call_seconds
 from chalicelib.store.blobs import Blobs
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
 from chalicelib.store.identity import DynamoIdentities, IdentityStore
@@ -875,7 +876,9 @@ class IngestService:
                 code="delivery_not_held",
             ) from None
         try:
-            self.queue.send({"resume": {"delivery_id": delivery_id}})
+            # The request's deadline would refuse the undo below too if the send used it up.
+            with deadline.leaving(one_more_call_seconds(self.settings)):
+                self.queue.send({"resume": {"delivery_id": delivery_id}})
         except Exception:
             # Nothing will resume it: put it back on hold so the administrator can confirm again.
             self.deliveries.hold_again(delivery_id)
