@@ -14,21 +14,19 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from boto3.dynamodb.conditions import Attr
-from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.clock import epoch
 from chalicelib.errors import ConditionFailed
 from chalicelib.rules.identity import Bucket, Trace
 from chalicelib.rules.matching import is_current
-from chalicelib.store import aws, keys
-from chalicelib.store.errors import translated
+from chalicelib.store import keys
 from chalicelib.store.table import BATCH_GET_MAX, TRANSACT_MAX, Condition, Item, Table
 
 # A bucket item stays far below DynamoDB's 400 KB: the newest traces are kept.
 MAX_TRACES_PER_BUCKET = 1000
 MANDATE_TYPE = "mandate"
-# Conditional bucket puts of one batch in flight at once.
-SAVE_CONCURRENCY = 8
+# Bucket transactions of one save in flight at once.
+SAVE_CONCURRENCY = 4
 # A transaction's items stay below DynamoDB's 4 MB per TransactWriteItems.
 TRANSACTION_BYTES = 3_000_000
 
@@ -57,7 +55,8 @@ class IdentityStore(Protocol):
     def parties_of(self, partner_id: str, numbers: Sequence[str]) -> dict[str, list[Item]]: ...
     def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
         """Write the buckets (each only if still at the version it was read at) and the joins;
-        False when another writer changed one of them since (nothing of it is written)."""
+        False when another writer changed one of them since: then no join is written, nor any
+        bucket sent together with a changed one (a save of up to 100 buckets writes none)."""
         ...
 
 
@@ -208,20 +207,27 @@ class DynamoIdentities:
         return found
 
     def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
-        """One conditional PutItem per bucket, up to `SAVE_CONCURRENCY` in flight (BatchWriteItem
-        has no conditions; a TransactWriteItems costs twice the write units of its items): a
-        bucket two partners' deliveries change at the same moment is written by one of them;
-        the other gets False, reads again and resolves again. The buckets of the other puts
-        stay written, which the caller's second resolution reads back as its own traces. The
-        joins go last, in transactions, and only when every bucket was written."""
+        """The buckets in conditional transactions of up to 100 items and ~3 MB, up to
+        `SAVE_CONCURRENCY` in flight (BatchWriteItem has no conditions; a PutItem per bucket
+        cost a request, and its client CPU, per new row): a bucket two partners' deliveries
+        change at the same moment is written by one of them; the other's transaction is
+        cancelled whole, it gets False, reads again and resolves again. The other transactions
+        of the save stay written, which the caller's second resolution reads back as its own
+        traces. The joins go last, and only when every bucket was written."""
         now = int(epoch())
-        requests = [(bucket_item(b, now), bucket_condition(b, now)) for b in buckets]
-        if requests:
-            workers = min(SAVE_CONCURRENCY, len(requests))
-            with ThreadPoolExecutor(workers, thread_name_prefix="identity-put") as pool:
-                written = list(pool.map(lambda request: self._put_if(*request), requests))
-            if not all(written):
-                return False
+        chunks = list(
+            _transactions([(bucket_item(b, now), bucket_condition(b, now)) for b in buckets])
+        )
+        if len(chunks) == 1:
+            written = [self._put_if(chunks[0])]
+        elif chunks:
+            workers = min(SAVE_CONCURRENCY, len(chunks))
+            with ThreadPoolExecutor(workers, thread_name_prefix="identity-save") as pool:
+                written = list(pool.map(self._put_if, chunks))
+        else:
+            written = []
+        if not all(written):
+            return False
         unconditional: list[tuple[Item, Condition | None]] = [
             (item, None) for join in joins for item in join_items(join)
         ]
@@ -229,19 +235,11 @@ class DynamoIdentities:
             self.table.put_all([i for i, _ in chunk])
         return True
 
-    def _put_if(self, item: Item, condition: Condition) -> bool:
-        """One conditional PutItem on the thread-safe low-level client; False when the
-        condition no longer holds."""
-        expression, values = condition
-        serialise = TypeSerializer().serialize
+    def _put_if(self, chunk: list[tuple[Item, Condition | None]]) -> bool:
+        """One transaction of conditional puts; False when it was cancelled because a
+        condition no longer holds or another transaction held one of its items."""
         try:
-            with translated("put_item"):
-                aws.bulk_client("dynamodb").put_item(
-                    TableName=self.table.name,
-                    Item={name: serialise(value) for name, value in item.items()},
-                    ConditionExpression=expression,
-                    ExpressionAttributeValues={k: serialise(v) for k, v in values.items()},
-                )
+            self.table.put_all([i for i, _ in chunk], conditions=[c for _, c in chunk])
         except ConditionFailed:
             return False
         return True
