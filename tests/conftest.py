@@ -58,7 +58,7 @@ def _dynamodb_one_call_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.dynamodb.responses import DynamoHandler
 
     moto_call = DynamoHandler.call_action
-    lock = threading.Lock()
+    lock = threading.RLock()
 
     def one_at_a_time(self: Any) -> Any:
         with lock:

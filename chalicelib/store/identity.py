@@ -55,8 +55,8 @@ class IdentityStore(Protocol):
     def parties_of(self, partner_id: str, numbers: Sequence[str]) -> dict[str, list[Item]]: ...
     def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
         """Write the buckets (each only if still at the version it was read at) and the joins;
-        False when another writer changed one of them since: then no join is written, nor any
-        bucket sent together with a changed one (a save of up to 100 buckets writes none)."""
+        False when another writer changed one of them since: the other buckets are written all
+        the same, the joins are not."""
         ...
 
 
@@ -210,10 +210,10 @@ class DynamoIdentities:
         """The buckets in conditional transactions of up to 100 items and ~3 MB, up to
         `SAVE_CONCURRENCY` in flight (BatchWriteItem has no conditions; a PutItem per bucket
         cost a request, and its client CPU, per new row): a bucket two partners' deliveries
-        change at the same moment is written by one of them; the other's transaction is
-        cancelled whole, it gets False, reads again and resolves again. The other transactions
-        of the save stay written, which the caller's second resolution reads back as its own
-        traces. The joins go last, and only when every bucket was written."""
+        change at the same moment is written by one of them; the other gets False, reads again
+        and resolves again. Its other buckets are written all the same (`_put_if`), which its
+        second resolution reads back as its own traces, so only the buckets another delivery
+        changed go round again. The joins go last, and only when every bucket was written."""
         now = int(epoch())
         chunks = list(
             _transactions([(bucket_item(b, now), bucket_condition(b, now)) for b in buckets])
@@ -236,13 +236,23 @@ class DynamoIdentities:
         return True
 
     def _put_if(self, chunk: list[tuple[Item, Condition | None]]) -> bool:
-        """One transaction of conditional puts; False when it was cancelled because a
-        condition no longer holds or another transaction held one of its items."""
-        try:
-            self.table.put_all([i for i, _ in chunk], conditions=[c for _, c in chunk])
-        except ConditionFailed:
-            return False
-        return True
+        """One transaction of conditional puts; False when a condition no longer held or
+        another transaction held one of the items. DynamoDB cancels a transaction whole and
+        says which items were in the way: the others go again in a smaller transaction (one
+        bucket another delivery changed must not send the other 99 round again, where each
+        is exposed to other deliveries' writes once more)."""
+        complete = True
+        while chunk:
+            try:
+                self.table.put_all([i for i, _ in chunk], conditions=[c for _, c in chunk])
+            except ConditionFailed as cancelled:
+                clear = [chunk[i] for i in cancelled.clear if i < len(chunk)]
+                if len(clear) >= len(chunk):
+                    return False
+                chunk, complete = clear, False
+            else:
+                return complete
+        return False
 
     def client_index(self, client_id: str) -> ClientIndex:
         """A client's index partition in one Query: its party items, the ids joined into it

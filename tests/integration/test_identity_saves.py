@@ -4,6 +4,7 @@ writer when DynamoDB says so, and anything else (throttling) is not taken for on
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -61,12 +62,14 @@ def test_the_buckets_of_a_save_go_in_a_few_transactions_and_are_all_written(sent
 
 def _cancelled(reason: str) -> Any:
     """A before-call hook answering every TransactWriteItems as DynamoDB cancels one for
-    `reason` on its second item."""
+    `reason` on its last item (the others not in the way)."""
 
-    def answer(**_: Any) -> Any:
+    def answer(params: dict[str, Any], **_: Any) -> Any:
+        reasons = [{"Code": "None"} for _ in json.loads(params["body"])["TransactItems"]]
+        reasons[-1] = {"Code": reason}
         parsed = {
             "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
-            "CancellationReasons": [{"Code": "None"}, {"Code": reason}],
+            "CancellationReasons": reasons,
             "ResponseMetadata": {"HTTPStatusCode": 400},
         }
         return SimpleNamespace(status_code=400, headers={}), parsed
@@ -100,3 +103,22 @@ def test_a_transaction_cancelled_for_throttling_is_throttling_not_another_writer
         client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", hook)
     # and nothing of it was written
     assert DynamoIdentities().buckets(["KVK#00000001", "KVK#00000002"]) == {}
+
+
+def test_a_transaction_cancelled_for_one_changed_bucket_is_sent_again_without_it(sent):
+    # given a bucket another delivery changed since this save's resolution read it
+    identities = DynamoIdentities()
+    identities.save([bucket(0)], [])
+    [stale] = identities.buckets(["KVK#00000000"]).values()
+    identities.save([stale], [])  # the other delivery: version 1 -> 2
+    sent.clear()
+
+    # when a save sends it with 40 new buckets
+    saved = identities.save([stale, *(bucket(n) for n in range(1, 41))], [])
+
+    # then the save is refused (the caller resolves again), after a second transaction with
+    # the 40 others, which are written: only the changed bucket goes round again
+    assert saved is False
+    assert sent == ["TransactWriteItems", "TransactWriteItems"]
+    written = identities.buckets([f"KVK#{n:08d}" for n in range(1, 41)])
+    assert len(written) == 40

@@ -414,20 +414,24 @@ def test_a_join_is_not_written_when_a_later_transaction_of_its_save_conflicts(id
     assert identities.client_index("c_old").joined_into is None
 
 
-def test_a_save_refused_for_one_changed_bucket_writes_none_of_the_buckets_sent_with_it(identities):
+def test_a_save_refused_for_one_changed_bucket_still_writes_the_others_but_no_join(identities):
     # given a bucket another writer changed since it was read
     identities.save([Bucket("DOB#1999-09-09", traces=[a_trace("c_1")])], [])
     [stale] = identities.buckets(["DOB#1999-09-09"]).values()
     identities.save([replace(stale, traces=[a_trace("c_2")])], [])
-    # when a save of a few new buckets and the stale one (fewer than a transaction holds)
+    # when a save of a few new buckets, the stale one among them (one transaction), and a join
     fresh = [Bucket(f"KVK#{n:08d}", traces=[a_trace(f"c_k{n}")]) for n in range(5)]
-    saved = identities.save([*fresh, stale], [])
-    # then it is refused, and none of the new buckets is written: the caller's second
-    # resolution finds them as it found them the first time
+    saved = identities.save([*fresh[:3], stale, *fresh[3:]], [Join("c_old", "c_k0", NOW + 10**8)])
+    # then it is refused, the stale bucket keeps the other writer's traces, and the join waits
     assert saved is False
-    assert identities.buckets([b.key for b in fresh]) == {}
     [stored] = identities.buckets(["DOB#1999-09-09"]).values()
     assert [t.client_id for t in stored.traces] == ["c_2"]
+    assert identities.client_index("c_old").joined_into is None
+    # but the new buckets are written: the second resolution finds its own traces in them,
+    # and only the changed bucket goes round again
+    written = identities.buckets([b.key for b in fresh])
+    assert sorted(written) == sorted(b.key for b in fresh)
+    assert all(b.version == 1 for b in written.values())
 
 
 RESOLVER_KEY = "contract-client-id-key"
