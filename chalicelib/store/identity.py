@@ -20,13 +20,13 @@ from chalicelib.errors import ConditionFailed
 from chalicelib.rules.identity import Bucket, Trace
 from chalicelib.rules.matching import is_current
 from chalicelib.store import keys
-from chalicelib.store.table import BATCH_GET_MAX, TRANSACT_MAX, Condition, Item, Table
+from chalicelib.store.table import TRANSACT_MAX, Condition, Item, Table
 
 # A bucket item stays far below DynamoDB's 400 KB: the newest traces are kept.
 MAX_TRACES_PER_BUCKET = 1000
 MANDATE_TYPE = "mandate"
-# Bucket transactions of one save in flight at once.
-SAVE_CONCURRENCY = 4
+# Bucket reads, and bucket transactions, of one batch in flight at once.
+IN_FLIGHT = 4
 # A transaction's items stay below DynamoDB's 4 MB per TransactWriteItems.
 TRANSACTION_BYTES = 3_000_000
 
@@ -178,17 +178,15 @@ class DynamoIdentities:
 
     def buckets(self, bucket_keys: Sequence[str]) -> dict[str, Bucket]:
         """The stored buckets of `bucket_keys` (consistent reads, so a batch sees the buckets
-        the batch before it wrote); a key never stored gives no bucket."""
-        wanted = list(dict.fromkeys(bucket_keys))
+        the batch before it wrote); a key never stored gives no bucket. The ingest's cheap
+        read: the bulk client, answers decoded by hand, chunks of 100 in flight together."""
+        by_pk = {keys.identity_pk(key): key for key in dict.fromkeys(bucket_keys)}
         found: dict[str, Bucket] = {}
-        for start in range(0, len(wanted), BATCH_GET_MAX):
-            chunk = wanted[start : start + BATCH_GET_MAX]
-            by_pk = {keys.identity_pk(key): key for key in chunk}
-            for item in self.table.batch_get(
-                [(pk, keys.IDENTITY_SK) for pk in by_pk], consistent=True
-            ):
-                key = by_pk[str(item["pk"])]
-                found[key] = bucket_from_item(key, item)
+        for item in self.table.read_many(
+            [(pk, keys.IDENTITY_SK) for pk in by_pk], consistent=True, concurrency=IN_FLIGHT
+        ):
+            key = by_pk[str(item["pk"])]
+            found[key] = bucket_from_item(key, item)
         return found
 
     def parties_of(self, partner_id: str, numbers: Sequence[str]) -> dict[str, list[Item]]:
@@ -208,7 +206,7 @@ class DynamoIdentities:
 
     def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
         """The buckets in conditional transactions of up to 100 items and ~3 MB, up to
-        `SAVE_CONCURRENCY` in flight (BatchWriteItem has no conditions; a PutItem per bucket
+        `IN_FLIGHT` at once (BatchWriteItem has no conditions; a PutItem per bucket
         cost a request, and its client CPU, per new row): a bucket two partners' deliveries
         change at the same moment is written by one of them; the other gets False, reads again
         and resolves again. Its other buckets are written all the same (`_put_if`), which its
@@ -221,7 +219,7 @@ class DynamoIdentities:
         if len(chunks) == 1:
             written = [self._put_if(chunks[0])]
         elif chunks:
-            workers = min(SAVE_CONCURRENCY, len(chunks))
+            workers = min(IN_FLIGHT, len(chunks))
             with ThreadPoolExecutor(workers, thread_name_prefix="identity-save") as pool:
                 written = list(pool.map(self._put_if, chunks))
         else:
