@@ -130,8 +130,8 @@ class IngestService:
         self._turns: set[str] = set()
         self._replaced: set[str] = set()
         self._applied_later: dict[str, rules.PolicyNumbers] = {}
-        # The policies a check-only delivery accepted so far (a real delivery would have
-        # written them): a later row of one of them is not adjacent to its policy's rows.
+        # The policies a check-only delivery accepted or refused so far (a real delivery would
+        # have written or refused them): a later row of one of them is apart from its policy.
         self._checked: set[str] = set()
         # Per delivery, the policies it contained without writing them (unchanged or refused) in
         # its batches up to the last checkpoint: rows of one of them in a later batch are split
@@ -510,14 +510,18 @@ class IngestService:
                 self._add_error(progress, error)
             if group.policy_number is not None:
                 batch.refused.append(group.policy_number)
+                if not batch.writes:
+                    self._checked.add(group.policy_number)
             return
         batch.tally.add_valid(group.outcomes)
-        if batch.writes:
-            batch.writable.append((group, rows))
-        elif (number := rows[0].policy.policy_number) in self._checked:
-            # A real delivery would have written it from its earlier rows (`_write`).
+        number = rows[0].policy.policy_number
+        if number in batch.refused or (not batch.writes and number in self._checked):
+            # Its earlier rows were refused in this batch, or (check-only) judged before: these
+            # rows are apart from them, as `_write` finds for a policy of an earlier batch.
             progress.rows_rejected += len(rows)
             self._add_error(progress, rules.rows_not_adjacent(group))
+        elif batch.writes:
+            batch.writable.append((group, rows))
         else:
             self._checked.add(number)
             batch.accepted += len(rows)
