@@ -241,6 +241,18 @@ def write_units(item: dict[str, Any]) -> int:
     return units * (1 + indexes)
 
 
+def scan_items(table: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a benchmark's own table (a boto3 Table resource; a scan: never on a
+    request path)."""
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = table.scan(**kwargs)
+        yield from page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def kind_of(pk: str) -> str:
     if pk.startswith(REGISTER_PREFIXES):
         return "register"

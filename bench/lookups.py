@@ -184,8 +184,11 @@ def _measure_lookups(
     backend.load_items(path, TABLE)
 
     operations: list[str] = []
-    events = aws.resource("dynamodb").meta.client.meta.events
-    events.register("before-call.dynamodb", lambda model, **_: operations.append(model.name))
+    # The API's requests call DynamoDB on their own (bounded) clients.
+    for dynamodb in aws.every_resource("dynamodb"):
+        dynamodb.meta.client.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: operations.append(model.name)
+        )
     headers = {"Authorization": f"Bearer {issue_token('jsc')}"}
     rng = random.Random(BENCH_SEED)
     pool: list[Sample] = known["samples"]

@@ -52,8 +52,11 @@ def replay(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from chalicelib.store import aws
 
     operations: list[str] = []
-    events = aws.resource("dynamodb").meta.client.meta.events
-    events.register("before-call.dynamodb", lambda model, **_: operations.append(model.name))
+    # The API's requests call DynamoDB on their own (bounded) clients.
+    for dynamodb in aws.every_resource("dynamodb"):
+        dynamodb.meta.client.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: operations.append(model.name)
+        )
     headers = {"Authorization": f"Bearer {issue_token('jsc')}"}
     answers = []
     # An empty project directory: the test client would otherwise apply a stage of the tree's

@@ -56,13 +56,16 @@ class DynamoCalls:
 
 @pytest.fixture(name="ddb_calls")
 def ddb_calls_fixture(aws: dict[str, str]) -> Iterator[DynamoCalls]:
-    from chalicelib.store.aws import resource
+    from chalicelib.store.aws import every_resource
 
     calls = DynamoCalls()
-    events = resource("dynamodb").meta.client.meta.events
-    events.register("before-call.dynamodb", calls._before_call, unique_id="test-ddb-calls")
+    # The API's requests have their own clients (bounded, chalicelib/deadline.py).
+    emitters = [r.meta.client.meta.events for r in every_resource("dynamodb")]
+    for events in emitters:
+        events.register("before-call.dynamodb", calls._before_call, unique_id="test-ddb-calls")
     yield calls
-    events.unregister("before-call.dynamodb", unique_id="test-ddb-calls")
+    for events in emitters:
+        events.unregister("before-call.dynamodb", unique_id="test-ddb-calls")
     assert not calls.scans, "a request path used Scan"
 
 
