@@ -134,10 +134,10 @@ class IngestService:
         # The policies a check-only delivery accepted or refused so far (a real delivery would
         # have written or refused them): a later row of one of them is apart from its policy.
         self._checked: set[str] = set()
-        # Per delivery, the policies it contained without writing them (unchanged or refused) in
-        # its batches up to the last checkpoint: rows of one of them in a later batch are split
-        # in the file.
-        self._unchanged: dict[str, rules.PolicyNumbers] = {}
+        # Per delivery, the policies it contained but left unwritten (unchanged, or refused for a
+        # row error) in its batches up to the last checkpoint: rows of one of them in a later
+        # batch are split in the file.
+        self._left_unwritten: dict[str, rules.PolicyNumbers] = {}
         self.quality = quality or DynamoQuality()
         self.mail_queue = mail_queue or Queue(self.settings.activation_queue_url)
 
@@ -406,7 +406,7 @@ class IngestService:
             progress.warn(notice("bsn_column"))
         if header.duplicates:
             progress.warn(notice("duplicate_columns", columns=", ".join(header.duplicates)))
-        self._unchanged[record.delivery_id] = rules.PolicyNumbers(
+        self._left_unwritten[record.delivery_id] = rules.PolicyNumbers(
             () if first_time else self.portfolio.seen_until(record.delivery_id, progress.line)
         )
         today = self.now().date()
@@ -556,7 +556,7 @@ class IngestService:
             # A check-only delivery writes nothing, so it saves its place only when it hands
             # over: a retry after a crash validates again from there, which changes nothing.
             self._checkpoint(record)
-            self._unchanged[record.delivery_id].add([*unchanged, *batch.refused])
+            self._left_unwritten[record.delivery_id].add([*unchanged, *batch.refused])
         elif progress.unsaved_error_count() >= REJECTED_PART_ROWS:
             # Not a checkpoint: a retry writes this part again, the same, under its number.
             self._save_rejected(record)
@@ -593,7 +593,7 @@ class IngestService:
                 continue
             if (
                 number in in_this_batch
-                or number in self._unchanged[record.delivery_id]
+                or number in self._left_unwritten[record.delivery_id]
                 or rules.written_earlier_in_delivery(current, seq, group)
             ):
                 progress.rows_rejected += len(rows)
