@@ -185,6 +185,7 @@ class IngestService:
             kind=key.kind,
             bucket=ref.bucket,
             object_key=ref.key,
+            version_id=ref.version_id,
             received_at=received.isoformat(),
             seq=rules.delivery_seq(ref),
             expires_at=expires_at(received, self.settings.retention_months),
@@ -369,7 +370,7 @@ class IngestService:
             fmt = FileFormat(**{**progress.format, "labels": tuple(progress.format["labels"])})
             resume = ResumePoint(format=fmt, offset=progress.offset, line=progress.line)
             start = 0 if fmt.compressed else progress.offset
-        stream = self.blobs.open(record.object_key, start=start)
+        stream = self.blobs.open(record.object_key, start=start, version_id=record.version_id)
         reader = open_rows(stream, filename=record.object_key, limits=limits, resume=resume)
         if progress.format is None:
             progress.format = asdict(reader.format)
