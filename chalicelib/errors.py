@@ -44,6 +44,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Replaced(Conflict):
+    """An object was overwritten since it was first read (a new upload under the same key)."""
+
+    code = "object_replaced"
+
+
 class Unprocessable(DomainError):
     status = 422
     code = "unprocessable"

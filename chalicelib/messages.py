@@ -162,6 +162,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "The delivery kind must be 'full', 'mutation' or 'check'.",
     ),
     "object_missing": ("Het bestand bestaat niet meer.", "The file is gone."),
+    "object_replaced": (
+        "Het bestand is vervangen door een nieuwe upload met dezelfde naam voordat het helemaal "
+        "gelezen was; de nieuwe upload wordt als eigen levering verwerkt.",
+        "The file was replaced by a new upload under the same name before it was read to the "
+        "end; the new upload is processed as a delivery of its own.",
+    ),
     "missing_columns": (
         "Verplichte kolommen ontbreken: {columns}.",
         "Required columns are missing: {columns}.",

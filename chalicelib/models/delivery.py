@@ -240,8 +240,10 @@ class DeliveryRecord:
     confirmed_by: str | None = None
     confirmed_at: str | None = None
     # The upload's S3 version: the delivery reads this file to its end, also after the partner
-    # uploaded another under the same key (None: an unversioned bucket, or a record from before).
+    # uploaded another under the same key. Where none is known (a bucket without versions, the
+    # embedded AWS's notifications), every read is only while the object still has `etag`.
     version_id: str | None = None
+    etag: str | None = None
 
     @property
     def day(self) -> str:

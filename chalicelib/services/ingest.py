@@ -29,7 +29,7 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 
 from chalicelib import clock, deadline
 from chalicelib.config import Settings, get_settings
-from chalicelib.errors import ConditionFailed, Conflict, NotFound, StoreRefused
+from chalicelib.errors import ConditionFailed, Conflict, NotFound, Replaced, StoreRefused
 from chalicelib.messages import LEGACY_HELD_MARK, bilingual, render
 from chalicelib.models.delivery import (
     DeliveryNoticeMessage,
@@ -189,7 +189,10 @@ class IngestService:
             kind=key.kind,
             bucket=ref.bucket,
             object_key=ref.key,
-            version_id=ref.version_id,
+            # S3's notification names the version in a versioned bucket; where it does not
+            # (the embedded AWS), the version that still has the notified content.
+            version_id=ref.version_id or self.blobs.version_of(ref.key, etag=ref.etag),
+            etag=ref.etag,
             received_at=received.isoformat(),
             seq=rules.delivery_seq(ref),
             expires_at=expires_at(received, self.settings.retention_months),
@@ -375,7 +378,9 @@ class IngestService:
             fmt = FileFormat(**{**progress.format, "labels": tuple(progress.format["labels"])})
             resume = ResumePoint(format=fmt, offset=progress.offset, line=progress.line)
             start = 0 if fmt.compressed else progress.offset
-        stream = self.blobs.open(record.object_key, start=start, version_id=record.version_id)
+        stream = self.blobs.open(
+            record.object_key, start=start, version_id=record.version_id, etag=record.etag
+        )
         reader = open_rows(stream, filename=record.object_key, limits=limits, resume=resume)
         if progress.format is None:
             progress.format = asdict(reader.format)
@@ -398,6 +403,9 @@ class IngestService:
                 message("object_missing"),
             )
             return True
+        except Replaced:
+            # A new upload under the same name is its own delivery; this one ends where it is.
+            return self._file_failed(progress, FileRejected("object_replaced"), first_time)
         assert progress.format is not None
         header = map_header(list(progress.format["labels"]), kind)
         if header.missing:

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, Final
 from botocore.exceptions import ClientError
 
 from chalicelib.config import get_settings
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, Replaced
 from chalicelib.store import aws
 from chalicelib.store.errors import translated
 
@@ -19,16 +19,31 @@ from chalicelib.store.errors import translated
 UPLOAD_PART_BYTES: Final = 8 * 1024 * 1024
 
 
+# What a HeadObject answers for a key that is gone or no longer has the asked ETag.
+_GONE_OR_REPLACED = frozenset({"404", "NoSuchKey", "412", "PreconditionFailed"})
+
+
+def _quoted(etag: str) -> str:
+    """An ETag as If-Match takes it (S3's notifications give it without quotes)."""
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
 class Blobs:
     def __init__(self, bucket: str | None = None) -> None:
         self.bucket = bucket or get_settings().bucket_name
 
-    def open(self, key: str, *, start: int = 0, version_id: str | None = None) -> BinaryIO:
-        """A streaming body of the object (of its version `version_id`, else the latest) from
-        byte `start` (never read whole into memory)."""
+    def open(
+        self, key: str, *, start: int = 0, version_id: str | None = None, etag: str | None = None
+    ) -> BinaryIO:
+        """A streaming body of the object from byte `start` (never read whole into memory): of
+        its version `version_id`, or else only while its content is still `etag` (a new upload
+        under the same key raises `Replaced`), so that a read resumed later never continues in
+        another file."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if version_id:
             params["VersionId"] = version_id
+        elif etag:
+            params["IfMatch"] = _quoted(etag)
         if start:
             params["Range"] = f"bytes={start}-"
         try:
@@ -38,8 +53,10 @@ class Blobs:
             if start and "InvalidRange" in str(exc):
                 # Resuming exactly at the end of the object: nothing is left to read.
                 return io.BytesIO(b"")
-            if "NoSuchKey" in str(exc):
+            if "NoSuchKey" in str(exc) or "NoSuchVersion" in str(exc):
                 raise NotFound(f"object {key} not found") from exc
+            if "PreconditionFailed" in str(exc):
+                raise Replaced(f"object {key} was replaced") from exc
             raise
         body: BinaryIO = response["Body"]
         return body
@@ -112,6 +129,23 @@ class Blobs:
                 with contextlib.suppress(Exception):
                     s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             raise
+
+    def version_of(self, key: str, *, etag: str | None) -> str | None:
+        """The version id of the object under `key` while its content is still `etag`; None in
+        a bucket without versioning, or when it was already replaced or is gone (a read by
+        `etag` then says so)."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if etag:
+            params["IfMatch"] = _quoted(etag)
+        with translated("head_object"):
+            try:
+                answer = aws.client("s3").head_object(**params)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in _GONE_OR_REPLACED:
+                    return None
+                raise
+        version = answer.get("VersionId")
+        return None if version in (None, "null") else str(version)
 
     def size(self, key: str) -> int | None:
         """The object's size in bytes; None when there is no such object."""

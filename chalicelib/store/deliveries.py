@@ -70,6 +70,7 @@ def to_item(record: DeliveryRecord) -> Item:
         "confirmed_by": record.confirmed_by,
         "confirmed_at": record.confirmed_at,
         "version_id": record.version_id,
+        "etag": record.etag,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     return item
@@ -93,6 +94,7 @@ def from_item(item: Item) -> DeliveryRecord:
         confirmed_by=item.get("confirmed_by"),
         confirmed_at=item.get("confirmed_at"),
         version_id=item.get("version_id"),
+        etag=item.get("etag"),
     )
 
 

@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from chalicelib.config import get_settings, reset_settings
+from chalicelib.store.blobs import Blobs
 from tests.support.ingest import (
     FakeContext,
     all_items,
@@ -69,9 +70,14 @@ def invoke_and_delete(queue: str, message: dict[str, Any], context: Any = None) 
     )
 
 
+@pytest.mark.parametrize(
+    "notified", [True, False], ids=["version-notified", "version-looked-up-by-etag"]
+)
 def test_a_half_way_delivery_reads_on_in_its_own_upload_not_a_later_one_of_the_same_name(
-    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch, notified: bool
 ) -> None:
+    # (S3 names the version in its notification; the embedded AWS does not, and the delivery
+    # looks up the version that has the notified ETag when it starts)
     monkeypatch.setenv("INGEST_BATCH_ROWS", "25")
     reset_settings()
     queue = aws["ingest_queue_url"]
@@ -80,7 +86,9 @@ def test_a_half_way_delivery_reads_on_in_its_own_upload_not_a_later_one_of_the_s
     first_version = upload_versioned(export("Burgemeester van Walsum-Steenbergenlaan"))
     [created] = receive(queue)
     invoke_and_delete(
-        queue, as_s3_sends_it(created, first_version), FakeContext(runs_short_after_the_start())
+        queue,
+        as_s3_sends_it(created, first_version) if notified else created,
+        FakeContext(runs_short_after_the_start()),
     )
     [handed_over] = [i for i in all_items() if i["type"] == "delivery"]
     assert handed_over["status"] == "processing"
@@ -89,7 +97,7 @@ def test_a_half_way_delivery_reads_on_in_its_own_upload_not_a_later_one_of_the_s
     # the first delivery goes on
     second_version = upload_versioned(export("Dorpsstraat"))
     for message in receive(queue, max_messages=10):
-        invoke_and_delete(queue, as_s3_sends_it(message, second_version))
+        invoke_and_delete(queue, as_s3_sends_it(message, second_version) if notified else message)
     drain(queue)
 
     # then the first delivery read its own file to the end: every row, none rejected
@@ -100,3 +108,30 @@ def test_a_half_way_delivery_reads_on_in_its_own_upload_not_a_later_one_of_the_s
     policies = [i for i in all_items() if i["type"] == "policy"]
     assert len(policies) == 100
     assert {p["status"] for p in policies} == {"active"}
+
+
+def test_without_a_version_a_delivery_whose_upload_was_overwritten_stops_where_it_is(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a bucket that names no version (notifications without versionId, as the embedded
+    # AWS sends them, and no version to look up): only the upload's ETag is known
+    monkeypatch.setenv("INGEST_BATCH_ROWS", "25")
+    reset_settings()
+    monkeypatch.setattr(Blobs, "version_of", lambda self, key, etag: None)
+    queue = aws["ingest_queue_url"]
+    drain(queue)  # the bucket's test notification
+    upload_versioned(export("Burgemeester van Walsum-Steenbergenlaan"))
+    [created] = receive(queue)
+    invoke_and_delete(queue, created, FakeContext(runs_short_after_the_start()))
+
+    # when the partner uploads a corrected export under the same name before it goes on
+    upload_versioned(export("Dorpsstraat"))
+    drain(queue)
+
+    # then the first delivery keeps what it read of its own file, says why it stopped, and ends
+    # nothing (it did not see the whole portfolio); the second is read whole
+    first, second = report(PARTNER)
+    assert first["error_counts"] == {"object_replaced": 1}
+    assert 0 < first["rows_total"] < 100
+    assert first["policies_ended"] == 0
+    assert (second["rows_total"], second["rows_rejected"]) == (100, 0)

@@ -335,10 +335,16 @@ class MemoryBlobs:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
 
-    def open(self, key: str, *, start: int = 0, version_id: str | None = None) -> BinaryIO:
+    def open(
+        self, key: str, *, start: int = 0, version_id: str | None = None, etag: str | None = None
+    ) -> BinaryIO:
+        """The memory keeps one version of an object: `version_id` and `etag` are not checked."""
         if key not in self.objects:
             raise NotFound(f"object {key} not found")
         return io.BytesIO(self.objects[key][start:])
+
+    def version_of(self, key: str, *, etag: str | None) -> str | None:
+        return None
 
     def put_json(self, key: str, document: Any) -> None:
         self.objects[key] = json.dumps(document, ensure_ascii=False, default=str).encode()
