@@ -20,6 +20,7 @@ import argparse
 import csv
 import io
 import itertools
+import json
 import os
 from collections import defaultdict
 from typing import Any
@@ -93,14 +94,17 @@ def measure(rows: int) -> tuple[int, dict[str, list[float]]]:
 
 
 def client_cpu(rows: int) -> dict[str, float]:
-    """Client CPU per written item of the write path, with DynamoDB answered at the transport
+    """Client CPU per item of the write and read paths, with DynamoDB answered at the transport
     (no backend at all): the items of `rows` generated rows, serialised and sent in batches of
     25 as the ingest's BatchWriter sends them, and as boto3's TypeSerializer and botocore's own
-    request serialisation (parameter validation off) would."""
+    request serialisation (parameter validation off) would; then the same items read back in
+    BatchGetItems of 100 as the ingest's read_many reads them (the bulk client, the answer taken
+    as its JSON and decoded by `item_from_wire`), and as botocore's parser and TypeDeserializer
+    would."""
     import time
 
     import boto3
-    from boto3.dynamodb.types import TypeSerializer
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
     from botocore.awsrequest import AWSResponse
     from botocore.config import Config
 
@@ -108,7 +112,7 @@ def client_cpu(rows: int) -> dict[str, float]:
     from chalicelib.rules.rows import map_header, validate_row
     from chalicelib.store import aws
     from chalicelib.store.register_items import policy_items
-    from chalicelib.store.table import wire_item
+    from chalicelib.store.table import item_from_wire, wire_item
     from scripts.demo_data import generate_rows
 
     generated = list(itertools.islice(generate_rows(rows, seed=SEED, partner_id=PARTNER), rows))
@@ -152,12 +156,45 @@ def client_cpu(rows: int) -> dict[str, float]:
     plain = boto3.client("dynamodb", region_name=REGION, config=Config(parameter_validation=False))
     before = per_item(lambda i: {k: type_serialise(v) for k, v in i.items()}, plain)
     now = per_item(wire_item, aws.bulk_client("dynamodb"))
+
+    answers = [
+        json.dumps({"Responses": {"t": [wire_item(i) for i in items[start : start + 100]]}})
+        for start in range(0, len(items), 100)
+    ]
+
+    def read_per_item(deserialise: Any, client: Any) -> float:
+        pending = list(answers)
+
+        def answered_read(request: Any, **_: Any) -> AWSResponse:
+            body = pending.pop(0).encode()
+
+            class Raw:
+                def stream(self, **_: Any) -> Any:
+                    yield body
+
+            return AWSResponse(request.url, 200, {}, Raw())
+
+        client.meta.events.register("before-send.dynamodb.BatchGetItem", answered_read)
+        key = {"pk": {"S": "k"}, "sk": {"S": "k"}}
+        started = time.process_time()
+        for _ in answers:
+            response = client.batch_get_item(RequestItems={"t": {"Keys": [key]}})
+            for item in response["Responses"]["t"]:
+                deserialise(item)
+        client.meta.events.unregister("before-send.dynamodb.BatchGetItem", answered_read)
+        return (time.process_time() - started) / len(items) * 1e6
+
+    type_deserialise = TypeDeserializer().deserialize
+    read_before = read_per_item(lambda i: {k: type_deserialise(v) for k, v in i.items()}, plain)
+    read_now = read_per_item(item_from_wire, aws.bulk_client("dynamodb"))
     return {
         "items per row": len(items) / len(generated),
         "TypeSerializer µs/item": before[0],
         "botocore batch_write_item µs/item": before[1],
         "wire_item µs/item": now[0],
         "bulk client µs/item": now[1],
+        "read: botocore batch_get_item + TypeDeserializer µs/item": read_before,
+        "read: bulk client + item_from_wire µs/item": read_now,
     }
 
 

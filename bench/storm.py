@@ -468,8 +468,13 @@ def render(results: dict[str, Result], settings: Result) -> str:
             f"- {name}: workers' CPU {result['cpu_seconds']:.1f} s over both rounds, "
             f"{result['messages']} messages handled, {result['failed_messages']} failed"
         )
-    lines += ["", "Projection for AWS from the parallel design's figures above:", ""]
-    lines.append(render_projection(parallel, settings["latency_ms"]))
+    lines += [
+        "",
+        "Projection for AWS from each design's figures above (the serial design: its own CPU, "
+        "write units and requests per row, one delivery and one request at a time):",
+        "",
+    ]
+    lines.append(render_projection(parallel, serial, settings["latency_ms"]))
     return "\n".join(lines) + "\n"
 
 
@@ -493,6 +498,7 @@ def project(
     rtt_ms: float,
     *,
     warm_wcu: int = 0,
+    serial: bool = False,
 ) -> Result:
     """Minutes for the AWS storm and what binds, from per-row figures measured here: client CPU
     (µs on this machine, taken as equal to a full Lambda vCPU), write units and DynamoDB
@@ -500,16 +506,25 @@ def project(
     round trips (WRITE_CONCURRENCY requests in flight); the table's capacity starts at
     NEW_TABLE_WCU, or at `warm_wcu` for a table created with warm throughput, and doubles every
     30 minutes up to the quota; each partner's delivery is one invocation at a time (its lane),
-    at most EVENT_SOURCE_CONCURRENCY at once."""
+    at most EVENT_SOURCE_CONCURRENCY at once.
+
+    `serial`: the design before issue 14 (the serial design's own figures): reserved
+    concurrency 1, so one invocation and one delivery at a time, and one request at a time,
+    each waited for, so its CPU and its round trips add up."""
     vcpu = min(memory_mb / LAMBDA_FULL_VCPU_MB, 1.0)
     by_cpu = vcpu * 1e6 / cpu_us
-    by_round_trips = WRITE_CONCURRENCY * 1000 / rtt_ms / max(requests, 1e-9)
-    per_invocation = min(by_cpu, by_round_trips)
+    if serial:
+        per_invocation = 1 / (cpu_us / 1e6 / vcpu + requests * rtt_ms / 1000)
+        invocations = 1
+    else:
+        by_round_trips = WRITE_CONCURRENCY * 1000 / rtt_ms / max(requests, 1e-9)
+        per_invocation = min(by_cpu, by_round_trips)
+        invocations = EVENT_SOURCE_CONCURRENCY
     left = sorted(AWS_STORM, reverse=True)  # the large one starts first
     running: list[float] = []
     seconds, capacity_peak, throttled_seconds = 0, 0.0, 0
     while left or running:
-        while left and len(running) < EVENT_SOURCE_CONCURRENCY:
+        while left and len(running) < invocations:
             running.append(float(left.pop(0)))
         ramp = NEW_TABLE_WCU * 2 ** (seconds // DOUBLING_SECONDS)
         capacity = min(TABLE_QUOTA_WCU, max(warm_wcu, ramp))
@@ -520,15 +535,14 @@ def project(
         running = [rows - per_invocation * share for rows in running]
         running = [rows for rows in running if rows > 0]
         seconds += 1
-    binds = (
-        "DynamoDB write capacity"
-        if throttled_seconds > seconds / 2
-        else (
-            "the 1M partner's invocation CPU (one at a time)"
-            if per_invocation == by_cpu
-            else "round trips"
-        )
-    )
+    if throttled_seconds > seconds / 2:
+        binds = "DynamoDB write capacity"
+    elif serial:
+        binds = "one delivery at a time (reserved concurrency 1)"
+    elif per_invocation == by_cpu:
+        binds = "the 1M partner's invocation CPU (one at a time)"
+    else:
+        binds = "round trips"
     return {
         "minutes": seconds / 60,
         "rows_per_invocation_s": per_invocation,
@@ -538,35 +552,39 @@ def project(
     }
 
 
-def render_projection(parallel: Result, latency_ms: float) -> str:
-    rows_new = max(parallel["new"]["rows"], 1)
-    rows_unchanged = max(parallel["unchanged"]["rows"], 1)
-    cpu_new = 1e6 * parallel["cpu_new_seconds"] / rows_new
-    cpu_unchanged = 1e6 * parallel["cpu_unchanged_seconds"] / rows_unchanged
+def _row_figures(result: Result, round_name: str) -> tuple[float, float, float]:
+    """A design's client CPU (µs), write units and DynamoDB requests per row of one round."""
+    entry = result[round_name]
+    rows = max(entry["rows"], 1)
+    cpu = 1e6 * result[f"cpu_{round_name}_seconds"] / rows
+    made = entry["meter"].get("requests", {})
+    requests = sum(n for op, n in made.items() if op != "Scan") / rows
+    return cpu, _per_row(result, round_name), requests
 
-    def requests(entry: Result) -> float:
-        made = entry["meter"].get("requests", {})
-        return sum(n for op, n in made.items() if op != "Scan") / max(entry["rows"], 1)
 
-    new = (cpu_new, _per_row(parallel, "new"), requests(parallel["new"]))
-    unchanged = (cpu_unchanged, _per_row(parallel, "unchanged"), requests(parallel["unchanged"]))
+def render_projection(parallel: Result, serial: Result, latency_ms: float) -> str:
     scenarios = [
-        ("first storm: every row new; a new table (4,000 WCU/s, doubling)", new, 0),
-        ("first storm: every row new; table warmed to 40,000 WCU/s (prod)", new, WARM_WCU),
-        ("a later month: every row unchanged; warm table (prod)", unchanged, WARM_WCU),
+        ("first storm: every row new; a new table (4,000 WCU/s, doubling)", "new", 0),
+        ("first storm: every row new; table warmed to 40,000 WCU/s (prod)", "new", WARM_WCU),
+        ("a later month: every row unchanged; warm table (prod)", "unchanged", WARM_WCU),
     ]
     lines = [
         "| storm (1 × 1M + 50 × 100k rows) | Lambda memory | CPU µs/row | WCU/row "
-        "| requests/row | rows/s per invocation | minutes | peak WCU/s | binds |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| requests/row | rows/s per invocation | minutes | peak WCU/s | binds "
+        "| serial design: minutes (binds) | serial ÷ parallel |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for label, (cpu, units, per_row), warm in scenarios:
+    for label, round_name, warm in scenarios:
+        cpu, units, per_row = _row_figures(parallel, round_name)
+        before = _row_figures(serial, round_name)
         for memory in (1024, LAMBDA_FULL_VCPU_MB):
             p = project(cpu, units, per_row, memory, latency_ms, warm_wcu=warm)
+            s = project(*before, memory, latency_ms, warm_wcu=warm, serial=True)
             lines.append(
                 f"| {label} | {memory} MB | {cpu:,.0f} | {units:.2f} | {per_row:.3f} "
                 f"| {p['rows_per_invocation_s']:,.0f} | {p['minutes']:,.1f} "
-                f"| {p['peak_wcu_s']:,.0f} | {p['binds']} |"
+                f"| {p['peak_wcu_s']:,.0f} | {p['binds']} "
+                f"| {s['minutes']:,.1f} ({s['binds']}) | {s['minutes'] / p['minutes']:.2f}× |"
             )
     return "\n".join(lines) + "\n"
 

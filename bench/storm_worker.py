@@ -33,6 +33,8 @@ def main() -> None:
     answers, sys.stdout = sys.stdout, sys.stderr
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
+    import boto3
+
     from app import app  # the code under test
     from scripts.pump import Consumer, Pump
 
@@ -44,7 +46,10 @@ def main() -> None:
         timeout_seconds=900,
         memory_mb=1024,
     )
-    pump = Pump([consumer], region="eu-west-1", wait_seconds=1)
+    # The event source mapping's own SQS client (Lambda's side, not the function's), built
+    # before the clock starts; the function builds its clients itself, on first use, as on AWS.
+    sqs = boto3.session.Session().client("sqs")  # region and endpoint from the environment
+    pump = Pump([consumer], region="eu-west-1", wait_seconds=1, sqs=sqs)
     started = time.monotonic()
     before = resource.getrusage(resource.RUSAGE_SELF)  # after the imports: the work only
     pump.start()

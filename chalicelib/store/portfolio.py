@@ -141,6 +141,9 @@ class DynamoPortfolio:
             # its `data_seq` (register_items.stored_policy).
             filter_condition=Attr("seen_seq").lt(seq)
             | (Attr("seen_seq").not_exists() & Attr("data_seq").lt(seq)),
+            # Not the whole policy items (their parties and traces): a later month's full
+            # delivery reads every active policy of the partner here.
+            attributes=["policy_number"],
         ):
             yield str(item["policy_number"])
 

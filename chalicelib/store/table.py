@@ -10,7 +10,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary, TypeSerializer
 
 from chalicelib import clock
 from chalicelib.config import get_settings
@@ -50,6 +50,40 @@ def wire_value(value: Any) -> dict[str, Any]:
 
 def wire_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: wire_value(value) for name, value in item.items()}
+
+
+_number = DYNAMODB_CONTEXT.create_decimal
+
+
+def value_from_wire(wire: Mapping[str, Any]) -> Any:
+    """A value of a DynamoDB answer as boto3's TypeDeserializer gives it (numbers as Decimal in
+    DynamoDB's context, sets as sets, binaries as Binary), by hand: several times faster."""
+    for kind, value in wire.items():
+        if kind == "S":
+            return value
+        if kind == "N":
+            return _number(value)
+        if kind == "M":
+            return {name: value_from_wire(inner) for name, inner in value.items()}
+        if kind == "L":
+            return [value_from_wire(inner) for inner in value]
+        if kind == "BOOL":
+            return value
+        if kind == "NULL":
+            return None
+        if kind == "SS":
+            return set(value)
+        if kind == "NS":
+            return {_number(inner) for inner in value}
+        if kind == "B":
+            return Binary(value)
+        if kind == "BS":
+            return {Binary(inner) for inner in value}
+    raise TypeError(f"not a DynamoDB value: {wire!r}")
+
+
+def item_from_wire(wire: Mapping[str, Any]) -> Item:
+    return {name: value_from_wire(value) for name, value in wire.items()}
 
 
 def _live(item: Mapping[str, Any], now: float) -> bool:
@@ -115,8 +149,10 @@ class Table:
         limit: int | None = None,
         filter_condition: ConditionBase | None = None,
         consistent: bool = False,
+        attributes: Sequence[str] | None = None,
     ) -> Iterator[Item]:
-        """Yield live items of one partition (of the table or an index), following pages."""
+        """Yield live items of one partition (of the table or an index), following pages;
+        with `attributes`, only those attributes of each item (and its expiry)."""
         pk_name, sk_name = ("pk", "sk") if index is None else (f"{index}pk", f"{index}sk")
         condition: ConditionBase = Key(pk_name).eq(pk)
         if sk_prefix is not None:
@@ -137,6 +173,13 @@ class Table:
             params["IndexName"] = index
         if consistent:
             params["ConsistentRead"] = True
+        if attributes is not None:
+            # Own placeholders: boto3 adds the conditions' names (#n0, ...) to these.
+            names = {
+                f"#p{i}": name for i, name in enumerate(dict.fromkeys([*attributes, "expires_at"]))
+            }
+            params["ProjectionExpression"] = ", ".join(names)
+            params["ExpressionAttributeNames"] = names
         returned = 0
         while True:
             if limit is not None:
@@ -194,18 +237,16 @@ class Table:
         self, keys: list[tuple[str, str]], consistent: bool, *, via_resource: bool = False
     ) -> list[Item]:
         """One BatchGetItem (and its unprocessed keys): on the resource, which serialises and
-        deserialises itself, or on the thread-safe low-level client with our own conversion."""
+        deserialises itself, or on the thread-safe bulk client, keys and items converted by
+        hand (wire_value, item_from_wire)."""
         if via_resource:
             call = aws.resource("dynamodb").batch_get_item
             wanted: list[Item] = [{"pk": pk, "sk": sk} for pk, sk in keys]
             typed: Callable[[Item], Item] = dict
         else:
-            call = aws.client("dynamodb").batch_get_item
+            call = aws.bulk_client("dynamodb").batch_get_item
             wanted = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
-            deserialise = TypeDeserializer().deserialize
-
-            def typed(raw: Item) -> Item:
-                return {name: deserialise(value) for name, value in raw.items()}
+            typed = item_from_wire
 
         request: dict[str, Any] = {self._name: {"Keys": wanted, "ConsistentRead": consistent}}
         found: list[Item] = []

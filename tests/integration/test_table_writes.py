@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import botocore.awsrequest
 import pytest
 
 from chalicelib.store import aws as aws_clients
 from chalicelib.store.table import Table
 from tests.support.ingest import all_items
+from tests.support.throttling import throttling
 
 pytestmark = pytest.mark.integration
 
@@ -64,36 +64,10 @@ def test_items_dynamodb_leaves_unprocessed_are_sent_again_until_all_are_written(
 
 def test_a_throttled_batch_is_retried_and_nothing_is_lost_or_doubled(aws):
     # given DynamoDB throttles the first two BatchWriteItem calls
-    client = aws_clients.bulk_client("dynamodb")
-    throttled: list[int] = []
-
-    class Body:
-        def __init__(self, data: bytes) -> None:
-            self.data = data
-
-        def stream(self, **_: Any) -> Any:
-            yield self.data
-
-    def throttle(**_: Any) -> Any:
-        if len(throttled) < 2:
-            throttled.append(1)
-            error = (
-                b'{"__type":"com.amazonaws.dynamodb.v20120810#'
-                b'ProvisionedThroughputExceededException","message":"slow"}'
-            )
-            headers = {"Content-Type": "application/x-amz-json-1.0"}
-            return botocore.awsrequest.AWSResponse("https://dynamodb", 400, headers, Body(error))
-        return None
-
-    # before-send answers in place of the network, inside botocore's retry loop
-    client.meta.events.register("before-send.dynamodb.BatchWriteItem", throttle)
-    try:
-        # when 30 items are written
-        with Table().writer() as writer:
-            for item in items(30):
-                writer.put(item)
-    finally:
-        client.meta.events.unregister("before-send.dynamodb.BatchWriteItem", throttle)
+    # when 30 items are written
+    with throttling("BatchWriteItem", times=2) as throttled, Table().writer() as writer:
+        for item in items(30):
+            writer.put(item)
 
     # then the retries stored them all, once
     assert len(throttled) == 2

@@ -34,3 +34,20 @@ def test_the_largest_partners_delivery_is_the_floor_one_invocation_at_a_time():
     # and at 1,024 MB (0.58 of a vCPU) the same rows take 1.7 times as long
     slower = project(cpu_us=1_000.0, units=0.1, requests=0.05, memory_mb=1024, rtt_ms=10.0)
     assert slower["minutes"] == pytest.approx(cheap["minutes"] * 1769 / 1024, rel=0.02)
+
+
+def test_the_serial_design_runs_every_delivery_after_the_other_and_waits_for_each_request():
+    # given a row of 1,000 µs of CPU and 0.4 requests of 10 ms each, at one whole vCPU
+    serial = project(
+        cpu_us=1_000.0, units=0.1, requests=0.4, memory_mb=1769, rtt_ms=10.0, serial=True
+    )
+
+    # then a row takes its CPU plus its round trips (5 ms: 200 rows/s), and the storm's rows
+    # go through that one invocation one after the other
+    assert serial["rows_per_invocation_s"] == pytest.approx(200.0)
+    assert serial["minutes"] == pytest.approx(sum(AWS_STORM) / 200 / 60, rel=0.01)
+    assert serial["binds"] == "one delivery at a time (reserved concurrency 1)"
+    # while the parallel design hides the round trips and runs eight deliveries at once
+    parallel = project(cpu_us=1_000.0, units=0.1, requests=0.4, memory_mb=1769, rtt_ms=10.0)
+    assert parallel["rows_per_invocation_s"] == pytest.approx(1_000.0)
+    assert parallel["minutes"] < serial["minutes"] / 5
