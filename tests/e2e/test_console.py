@@ -133,7 +133,7 @@ def test_jsc_finds_a_caller_by_a_misspelt_name_and_an_objection_route_is_read_ou
     # given the console, signed in as the legal service centre, its requests watched
     sign_in(page, console_url(run), "jsc")
     requests: list[Request] = []
-    page.on("request", requests.append)
+    page.on("request", lambda request: requests.append(request))
 
     # when the name is misspelt but the birth date given
     search(page, "Tim el Amarni 10-06-1986")
