@@ -52,8 +52,15 @@ def replay(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from chalicelib.store import aws
 
     operations: list[str] = []
-    events = aws.resource("dynamodb").meta.client.meta.events
-    events.register("before-call.dynamodb", lambda model, **_: operations.append(model.name))
+    # Every DynamoDB client of the store: the resource's, and the bulk client where the tree
+    # has one (batch reads go through it).
+    clients = [aws.resource("dynamodb").meta.client]
+    if hasattr(aws, "bulk_client"):
+        clients.append(aws.bulk_client("dynamodb"))
+    for client in clients:
+        client.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: operations.append(model.name)
+        )
     headers = {"Authorization": f"Bearer {issue_token('jsc')}"}
     answers = []
     # An empty project directory: the test client would otherwise apply a stage of the tree's

@@ -1,4 +1,4 @@
-"""Count the DynamoDB requests the app makes (botocore event hooks on the app's own client), and
+"""Count the DynamoDB requests the app makes (botocore event hooks on the app's own clients), and
 seed the register through the real upload path.
 
     from tests.integration.ddb_calls import ddb_calls_fixture  # noqa: F401  (the fixture)
@@ -56,13 +56,16 @@ class DynamoCalls:
 
 @pytest.fixture(name="ddb_calls")
 def ddb_calls_fixture(aws: dict[str, str]) -> Iterator[DynamoCalls]:
-    from chalicelib.store.aws import resource
+    from chalicelib.store.aws import bulk_client, resource
 
     calls = DynamoCalls()
-    events = resource("dynamodb").meta.client.meta.events
-    events.register("before-call.dynamodb", calls._before_call, unique_id="test-ddb-calls")
+    # Both DynamoDB clients of the store: the resource's and the bulk client (batch reads).
+    emitters = [resource("dynamodb").meta.client.meta.events, bulk_client("dynamodb").meta.events]
+    for events in emitters:
+        events.register("before-call.dynamodb", calls._before_call, unique_id="test-ddb-calls")
     yield calls
-    events.unregister("before-call.dynamodb", unique_id="test-ddb-calls")
+    for events in emitters:
+        events.unregister("before-call.dynamodb", unique_id="test-ddb-calls")
     assert not calls.scans, "a request path used Scan"
 
 
