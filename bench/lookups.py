@@ -184,8 +184,9 @@ def _measure_lookups(
     backend.load_items(path, TABLE)
 
     operations: list[str] = []
-    # Both DynamoDB clients of the store: the resource's and the bulk client (batch reads).
-    for client in (aws.resource("dynamodb").meta.client, aws.bulk_client("dynamodb")):
+    # Every DynamoDB client of the store: the resources' and the bulk clients (batch reads),
+    # the workers' and the API requests' (bounded).
+    for client in aws.every_client("dynamodb"):
         client.meta.events.register(
             "before-call.dynamodb", lambda model, **_: operations.append(model.name)
         )

@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     # DynamoDB requests one invocation keeps in flight at once (batch writes, ordering reads).
     ingest_write_concurrency: int = Field(default=8, ge=1, le=64)
 
+    # An API request's calls to AWS (docs/configuration.md, "Calls to AWS"): the API function
+    # lives 30 s, so each call gets few attempts with short timeouts, and no attempt starts
+    # that could not end within API_AWS_DEADLINE_SECONDS of the request's start. The ingest
+    # and the mail worker keep their patient clients (9 attempts, 30 s reads).
+    api_aws_max_attempts: int = Field(default=3, ge=1, le=10)
+    api_aws_connect_timeout_seconds: float = Field(default=1, gt=0, le=30)
+    api_aws_read_timeout_seconds: float = Field(default=2, gt=0, le=30)
+    api_aws_deadline_seconds: float = Field(default=15, gt=0, le=900)
+
     log_level: str = "INFO"
 
     @field_validator("partners", mode="before")
@@ -146,6 +155,12 @@ class Settings(BaseSettings):
     def _keys_fit_the_stage(self) -> Settings:
         if self.retention_refresh_months >= self.retention_months:
             raise ValueError("RETENTION_REFRESH_MONTHS must be less than RETENTION_MONTHS")
+        if self.api_aws_deadline_seconds < (
+            self.api_aws_connect_timeout_seconds + self.api_aws_read_timeout_seconds
+        ):
+            raise ValueError(
+                "API_AWS_DEADLINE_SECONDS must leave room for one attempt (connect + read timeout)"
+            )
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
         if self.stage in DEVELOPMENT_STAGES:

@@ -13,7 +13,9 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
+from chalicelib import deadline
 from chalicelib.auth import Principal, authenticate
+from chalicelib.config import get_settings
 from chalicelib.errors import (
     BadRequest,
     DomainError,
@@ -171,12 +173,14 @@ def _respond(
     roles: frozenset[str] | None,
 ) -> Response:
     try:
-        principal = None
-        if roles is not None:
-            principal = authenticate((request.headers or {}).get("authorization"))
-            if not principal.has_any(roles):
-                raise Forbidden("your role may not use this route", code="role_not_allowed")
-        result = handler(RequestContext(request, principal, path_params))
+        # The function must answer before its timeout: its calls to AWS end by this deadline.
+        with deadline.within(get_settings().api_aws_deadline_seconds):
+            principal = None
+            if roles is not None:
+                principal = authenticate((request.headers or {}).get("authorization"))
+                if not principal.has_any(roles):
+                    raise Forbidden("your role may not use this route", code="role_not_allowed")
+            result = handler(RequestContext(request, principal, path_params))
         if isinstance(result, Response):  # not JSON: the reference page and its assets
             return result
         reply = result if isinstance(result, Reply) else Reply(result)

@@ -4,7 +4,8 @@ Dossier: `read_client`, one Query on gsi1 ``CLIENT#<id>`` (the client's party it
 and one BatchGetItem of their policies; parties whose `data_seq` differs from their policy's are
 stale and left out; a joined id reads the id it was joined into. Mandates read a holder the same
 way.
-Policy view: one Query on the policy's partition (policy item + party items).
+Policy view: one Query on the policy's partition (policy item + party items) and one
+BatchGetItem of the parties' joins (a joined id shows the id it was joined into).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from chalicelib.rules.coverage import policy_ref_id, shown_status
 from chalicelib.rules.matching import is_current
 from chalicelib.services.audit import record_audit
 from chalicelib.store import keys
-from chalicelib.store.identity import DynamoIdentities
+from chalicelib.store.identity import DynamoIdentities, join_keys, joined_ids
 from chalicelib.store.table import BATCH_GET_MAX, Item, Table
 
 
@@ -59,6 +60,16 @@ def split_policy_partition(items: Iterable[Item]) -> tuple[Item | None, list[Ite
 def read_policy(partner_id: str, policy_number: str) -> tuple[Item | None, list[Item]]:
     """One Query on the policy partition."""
     return split_policy_partition(Table().query(keys.policy_pk(partner_id, policy_number)))
+
+
+def under_surviving_ids(parties: list[Item]) -> list[Item]:
+    """The parties, each under the id it is known by now: a party whose id was joined into
+    another carries the surviving id, as in the dossier (its item keeps the old one until its
+    partner delivers it again). One BatchGetItem of their joins."""
+    if not parties:
+        return parties
+    joined = joined_ids(Table().batch_get(join_keys({str(p["client_id"]) for p in parties})))
+    return [{**p, "client_id": joined.get(p["client_id"], p["client_id"])} for p in parties]
 
 
 def ref_of(item: Mapping[str, Any]) -> tuple[str, str]:
@@ -183,6 +194,7 @@ def get_policy(principal: Principal, route: str, partner_id: str, policy_number:
     if number is None:
         raise BadRequest("not a valid policy number", code="invalid_policy_number")
     policy, parties = read_policy(partner_id, number)
+    parties = under_surviving_ids(parties)
     ref = policy_ref_id(partner_id, number)
     if policy is None:
         record_audit(principal, route, {"partner_id": partner_id, "policy_number": number}, [])

@@ -10,45 +10,114 @@ from typing import Any
 import boto3
 import orjson
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
 
-from chalicelib.config import get_settings
+from chalicelib import deadline
+from chalicelib.config import Settings, get_settings
 
 # The local run shares one client between the API's request threads and two ingest workers with
 # INGEST_WRITE_CONCURRENCY writes in flight each: botocore's default pool of 10 connections made
 # it open and drop connections (and warn "Connection pool is full") all through the demo load.
-_RETRIES = Config(
-    retries={"mode": "standard", "max_attempts": 8},
-    connect_timeout=5,
-    read_timeout=30,
-    max_pool_connections=32,
+_POOL = Config(max_pool_connections=32)
+# The ingest and the mail worker: a throttled or slow DynamoDB is waited out (their functions
+# live 15 and 1 minutes, and a failed message is retried from its checkpoint anyway).
+# (botocore's `max_attempts` counts retries: 8 retries, 9 attempts.)
+_RETRIES = _POOL.merge(
+    Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
 )
 # Parameter validation costs about half the client CPU of a BatchWriteItem; the batch writer
 # builds its requests from already serialised items, so DynamoDB's own validation suffices.
-_UNVALIDATED = _RETRIES.merge(Config(parameter_validation=False))
-_SIGV4 = _RETRIES.merge(Config(signature_version="s3v4"))
+_UNVALIDATED = Config(parameter_validation=False)
+_SIGV4 = Config(signature_version="s3v4")
 _cache: dict[str, Any] = {}
 # The local run serves requests on threads: without the lock, the first requests each build
 # their own client (tens of milliseconds of CPU apiece, on boto3's default session, which is
 # not thread-safe) instead of one being built while the others wait for it.
 _creating = threading.Lock()
 
+# botocore's standard retry mode (botocore/retries/standard.py, ExponentialBackoff): the i-th
+# wait (1-based) is at most min(2 ** (i - 1), 20) seconds for a throttled call (1 s base), and
+# up to 5 s longer when the answer carries x-amz-retry-after.
+_MAX_BACKOFF_SECONDS = 20
+_RETRY_AFTER_EXTRA_SECONDS = 5
 
-def _cached(kind: str, service: str, factory: Callable[..., Any], config: Config = _RETRIES) -> Any:
+
+def _longest_wait(before_attempt: int) -> float:
+    """The longest backoff botocore sleeps before attempt `before_attempt` (2 = first retry)."""
+    return min(2 ** (before_attempt - 2), _MAX_BACKOFF_SECONDS) + _RETRY_AFTER_EXTRA_SECONDS
+
+
+def worst_call_seconds(settings: Settings) -> float:
+    """The longest one call of an API request can take: every attempt waits out its connect
+    and read timeouts, and every retry its longest backoff."""
+    attempts = settings.api_aws_max_attempts
+    attempt = settings.api_aws_connect_timeout_seconds + settings.api_aws_read_timeout_seconds
+    return attempts * attempt + sum(_longest_wait(n) for n in range(2, attempts + 1))
+
+
+def worst_request_seconds(settings: Settings) -> float:
+    """The longest an API request's calls to AWS can take together, however many it makes: no
+    attempt starts that could not end by the deadline, but a backoff begun before the deadline
+    is slept to its end before the next attempt is refused."""
+    attempts = settings.api_aws_max_attempts
+    longest_backoff = _longest_wait(attempts) if attempts > 1 else 0
+    return settings.api_aws_deadline_seconds + longest_backoff
+
+
+class DeadlinePassed(BotoCoreError):
+    """An attempt of an API request's call to AWS could not end before the request's deadline."""
+
+    fmt = "the request's deadline for calls to AWS has passed"
+
+
+def _request_config(settings: Settings) -> Config:
+    return _POOL.merge(
+        Config(
+            # total_max_attempts counts the first attempt too (max_attempts would not)
+            retries={"mode": "standard", "total_max_attempts": settings.api_aws_max_attempts},
+            connect_timeout=settings.api_aws_connect_timeout_seconds,
+            read_timeout=settings.api_aws_read_timeout_seconds,
+        )
+    )
+
+
+def _stop_at_deadline(events: Any, settings: Settings) -> None:
+    """Refuse each attempt (the first and every retry) that could not end by the deadline."""
+    attempt = settings.api_aws_connect_timeout_seconds + settings.api_aws_read_timeout_seconds
+
+    def refuse_late_attempt(**_: Any) -> None:
+        left = deadline.remaining()
+        if left is not None and left < attempt:
+            raise DeadlinePassed()
+
+    events.register("before-send", refuse_late_attempt)
+
+
+def _cached(
+    kind: str, service: str, factory: Callable[..., Any], config: Config | None = None
+) -> Any:
     """The `kind` ("client" or "resource") of `service`, created on first use with the stage's
-    region, endpoint and retry policy."""
-    key = f"{kind}:{service}"
+    region and endpoint: a request's (bounded, see chalicelib/deadline.py) while a deadline is
+    set, else the workers' (patient); `config` adds to either."""
+    for_request = deadline.active()
+    key = f"{kind}:{service}:{'request' if for_request else 'worker'}"
     found = _cache.get(key)
     if found is not None:
         return found
     with _creating:
         if key not in _cache:
             settings = get_settings()
-            _cache[key] = factory(
+            base = _request_config(settings) if for_request else _RETRIES
+            made = factory(
                 service,
                 region_name=settings.aws_region,
                 endpoint_url=settings.aws_endpoint_url,
-                config=config,
+                config=base.merge(config) if config is not None else base,
             )
+            if for_request:
+                own_client = made.meta.client if kind == "resource" else made
+                _stop_at_deadline(own_client.meta.events, settings)
+            _cache[key] = made
         return _cache[key]
 
 
@@ -138,6 +207,23 @@ def _resource(service: str, **kwargs: Any) -> Any:
 
 def resource(service: str) -> Any:
     return _cached("resource", service, _resource)
+
+
+def every_resource(service: str) -> list[Any]:
+    """The workers' resource of `service` and the API requests' (tests and benchmarks count
+    the calls on their clients' events)."""
+    with deadline.within(get_settings().api_aws_deadline_seconds):
+        for_requests = resource(service)
+    return [resource(service), for_requests]
+
+
+def every_client(service: str) -> list[Any]:
+    """Every client the store calls `service` on: the resources' and the bulk clients (batch
+    reads and writes), the workers' and the API requests' (tests and benchmarks count the calls
+    on their events)."""
+    with deadline.within(get_settings().api_aws_deadline_seconds):
+        for_requests = [resource(service).meta.client, bulk_client(service)]
+    return [resource(service).meta.client, bulk_client(service), *for_requests]
 
 
 def reset_clients() -> None:

@@ -56,11 +56,12 @@ class DynamoCalls:
 
 @pytest.fixture(name="ddb_calls")
 def ddb_calls_fixture(aws: dict[str, str]) -> Iterator[DynamoCalls]:
-    from chalicelib.store.aws import bulk_client, resource
+    from chalicelib.store.aws import every_client
 
     calls = DynamoCalls()
-    # Both DynamoDB clients of the store: the resource's and the bulk client (batch reads).
-    emitters = [resource("dynamodb").meta.client.meta.events, bulk_client("dynamodb").meta.events]
+    # Every DynamoDB client of the store: the resources' and the bulk clients (batch reads),
+    # the workers' and the API requests' (bounded, chalicelib/deadline.py).
+    emitters = [client.meta.events for client in every_client("dynamodb")]
     for events in emitters:
         events.register("before-call.dynamodb", calls._before_call, unique_id="test-ddb-calls")
     yield calls

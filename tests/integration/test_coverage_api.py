@@ -203,15 +203,17 @@ def test_an_asker_with_many_policies_is_looked_up_in_a_bounded_read(
         if model.name == "Query":
             evaluated.append(int(parsed.get("ScannedCount", 0)))
 
-    from chalicelib.store.aws import resource
+    from chalicelib.store.aws import every_resource
 
-    events = resource("dynamodb").meta.client.meta.events
-    events.register("after-call.dynamodb", on_query, unique_id="test-scanned")
+    emitters = [r.meta.client.meta.events for r in every_resource("dynamodb")]
+    for events in emitters:
+        events.register("after-call.dynamodb", on_query, unique_id="test-scanned")
     try:
         # when the coverage check asks whether they are insured on C-1
         answer = json.loads(check(api, client_id=housemate).body)
     finally:
-        events.unregister("after-call.dynamodb", unique_id="test-scanned")
+        for events in emitters:
+            events.unregister("after-call.dynamodb", unique_id="test-scanned")
     # then they are (same address, household H), and the client index was read two items
     # deep, not through all 40 policies
     assert outcomes(answer)["asker_is_insured"] == "pass"

@@ -161,19 +161,26 @@ def test_an_id_joined_into_another_keeps_resolving_to_the_client_and_their_manda
     assert reasons["asker_is_insured"] == "pass", checked.json_body
 
 
-def test_ids_joined_by_a_third_partner_are_one_candidate_before_the_second_delivers_again(
-    api, aws, ddb_calls: DynamoCalls
-):
-    # given one person split over two ids: a typo and an old address at the second partner
+def split_then_joined_by_a_third_partner(api: Any, aws: Any) -> tuple[str, str]:
+    """Anna split over two ids (a typo and an old address at the second partner, P-1 and V-1),
+    then joined by a third partner's delivery (I-1) with the name of the first and the address
+    of the second; the second partner does not deliver again. (first id, second id)."""
     deliver(aws, VOLMACHT, [person("P-1", **ANNA)])
     deliver(aws, VERZEKERAAR, [person("V-1", **ANNA | {"ANAAM": "Berf", "HUISNR": "7",
                                                         "PCODE": "3512LV"})])  # fmt: skip
     [first] = policy_party_ids(api, VOLMACHT, "P-1")
     [second] = policy_party_ids(api, VERZEKERAAR, "V-1")
     assert first != second
-
-    # when a third partner delivers her with the name of the first and the address of the second
     deliver(aws, "demo-intermediair", [person("I-1", **ANNA | {"HUISNR": "7", "PCODE": "3512LV"})])
+    return first, second
+
+
+def test_ids_joined_by_a_third_partner_are_one_candidate_before_the_second_delivers_again(
+    api, aws, ddb_calls: DynamoCalls
+):
+    # given one person split over two ids, when a third partner delivers her with the name of
+    # the first and the address of the second
+    first, _ = split_then_joined_by_a_third_partner(api, aws)
 
     # then the two ids are joined, and a search finds one client with all three policies while
     # the second partner's lookups still carry the old id, within the call budget
