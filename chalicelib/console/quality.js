@@ -60,15 +60,21 @@ function renderScorecard(container, card) {
       [t("Laatste volledige levering", "Latest full delivery"), card.received_at ? `${date(card.received_at)} (${word("delivery_status", card.status)})` : t("geen", "none")],
     ]),
     h("p", { class: "hint" }, t(
-      "Volledigheid: gevulde regels van de regels waarvoor het veld geldt. Geldigheid: geldige waarden van de gevulde. De score is volledigheid × geldigheid, gemiddeld over de velden.",
-      "Completeness: rows filled of the rows the field applies to. Validity: valid values of those filled. The score is completeness × validity, averaged over the fields.",
+      "Volledigheid: gevulde regels van de regels waarvoor het veld geldt. Geldigheid: geldige waarden van de gevulde. De score is volledigheid × geldigheid, gemiddeld over de velden. Vindbaar: klanten (elke klant één keer, ook op meer regels) en regels die een zoekvorm vindt.",
+      "Completeness: rows filled of the rows the field applies to. Validity: valid values of those filled. The score is completeness × validity, averaged over the fields. Findable: clients (each client once, also on several rows) and rows a search form finds.",
     )),
     card.fields.length ? fieldTable(t("Per veld", "Per field"), card.fields) : null,
     card.recognisable.length
       ? scrollBox(table(
           t("Vindbaar voor het servicecentrum, per zoekvorm", "Findable by the service centre, per search form"),
-          [t("Zoekvorm", "Search form"), t("Regels", "Rows"), t("Aandeel", "Share")],
-          card.recognisable.map((item) => [FORMS[item.form] ? t(...FORMS[item.form]) : item.form, number(item.rows), percent(item.share)]),
+          [t("Zoekvorm", "Search form"), t("Klanten", "Clients"), t("Aandeel klanten", "Share of clients"), t("Regels", "Rows"), t("Aandeel regels", "Share of rows")],
+          card.recognisable.map((item) => [
+            FORMS[item.form] ? t(...FORMS[item.form]) : item.form,
+            item.clients === null || item.clients === undefined ? t("– (niet geteld)", "– (not counted)") : number(item.clients),
+            item.clients === null || item.clients === undefined ? t("– (niet geteld)", "– (not counted)") : percent(item.client_share),
+            number(item.rows),
+            percent(item.share),
+          ]),
         ))
       : null,
     card.top_errors.length

@@ -243,8 +243,10 @@ _SCORECARD = Scorecard(
     score=0.6412,
     fields=[_EMAIL_QUALITY],
     recognisable=[
-        RecognisableShare(form="address", rows=1190, share=0.9933),
-        RecognisableShare(form="phone", rows=1010, share=0.8431),
+        RecognisableShare(
+            form="address", clients=1012, client_share=0.9941, rows=1190, share=0.9933
+        ),
+        RecognisableShare(form="phone", clients=866, client_share=0.8507, rows=1010, share=0.8431),
     ],
     top_errors=[
         ErrorCount(

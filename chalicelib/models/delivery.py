@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 from urllib.parse import unquote_plus
@@ -156,6 +157,10 @@ class Progress(DeliveryCounts):
     # this checkpoint, and (not stored) the errors since the last saved part.
     rejected_parts: int = 0
     _unsaved: list[RowError] = PrivateAttr(default_factory=list)
+    # A full delivery's clients (rules.quality.client_entry numbers) go to work files the same
+    # way, counted when it ends: the parts saved up to this checkpoint, and those since.
+    client_parts: int = 0
+    _unsaved_clients: list[int] = PrivateAttr(default_factory=list)
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> Progress:
@@ -189,6 +194,14 @@ class Progress(DeliveryCounts):
     def unsaved_errors(self) -> list[RowError]:
         """The errors since the last saved part of the rejected-rows file (then none)."""
         unsaved, self._unsaved = self._unsaved, []
+        return unsaved
+
+    def add_clients(self, entries: Iterable[int]) -> None:
+        self._unsaved_clients.extend(entries)
+
+    def unsaved_clients(self) -> list[int]:
+        """The clients seen since the last saved part (then none)."""
+        unsaved, self._unsaved_clients = self._unsaved_clients, []
         return unsaved
 
     def warn(self, warning: Notice) -> None:

@@ -25,6 +25,11 @@ class QualityCounts(BaseModel):
     fields: dict[str, FieldCounts] = Field(default_factory=dict)
     valid_rows: int = 0  # rows that passed validation: the base of `recognisable`
     recognisable: dict[str, int] = Field(default_factory=dict)  # query form -> valid rows
+    # Distinct clients of the policies a full delivery stored (written or unchanged), by the
+    # client id the register's identity resolution gave them; None: not counted (a check-only
+    # or mutation delivery, or one stored before clients were counted).
+    clients: int | None = None
+    recognisable_clients: dict[str, int] = Field(default_factory=dict)  # query form -> clients
 
 
 class FieldQuality(BaseModel):
@@ -41,19 +46,34 @@ class FieldQuality(BaseModel):
 
 
 class RecognisableShare(BaseModel):
-    """How many of the valid rows (one party on one policy) a query form can find."""
+    """What a query form can find: distinct clients (a full delivery), and rows."""
 
     form: str = Field(
         description="policy_number, address (postcode + house number), name_birth_date, "
         "phone, email or kvk"
     )
-    rows: int
+    clients: int | None = Field(
+        default=None,
+        description="distinct clients of the policies the full delivery stored that the form "
+        "finds: a client (the register's client id) on several rows counts once, and is "
+        "findable when one of its rows has what the form needs; null: not counted (a "
+        "check-only or mutation delivery, or one from before clients were counted)",
+    )
+    client_share: float | None = Field(
+        default=None, description="clients / the delivery's clients; null when not counted"
+    )
+    rows: int = Field(description="valid rows (one party on one policy) the form finds")
     share: float | None = Field(description="rows / the valid rows; null without valid rows")
 
 
 class DeliveryQuality(BaseModel):
     rows: int = Field(description="readable rows counted")
     valid_rows: int = Field(description="rows that passed validation")
+    clients: int | None = Field(
+        default=None,
+        description="distinct clients of the policies a full delivery stored; null when not "
+        "counted (see recognisable[].clients)",
+    )
     fields: list[FieldQuality]
     recognisable: list[RecognisableShare]
 

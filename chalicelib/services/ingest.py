@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import gc
 import json
+from array import array
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -46,7 +48,7 @@ from chalicelib.rules import ingest as rules
 from chalicelib.rules.dates import expires_at
 from chalicelib.rules.ingest import PolicyGroup, message
 from chalicelib.rules.notices import needs_notice, notice_id
-from chalicelib.rules.quality import FieldTally, summarise
+from chalicelib.rules.quality import FieldTally, client_entry, count_clients, summarise
 from chalicelib.rules.rows import map_header, validate_row
 from chalicelib.rules.spreadsheet import spreadsheet_csv, spreadsheet_lines
 from chalicelib.services.identity import IdentityResolver, PolicyParties
@@ -78,6 +80,8 @@ WORK_PREFIX = "work/"
 # A check-only delivery (no checkpoint per batch) writes a part of its rejected-rows file
 # whenever this many errors wait, so a file of only bad rows never holds them all in memory.
 REJECTED_PART_ROWS = 20_000
+# How many of a full delivery's client parts (one per checkpoint) are read at once at its end.
+CLIENT_PART_READERS = 8
 
 
 @dataclass(slots=True)
@@ -610,7 +614,7 @@ class IngestService:
             expires_at=record.expires_at,
             now=self._epoch(),
         )
-        planned: list[tuple[PolicyGroup, list[dict[str, object]], bool]] = []
+        planned: list[tuple[PolicyGroup, list[dict[str, object]], bool, list[str]]] = []
         for (group, rows, current), client_ids, traces in zip(
             accepted, identities.client_ids, identities.traces, strict=True
         ):
@@ -644,10 +648,11 @@ class IngestService:
                 progress.policies_unchanged += 1
                 progress.rows_accepted += len(group.outcomes)
                 unchanged.append(policy.policy_number)
+                self._note_clients(record, group, client_ids)
                 continue
-            planned.append((group, items, rules.was_active_before(current, seq)))
-        stored = self.portfolio.write_policies([items for _, items, _ in planned])
-        for (group, _, seen_active), ok in zip(planned, stored, strict=True):
+            planned.append((group, items, rules.was_active_before(current, seq), client_ids))
+        stored = self.portfolio.write_policies([items for _, items, _, _ in planned])
+        for (group, _, seen_active, client_ids), ok in zip(planned, stored, strict=True):
             if not ok:
                 progress.rows_rejected += len(group.outcomes)
                 for line in group.lines:
@@ -656,7 +661,16 @@ class IngestService:
             progress.existing_active_seen += seen_active
             progress.policies_written += 1
             progress.rows_accepted += len(group.outcomes)
+            self._note_clients(record, group, client_ids)
         return unchanged
+
+    def _note_clients(
+        self, record: DeliveryRecord, group: PolicyGroup, client_ids: list[str]
+    ) -> None:
+        """The clients of a policy a full delivery stored (written or unchanged), for the
+        count of distinct clients each query form finds (the scorecard's)."""
+        if record.kind == "full":
+            record.progress.add_clients(map(client_entry, client_ids, group.outcomes))
 
     def _earliest_expiry(self, record: DeliveryRecord) -> int | None:
         """An unchanged policy whose stored expiry is this or later is not written again; None:
@@ -744,7 +758,49 @@ class IngestService:
 
     def _checkpoint(self, record: DeliveryRecord) -> None:
         self._save_rejected(record)
+        self._save_clients(record)
         self.deliveries.checkpoint(record.delivery_id, record.progress)
+
+    def _client_part_key(self, record: DeliveryRecord, number: int) -> str:
+        return f"{WORK_PREFIX}{record.delivery_id}/clients/{number:06d}"
+
+    def _save_clients(self, record: DeliveryRecord) -> None:
+        """Write the clients seen since the last part as the next part, sorted (as the
+        rejected rows: a retry from a checkpoint writes the parts after it again under the same
+        numbers, and a part beyond the last checkpoint's count is never read)."""
+        progress = record.progress
+        entries = progress.unsaved_clients()
+        if not entries:
+            return
+        entries.sort()
+        key = self._client_part_key(record, progress.client_parts)
+        self.blobs.put_bytes(key, array("Q", entries).tobytes())
+        progress.client_parts += 1
+
+    def _count_clients(self, record: DeliveryRecord) -> None:
+        """The full delivery's distinct clients and those each query form finds, from its
+        client parts (read a few at a time in parallel, merged in order); counted once: a
+        delivery confirmed after it was held keeps the count of its rows."""
+        quality = record.progress.quality
+        if record.kind != "full" or quality.clients is not None or not quality.rows:
+            return
+        keys = [self._client_part_key(record, n) for n in range(record.progress.client_parts)]
+
+        def read(key: str) -> array[int]:
+            part = array("Q")
+            part.frombytes(self.blobs.get_bytes(key))
+            return part
+
+        try:
+            with ThreadPoolExecutor(max_workers=CLIENT_PART_READERS) as pool:
+                parts = list(pool.map(read, keys))
+        except NotFound:
+            logger.warning(
+                "client parts not found; the delivery's clients are not counted",
+                extra={"delivery_id": record.delivery_id},
+            )
+            return
+        quality.clients, quality.recognisable_clients = count_clients(parts)
 
     def _rejected_part_key(self, record: DeliveryRecord, number: int) -> str:
         return f"{WORK_PREFIX}{record.delivery_id}/rejected/{number:06d}"
@@ -793,6 +849,7 @@ class IngestService:
                 self._checked_key(record), "\n".join(sorted(self._checked)).encode()
             )
         self._save_rejected(record)
+        self._save_clients(record)
         self.deliveries.hand_over(record.delivery_id, record.progress)
         self.queue.send({"resume": {"delivery_id": record.delivery_id}})
         logger.info(
@@ -806,6 +863,8 @@ class IngestService:
             progress.warn(notice("bsn_dropped", count=progress.bsn_dropped))
         record.status = rules.final_status(progress)
         record.finished_at = self.now().isoformat()
+        self._save_clients(record)
+        self._count_clients(record)
         report = build_report(record)
         report_key = f"reports/{record.partner_id}/{record.delivery_id}"
         self._save_rejected(record)

@@ -394,6 +394,11 @@ def test_a_partner_reads_its_data_quality_and_an_admin_every_partners_ranked(
     expect(page.get_by_role("table", name="Meest voorkomende fouten")).to_contain_text(
         "end_before_start"
     )
+    # and per search form how many of its clients (each once) and of its rows it finds
+    findable = page.get_by_role("table", name="Vindbaar voor het servicecentrum, per zoekvorm")
+    expect(findable.get_by_role("columnheader", name="Aandeel klanten")).to_be_visible()
+    address = findable.locator("tbody tr").filter(has_text="postcode + huisnummer")
+    expect(address.locator("td").nth(2)).to_contain_text("%")
 
     # when an admin opens the ranking and one partner's scorecard
     sign_in(page, console_url(run), "admin")

@@ -13,7 +13,7 @@ from moto.ses.models import ses_backends
 from chalicelib.config import get_settings, reset_settings
 from tests.conftest import bearer
 from tests.support.ingest import all_items, csv_bytes, drain, portfolio, receive, report, upload
-from tests.unit.test_quality_scenarios import rows_with_known_gaps
+from tests.unit.test_quality_scenarios import clients_on_two_policies, rows_with_known_gaps
 
 pytestmark = pytest.mark.integration
 
@@ -107,6 +107,38 @@ def test_a_partner_reads_its_own_scorecard_and_an_admin_any_and_the_ranking(api,
     order = [c["partner_id"] for c in ranking["partners"]]
     assert order[-1] == PARTNER  # the only partner with a scored delivery
     assert set(order) == set(get_settings().partners)
+
+
+def test_the_scorecard_counts_each_client_once_by_the_registers_client_id(api, aws):
+    # given a full delivery of 100 clients on 150 policies, 50 of them with an e-mail address
+    # on their second policy only (and a refused row of someone else)
+    result = deliver(aws, "full", "twice.csv", csv_bytes(clients_on_two_policies()))
+
+    # then the report counts 100 clients (one client id each in the register), half of them
+    # findable by e-mail, where a third of the rows have one
+    assert (result["quality"]["clients"], result["quality"]["valid_rows"]) == (100, 150)
+    email = next(f for f in result["quality"]["recognisable"] if f["form"] == "email")
+    assert (email["clients"], email["client_share"], email["rows"], email["share"]) == (
+        50,
+        0.5,
+        50,
+        0.3333,
+    )
+    assert len({i["client_id"] for i in all_items() if i["type"] == "party"}) == 100
+
+    # and the partner's scorecard shows the same, by clients and by rows
+    answer = api.http.get(f"/v1/partners/{PARTNER}/quality", headers=bearer("partner", PARTNER))
+    card = json.loads(answer.body)
+    shares = {r["form"]: (r["clients"], r["client_share"], r["rows"]) for r in card["recognisable"]}
+    assert shares["email"] == (50, 0.5, 50)
+    assert shares["phone"] == (100, 1.0, 150)
+    # and its work parts are beside the delivery only (no personal data: numbers)
+    settings = get_settings()
+    s3 = boto3.client("s3", region_name=settings.aws_region)
+    parts = s3.list_objects_v2(
+        Bucket=settings.bucket_name, Prefix=f"work/{result['delivery_id']}/clients/"
+    )
+    assert [o["Size"] % 8 for o in parts["Contents"]] == [0] * len(parts["Contents"])
 
 
 def test_a_partner_may_not_read_another_partners_scorecard_and_an_unknown_partner_is_404(api):

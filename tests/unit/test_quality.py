@@ -7,8 +7,17 @@ from datetime import date
 
 import pytest
 
+from chalicelib.models.portfolio import RowOutcome
 from chalicelib.models.quality import QualityCounts
-from chalicelib.rules.quality import QUALITY_FIELDS, FieldTally, field_score, summarise
+from chalicelib.rules.quality import (
+    QUALITY_FIELDS,
+    QUERY_FORMS,
+    FieldTally,
+    client_entry,
+    count_clients,
+    field_score,
+    summarise,
+)
 from chalicelib.rules.rows import map_header, validate_row
 
 pytestmark = pytest.mark.unit
@@ -147,3 +156,34 @@ def test_the_score_is_the_mean_of_completeness_times_validity_over_the_fields_th
     assert completeness is not None
     assert validity is not None
     assert 0 < score < 1
+
+
+def outcome(**values: str) -> RowOutcome:
+    return validate_row(row(**values), HEADER, kind="full", line=2, today=TODAY)
+
+
+def test_distinct_clients_are_counted_across_parts_with_the_forms_of_any_of_their_rows():
+    # given client A on a row with an e-mail (part 1) and on one without but with a phone
+    # (part 2), and client B on a row with neither, in both parts
+    plain, with_email = outcome(), outcome(EMAIL="a@example.nl")
+    with_phone = outcome(TELNUM="0612345678")
+    part_1 = sorted([client_entry("c_a", with_email), client_entry("c_b", plain)])
+    part_2 = sorted([client_entry("c_a", with_phone), client_entry("c_b", plain)])
+
+    # when the parts are counted
+    clients, found = count_clients([part_1, part_2])
+
+    # then there are two clients: A findable by e-mail and phone, both by address and name
+    assert clients == 2
+    assert found == {
+        "policy_number": 2,
+        "address": 2,
+        "name_birth_date": 2,
+        "phone": 1,
+        "email": 1,
+        "kvk": 0,
+    }
+
+
+def test_no_parts_count_no_clients():
+    assert count_clients([]) == (0, dict.fromkeys(QUERY_FORMS, 0))

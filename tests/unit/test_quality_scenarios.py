@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.config import reset_settings
 from chalicelib.models.quality import QualityCounts
-from chalicelib.rules.quality import FieldTally, summarise
+from chalicelib.rules.quality import FieldTally, scorecard, summarise
 from chalicelib.rules.rows import map_header, validate_row
 from chalicelib.services.reader import RawRow, open_rows
 from tests.support.ingest import csv_bytes, portfolio
@@ -166,11 +166,26 @@ def export_bytes() -> bytes:
     return b"".join(lines)
 
 
+def without_clients(quality: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A report's quality without its counts of distinct clients, which only a real full
+    delivery has (a client is who the register's identity resolution says it is)."""
+    if quality is None:
+        return None
+    kept = {k: v for k, v in quality.items() if k != "clients"}
+    kept["recognisable"] = [
+        {k: v for k, v in form.items() if k not in ("clients", "client_share")}
+        for form in quality["recognisable"]
+    ]
+    return kept
+
+
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
     """A report without what tells a check from a real delivery by design: which upload it
-    was, and what a real delivery writes."""
+    was, what a real delivery writes, and its clients (which only the register knows)."""
     volatile = {"delivery_id", "object_key", "kind", "received_at", "finished_at"}
-    return {k: v for k, v in report.items() if k not in volatile | {"policies_written"}}
+    kept = {k: v for k, v in report.items() if k not in volatile | {"policies_written"}}
+    kept["quality"] = without_clients(report["quality"])
+    return kept
 
 
 def test_a_check_only_delivery_reports_exactly_what_the_real_delivery_of_the_file_reports(
@@ -263,11 +278,12 @@ def test_the_reported_field_quality_is_the_row_by_row_count_of_the_file(small_ba
     register.upload(f"{PARTNER_PREFIX}/{kind}/export.csv", data)
     register.drain()
 
-    # then its report holds exactly what counting the rows one by one gives
+    # then its report holds exactly what counting the rows one by one gives (and a real
+    # delivery its distinct clients besides)
     report = register.report(PARTNER)
     assert report["error_counts"]["too_many_parties"] == 1
     assert report["quality"]["rows"] == len(rows)
-    assert report["quality"] == row_by_row_quality(data)
+    assert without_clients(report["quality"]) == without_clients(row_by_row_quality(data))
 
 
 def test_nothing_stays_out_of_the_garbage_collectors_reach_after_a_delivery():
@@ -281,3 +297,90 @@ def test_nothing_stays_out_of_the_garbage_collectors_reach_after_a_delivery():
     # then what was set aside from full collections while its rows were read is handed back
     assert register.report(PARTNER)["rows_total"] == 30
     assert gc.get_freeze_count() == 0
+
+
+def clients_on_two_policies() -> list[dict[str, str]]:
+    """100 persons, each the policyholder of one policy without an e-mail address; 50 of them
+    also of a second policy further on, with one; every row with a mobile number. And a row
+    of another person with a bad postcode (its policy is refused: not a client stored)."""
+    persons = portfolio(100)
+    rows = [dict(p, EMAIL="", MOBIEL="0612345678") for p in persons]
+    rows += [
+        dict(p, PP_NUMMER=f"Q{i:05d}", EMAIL=f"klant{i}@example.nl", MOBIEL="0612345678")
+        for i, p in enumerate(persons[:50])
+    ]
+    rows.append(dict(portfolio(1, prefix="X")[0], ANAAM="Ander", PCODE="1"))
+    return rows
+
+
+def form(report: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(f for f in report["quality"]["recognisable"] if f["form"] == name)
+
+
+def test_a_client_on_several_rows_counts_once_and_is_findable_by_what_any_of_its_rows_has():
+    # given a full delivery of 100 clients on 150 policies, 50 of them with an e-mail address
+    # on their second policy only, and a refused row of someone else
+    register = MemoryRegister()
+    register.upload(f"{PARTNER_PREFIX}/full/twice.csv", csv_bytes(clients_on_two_policies()))
+
+    # when it is processed
+    register.drain()
+
+    # then the quality counts 100 clients: half of them findable by e-mail, all by phone,
+    # where the rows say 50 of 150 and 150 of 150
+    report = register.report(PARTNER)
+    assert (report["quality"]["valid_rows"], report["quality"]["clients"]) == (150, 100)
+    email, phone = form(report, "email"), form(report, "phone")
+    assert (email["clients"], email["client_share"]) == (50, 0.5)
+    assert (email["rows"], email["share"]) == (50, 0.3333)
+    assert (phone["clients"], phone["client_share"], phone["rows"]) == (100, 1.0, 150)
+    assert (form(report, "kvk")["clients"], form(report, "kvk")["client_share"]) == (0, 0.0)
+    # and the clients are the register's: one client id per person
+    assert len({item["client_id"] for item in register.items("party")}) == 100
+
+    # and the scorecard shows the same
+    card = scorecard(PARTNER, list(register.quality.history(PARTNER, limit=10)))
+    assert {(r.form, r.clients, r.client_share) for r in card.recognisable} >= {
+        ("email", 50, 0.5),
+        ("phone", 100, 1.0),
+    }
+
+
+@pytest.mark.parametrize("interruption", ["hand-over", "kill"])
+def test_the_clients_are_counted_once_when_the_delivery_is_interrupted(small_batches, interruption):
+    # given the same delivery, processed in one go and (batches of 25) interrupted
+    data = csv_bytes(clients_on_two_policies())
+    whole, interrupted = MemoryRegister(), MemoryRegister()
+    whole.upload(f"{PARTNER_PREFIX}/full/twice.csv", data)
+    whole.drain()
+    event = interrupted.upload(f"{PARTNER_PREFIX}/full/twice.csv", data, notify=False)
+
+    # when it runs out of time every other batch, or is killed in its third batch
+    if interruption == "hand-over":
+        clock = TimeRunsLow(every=2)
+        interrupted.process(event, clock)
+        assert interrupted.drain(clock) >= 2
+    else:
+        dies = DiesOnce(at=3)
+        with pytest.raises(Interrupted):
+            interrupted.process(event, dies)
+        interrupted.process(event, dies)
+
+    # then it counts the same 100 clients, each once
+    quality = interrupted.report(PARTNER)["quality"]
+    assert quality == whole.report(PARTNER)["quality"]
+    assert quality["clients"] == 100
+
+
+def test_a_check_only_delivery_counts_rows_not_clients():
+    # given a check of the same file (it reads nothing of the register: no client ids)
+    register = MemoryRegister()
+    register.upload(f"{PARTNER_PREFIX}/check/twice.csv", csv_bytes(clients_on_two_policies()))
+
+    # when it is processed
+    register.drain()
+
+    # then its report has the figures by rows, and says clients were not counted
+    report = register.report(PARTNER)
+    assert report["quality"]["clients"] is None
+    assert (form(report, "email")["rows"], form(report, "email")["clients"]) == (50, None)
