@@ -158,8 +158,10 @@ class Progress(DeliveryCounts):
     rejected_parts: int = 0
     _unsaved: list[RowError] = PrivateAttr(default_factory=list)
     # A full delivery's clients (rules.quality.client_entry numbers) go to work files the same
-    # way, counted when it ends: the parts saved up to this checkpoint, and those since.
-    client_parts: int = 0
+    # way, counted when it ends: the parts saved up to this checkpoint, and those since. None:
+    # the delivery started before clients were counted (its first rows' clients are in no
+    # part), so its clients are not counted at all rather than some of them.
+    client_parts: int | None = None
     _unsaved_clients: list[int] = PrivateAttr(default_factory=list)
 
     @classmethod

@@ -79,8 +79,12 @@ def _link(blobs: Blobs, key: str, report: DeliveryReport) -> str:
 def rejected_rows(principal: Principal, delivery_id: str) -> RejectedRows:
     """Every rejected row of a delivery as a spreadsheet (the file the ingest keeps beside the
     report): line, column, code and message in Dutch and English, never a delivered value. A
-    delivery still running has no file yet: its rows so far that the report lists."""
+    delivery still running has no file yet: its rows so far that the report lists, decided
+    from its record (S3 answers a HeadObject of a missing key with 403 to a role that may not
+    list the bucket, as the API's may not)."""
     report = get_delivery(principal, delivery_id)
+    if report.status == "processing":
+        return RejectedRows(csv=report_csv(report).encode())
     key = _rejected_rows_key(report)
     blobs = Blobs()
     size = blobs.size(key)
@@ -94,17 +98,16 @@ def rejected_rows(principal: Principal, delivery_id: str) -> RejectedRows:
 def rejected_rows_link(principal: Principal, delivery_id: str) -> RejectedRowsLink:
     """A short-lived link to a finished delivery's rejected-rows file, whatever its size: a
     browser page cannot follow the 303 of a large file (another origin, no CORS on the bucket),
-    so it asks for the link and opens it. The link names only the partner and the delivery."""
+    so it asks for the link and opens it. The link names only the partner and the delivery.
+    Signing it asks nothing of S3; a delivery still running has no file yet (its record says)."""
     report = get_delivery(principal, delivery_id)
-    key = _rejected_rows_key(report)
-    blobs = Blobs()
-    if blobs.size(key) is None:
+    if report.status == "processing":
         raise Conflict(
             "the rejected-rows file is written when the delivery has finished",
             code="delivery_not_finished",
         )
     return RejectedRowsLink(
-        url=_link(blobs, key, report),
+        url=_link(Blobs(), _rejected_rows_key(report), report),
         file_name=f"{report.delivery_id}.csv",
         expires_in=REJECTED_ROWS_LINK_SECONDS,
     )

@@ -192,6 +192,7 @@ class IngestService:
             seq=rules.delivery_seq(ref),
             expires_at=expires_at(received, self.settings.retention_months),
             lease_until=self._lease_until(),
+            progress=Progress(client_parts=0),
         )
         claimed = self.deliveries.claim(record, now=self._epoch())
         if claimed is None:
@@ -669,7 +670,7 @@ class IngestService:
     ) -> None:
         """The clients of a policy a full delivery stored (written or unchanged), for the
         count of distinct clients each query form finds (the scorecard's)."""
-        if record.kind == "full":
+        if record.kind == "full" and record.progress.client_parts is not None:
             record.progress.add_clients(map(client_entry, client_ids, group.outcomes))
 
     def _earliest_expiry(self, record: DeliveryRecord) -> int | None:
@@ -770,7 +771,7 @@ class IngestService:
         numbers, and a part beyond the last checkpoint's count is never read)."""
         progress = record.progress
         entries = progress.unsaved_clients()
-        if not entries:
+        if not entries or progress.client_parts is None:
             return
         entries.sort()
         key = self._client_part_key(record, progress.client_parts)
@@ -781,10 +782,15 @@ class IngestService:
         """The full delivery's distinct clients and those each query form finds, from its
         client parts (read a few at a time in parallel, merged in order); counted once: a
         delivery confirmed after it was held keeps the count of its rows."""
-        quality = record.progress.quality
-        if record.kind != "full" or quality.clients is not None or not quality.rows:
+        quality, saved = record.progress.quality, record.progress.client_parts
+        if (
+            record.kind != "full"
+            or saved is None
+            or quality.clients is not None
+            or not quality.rows
+        ):
             return
-        keys = [self._client_part_key(record, n) for n in range(record.progress.client_parts)]
+        keys = [self._client_part_key(record, n) for n in range(saved)]
 
         def read(key: str) -> array[int]:
             part = array("Q")

@@ -240,3 +240,49 @@ def test_the_link_is_only_for_the_partners_own_finished_deliveries(aws, api):
     assert ask(finished, "admin") == (200, "")
     # and a delivery still running has no file yet: it says so
     assert ask(running, "partner", PARTNER) == (409, "delivery_not_finished")
+
+
+def test_a_running_delivery_is_told_apart_by_its_record_not_by_asking_s3(aws, api, monkeypatch):
+    # given S3 answering a HeadObject of a missing key with 403, as AWS does to a role that may
+    # not list the bucket (the API's may read reports/*.csv only; moto enforces no IAM)
+    from chalicelib.errors import StoreError
+    from chalicelib.store.blobs import Blobs
+
+    size = Blobs.size
+
+    def as_on_aws(blobs: Blobs, key: str) -> int | None:
+        found = size(blobs, key)
+        if found is None:
+            raise StoreError("head_object: 403")
+        return found
+
+    monkeypatch.setattr(Blobs, "size", as_on_aws)
+    # and a delivery still running, with no rejected-rows file yet
+    running = "1" * 32
+    DynamoDeliveries().claim(
+        DeliveryRecord(
+            delivery_id=running,
+            partner_id=PARTNER,
+            kind="full",
+            bucket=get_settings().bucket_name,
+            object_key=f"incoming/{PARTNER}/full/next.csv",
+            received_at="2026-03-02T09:00:00+00:00",
+            seq="20260302T090000.000000#1",
+            expires_at=2_000_000_000,
+            lease_until=2_000_000_000,
+        ),
+        now=1_800_000_000,
+    )
+    path = f"/v1/deliveries/{running}/rejected-rows"
+
+    # when its partner asks for the file and for the link to it
+    rows = api.http.get(path, headers=bearer("partner", PARTNER))
+    link = api.http.get(f"{path}/link", headers=bearer("partner", PARTNER))
+
+    # then it gets the rows so far (none yet: the header) and "not finished", not 503
+    assert rows.status_code == 200
+    assert rows.body.decode("utf-8").lstrip("\ufeff").startswith("file;line;column;code")
+    assert (link.status_code, json.loads(link.body)["error"]["code"]) == (
+        409,
+        "delivery_not_finished",
+    )

@@ -384,3 +384,28 @@ def test_a_check_only_delivery_counts_rows_not_clients():
     report = register.report(PARTNER)
     assert report["quality"]["clients"] is None
     assert (form(report, "email")["rows"], form(report, "email")["clients"]) == (50, None)
+
+
+def test_a_delivery_started_before_clients_were_counted_reports_none_rather_than_some(
+    small_batches,
+):
+    # given a full delivery that handed over after its first batches, its record saved by the
+    # previous version (which kept no client parts)
+    register = MemoryRegister()
+    event = register.upload(
+        f"{PARTNER_PREFIX}/full/twice.csv", csv_bytes(clients_on_two_policies()), notify=False
+    )
+    clock = TimeRunsLow(every=2)
+    register.process(event, clock)
+    (record,) = register.deliveries.records.values()
+    assert record.status == "processing"
+    assert record.progress.client_parts
+    record.progress.client_parts = None
+
+    # when the new version goes on with it to the end
+    register.drain(clock)
+
+    # then its report counts its rows, and says its clients were not counted
+    quality = register.report(PARTNER)["quality"]
+    assert (quality["valid_rows"], quality["clients"]) == (150, None)
+    assert {form["clients"] for form in quality["recognisable"]} == {None}
