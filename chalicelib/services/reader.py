@@ -23,6 +23,8 @@ What the reader decides (the ingest relies on it):
   UTF-8, so one row saved in the other encoding (a spreadsheet edit) does not change how the
   file's other rows read, wherever it is. A line that is neither, or that holds a NUL byte,
   yields `BadLine(code="invalid_encoding")` (a header line: `FileRejected("undecodable")`).
+  A JSON Lines value whose escapes make a lone surrogate (``"\\ud800"``) is not text either:
+  `BadLine(code="invalid_encoding")` (in the first object's keys: `FileRejected("undecodable")`).
   UTF-16/32 (BOM) -> `FileRejected("unsupported_encoding")`. `FileFormat.encoding` names what
   the first chunk is: ``utf-8-sig`` (BOM), ``utf-8`` (valid UTF-8) or ``cp1252``.
 - Rows are yielded as `RawRow`; a row that cannot be turned into values is a `BadLine` (the
@@ -407,6 +409,19 @@ def _json_row(
         return None
 
 
+def _unicode_text(line: str, texts: Iterable[str]) -> bool:
+    """False when a JSON escape made a lone surrogate (``\\ud800`` without its pair, what an
+    exporter writes when it cuts an emoji at a length limit): valid JSON, but not Unicode text,
+    which no store can hold. Only a ``\\u`` escape makes one."""
+    if "\\u" not in line:
+        return True
+    try:
+        "".join(texts).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class RowReader:
     """Iterate to get `RawRow` (or `BadLine`) items; `format` is known as soon as `open_rows`
     returns. Single use."""
@@ -420,7 +435,7 @@ class RowReader:
         *,
         start_offset: int,
         start_line: int,
-        pending: RawRow | None = None,
+        pending: RawRow | BadLine | None = None,
     ) -> None:
         self.format = fmt
         self._source = source
@@ -511,6 +526,9 @@ class RowReader:
             row = _json_row(text.lstrip("\ufeff"), labels, upper)
             if row is None:
                 yield BadLine(line_no, end, "invalid_json", line_no)
+                continue
+            if not _unicode_text(text, row[1]):
+                yield BadLine(line_no, end, "invalid_encoding", line_no)
                 continue
             yield RawRow(line_no, end, row[1], line_no)
 
@@ -605,8 +623,12 @@ def open_rows(
         row = _json_row(text)
         if row is None:
             raise FileRejected("invalid_json", line=line_no)
+        if not _unicode_text(text, row[0]):
+            raise FileRejected("undecodable", line=line_no)
         fmt = FileFormat("jsonl", compressed, encoding, None, row[0])
-        pending = RawRow(line_no, end, row[1], line_no)
+        pending: RawRow | BadLine = RawRow(line_no, end, row[1], line_no)
+        if not _unicode_text(text, row[1]):
+            pending = BadLine(line_no, end, "invalid_encoding", line_no)
         return RowReader(source, lines, fmt, limits, start_offset=0, start_line=0, pending=pending)
     raise FileRejected("empty_file")
 

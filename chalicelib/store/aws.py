@@ -64,6 +64,17 @@ def worst_request_seconds(settings: Settings) -> float:
     return settings.api_aws_deadline_seconds + longest_backoff
 
 
+def one_more_call_seconds(settings: Settings) -> float:
+    """What an API request keeps back for one call that must still go out after others failed
+    (`deadline.leaving`): one attempt, and the longest backoff a retry of the calls before it
+    may still be sleeping when their share of the time runs out (for throttling: neither
+    DynamoDB nor SQS asks for more with x-amz-retry-after)."""
+    attempts = settings.api_aws_max_attempts
+    attempt = settings.api_aws_connect_timeout_seconds + settings.api_aws_read_timeout_seconds
+    longest_backoff = _longest_wait(attempts) - _RETRY_AFTER_EXTRA_SECONDS if attempts > 1 else 0
+    return attempt + longest_backoff
+
+
 class DeadlinePassed(BotoCoreError):
     """An attempt of an API request's call to AWS could not end before the request's deadline."""
 
@@ -90,7 +101,8 @@ def _stop_at_deadline(events: Any, settings: Settings) -> None:
         if left is not None and left < attempt:
             raise DeadlinePassed()
 
-    events.register("before-send", refuse_late_attempt)
+    # First: nothing else may send (or, in the tests, apply) an attempt this refuses.
+    events.register_first("before-send", refuse_late_attempt)
 
 
 def _cached(

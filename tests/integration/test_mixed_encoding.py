@@ -61,3 +61,25 @@ def test_one_windows_1252_row_in_a_utf8_file_stores_every_name_as_written(
         (item["first_name"], item["surname"]) for item in all_items() if item["type"] == "party"
     }
     assert stored == set(NAMES)
+
+
+def test_a_json_value_with_half_an_emoji_is_a_row_error_and_the_rest_is_stored(
+    aws: dict[str, str],
+) -> None:
+    # given JSON Lines (escaped, as most exporters write) where one surname ends in half an
+    # emoji: the exporter cut it at a length limit
+    lines = [json.dumps(row) for row in rows()]
+    lines[1] = lines[1].replace("G\\u00f3mez", "G\\u00f3mez \\ud83d")
+
+    # when the partner delivers it
+    upload(f"incoming/{PARTNER}/full/portfolio.jsonl", "\n".join(lines).encode())
+    drain(aws["ingest_queue_url"])
+
+    # then that row is rejected as not readable text, and the others are stored as written
+    delivered = report(PARTNER)[-1]
+    assert delivered["status"] == "accepted_with_errors"
+    assert [(e["line"], e["code"]) for e in delivered["errors"]] == [(2, "invalid_encoding")]
+    stored = {
+        (item["first_name"], item["surname"]) for item in all_items() if item["type"] == "party"
+    }
+    assert stored == {NAMES[0], NAMES[2]}

@@ -160,6 +160,36 @@ def test_a_windows_1252_file_reads_every_line_as_windows_1252() -> None:
     assert [v[1] for v in values(reader)] == ["Müller", "José", "Ünal", "Hélène Öztürk"]
 
 
+def test_a_json_value_with_a_lone_surrogate_escape_is_a_bad_line() -> None:
+    # given JSON Lines whose second object holds half an emoji (cut at a length limit), escaped
+    lines = [
+        '{"PP_NUMMER": "1", "ANAAM": "Berg \\ud83d\\ude00"}',
+        '{"PP_NUMMER": "2", "ANAAM": "Berg \\ud83d"}',
+        '{"PP_NUMMER": "3", "ANAAM": "Smit"}',
+    ]
+
+    items = rows_of(read("\n".join(lines).encode(), filename="portfolio.jsonl"))
+
+    # then the whole emoji is read, the half one is no text, and the next line is read
+    assert isinstance(items[0], RawRow)
+    assert items[0].values == ["1", "Berg \U0001f600"]
+    assert isinstance(items[1], BadLine)
+    assert (items[1].line, items[1].code) == (2, "invalid_encoding")
+    assert isinstance(items[2], RawRow)
+    assert items[2].values == ["3", "Smit"]
+
+
+def test_a_lone_surrogate_in_the_first_json_object_rejects_that_row_or_the_file() -> None:
+    value = '{"PP_NUMMER": "1", "ANAAM": "\\udc00Berg"}\n{"PP_NUMMER": "2", "ANAAM": "Smit"}'
+    items = rows_of(read(value.encode(), filename="portfolio.jsonl"))
+    assert [type(i) for i in items] == [BadLine, RawRow]
+    assert items[0].code == "invalid_encoding"
+
+    with pytest.raises(FileRejected) as caught:
+        read(b'{"PP_NUMMER": "1", "\\ud800ANAAM": "Berg"}\n', filename="portfolio.jsonl")
+    assert caught.value.code == "undecodable"
+
+
 def test_utf16_is_rejected_as_unsupported_encoding() -> None:
     with pytest.raises(FileRejected) as caught:
         read(HEADER.encode("utf-16"))
