@@ -12,7 +12,7 @@ AWS_PORT ?= 4566
 API_PORT ?= 8000
 export AWS_PORT API_PORT
 
-.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench bench-storm bench-recognition bench-identity bench-console screenshots package clean openapi fuzz
+.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench bench-storm bench-recognition bench-identity bench-year bench-console screenshots package clean openapi fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ fuzz: install
 bench: install
 	$(BIN)/python -m bench.run
 	$(MAKE) bench-storm
+	$(MAKE) bench-year
+
+# A year of monthly unchanged deliveries: write units per row, the retention checked (docs/benchmarks.md).
+bench-year: install
+	$(BIN)/python -m bench.retention_year $(YEAR_ARGS)
 
 # The month-start storm (docs/benchmarks.md): serial design vs partners in parallel, same backend.
 bench-storm: install

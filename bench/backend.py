@@ -5,12 +5,13 @@ CPU) is the ingest's own and not moto's storage of every written item.
 
     python -m bench.backend --port 4599          # serve until killed
 
-Two changes to moto's speed, not its behaviour, applied in the server process only:
+Three changes to moto's speed, not its behaviour, applied in the server process only:
 `_fast_item_size_check` (moto re-measures the whole item for every attribute it stores, about
 70% of its time per item; the same 400 KB check with a running total) and the local run's
 `scripts.embedded_aws.install_partition_queries` (moto answers every Query, on the table or an
 index, by sorting all of the table's items first: seconds per lookup on a 100k-client
-register). Every other part of moto (parsing, key schema, indexes,
+register) and `install_copy_free_transactions` (moto copies the whole table once per item of
+a TransactWriteItems, to roll back with). Every other part of moto (parsing, key schema, indexes,
 conditions) is unchanged, and every figure of the benchmark runs on the same backend, so their
 ratios are fair.
 
@@ -240,6 +241,18 @@ def write_units(item: dict[str, Any]) -> int:
     return units * (1 + indexes)
 
 
+def scan_items(table: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a benchmark's own table (a boto3 Table resource; a scan: never on a
+    request path)."""
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = table.scan(**kwargs)
+        yield from page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def kind_of(pk: str) -> str:
     if pk.startswith(REGISTER_PREFIXES):
         return "register"
@@ -418,10 +431,11 @@ def serve(
     `latency_ms`: the storm's backend (`RoundTrip`), with a write meter."""
     from moto.server import ThreadedMotoServer
 
-    from scripts.embedded_aws import install_partition_queries
+    from scripts.embedded_aws import install_copy_free_transactions, install_partition_queries
 
     _fast_item_size_check()
     install_partition_queries()
+    install_copy_free_transactions()
     if discard_portfolio_writes:
         _discard_portfolio_writes()
     meter = WriteMeter() if latency_ms is not None else None

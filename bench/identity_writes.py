@@ -97,17 +97,16 @@ class MeteredBuckets:
         for bucket in buckets:
             item = bucket_item(bucket)
             self.items[bucket.key] = item
-            self._written(item, transaction=False)
+            self._written(item)
         for join in joins:
             for item in join_items(join):
-                self._written(item, transaction=True)
+                self._written(item)
         return True
 
-    def _written(self, item: Item, *, transaction: bool) -> None:
-        """As `DynamoIdentities.save` writes it: a bucket with a conditional PutItem, a join
-        in a TransactWriteItems (twice the units)."""
-        units = (2 if transaction else 1) * write_units(dynamo_json(item))
-        self.written_units += units
+    def _written(self, item: Item) -> None:
+        """As `DynamoIdentities.save` writes it: buckets and joins in TransactWriteItems,
+        which cost twice the units of their items."""
+        self.written_units += 2 * write_units(dynamo_json(item))
         self.written_items += 1
         self.bucket_sizes.append(item_bytes(item))
 

@@ -25,7 +25,7 @@ import os
 from collections import defaultdict
 from typing import Any
 
-from bench.backend import CREDENTIALS, REGION, attribute_size, write_units
+from bench.backend import CREDENTIALS, REGION, attribute_size, scan_items, write_units
 
 PARTNER = "demo-volmacht"
 SEED = 6_000_007  # the storm's second partner (bench/storm.py: BENCH_SEED + index)
@@ -81,7 +81,7 @@ def measure(rows: int) -> tuple[int, dict[str, list[float]]]:
         sqs = boto3.client("sqs", region_name=REGION)
         drain_ingest_queue(app, sqs, resources["ingest_queue_url"])
         table = boto3.resource("dynamodb", region_name=REGION).Table("row-writes")
-        for item in _scan(table):
+        for item in scan_items(table):
             wire: dict[str, Any] = {name: serialise(value) for name, value in item.items()}
             size = sum(len(name.encode()) + attribute_size(v) for name, v in wire.items())
             table_units = -(-size // 1024)
@@ -91,17 +91,6 @@ def measure(rows: int) -> tuple[int, dict[str, list[float]]]:
             entry[2] += table_units
             entry[3] += write_units(wire) - table_units
     return len(generated), dict(stats)
-
-
-def _scan(table: Any) -> Any:
-    """Every item of the benchmark's own table (a scan: never on a request path)."""
-    kwargs: dict[str, Any] = {}
-    while True:
-        page = table.scan(**kwargs)
-        yield from page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def client_cpu(rows: int) -> dict[str, float]:

@@ -68,4 +68,10 @@ class StoreRefused(StoreError):
 
 
 class ConditionFailed(StoreError):
-    """A conditional write did not hold (someone else got there first)."""
+    """A conditional write did not hold (someone else got there first). A transaction is
+    cancelled whole: `clear` holds the positions of its items that were not in the way (their
+    conditions held and no other transaction held them), as far as the backend said."""
+
+    def __init__(self, *args: object, clear: tuple[int, ...] = ()) -> None:
+        super().__init__(*args)
+        self.clear = clear

@@ -25,6 +25,7 @@ Only the local run: DynamoDB itself has no such limits.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections import defaultdict
@@ -32,6 +33,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MockValidationException,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -192,6 +202,158 @@ def queries_read_only_their_partition() -> Iterator[None]:
         uninstall()
 
 
+_TRANSACTION_OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
+
+
+def _key_of(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    """The table key an operation of a transaction writes (moto's way of finding it)."""
+    if op_type != "Put":
+        key: dict[str, Any] = op["Key"]
+        return key
+    attrs = op["Item"]
+    table = backend.get_table(op["TableName"])
+    found = {table.hash_key_attr: attrs[table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        found[table.range_key_attr] = attrs[table.range_key_attr]
+    return found
+
+
+def _holds(condition: str, names: Any, values: Any, current: Item | None) -> bool:
+    return bool(get_filter_expression(condition, names, values).expr(current))
+
+
+class _Undo:
+    """What a transaction changed, item by item, to put back if it is cancelled: the item as
+    it was before (an Update changes moto's item in place, so that one is copied) and how many
+    stream records the table had."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[Table, DynamoType, DynamoType | None, Item | None, int]] = []
+
+    def note(self, backend: DynamoDBBackend, op_type: str, table_name: str, key: Any) -> None:
+        table = backend.get_table(table_name)
+        hash_value, range_value = backend.get_keys_value(table, key)
+        before = table.get_item(hash_value, range_value)
+        if op_type == "Update" and before is not None:
+            before = copy.deepcopy(before)
+        shard = table.stream_shard
+        records = len(shard.items) if shard is not None else 0
+        self._entries.append((table, hash_value, range_value, before, records))
+
+    def roll_back(self) -> None:
+        for table, hash_value, range_value, before, records in reversed(self._entries):
+            if range_value is not None:
+                partition = table.items[hash_value]
+                if before is None:
+                    partition.pop(range_value, None)
+                else:
+                    partition[range_value] = before
+            elif before is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = before  # type: ignore[assignment]
+            if table.stream_shard is not None:
+                del table.stream_shard.items[records:]
+            _changed(table)
+        self._entries.clear()
+
+
+def _transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """moto 5's `transact_write_items`, step for step, except that a cancelled transaction puts
+    back the items it wrote instead of a copy of every table it touches, taken once per item
+    before it starts (the whole table, for every item: seconds per bucket transaction once the
+    demo is loaded). An item's condition sees the table as it was before the transaction: no two
+    items of a transaction may have one key, and an item's condition reads only its own key."""
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    targets: set[tuple[str, str]] = set()
+    undo = _Undo()
+    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
+    for entry in transact_items:
+        original_item: dict[str, Any] | None = None
+        if len(list(entry.keys())) > 1:
+            raise TransactWriteSingleOpException  # moto keeps what earlier items wrote
+        try:
+            op_type, op = next(iter(entry.items()))
+            if op_type not in _TRANSACTION_OPERATIONS:
+                raise ValueError("Unsupported transaction operation")
+            table_name = op["TableName"]
+            condition = op.get("ConditionExpression")
+            names = op.get("ExpressionAttributeNames")
+            values = op.get("ExpressionAttributeValues")
+            key = _key_of(backend, op_type, op)
+            target = (str(table_name), str(dict(sorted(key.items()))))
+            if target in targets:
+                raise MultipleTransactionsException()
+            targets.add(target)
+            current = backend.get_item(table_name, key)
+            if condition is not None and not _holds(condition, names, values, current):
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    original_item = current.to_json()["Attributes"]
+                raise ConditionalCheckFailed(item=original_item)
+            if op_type != "ConditionCheck":
+                undo.note(backend, op_type, table_name, key)
+            if op_type == "Put":
+                backend.put_item(
+                    table_name,
+                    op["Item"],
+                    condition_expression=condition,
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
+            elif op_type == "Delete":
+                backend.delete_item(
+                    table_name,
+                    key,
+                    condition_expression=condition,
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
+            elif op_type == "Update":
+                backend.update_item(
+                    table_name,
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    condition_expression=condition,
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
+            errors.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            undo.roll_back()
+            raise
+        except ConditionalCheckFailed as failed:
+            errors.append(("ConditionalCheckFailed", str(failed.message), original_item))
+        except Exception as failed:  # moto's way: any other error cancels the transaction
+            errors.append((type(failed).__name__, str(failed), original_item))
+    if any(code is not None for code, _, _ in errors):
+        undo.roll_back()
+        raise TransactionCanceledException(errors)
+
+
+def install_copy_free_transactions() -> Callable[[], None]:
+    """From now on moto's TransactWriteItems puts back what a cancelled transaction wrote
+    instead of copying whole tables (`_transact_write_items`); returns what puts moto's own
+    back. Like moto, not safe against other writes at the same moment."""
+    moto_transact = DynamoDBBackend.transact_write_items
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign,assignment]
+
+    def uninstall() -> None:
+        DynamoDBBackend.transact_write_items = moto_transact  # type: ignore[method-assign]
+
+    return uninstall
+
+
+@contextmanager
+def copy_free_transactions() -> Iterator[None]:
+    """`install_copy_free_transactions` for the time inside."""
+    uninstall = install_copy_free_transactions()
+    try:
+        yield
+    finally:
+        uninstall()
+
+
 def sent_messages() -> list[dict[str, Any]]:
     """Every e-mail the embedded SES sent (`SendEmail`), oldest first per account and region."""
     from moto.ses.models import Message, ses_backends
@@ -231,5 +393,5 @@ class EmbeddedAws(ThreadedMotoServer):
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
         )
         self._server_ready_event.set()
-        with queries_read_only_their_partition():
+        with queries_read_only_their_partition(), copy_free_transactions():
             self._server.serve_forever()

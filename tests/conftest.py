@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,23 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     _fresh_process_state()
 
 
+def _dynamodb_one_call_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's DynamoDB is not thread-safe (a transaction deep-copies the table while another
+    thread's write changes it): the app's concurrent DynamoDB requests are answered one at a
+    time, as the local run's embedded AWS answers them (scripts/embedded_aws.py). What moto
+    answers is unchanged."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    moto_call = DynamoHandler.call_action
+    lock = threading.RLock()
+
+    def one_at_a_time(self: Any) -> Any:
+        with lock:
+            return moto_call(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", one_at_a_time)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A fresh moto backend with the same resources as infra/ (bucket, queues, table)."""
@@ -56,6 +74,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
     from scripts.provision import provision
 
+    _dynamodb_one_call_at_a_time(monkeypatch)
     with mock_aws():
         resources = provision(
             None,

@@ -22,8 +22,7 @@ export function whenSignInNeeded(callback) {
   onSignInNeeded = callback;
 }
 
-/** `as: "blob"`: a file (a CSV) instead of JSON; errors still come as JSON. */
-export async function call(method, path, { query, body, as } = {}) {
+export async function call(method, path, { query, body } = {}) {
   const url = new URL(path, document.baseURI);
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
@@ -44,7 +43,6 @@ export async function call(method, path, { query, body, as } = {}) {
   } catch {
     throw new ApiError("unreachable", 0, "unreachable", "");
   }
-  if (response.ok && as === "blob") return response.blob();
   const data = await response.json().catch(() => null);
   if (response.ok) return data;
   const error = (data && data.error) || {};
@@ -60,4 +58,3 @@ export async function call(method, path, { query, body, as } = {}) {
 
 export const get = (path, query) => call("GET", path, { query });
 export const post = (path, body) => call("POST", path, { body: body ?? {} });
-export const file = (path) => call("GET", path, { as: "blob" });

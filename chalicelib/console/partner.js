@@ -1,5 +1,5 @@
 // Deliveries and their reports: a partner sees its own, an administrator every partner's.
-import { file, get } from "./api.js";
+import { get } from "./api.js";
 import { session } from "./auth.js";
 import { append, facts, field, h, replace, scrollBox, table } from "./dom.js";
 import { date, lang, number, t, word } from "./i18n.js";
@@ -112,19 +112,19 @@ function renderList(container) {
   else load();
 }
 
-/** The rejected rows as the CSV file the partner opens beside its export (the browser saves
- *  it; nothing of it goes into the address or the history). */
+/** The rejected rows as the CSV file the partner opens beside its export. The page asks the API
+ *  for a short-lived link to the file and opens it: the bucket answers it as a download (the page
+ *  stays; a file of any size, also one over the API's 5 MB). The link names only the partner and
+ *  the delivery; no token goes with it and no referrer. */
 function rejectedRowsButton(report, problem) {
   const button = h("button", { type: "button" }, t("Afgewezen regels downloaden (CSV)", "Download rejected rows (CSV)"));
   button.addEventListener("click", () =>
     busy(button, problem, async () => {
-      const blob = await file(`v1/deliveries/${encodeURIComponent(report.delivery_id)}/rejected-rows`);
-      const address = URL.createObjectURL(blob);
-      const link = h("a", { href: address, download: `${report.delivery_id}.csv`, hidden: true });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(address), 0);
+      const link = await get(`v1/deliveries/${encodeURIComponent(report.delivery_id)}/rejected-rows/link`);
+      const anchor = h("a", { href: link.url, download: link.file_name, referrerpolicy: "no-referrer", hidden: true });
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
     }),
   );
   return button;

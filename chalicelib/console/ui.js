@@ -11,6 +11,10 @@ const ERRORS = {
   client_not_found: ["Deze klant staat niet (meer) in het register.", "This client is not (or no longer) in the register."],
   policy_not_found: ["Deze polis staat niet (meer) in het register.", "This policy is not (or no longer) in the register."],
   delivery_not_found: ["Deze levering bestaat niet (of is niet van u).", "This delivery does not exist (or is not yours)."],
+  delivery_not_finished: [
+    "Het bestand met afgewezen regels is er zodra de levering klaar is.",
+    "The rejected-rows file is there once the delivery has finished.",
+  ],
   delivery_not_held: ["Deze levering wordt niet (meer) aangehouden.", "This delivery is not (or no longer) held."],
   mandate_not_found: ["Deze machtiging bestaat niet.", "This mandate does not exist."],
   invalid_state: ["Dit kan niet meer in de huidige status.", "This is no longer possible in the current state."],

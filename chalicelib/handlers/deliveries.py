@@ -11,6 +11,7 @@ from chalicelib.models.delivery import (
     DeliveryList,
     DeliveryPath,
     DeliveryReport,
+    RejectedRowsLink,
 )
 from chalicelib.services import deliveries
 
@@ -70,6 +71,18 @@ def rejected_rows(ctx: RequestContext) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+@api.route(
+    "/v1/deliveries/{delivery_id}/rejected-rows/link",
+    roles={"partner", "admin"},
+    path_params=DeliveryPath,
+    errors={404: ("delivery_not_found",), 409: ("delivery_not_finished",)},
+)
+def rejected_rows_link(ctx: RequestContext) -> RejectedRowsLink:
+    """A link, valid 5 minutes, that downloads the delivery's rejected-rows file of any size
+    without a token (what the console opens: a page cannot follow the 303 of a large file)."""
+    return deliveries.rejected_rows_link(ctx.principal, _delivery_id(ctx))
 
 
 @api.route(

@@ -35,6 +35,7 @@ from chalicelib.models.delivery import (
     DeliveriesQuery,
     DeliveryList,
     DeliveryReport,
+    RejectedRowsLink,
     ReportError,
 )
 from chalicelib.models.mandates import (
@@ -332,6 +333,13 @@ MODEL_EXAMPLES: dict[type[BaseModel], BaseModel] = {
     ),
     DeliveryList: DeliveryList(deliveries=[_REPORT]),
     DeliveryReport: _REPORT,
+    RejectedRowsLink: RejectedRowsLink(
+        url=f"https://polisregister-portfolio.s3.eu-west-1.amazonaws.com/reports/{PARTNER_ID}/"
+        f"{DELIVERY_ID}.csv?response-content-disposition=attachment%3B%20filename%3D%22"
+        f"{DELIVERY_ID}.csv%22&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=300&X-Amz-Signature=…",
+        file_name=f"{DELIVERY_ID}.csv",
+        expires_in=300,
+    ),
     Scorecard: _SCORECARD,
     PartnerRanking: PartnerRanking(partners=[_SCORECARD.model_copy(update={"trend": []})]),
     MandateRequest: _MANDATE_REQUEST,

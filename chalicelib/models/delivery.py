@@ -102,6 +102,15 @@ class DeliveryPath(BaseModel):
     delivery_id: str = Field(pattern=r"^[0-9a-f]{32}$")
 
 
+class RejectedRowsLink(BaseModel):
+    """Where a browser downloads a finished delivery's rejected-rows file itself (any size): a
+    presigned link to the file in the bucket, which names only the partner and the delivery."""
+
+    url: str = Field(description="a GET of this address downloads the CSV (no header needed)")
+    file_name: str = Field(description="the name the download is saved under: <delivery_id>.csv")
+    expires_in: int = Field(description="seconds the link stays valid")
+
+
 DELIVERY_NOTICE: Final = "delivery_notice"
 
 

@@ -9,10 +9,10 @@ import hashlib
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from chalicelib.models.delivery import DeliveryStatus, Notice, Progress, S3ObjectRef, notice
 from chalicelib.models.portfolio import DeliveryKind, PolicyFields, RowError, RowOutcome, ValidRow
@@ -114,32 +114,36 @@ def writes_register(kind: str) -> bool:
 # --- a policy's rows -----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class PolicyGroup:
-    """The consecutive rows of one policy (a policy's rows must be adjacent in a file)."""
+    """The consecutive rows of one policy (a policy's rows must be adjacent in a file). A plain
+    class with slots: one is made per policy, so its construction is on the ingest's hot path."""
 
-    policy_number: str | None
-    outcomes: list[RowOutcome] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    end_offset: int = 0
-    last_line: int = 0
-    overflow: int = 0  # rows past MAX_ROWS_PER_POLICY: counted, not kept
+    __slots__ = ("end_offset", "last_line", "lines", "outcomes", "overflow", "policy_number")
 
-    def add(self, outcome: RowOutcome, line: int) -> None:
-        if len(self.outcomes) < MAX_ROWS_PER_POLICY:
+    def __init__(self, policy_number: str | None) -> None:
+        self.policy_number = policy_number
+        self.outcomes: list[RowOutcome] = []
+        self.lines: list[int] = []
+        self.end_offset = 0
+        self.last_line = 0
+        self.overflow = 0  # rows past MAX_ROWS_PER_POLICY: counted, not kept
+
+    def add(self, outcome: RowOutcome, line: int) -> bool:
+        """Keep the row; False when the policy is past its limit (the row is only counted)."""
+        if len(self.lines) < MAX_ROWS_PER_POLICY:
             self.outcomes.append(outcome)
             self.lines.append(line)
-        else:
-            self.overflow += 1
+            return True
+        self.overflow += 1
+        return False
 
 
-@dataclass
-class GroupVerdict:
+class GroupVerdict(NamedTuple):
     """Either `rows` (the policy may be written) or the errors that refuse it."""
 
     rows: list[ValidRow] | None
     rejected_rows: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: Sequence[RowError] = ()
 
 
 def _policy_reason(group: PolicyGroup) -> RowError | None:
@@ -170,29 +174,37 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
     return None
 
 
-def _one_holder_no_twins(rows: list[ValidRow]) -> bool:
-    if len(rows) == 1:
-        return rows[0].party.role == "VP"
-    parties = [row.party for row in rows]
-    return sum(1 for party in parties if party.role == "VP") == 1 and told_apart(parties)
+def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
+    """The policy's rows when it may be written as it is (every row valid, one policyholder,
+    every party told apart, within the limit); None: `judge_group` says why not. Decides the
+    common cases (one row; a household) building nothing but the list of rows."""
+    outcomes = group.outcomes
+    if group.overflow:
+        return None
+    if len(outcomes) == 1:
+        row = outcomes[0].row
+        return [row] if row is not None and row.party.role == "VP" else None
+    rows = [o.row for o in outcomes]
+    if None in rows:
+        return None
+    valid = cast(list[ValidRow], rows)
+    holders = [row.party.role for row in valid].count("VP")
+    return valid if holders == 1 and told_apart([row.party for row in valid]) else None
 
 
 def judge_group(group: PolicyGroup) -> GroupVerdict:
     """A policy is written whole or not at all: every row valid, one policyholder, no party
     twice, at most MAX_ROWS_PER_POLICY rows. Otherwise every row is rejected, each with why."""
-    if not group.overflow:
-        # The common case first, without building the reasons: every row valid, one
-        # policyholder, and (with more than one row) every party told apart.
-        rows = [o.row for o in group.outcomes if o.row is not None]
-        if len(rows) == len(group.outcomes) and _one_holder_no_twins(rows):
-            return GroupVerdict(rows=rows)
+    rows = writable_rows(group)
+    if rows is not None:
+        return GroupVerdict(rows)
     invalid = [o for o in group.outcomes if o.errors or o.row is None]
     if group.overflow:
         reason: RowError | None = _policy_reason(group)
     else:
         reason = None if invalid else _policy_reason(group)
     if not invalid and reason is None:
-        return GroupVerdict(rows=[o.row for o in group.outcomes if o.row is not None])
+        return GroupVerdict([o.row for o in group.outcomes if o.row is not None])
     errors = [error for outcome in invalid for error in outcome.errors]
     if reason is not None:
         errors.append(reason)
@@ -207,9 +219,7 @@ def judge_group(group: PolicyGroup) -> GroupVerdict:
             for outcome, line in zip(group.outcomes, group.lines, strict=True)
             if id(outcome) not in invalid_ids
         )
-    return GroupVerdict(
-        rows=None, rejected_rows=len(group.outcomes) + group.overflow, errors=errors
-    )
+    return GroupVerdict(None, len(group.outcomes) + group.overflow, errors)
 
 
 def rows_not_adjacent(group: PolicyGroup) -> RowError:

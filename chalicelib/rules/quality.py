@@ -128,15 +128,27 @@ class FieldTally:
         self._policy: tuple[str, ...] = ()
         self._policy_filled = b""
 
-    def add(self, outcome: RowOutcome) -> None:
-        policy, party, errors = outcome.policy_values, outcome.party_values, outcome.errors
-        row = outcome.row
-        if row is not None and not errors:
+    def add_valid(self, outcomes: Iterable[RowOutcome]) -> None:
+        """Rows that each passed validation (the rows of a policy judged writable): counted
+        by the columns they fill, in one loop here rather than a call per row."""
+        valid_rows = self._valid
+        for outcome in outcomes:
+            policy = outcome.policy_values
             if policy is not self._policy:
                 self._policy, self._policy_filled = policy, bytes(map(bool, _PICK_POLICY(policy)))
-            filled = self._policy_filled + bytes(map(bool, _PICK_PARTY(party)))
-            valid = self._valid[row.party.is_legal_entity]
+            filled = self._policy_filled + bytes(map(bool, _PICK_PARTY(outcome.party_values)))
+            valid = valid_rows[outcome.row.party.is_legal_entity]  # type: ignore[union-attr]
             valid[filled] = valid.get(filled, 0) + 1
+
+    def add_each(self, outcomes: Iterable[RowOutcome]) -> None:
+        for outcome in outcomes:
+            self.add(outcome)
+
+    def add(self, outcome: RowOutcome) -> None:
+        """One row, valid or not."""
+        policy, party, errors = outcome.policy_values, outcome.party_values, outcome.errors
+        if outcome.row is not None and not errors:
+            self.add_valid((outcome,))
             return
         self._shapes[
             (
@@ -145,7 +157,7 @@ class FieldTally:
                 else _NOTHING_FILLED,
                 bool(party) and party[_GENDER].upper() == "R",
                 tuple((_label(e.column), e.code) for e in errors) if errors else (),
-                row is not None,
+                outcome.row is not None,
             )
         ] += 1
 

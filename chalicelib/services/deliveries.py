@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from chalicelib.auth import Principal
 from chalicelib.config import get_settings
-from chalicelib.errors import Forbidden, NotFound
+from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.models.delivery import (
     DeliveriesQuery,
     DeliveryList,
     DeliveryRecord,
     DeliveryReport,
+    RejectedRowsLink,
 )
 from chalicelib.services.audit import record_audit
 from chalicelib.services.ingest import REPORT_CSV_TYPE, IngestService, build_report, report_csv
@@ -62,25 +63,51 @@ class RejectedRows:
     link: str = ""
 
 
+def _rejected_rows_key(report: DeliveryReport) -> str:
+    return f"reports/{report.partner_id}/{report.delivery_id}.csv"
+
+
+def _link(blobs: Blobs, key: str, report: DeliveryReport) -> str:
+    return blobs.link(
+        key,
+        seconds=REJECTED_ROWS_LINK_SECONDS,
+        file_name=f"{report.delivery_id}.csv",
+        content_type=REPORT_CSV_TYPE,
+    )
+
+
 def rejected_rows(principal: Principal, delivery_id: str) -> RejectedRows:
     """Every rejected row of a delivery as a spreadsheet (the file the ingest keeps beside the
     report): line, column, code and message in Dutch and English, never a delivered value. A
     delivery still running has no file yet: its rows so far that the report lists."""
     report = get_delivery(principal, delivery_id)
-    key = f"reports/{report.partner_id}/{report.delivery_id}.csv"
+    key = _rejected_rows_key(report)
     blobs = Blobs()
     size = blobs.size(key)
     if size is None:
         return RejectedRows(csv=report_csv(report).encode())
     if size <= INLINE_REJECTED_ROWS_BYTES:
         return RejectedRows(csv=blobs.get_bytes(key))
-    link = blobs.link(
-        key,
-        seconds=REJECTED_ROWS_LINK_SECONDS,
+    return RejectedRows(link=_link(blobs, key, report))
+
+
+def rejected_rows_link(principal: Principal, delivery_id: str) -> RejectedRowsLink:
+    """A short-lived link to a finished delivery's rejected-rows file, whatever its size: a
+    browser page cannot follow the 303 of a large file (another origin, no CORS on the bucket),
+    so it asks for the link and opens it. The link names only the partner and the delivery."""
+    report = get_delivery(principal, delivery_id)
+    key = _rejected_rows_key(report)
+    blobs = Blobs()
+    if blobs.size(key) is None:
+        raise Conflict(
+            "the rejected-rows file is written when the delivery has finished",
+            code="delivery_not_finished",
+        )
+    return RejectedRowsLink(
+        url=_link(blobs, key, report),
         file_name=f"{report.delivery_id}.csv",
-        content_type=REPORT_CSV_TYPE,
+        expires_in=REJECTED_ROWS_LINK_SECONDS,
     )
-    return RejectedRows(link=link)
 
 
 def confirm_delivery(principal: Principal, route: str, delivery_id: str) -> DeliveryReport:

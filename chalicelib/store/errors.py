@@ -43,9 +43,12 @@ _CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
 
 
 def _raise_cancelled(operation: str, exc: ClientError) -> None:
-    reasons = {r.get("Code", "") for r in exc.response.get("CancellationReasons", [])}
+    codes = [r.get("Code", "") for r in exc.response.get("CancellationReasons", [])]
+    reasons = set(codes)
     if reasons & _CONFLICTS:
-        raise ConditionFailed(operation) from exc
+        # DynamoDB gives one reason per item, in order; "None" for an item not in the way.
+        clear = tuple(i for i, code in enumerate(codes) if code == "None")
+        raise ConditionFailed(operation, clear=clear) from exc
     if reasons & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}:
         raise ThrottledError(f"{operation}: {sorted(reasons)}") from exc
     if "ValidationError" in reasons:

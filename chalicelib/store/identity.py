@@ -14,21 +14,19 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from boto3.dynamodb.conditions import Attr
-from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.clock import epoch
 from chalicelib.errors import ConditionFailed
 from chalicelib.rules.identity import Bucket, Trace
 from chalicelib.rules.matching import is_current
-from chalicelib.store import aws, keys
-from chalicelib.store.errors import translated
-from chalicelib.store.table import BATCH_GET_MAX, TRANSACT_MAX, Condition, Item, Table
+from chalicelib.store import keys
+from chalicelib.store.table import TRANSACT_MAX, Condition, Item, Table
 
 # A bucket item stays far below DynamoDB's 400 KB: the newest traces are kept.
 MAX_TRACES_PER_BUCKET = 1000
 MANDATE_TYPE = "mandate"
-# Conditional bucket puts of one batch in flight at once.
-SAVE_CONCURRENCY = 8
+# Bucket reads, and bucket transactions, of one batch in flight at once.
+IN_FLIGHT = 4
 # A transaction's items stay below DynamoDB's 4 MB per TransactWriteItems.
 TRANSACTION_BYTES = 3_000_000
 
@@ -57,7 +55,8 @@ class IdentityStore(Protocol):
     def parties_of(self, partner_id: str, numbers: Sequence[str]) -> dict[str, list[Item]]: ...
     def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
         """Write the buckets (each only if still at the version it was read at) and the joins;
-        False when another writer changed one of them since (nothing of it is written)."""
+        False when another writer changed one of them since: the other buckets are written all
+        the same, the joins are not."""
         ...
 
 
@@ -179,17 +178,15 @@ class DynamoIdentities:
 
     def buckets(self, bucket_keys: Sequence[str]) -> dict[str, Bucket]:
         """The stored buckets of `bucket_keys` (consistent reads, so a batch sees the buckets
-        the batch before it wrote); a key never stored gives no bucket."""
-        wanted = list(dict.fromkeys(bucket_keys))
+        the batch before it wrote); a key never stored gives no bucket. The ingest's cheap
+        read: the bulk client, answers decoded by hand, chunks of 100 in flight together."""
+        by_pk = {keys.identity_pk(key): key for key in dict.fromkeys(bucket_keys)}
         found: dict[str, Bucket] = {}
-        for start in range(0, len(wanted), BATCH_GET_MAX):
-            chunk = wanted[start : start + BATCH_GET_MAX]
-            by_pk = {keys.identity_pk(key): key for key in chunk}
-            for item in self.table.batch_get(
-                [(pk, keys.IDENTITY_SK) for pk in by_pk], consistent=True
-            ):
-                key = by_pk[str(item["pk"])]
-                found[key] = bucket_from_item(key, item)
+        for item in self.table.read_many(
+            [(pk, keys.IDENTITY_SK) for pk in by_pk], consistent=True, concurrency=IN_FLIGHT
+        ):
+            key = by_pk[str(item["pk"])]
+            found[key] = bucket_from_item(key, item)
         return found
 
     def parties_of(self, partner_id: str, numbers: Sequence[str]) -> dict[str, list[Item]]:
@@ -208,20 +205,27 @@ class DynamoIdentities:
         return found
 
     def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
-        """One conditional PutItem per bucket, up to `SAVE_CONCURRENCY` in flight (BatchWriteItem
-        has no conditions; a TransactWriteItems costs twice the write units of its items): a
-        bucket two partners' deliveries change at the same moment is written by one of them;
-        the other gets False, reads again and resolves again. The buckets of the other puts
-        stay written, which the caller's second resolution reads back as its own traces. The
-        joins go last, in transactions, and only when every bucket was written."""
+        """The buckets in conditional transactions of up to 100 items and ~3 MB, up to
+        `IN_FLIGHT` at once (BatchWriteItem has no conditions; a PutItem per bucket
+        cost a request, and its client CPU, per new row): a bucket two partners' deliveries
+        change at the same moment is written by one of them; the other gets False, reads again
+        and resolves again. Its other buckets are written all the same (`_put_if`), which its
+        second resolution reads back as its own traces, so only the buckets another delivery
+        changed go round again. The joins go last, and only when every bucket was written."""
         now = int(epoch())
-        requests = [(bucket_item(b, now), bucket_condition(b, now)) for b in buckets]
-        if requests:
-            workers = min(SAVE_CONCURRENCY, len(requests))
-            with ThreadPoolExecutor(workers, thread_name_prefix="identity-put") as pool:
-                written = list(pool.map(lambda request: self._put_if(*request), requests))
-            if not all(written):
-                return False
+        chunks = list(
+            _transactions([(bucket_item(b, now), bucket_condition(b, now)) for b in buckets])
+        )
+        if len(chunks) == 1:
+            written = [self._put_if(chunks[0])]
+        elif chunks:
+            workers = min(IN_FLIGHT, len(chunks))
+            with ThreadPoolExecutor(workers, thread_name_prefix="identity-save") as pool:
+                written = list(pool.map(self._put_if, chunks))
+        else:
+            written = []
+        if not all(written):
+            return False
         unconditional: list[tuple[Item, Condition | None]] = [
             (item, None) for join in joins for item in join_items(join)
         ]
@@ -229,22 +233,24 @@ class DynamoIdentities:
             self.table.put_all([i for i, _ in chunk])
         return True
 
-    def _put_if(self, item: Item, condition: Condition) -> bool:
-        """One conditional PutItem on the thread-safe low-level client; False when the
-        condition no longer holds."""
-        expression, values = condition
-        serialise = TypeSerializer().serialize
-        try:
-            with translated("put_item"):
-                aws.bulk_client("dynamodb").put_item(
-                    TableName=self.table.name,
-                    Item={name: serialise(value) for name, value in item.items()},
-                    ConditionExpression=expression,
-                    ExpressionAttributeValues={k: serialise(v) for k, v in values.items()},
-                )
-        except ConditionFailed:
-            return False
-        return True
+    def _put_if(self, chunk: list[tuple[Item, Condition | None]]) -> bool:
+        """One transaction of conditional puts; False when a condition no longer held or
+        another transaction held one of the items. DynamoDB cancels a transaction whole and
+        says which items were in the way: the others go again in a smaller transaction (one
+        bucket another delivery changed must not send the other 99 round again, where each
+        is exposed to other deliveries' writes once more)."""
+        complete = True
+        while chunk:
+            try:
+                self.table.put_all([i for i, _ in chunk], conditions=[c for _, c in chunk])
+            except ConditionFailed as cancelled:
+                clear = [chunk[i] for i in cancelled.clear if i < len(chunk)]
+                if len(clear) >= len(chunk):
+                    return False
+                chunk, complete = clear, False
+            else:
+                return complete
+        return False
 
     def client_index(self, client_id: str) -> ClientIndex:
         """A client's index partition in one Query: its party items, the ids joined into it

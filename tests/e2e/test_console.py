@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from scripts.console_browser import VIEWPORT, check_coverage, chromium, search, sign_in
 from scripts.demo_data import DEMO_SEED, generate_rows, known_demo_clients, write_csv
+from scripts.token import local_token
 from tests.e2e.conftest import LocalRun, running_local_run, wait_for_delivery
 
 pytestmark = pytest.mark.e2e
@@ -284,6 +287,53 @@ def test_a_partner_opens_a_report_with_its_errors_per_line_and_sees_only_its_own
         other["delivery_id"],
     )
     assert status == [403, 404]
+
+
+def test_a_partner_downloads_a_rejected_rows_file_larger_than_the_api_answers(
+    run: LocalRun, page: Page
+):
+    # given a check of an export whose 45,004 rows all lack a valid postcode: its rejected-rows
+    # file is over 5 MB, which the API hands out as a 303 to the bucket (another origin)
+    rows = list(generate_rows(25_000, seed=DEMO_SEED, partner_id="demo-volmacht", bad_rows=False))
+    for row in rows:
+        row["PCODE"] = "1"
+    delivery = upload(run, "demo-volmacht", "check", "groot.csv", rows)
+    assert delivery["rows_rejected"] == len(rows), delivery
+    token = local_token("partner", "demo-volmacht")
+    address = f"{run.api_url}/v1/deliveries/{delivery['delivery_id']}/rejected-rows"
+    request = urllib.request.Request(address, headers={"Authorization": f"Bearer {token}"})
+    with pytest.raises(urllib.error.HTTPError) as redirect, _no_redirects().open(request):
+        pass
+    assert redirect.value.code == 303
+
+    # when the partner opens its report in the console and downloads the rejected rows
+    sign_in(page, console_url(run), "partner", "demo-volmacht")
+    deliveries = page.get_by_role("table", name="Leveringen van demo-volmacht")
+    deliveries.get_by_role("row").filter(has_text="groot.csv").get_by_role(
+        "button", name="Rapport"
+    ).click()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Afgewezen regels downloaden (CSV)").click()
+
+    # then the browser saves the whole file under the delivery's id, and the page stays put
+    saved = download.value
+    assert saved.suggested_filename == f"{delivery['delivery_id']}.csv"
+    data = Path(saved.path()).read_bytes()
+    assert len(data) > 5 * 1024 * 1024
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].split(";")[:4] == ["file", "line", "column", "code"]
+    cells = [line.split(";") for line in lines[1:]]
+    postcodes = [row[1] for row in cells if row[2] == "PCODE"]
+    assert postcodes == [str(line) for line in range(2, len(rows) + 2)]
+    assert page.url.endswith("/console")
+
+
+def _no_redirects() -> urllib.request.OpenerDirector:
+    class Refuse(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    return urllib.request.build_opener(Refuse)
 
 
 def test_an_admin_confirms_a_held_delivery_after_reading_how_many_policies_end(

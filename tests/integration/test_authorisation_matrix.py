@@ -32,6 +32,7 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "GET /v1/deliveries": frozenset({"partner", "admin"}),
     "GET /v1/deliveries/{delivery_id}": frozenset({"partner", "admin"}),
     "GET /v1/deliveries/{delivery_id}/rejected-rows": frozenset({"partner", "admin"}),
+    "GET /v1/deliveries/{delivery_id}/rejected-rows/link": frozenset({"partner", "admin"}),
     "POST /v1/deliveries/{delivery_id}/confirm": frozenset({"admin"}),
     "GET /v1/partners/quality": frozenset({"admin"}),
     "GET /v1/partners/{partner_id}/quality": frozenset({"partner", "admin"}),

@@ -10,8 +10,11 @@ import urllib.parse
 
 import boto3
 import pytest
+import requests
 
 from chalicelib.config import get_settings
+from chalicelib.models.delivery import DeliveryRecord
+from chalicelib.store.deliveries import DynamoDeliveries
 from tests.conftest import bearer
 from tests.support.ingest import all_items, csv_bytes, drain, person, report, upload
 
@@ -161,3 +164,79 @@ def test_a_rejected_rows_file_of_many_megabytes_is_put_together_in_parts(aws):
     )
     assert stored["ETag"].strip('"').endswith("-2")
     assert stored["ContentType"] == "text/csv"
+
+
+def test_a_page_gets_a_link_to_a_large_rejected_rows_file_that_downloads_it_whole(aws, api):
+    # given a finished delivery whose rejected-rows file is 6 MB (over what the API answers)
+    upload(f"incoming/{PARTNER}/full/export.csv", csv_bytes([person("L1", PCODE="1")]))
+    drain(aws["ingest_queue_url"])
+    delivery_id = report(PARTNER)[-1]["delivery_id"]
+    settings = get_settings()
+    s3 = boto3.client("s3", region_name=settings.aws_region)
+    large = stored_csv_lines(delivery_id)[0:1] + [
+        ["export.csv", str(line), "PCODE", "invalid_postcode", "Postcode ongeldig", "bad"]
+        for line in range(2, 110_000)
+    ]
+    body = "\ufeff" + "\r\n".join(";".join(cells) for cells in large) + "\r\n"
+    key = f"reports/{PARTNER}/{delivery_id}.csv"
+    s3.put_object(Bucket=settings.bucket_name, Key=key, Body=body.encode())
+    assert len(body.encode()) > 6 * 1024 * 1024
+    path = f"/v1/deliveries/{delivery_id}/rejected-rows"
+    assert api.http.get(path, headers=bearer("partner", PARTNER)).status_code == 303
+
+    # when the partner's page asks for the link to it (as JSON: a page's fetch cannot follow
+    # the 303 to the bucket, another origin)
+    answer = api.http.get(f"{path}/link", headers=bearer("partner", PARTNER))
+
+    # then it gets a link valid 5 minutes that names only the partner and the delivery
+    assert answer.status_code == 200
+    link = json.loads(answer.body)
+    assert (link["file_name"], link["expires_in"]) == (f"{delivery_id}.csv", 300)
+    address = urllib.parse.urlsplit(link["url"])
+    assert address.path.endswith(f"/reports/{PARTNER}/{delivery_id}.csv")
+    query = urllib.parse.parse_qs(address.query)
+    assert query["X-Amz-Expires"] == ["300"]
+    assert query["response-content-disposition"] == [f'attachment; filename="{delivery_id}.csv"']
+    assert answer.headers["Cache-Control"] == "no-store"
+
+    # and opening the link without any token downloads the whole file as a CSV attachment
+    downloaded = requests.get(link["url"], timeout=10)
+    assert downloaded.status_code == 200
+    assert downloaded.content == body.encode()
+    assert downloaded.headers["Content-Disposition"] == f'attachment; filename="{delivery_id}.csv"'
+
+
+def test_the_link_is_only_for_the_partners_own_finished_deliveries(aws, api):
+    # given a finished delivery of demo-volmacht, and one of its deliveries still running
+    upload(f"incoming/{PARTNER}/full/export.csv", csv_bytes([person("L1", PCODE="1")]))
+    drain(aws["ingest_queue_url"])
+    finished = report(PARTNER)[-1]["delivery_id"]
+    running = "0" * 32
+    DynamoDeliveries().claim(
+        DeliveryRecord(
+            delivery_id=running,
+            partner_id=PARTNER,
+            kind="full",
+            bucket=get_settings().bucket_name,
+            object_key=f"incoming/{PARTNER}/full/next.csv",
+            received_at="2026-03-02T09:00:00+00:00",
+            seq="20260302T090000.000000#1",
+            expires_at=2_000_000_000,
+            lease_until=2_000_000_000,
+        ),
+        now=1_800_000_000,
+    )
+
+    def ask(delivery_id: str, *token: str) -> tuple[int, str]:
+        answer = api.http.get(
+            f"/v1/deliveries/{delivery_id}/rejected-rows/link", headers=bearer(*token)
+        )
+        document = json.loads(answer.body)
+        return answer.status_code, document.get("error", {}).get("code", "")
+
+    # then another partner learns nothing of it, the call centre may not ask, the admin may
+    assert ask(finished, "partner", "demo-verzekeraar") == (404, "delivery_not_found")
+    assert ask(finished, "jsc")[0] == 403
+    assert ask(finished, "admin") == (200, "")
+    # and a delivery still running has no file yet: it says so
+    assert ask(running, "partner", PARTNER) == (409, "delivery_not_finished")

@@ -13,7 +13,9 @@ import pytest
 from chalicelib.clock import epoch
 from chalicelib.errors import ConditionFailed
 from chalicelib.models.delivery import DeliveryRecord, Progress
-from chalicelib.rules.identity import Bucket, Trace
+from chalicelib.models.portfolio import PartyFields
+from chalicelib.rules.identity import Bucket, Trace, bucket_keys, trace_of
+from chalicelib.services.identity import IdentityResolver, PolicyParties
 from chalicelib.services.mandates import HolderPolicies, RegisterHolders
 from chalicelib.store.activation import DynamoMarkers, MarkerStore
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
@@ -22,6 +24,7 @@ from chalicelib.store.mandates import DynamoMandates, MandateStore
 from chalicelib.store.portfolio import DynamoPortfolio, PortfolioStore
 from chalicelib.store.register_items import policy_items
 from tests.support import mandates as support_mandates
+from tests.support.identity import RacingStore
 from tests.support.memory import (
     MemoryDeliveries,
     MemoryIdentities,
@@ -409,3 +412,72 @@ def test_a_join_is_not_written_when_a_later_transaction_of_its_save_conflicts(id
     # then its join was not written
     assert saved is False
     assert identities.client_index("c_old").joined_into is None
+
+
+def test_a_save_refused_for_one_changed_bucket_still_writes_the_others_but_no_join(identities):
+    # given a bucket another writer changed since it was read
+    identities.save([Bucket("DOB#1999-09-09", traces=[a_trace("c_1")])], [])
+    [stale] = identities.buckets(["DOB#1999-09-09"]).values()
+    identities.save([replace(stale, traces=[a_trace("c_2")])], [])
+    # when a save of a few new buckets, the stale one among them (one transaction), and a join
+    fresh = [Bucket(f"KVK#{n:08d}", traces=[a_trace(f"c_k{n}")]) for n in range(5)]
+    saved = identities.save([*fresh[:3], stale, *fresh[3:]], [Join("c_old", "c_k0", NOW + 10**8)])
+    # then it is refused, the stale bucket keeps the other writer's traces, and the join waits
+    assert saved is False
+    [stored] = identities.buckets(["DOB#1999-09-09"]).values()
+    assert [t.client_id for t in stored.traces] == ["c_2"]
+    assert identities.client_index("c_old").joined_into is None
+    # but the new buckets are written: the second resolution finds its own traces in them,
+    # and only the changed bucket goes round again
+    written = identities.buckets([b.key for b in fresh])
+    assert sorted(written) == sorted(b.key for b in fresh)
+    assert all(b.version == 1 for b in written.values())
+
+
+RESOLVER_KEY = "contract-client-id-key"
+
+
+def kees(**fields: str) -> PartyFields:
+    base = PartyFields(
+        role="VP", is_legal_entity=False, surname="Jansen", surname_key="jansen",
+        first_name="Kees", initials="K.", birth_date="1980-03-12", postcode="1077XL",
+        house_number="232",
+    )  # fmt: skip
+    return replace(base, **fields)
+
+
+def resolved(store: IdentityStore, partner_id: str, number: str, party: PartyFields) -> list[str]:
+    resolution = IdentityResolver(store, key=RESOLVER_KEY).resolve(
+        partner_id,
+        [PolicyParties(number, [party], None)],
+        seq=f"2026-03-01#{partner_id}",
+        expires_at=NOW + 10**8,
+        now=NOW,
+    )
+    return resolution.client_ids[0]
+
+
+def test_two_resolvers_racing_on_one_new_person_keep_both_traces_under_one_client_id(identities):
+    # given two partners' deliveries of one new person (one writes Janssen), each reading the
+    # person's buckets before either wrote them
+    other: list[str] = []
+    racing = RacingStore(
+        identities,
+        lambda: other.extend(
+            resolved(identities, "demo-verzekeraar", "Z1", kees(surname="Janssen"))
+        ),
+    )
+    # when the first one saves after the other one did
+    first = resolved(racing, "demo-volmacht", "V1", kees())
+    # then its save was refused and its second resolution took the other's client id
+    assert racing.saves == 2
+    assert first == other
+    # and every bucket of the person keeps both partners' traces under that id
+    keys = bucket_keys(trace_of(kees(), first[0], partner_id="demo-volmacht"))
+    stored = identities.buckets(keys)
+    assert sorted(stored) == sorted(keys)
+    for bucket in stored.values():
+        assert {(t.partner_id, t.client_id) for t in bucket.traces} == {
+            ("demo-verzekeraar", first[0]),
+            ("demo-volmacht", first[0]),
+        }

@@ -267,15 +267,20 @@ class MemoryIdentities:
         return found
 
     def save(self, buckets: Sequence[Bucket], joins: Sequence[Join]) -> bool:
-        """All or nothing, each bucket only over the version it was read at."""
-        for bucket in buckets:
-            stored = self._live_bucket(bucket.key)
-            stored_version = int(stored["version"]) if stored else 0
-            if stored_version != bucket.version:
-                return False
-        for item in [*(i for join in joins for i in join_items(join)), *map(bucket_item, buckets)]:
+        """Each bucket only over the version it was read at; the joins only when every bucket
+        was written."""
+        unchanged = [b for b in buckets if self._version(b.key) == b.version]
+        for item in map(bucket_item, unchanged):
+            self.items[(item["pk"], item["sk"])] = copy.deepcopy(item)
+        if len(unchanged) < len(buckets):
+            return False
+        for item in (i for join in joins for i in join_items(join)):
             self.items[(item["pk"], item["sk"])] = copy.deepcopy(item)
         return True
+
+    def _version(self, key: str) -> int:
+        stored = self._live_bucket(key)
+        return int(stored["version"]) if stored else 0
 
     def client_index(self, client_id: str) -> ClientIndex:
         """The client index partition: party items of the portfolio and the join items."""

@@ -4,7 +4,6 @@ one; ids that turn out to be one person are joined."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from chalicelib.rules.identity import client_id_for
 from chalicelib.services.identity import IdentityResolver, PolicyParties
 from chalicelib.store import keys
 from chalicelib.store.register_items import POLICY_TRACES
+from tests.support.identity import RacingStore
 from tests.support.ingest import csv_bytes, person
 from tests.support.memory import MemoryIdentities, MemoryPortfolio, MemoryRegister
 from tests.unit.test_identity import kees as kees_party
@@ -235,29 +235,6 @@ def test_re_deliveries_keep_every_id_and_write_no_bucket_again(register):
     deliver(register, VOLMACHT, rows)
     assert {n: client_of(register, VOLMACHT, n) for n in ("V1", "V2")} == ids
     assert {k: dict(v) for k, v in register.identities.items.items()} == buckets
-
-
-class RacingStore:
-    """The in-memory identity store, where another partner's delivery resolves and saves its
-    batch just before this one's first save (both read the buckets before either wrote)."""
-
-    def __init__(self, store: MemoryIdentities, before_first_save: Callable[[], None]) -> None:
-        self.store = store
-        self.before_first_save: Callable[[], None] | None = before_first_save
-        self.saves = 0
-
-    def buckets(self, bucket_keys):
-        return self.store.buckets(bucket_keys)
-
-    def parties_of(self, partner_id, numbers):
-        return self.store.parties_of(partner_id, numbers)
-
-    def save(self, buckets, joins):
-        self.saves += 1
-        if self.before_first_save is not None:
-            racing, self.before_first_save = self.before_first_save, None
-            racing()
-        return self.store.save(buckets, joins)
 
 
 def test_two_partners_resolving_one_new_person_at_once_give_them_one_client_id():

@@ -534,30 +534,34 @@ def test_a_retried_batch_of_unchanged_policies_is_not_taken_for_split_rows(
     assert result["error_counts"] == {}
 
 
-def split_after_a_refused_group(mutation: bool) -> tuple[MemoryRegister, bytes]:
+def split_after_a_refused_group(kind: str) -> tuple[MemoryRegister, bytes]:
     """Household H1 (policyholder and partner) stored; then a file in which H1's partner row is
     bad (so H1's first group is refused), thirty policies follow, and H1's policyholder row
-    comes again at the end, two batches later."""
+    comes again at the end (two batches later with batches of 25 rows, in the same batch with
+    the default 500)."""
     register = MemoryRegister()
     household = [
         person("H1", PP_GEZIN="H", GEBDAT="19700101"),
         person("H1", PP_GEZIN="H", ENTITEIT="SP", VOORL="B.", GEBDAT="19720202"),
     ]
     deliver(register, "first.csv", csv_bytes([*household, *portfolio(30)]))
-    code = {"PP_VRWRKCD": "1"} if mutation else {}
+    code = {"PP_VRWRKCD": "1"} if kind == "mutation" else {}
     rows = [household[0], dict(household[1], PCODE="1"), *portfolio(30), household[0]]
     return register, csv_bytes([dict(row, **code) for row in rows])
 
 
-@pytest.mark.parametrize("mutation", [False, True], ids=["full", "mutation"])
+@pytest.mark.parametrize("kind", ["full", "mutation", "check"])
+@pytest.mark.parametrize("batch_rows", ["25", "500"], ids=["later-batch", "same-batch"])
 def test_split_rows_of_a_policy_whose_first_group_was_refused_are_not_written_alone(
-    small_batches, mutation
+    monkeypatch, kind, batch_rows
 ):
     # given a delivery whose first group of H1 is refused for a bad row, and H1's rows again
-    register, file = split_after_a_refused_group(mutation)
+    monkeypatch.setenv("INGEST_BATCH_ROWS", batch_rows)
+    reset_settings()
+    register, file = split_after_a_refused_group(kind)
 
-    # when it is delivered
-    result = deliver(register, "again.csv", file, kind="mutation" if mutation else "full")
+    # when it is delivered (or checked)
+    result = deliver(register, "again.csv", file, kind=kind)
 
     # then the later rows are rejected as apart, and the stored household keeps both parties
     assert result["error_counts"].get("policy_rows_not_adjacent") == 1
