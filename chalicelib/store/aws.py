@@ -157,8 +157,13 @@ def _answer_as_sent(
     body = response_dict.get("body")
     if response_dict.get("status_code", 500) >= 300 or not body or _BINARY_TAG.search(body):
         return
-    customized_response_dict.update(orjson.loads(body))
-    response_dict["body"] = b"{}"
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return  # not JSON: botocore makes of it what it always did
+    if isinstance(answer, dict):
+        customized_response_dict.update(answer)
+        response_dict["body"] = b"{}"
 
 
 def _with_answers_as_sent(made: Any) -> Any:
