@@ -172,9 +172,16 @@ JWKS_REFETCH_COOLDOWN_SECONDS = 60
 
 
 @lru_cache(maxsize=4)
-def _jwks_client(url: str) -> jwt.PyJWKClient:
+def _jwks_client(url: str, timeout: float) -> jwt.PyJWKClient:
+    """The key set is fetched inside a request (cold start, hourly, an unknown key): with
+    PyJWT's default 30 s a silent endpoint would outlive the API function; `timeout` is one
+    attempt of the request's calls to AWS (docs/configuration.md, "Calls to AWS")."""
     return jwt.PyJWKClient(
-        url, cache_keys=True, lifespan=3600, cooldown_duration=JWKS_REFETCH_COOLDOWN_SECONDS
+        url,
+        cache_keys=True,
+        lifespan=3600,
+        cooldown_duration=JWKS_REFETCH_COOLDOWN_SECONDS,
+        timeout=timeout,
     )
 
 
@@ -203,7 +210,11 @@ def _decode(token: str, settings: Settings) -> dict[str, Any]:
         return claims
     assert settings.cognito_jwks_url  # guaranteed by Settings validation
     try:
-        signing_key = _jwks_client(settings.cognito_jwks_url).get_signing_key_from_jwt(token)
+        key_set = _jwks_client(
+            settings.cognito_jwks_url,
+            settings.api_aws_connect_timeout_seconds + settings.api_aws_read_timeout_seconds,
+        )
+        signing_key = key_set.get_signing_key_from_jwt(token)
     except jwt.PyJWKClientConnectionError:
         raise AuthenticationUnavailable(
             "tokens cannot be verified right now, try again shortly"

@@ -31,6 +31,21 @@ def within(seconds: float) -> Iterator[None]:
         _ends_at.reset(token)
 
 
+@contextmanager
+def leaving(seconds: float) -> Iterator[None]:
+    """Calls made inside end `seconds` before the request's deadline, which keeps that time for
+    what must follow them (an undo when they fail). Outside a request: no bound."""
+    ends_at = _ends_at.get()
+    if ends_at is None:
+        yield
+        return
+    token = _ends_at.set(ends_at - seconds)
+    try:
+        yield
+    finally:
+        _ends_at.reset(token)
+
+
 def active() -> bool:
     """Whether the calls made now belong to a request (a deadline is set)."""
     return _ends_at.get() is not None

@@ -239,6 +239,9 @@ class DeliveryRecord:
     finished_at: str | None = None
     confirmed_by: str | None = None
     confirmed_at: str | None = None
+    # The upload's S3 version: the delivery reads this file to its end, also after the partner
+    # uploaded another under the same key (None: an unversioned bucket, or a record from before).
+    version_id: str | None = None
 
     @property
     def day(self) -> str:

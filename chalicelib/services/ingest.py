@@ -27,7 +27,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from chalicelib import clock
+from chalicelib import clock, deadline
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import ConditionFailed, Conflict, NotFound, StoreRefused
 from chalicelib.messages import LEGACY_HELD_MARK, bilingual, render
@@ -61,6 +61,7 @@ from chalicelib.services.reader import (
     ResumePoint,
     open_rows,
 )
+from chalicelib.store.aws import one_more_call_seconds
 from chalicelib.store.blobs import Blobs
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
 from chalicelib.store.identity import DynamoIdentities, IdentityStore
@@ -137,10 +138,10 @@ class IngestService:
         # The policies a check-only delivery accepted or refused so far (a real delivery would
         # have written or refused them): a later row of one of them is apart from its policy.
         self._checked: set[str] = set()
-        # Per delivery, the policies it contained without writing them (unchanged or refused) in
-        # its batches up to the last checkpoint: rows of one of them in a later batch are split
-        # in the file.
-        self._unchanged: dict[str, rules.PolicyNumbers] = {}
+        # Per delivery, the policies it contained but left unwritten (unchanged, or refused for a
+        # row error) in its batches up to the last checkpoint: rows of one of them in a later
+        # batch are split in the file.
+        self._left_unwritten: dict[str, rules.PolicyNumbers] = {}
         self.quality = quality or DynamoQuality()
         self.mail_queue = mail_queue or Queue(self.settings.activation_queue_url)
 
@@ -188,6 +189,7 @@ class IngestService:
             kind=key.kind,
             bucket=ref.bucket,
             object_key=ref.key,
+            version_id=ref.version_id,
             received_at=received.isoformat(),
             seq=rules.delivery_seq(ref),
             expires_at=expires_at(received, self.settings.retention_months),
@@ -373,7 +375,7 @@ class IngestService:
             fmt = FileFormat(**{**progress.format, "labels": tuple(progress.format["labels"])})
             resume = ResumePoint(format=fmt, offset=progress.offset, line=progress.line)
             start = 0 if fmt.compressed else progress.offset
-        stream = self.blobs.open(record.object_key, start=start)
+        stream = self.blobs.open(record.object_key, start=start, version_id=record.version_id)
         reader = open_rows(stream, filename=record.object_key, limits=limits, resume=resume)
         if progress.format is None:
             progress.format = asdict(reader.format)
@@ -410,7 +412,7 @@ class IngestService:
             progress.warn(notice("bsn_column"))
         if header.duplicates:
             progress.warn(notice("duplicate_columns", columns=", ".join(header.duplicates)))
-        self._unchanged[record.delivery_id] = rules.PolicyNumbers(
+        self._left_unwritten[record.delivery_id] = rules.PolicyNumbers(
             () if first_time else self.portfolio.seen_until(record.delivery_id, progress.line)
         )
         today = self.now().date()
@@ -560,7 +562,7 @@ class IngestService:
             # A check-only delivery writes nothing, so it saves its place only when it hands
             # over: a retry after a crash validates again from there, which changes nothing.
             self._checkpoint(record)
-            self._unchanged[record.delivery_id].add([*unchanged, *batch.refused])
+            self._left_unwritten[record.delivery_id].add([*unchanged, *batch.refused])
         elif progress.unsaved_error_count() >= REJECTED_PART_ROWS:
             # Not a checkpoint: a retry writes this part again, the same, under its number.
             self._save_rejected(record)
@@ -597,7 +599,7 @@ class IngestService:
                 continue
             if (
                 number in in_this_batch
-                or number in self._unchanged[record.delivery_id]
+                or number in self._left_unwritten[record.delivery_id]
                 or rules.written_earlier_in_delivery(current, seq, group)
             ):
                 progress.rows_rejected += len(rows)
@@ -954,7 +956,9 @@ class IngestService:
                 code="delivery_not_held",
             ) from None
         try:
-            self.queue.send({"resume": {"delivery_id": delivery_id}})
+            # The request's deadline would refuse the undo below too if the send used it up.
+            with deadline.leaving(one_more_call_seconds(self.settings)):
+                self.queue.send({"resume": {"delivery_id": delivery_id}})
         except Exception:
             # Nothing will resume it: put it back on hold so the administrator can confirm again.
             self.deliveries.hold_again(delivery_id)

@@ -18,11 +18,15 @@ What the reader decides (the ingest relies on it):
 - Blank lines (and CSV rows whose fields are all empty, like ``;;;``) are skipped.
 - Empty file or only whitespace: `FileRejected("empty_file")`. A CSV with a header but no rows
   is *not* rejected here: the reader yields nothing and the ingest treats 0 rows as empty.
-- Encoding: UTF-8 BOM -> ``utf-8-sig``; else UTF-8 if the first chunk decodes as UTF-8; else
-  ``cp1252``. UTF-16/32 (BOM) -> `FileRejected("unsupported_encoding")`. A later line that is
-  not valid UTF-8 in a UTF-8 file is decoded as cp1252 (a mostly-ASCII file whose first
-  non-ASCII character comes after the first chunk); a line that still cannot be decoded, or
-  that holds a NUL byte, yields `BadLine(code="invalid_encoding")`.
+- Encoding: each line is decoded on its own, as UTF-8 when it is valid UTF-8 and as cp1252
+  (Windows-1252) otherwise: a cp1252 line with a non-ASCII character is almost never valid
+  UTF-8, so one row saved in the other encoding (a spreadsheet edit) does not change how the
+  file's other rows read, wherever it is. A line that is neither, or that holds a NUL byte,
+  yields `BadLine(code="invalid_encoding")` (a header line: `FileRejected("undecodable")`).
+  A JSON Lines value whose escapes make a lone surrogate (``"\\ud800"``) is not text either:
+  `BadLine(code="invalid_encoding")` (in the first object's keys: `FileRejected("undecodable")`).
+  UTF-16/32 (BOM) -> `FileRejected("unsupported_encoding")`. `FileFormat.encoding` names what
+  the first chunk is: ``utf-8-sig`` (BOM), ``utf-8`` (valid UTF-8) or ``cp1252``.
 - Rows are yielded as `RawRow`; a row that cannot be turned into values is a `BadLine` (the
   ingest reports it as a row error and goes on): `RowTooLong` (``line_too_long``, a physical
   line or a multi-line quoted CSV record over `max_line_bytes`), ``invalid_encoding``,
@@ -76,7 +80,7 @@ _RAW_READ_BYTES: Final = 64 * 1024  # compressed input per read: bounded output 
 class FileFormat:
     type: Literal["csv", "jsonl"]
     compressed: bool
-    encoding: str  # "utf-8" | "utf-8-sig" | "cp1252"
+    encoding: str  # the first chunk's: "utf-8" | "utf-8-sig" | "cp1252"; lines decode alone
     delimiter: str | None  # None for jsonl
     labels: tuple[str, ...]
 
@@ -273,23 +277,19 @@ def _lines(
         yield line_no, offset, (partial if len(partial) <= max_line else None)
 
 
-class _Decoder:
-    def __init__(self, encoding: str) -> None:
-        self.utf8 = encoding.startswith("utf-8")
-        self.encoding = "utf-8" if self.utf8 else encoding
-
-    def __call__(self, data: bytes) -> str | None:
-        if b"\x00" in data:  # binary data in a text file: no value is trustworthy
-            return None
-        try:
-            return data.decode(self.encoding)
-        except UnicodeDecodeError:
-            if self.utf8:
-                try:
-                    return data.decode("cp1252")
-                except UnicodeDecodeError:
-                    return None
-            return None
+def _decode_line(data: bytes) -> str | None:
+    """One line's text: UTF-8 when the line is valid UTF-8, else Windows-1252; None when it is
+    neither or holds a NUL byte (binary data in a text file: no value is trustworthy)."""
+    if b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined
+        return None
 
 
 def _detect_encoding(first: bytes, *, at_eof: bool) -> str:
@@ -331,11 +331,8 @@ class _CsvFeed:
     """Feeds decoded physical lines to csv.reader and remembers which lines (and bytes) the
     current record took. csv.reader pulls exactly the lines of one record, no read-ahead."""
 
-    def __init__(
-        self, lines: Iterator[tuple[int, int, bytes | None]], decode: _Decoder, max_record: int
-    ) -> None:
+    def __init__(self, lines: Iterator[tuple[int, int, bytes | None]], max_record: int) -> None:
         self._lines = lines
-        self._decode = decode
         self._max = max_record
         self.first_line = 0
         self.last_line = 0
@@ -366,7 +363,7 @@ class _CsvFeed:
         if self._size > self._max:
             self.bad = "line_too_long"
             raise _RecordTooLong
-        text = self._decode(data)
+        text = _decode_line(data)
         if text is None:
             self.bad = self.bad or "invalid_encoding"
             return "\n"
@@ -412,6 +409,19 @@ def _json_row(
         return None
 
 
+def _unicode_text(line: str, texts: Iterable[str]) -> bool:
+    """False when a JSON escape made a lone surrogate (``\\ud800`` without its pair, what an
+    exporter writes when it cuts an emoji at a length limit): valid JSON, but not Unicode text,
+    which no store can hold. Only a ``\\u`` escape makes one."""
+    if "\\u" not in line:
+        return True
+    try:
+        "".join(texts).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class RowReader:
     """Iterate to get `RawRow` (or `BadLine`) items; `format` is known as soon as `open_rows`
     returns. Single use."""
@@ -425,7 +435,7 @@ class RowReader:
         *,
         start_offset: int,
         start_line: int,
-        pending: RawRow | None = None,
+        pending: RawRow | BadLine | None = None,
     ) -> None:
         self.format = fmt
         self._source = source
@@ -463,7 +473,7 @@ class RowReader:
     def _csv_rows(self) -> Iterator[RawRow | BadLine]:
         fmt = self.format
         width = len(fmt.labels)
-        feed = _CsvFeed(self._lines, _Decoder(fmt.encoding), self._limits.max_line_bytes)
+        feed = _CsvFeed(self._lines, self._limits.max_line_bytes)
         delimiter = fmt.delimiter or ","
         reader = csv.reader(feed, delimiter=delimiter)
         while True:
@@ -503,12 +513,11 @@ class RowReader:
             self._pending = None
         labels = self.format.labels
         upper = [label.upper() for label in labels]
-        decode = _Decoder(self.format.encoding)
         for line_no, end, data in self._lines:
             if data is None:
                 yield RowTooLong(line_no, end, last_line=line_no)
                 continue
-            text = decode(data)
+            text = _decode_line(data)
             if text is None:
                 yield BadLine(line_no, end, "invalid_encoding", line_no)
                 continue
@@ -517,6 +526,9 @@ class RowReader:
             row = _json_row(text.lstrip("\ufeff"), labels, upper)
             if row is None:
                 yield BadLine(line_no, end, "invalid_json", line_no)
+                continue
+            if not _unicode_text(text, row[1]):
+                yield BadLine(line_no, end, "invalid_encoding", line_no)
                 continue
             yield RawRow(line_no, end, row[1], line_no)
 
@@ -594,10 +606,9 @@ def open_rows(
     for line_no, end, data in lines:
         if data is None:
             raise FileRejected("line_too_long", line=line_no)
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise FileRejected("undecodable", line=line_no) from exc
+        text = _decode_line(data)
+        if text is None:
+            raise FileRejected("undecodable", line=line_no)
         if not text.strip():
             continue
         text = text.lstrip("\ufeff")
@@ -612,8 +623,12 @@ def open_rows(
         row = _json_row(text)
         if row is None:
             raise FileRejected("invalid_json", line=line_no)
+        if not _unicode_text(text, row[0]):
+            raise FileRejected("undecodable", line=line_no)
         fmt = FileFormat("jsonl", compressed, encoding, None, row[0])
-        pending = RawRow(line_no, end, row[1], line_no)
+        pending: RawRow | BadLine = RawRow(line_no, end, row[1], line_no)
+        if not _unicode_text(text, row[1]):
+            pending = BadLine(line_no, end, "invalid_encoding", line_no)
         return RowReader(source, lines, fmt, limits, start_offset=0, start_line=0, pending=pending)
     raise FileRejected("empty_file")
 

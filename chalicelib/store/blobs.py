@@ -23,9 +23,12 @@ class Blobs:
     def __init__(self, bucket: str | None = None) -> None:
         self.bucket = bucket or get_settings().bucket_name
 
-    def open(self, key: str, *, start: int = 0) -> BinaryIO:
-        """A streaming body of the object from byte `start` (never read whole into memory)."""
+    def open(self, key: str, *, start: int = 0, version_id: str | None = None) -> BinaryIO:
+        """A streaming body of the object (of its version `version_id`, else the latest) from
+        byte `start` (never read whole into memory)."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
         if start:
             params["Range"] = f"bytes={start}-"
         try:

@@ -69,6 +69,7 @@ def to_item(record: DeliveryRecord) -> Item:
         "finished_at": record.finished_at,
         "confirmed_by": record.confirmed_by,
         "confirmed_at": record.confirmed_at,
+        "version_id": record.version_id,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     return item
@@ -91,6 +92,7 @@ def from_item(item: Item) -> DeliveryRecord:
         finished_at=item.get("finished_at"),
         confirmed_by=item.get("confirmed_by"),
         confirmed_at=item.get("confirmed_at"),
+        version_id=item.get("version_id"),
     )
 
 

@@ -4,8 +4,6 @@ shape, instead of waiting until the function's timeout turns it into API Gateway
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,47 +12,12 @@ import pytest
 from chalicelib.config import reset_settings
 from chalicelib.store.aws import reset_clients
 from tests.conftest import bearer
+from tests.support.silent import SilentEndpoint, answered_within
 
 pytestmark = pytest.mark.integration
 
 # Only keeps a test from hanging when the bounds do not hold (they end it in about a second).
 HANG_GUARD_SECONDS = 120
-
-
-class SilentEndpoint:
-    """A local socket that accepts every connection, reads nothing and answers nothing."""
-
-    def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
-        self._held: list[socket.socket] = []
-        self._closing = False
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-
-    @property
-    def connections(self) -> int:
-        return len(self._held)
-
-    def _accept(self) -> None:
-        while not self._closing:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            self._held.append(connection)
-
-    def __enter__(self) -> SilentEndpoint:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._closing = True
-        self._listener.close()
-        for connection in self._held:
-            connection.close()
 
 
 @pytest.fixture
@@ -68,25 +31,16 @@ def silent_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[SilentEndpoint]:
 
 
 def ask_for_a_policy(tmp_path: Any) -> Any:
-    """GET a policy as the legal service centre (its first call is a Query on the table), on a
-    thread, so that a request that never ends fails the test instead of hanging it."""
+    """GET a policy as the legal service centre (its first call is a Query on the table)."""
     from chalice.test import Client
 
     from app import app
 
-    answers: list[Any] = []
-
-    def ask() -> None:
+    def ask() -> Any:
         with Client(app, project_dir=str(tmp_path)) as client:
-            answers.append(
-                client.http.get("/v1/policies/demo-volmacht/P00001", headers=bearer("jsc"))
-            )
+            return client.http.get("/v1/policies/demo-volmacht/P00001", headers=bearer("jsc"))
 
-    asking = threading.Thread(target=ask, daemon=True)
-    asking.start()
-    asking.join(HANG_GUARD_SECONDS)
-    assert answers, "the request was still waiting on the silent store"
-    return answers[0]
+    return answered_within(HANG_GUARD_SECONDS, ask)
 
 
 def test_given_a_store_that_never_answers_when_a_policy_is_read_then_503_unavailable(

@@ -14,8 +14,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib.auth import _jwks_client, authenticate
-from chalicelib.config import load_settings
+from chalicelib.config import load_settings, reset_settings
 from chalicelib.errors import Unauthenticated
+from tests.support.silent import SilentEndpoint, answered_within
 
 pytestmark = pytest.mark.integration
 
@@ -146,3 +147,39 @@ def test_tokens_naming_unknown_keys_do_not_make_every_request_fetch_the_key_set(
     # then the key set was fetched again at most once, and valid tokens still verify
     assert len(JWKS_FETCHES) - fetched <= 1
     assert authenticate(f"Bearer {cognito_token()}", prod).subject == "user-1"
+
+
+# PyJWT waits 30 s for a key set by default: the API function would end before its answer.
+PYJWT_DEFAULT_TIMEOUT_SECONDS = 30
+
+
+def test_a_silent_key_set_endpoint_gives_503_unavailable_before_the_function_ends(
+    monkeypatch: pytest.MonkeyPatch, prod: Any, tmp_path: Any
+) -> None:
+    from chalice.test import Client
+
+    from app import app
+
+    # given a key-set endpoint that accepts and never answers, and an API whose calls to AWS
+    # get one attempt of at most 0.2 + 0.2 s
+    with SilentEndpoint() as silent:
+        monkeypatch.setenv("COGNITO_JWKS_URL", f"{silent.url}/.well-known/jwks.json")
+        monkeypatch.setenv("API_AWS_CONNECT_TIMEOUT_SECONDS", "0.2")
+        monkeypatch.setenv("API_AWS_READ_TIMEOUT_SECONDS", "0.2")
+        _jwks_client.cache_clear()
+        reset_settings()
+
+        # when a request with a pool token arrives (the keys are not cached yet)
+        def ask() -> Any:
+            with Client(app, project_dir=str(tmp_path)) as client:
+                return client.http.get(
+                    "/v1/policies/volmacht-noord/P-1",
+                    headers={"Authorization": f"Bearer {cognito_token()}"},
+                )
+
+        response = answered_within(PYJWT_DEFAULT_TIMEOUT_SECONDS / 2, ask)
+
+    # then it is the register's 503 in the error shape, well before PyJWT's 30 s would end
+    assert response.status_code == 503
+    assert response.json_body["error"]["code"] == "unavailable"
+    assert silent.connections == 1

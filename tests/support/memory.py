@@ -335,7 +335,7 @@ class MemoryBlobs:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
 
-    def open(self, key: str, *, start: int = 0) -> BinaryIO:
+    def open(self, key: str, *, start: int = 0, version_id: str | None = None) -> BinaryIO:
         if key not in self.objects:
             raise NotFound(f"object {key} not found")
         return io.BytesIO(self.objects[key][start:])

@@ -11,7 +11,7 @@ import pytest
 from botocore.retries.standard import ExponentialBackoff
 
 from chalicelib.config import ConfigurationError, Settings, load_settings
-from chalicelib.store.aws import worst_call_seconds, worst_request_seconds
+from chalicelib.store.aws import one_more_call_seconds, worst_call_seconds, worst_request_seconds
 from scripts.local_env import ROOT
 from tests.unit.test_stage_keys import FROM_THE_STACK, _stage_environment
 
@@ -59,6 +59,25 @@ def test_an_api_requests_calls_to_aws_end_well_before_the_function_does(
     assert worst_call_seconds(settings) <= limit
     # and so do all of one request's calls together, however many it makes
     assert worst_request_seconds(settings) <= limit
+
+
+# What the calls before a send that may fail take at most in a normal request (a confirm
+# reads and writes its delivery first).
+ROOM_FOR_THE_CALLS_BEFORE_SECONDS = 2
+
+
+@pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))
+def test_a_send_that_keeps_time_back_for_its_undo_still_gets_an_attempt(
+    monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    # given the stage's configuration, and a request that keeps time back for an undo
+    # (confirming a held delivery: put it back on hold when its resume cannot be queued)
+    settings = stage_settings(monkeypatch, stage)
+    attempt = settings.api_aws_connect_timeout_seconds + settings.api_aws_read_timeout_seconds
+
+    # then the send before the undo still has time for one attempt after the calls before it
+    left_for_the_send = settings.api_aws_deadline_seconds - one_more_call_seconds(settings)
+    assert left_for_the_send >= ROOM_FOR_THE_CALLS_BEFORE_SECONDS + attempt
 
 
 def test_the_worst_case_waits_as_long_as_botocore_backs_off_at_most() -> None:

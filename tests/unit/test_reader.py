@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import json
 import tracemalloc
 import zlib
 
@@ -113,6 +114,80 @@ def test_a_windows_1252_line_after_the_first_chunk_of_a_utf8_file_is_still_read(
 
     assert reader.format.encoding == "utf-8"
     assert values(reader)[-1] == ["x", "Hélène", "1234AB"]
+
+
+MIXED_ROWS = ("1;Müller;1234AB\n", "2;José;1234AB\n", "3;Ünal;1234AB\n")
+
+
+@pytest.mark.parametrize("windows_row", [0, 1, 2], ids=["first", "middle", "last"])
+def test_one_windows_1252_row_in_a_utf8_file_changes_no_other_row(windows_row: int) -> None:
+    # given a UTF-8 file with one row saved as Windows-1252, inside the first chunk
+    lines = [
+        row.encode("cp1252" if n == windows_row else "utf-8") for n, row in enumerate(MIXED_ROWS)
+    ]
+
+    # when it is read
+    read_values = values(read(HEADER.encode() + b"".join(lines)))
+
+    # then every name is read as written, in either encoding
+    assert [v[1] for v in read_values] == ["Müller", "José", "Ünal"]
+
+
+@pytest.mark.parametrize("windows_row", [0, 1])
+def test_one_windows_1252_line_in_a_utf8_json_lines_file_changes_no_other_line(
+    windows_row: int,
+) -> None:
+    names = ["Müller", "José"]
+    lines = [
+        (json.dumps({"PP_NUMMER": str(n), "ANAAM": name}, ensure_ascii=False) + "\n").encode(
+            "cp1252" if n == windows_row else "utf-8"
+        )
+        for n, name in enumerate(names)
+    ]
+
+    read_values = values(read(b"".join(lines), filename="portfolio.jsonl"))
+
+    assert [v[1] for v in read_values] == names
+
+
+def test_a_windows_1252_file_reads_every_line_as_windows_1252() -> None:
+    # given a file wholly in Windows-1252 (every non-ASCII line invalid as UTF-8)
+    data = (HEADER + "".join(MIXED_ROWS) + "4;Hélène Öztürk;1234AB\n").encode("cp1252")
+
+    reader = read(data)
+
+    assert reader.format.encoding == "cp1252"
+    assert [v[1] for v in values(reader)] == ["Müller", "José", "Ünal", "Hélène Öztürk"]
+
+
+def test_a_json_value_with_a_lone_surrogate_escape_is_a_bad_line() -> None:
+    # given JSON Lines whose second object holds half an emoji (cut at a length limit), escaped
+    lines = [
+        '{"PP_NUMMER": "1", "ANAAM": "Berg \\ud83d\\ude00"}',
+        '{"PP_NUMMER": "2", "ANAAM": "Berg \\ud83d"}',
+        '{"PP_NUMMER": "3", "ANAAM": "Smit"}',
+    ]
+
+    items = rows_of(read("\n".join(lines).encode(), filename="portfolio.jsonl"))
+
+    # then the whole emoji is read, the half one is no text, and the next line is read
+    assert isinstance(items[0], RawRow)
+    assert items[0].values == ["1", "Berg \U0001f600"]
+    assert isinstance(items[1], BadLine)
+    assert (items[1].line, items[1].code) == (2, "invalid_encoding")
+    assert isinstance(items[2], RawRow)
+    assert items[2].values == ["3", "Smit"]
+
+
+def test_a_lone_surrogate_in_the_first_json_object_rejects_that_row_or_the_file() -> None:
+    value = '{"PP_NUMMER": "1", "ANAAM": "\\udc00Berg"}\n{"PP_NUMMER": "2", "ANAAM": "Smit"}'
+    items = rows_of(read(value.encode(), filename="portfolio.jsonl"))
+    assert [type(i) for i in items] == [BadLine, RawRow]
+    assert items[0].code == "invalid_encoding"
+
+    with pytest.raises(FileRejected) as caught:
+        read(b'{"PP_NUMMER": "1", "\\ud800ANAAM": "Berg"}\n', filename="portfolio.jsonl")
+    assert caught.value.code == "undecodable"
 
 
 def test_utf16_is_rejected_as_unsupported_encoding() -> None:
