@@ -1,7 +1,7 @@
 """Lookup benchmark: `GET /v1/clients` per query form and `POST /v1/coverage-checks` on a
 register of N clients, through the real app (chalice.test.Client) over the benchmark's moto
 server. Per form: p50/p95 latency and the DynamoDB requests each request made (botocore
-`before-call` hooks on the app's client).
+`before-call` hooks on the app's clients).
 
 The register is the items `policy_items` builds from generated deliveries of the three demo
 partners (clients are shared between partners, as in `scripts.demo_data`), cached in
@@ -184,9 +184,10 @@ def _measure_lookups(
     backend.load_items(path, TABLE)
 
     operations: list[str] = []
-    # The API's requests call DynamoDB on their own (bounded) clients.
-    for dynamodb in aws.every_resource("dynamodb"):
-        dynamodb.meta.client.meta.events.register(
+    # Every DynamoDB client of the store: the resources' and the bulk clients (batch reads),
+    # the workers' and the API requests' (bounded).
+    for client in aws.every_client("dynamodb"):
+        client.meta.events.register(
             "before-call.dynamodb", lambda model, **_: operations.append(model.name)
         )
     headers = {"Authorization": f"Bearer {issue_token('jsc')}"}

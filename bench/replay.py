@@ -52,9 +52,16 @@ def replay(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from chalicelib.store import aws
 
     operations: list[str] = []
-    # The API's requests call DynamoDB on their own (bounded) clients.
-    for dynamodb in aws.every_resource("dynamodb"):
-        dynamodb.meta.client.meta.events.register(
+    # Every DynamoDB client of the store, as far as the tree has them: the resources' and the
+    # bulk clients (batch reads), the workers' and the API requests' (bounded).
+    every_client = getattr(aws, "every_client", None)
+    if every_client is not None:
+        clients = every_client("dynamodb")
+    else:
+        every_resource = getattr(aws, "every_resource", lambda service: [aws.resource(service)])
+        clients = [dynamodb.meta.client for dynamodb in every_resource("dynamodb")]
+    for client in clients:
+        client.meta.events.register(
             "before-call.dynamodb", lambda model, **_: operations.append(model.name)
         )
     headers = {"Authorization": f"Bearer {issue_token('jsc')}"}

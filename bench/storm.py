@@ -538,7 +538,7 @@ def project(
     if throttled_seconds > seconds / 2:
         binds = "DynamoDB write capacity"
     elif serial:
-        binds = "one delivery at a time (reserved concurrency 1)"
+        binds = "one delivery at a time: reserved concurrency 1"
     elif per_invocation == by_cpu:
         binds = "the 1M partner's invocation CPU (one at a time)"
     else:

@@ -37,7 +37,7 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from chalicelib.errors import StoreError
 from chalicelib.models.delivery import FINAL_STATUSES
@@ -352,10 +352,15 @@ class LocalRun:
         from scripts.token import local_token
 
         client = known_demo_clients()[0]
-        query = urlencode({"q": f"{client.postcode} {client.house_number}"})
+        search = json.dumps({"q": f"{client.postcode} {client.house_number}"}).encode()
         request = urllib.request.Request(
-            f"{self.api_url}/v1/clients?{query}",
-            headers={"Authorization": f"Bearer {local_token('jsc')}"},
+            f"{self.api_url}/v1/clients/search",
+            data=search,
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {local_token('jsc')}",
+                "Content-Type": "application/json",
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
@@ -366,8 +371,8 @@ class LocalRun:
         partners = set(self._demo_reports)
         if not any(partners <= {p["partner_id"] for p in c["policies"]} for c in candidates):
             log.warning(
-                "the demo search q=%s found no client with policies of %s",
-                query,
+                "the demo search (a known demo client's postcode and house number) found "
+                "no client with policies of %s",
                 ", ".join(sorted(partners)),
             )
 
@@ -453,8 +458,9 @@ class LocalRun:
             lines += [
                 "  # recognise a demo client that all three partners deliver",
                 "  JSC=$(make -s token ROLE=jsc)",
-                '  curl -s -H "Authorization: Bearer $JSC" '
-                f"'{api}/v1/clients?postcode={client.postcode}&house_number={client.house_number}'",
+                '  curl -s -H "Authorization: Bearer $JSC" -H "Content-Type: application/json" '
+                f'-d \'{{"postcode": "{client.postcode}", '
+                f'"house_number": "{client.house_number}"}}\' {api}/v1/clients/search',
             ]
         lines += [
             "  # 20 new policies of demo-volmacht (a mutation file): upload, wait for the report",

@@ -134,7 +134,8 @@ function renderSearch(container) {
     const query = input.value.trim();
     if (!query) return;
     await busy(button, problem, async () => {
-      const result = await get("v1/clients", { q: query });
+      // In the body, not the URL: what a caller says is personal data.
+      const result = await post("v1/clients/search", { q: query });
       state.searched = input.value;
       state.result = result;
       state.active = 0;

@@ -1,4 +1,5 @@
-"""GET /v1/clients (recognise a client) and GET /v1/clients/{client_id} (the dossier)."""
+"""POST /v1/clients/search (recognise a client; GET /v1/clients, deprecated, the same with the
+search in its query string) and GET /v1/clients/{client_id} (the dossier)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,30 @@ ROLES = ("jsc", "admin")
 
 
 @api.route(
+    "/v1/clients/search",
+    methods=("POST",),
+    roles=ROLES,
+    body=ClientQuery,
+    errors={400: ("query_too_broad", "unknown_partner")},
+)
+def search_clients(ctx: RequestContext) -> CandidateList:
+    """Recognise a client: the candidates that match one search (address, name + birth date,
+    policy number, phone, e-mail or KvK number), best first. The search goes in the body, so
+    a caller's name, birth date, address, phone or e-mail never appears in a URL (URLs end up
+    in access logs and proxies). Audited."""
+    return recognise(ctx.principal, ctx.route, ctx.body(ClientQuery))
+
+
+@api.route(
     "/v1/clients",
     roles=ROLES,
     query=ClientQuery,
     errors={400: ("query_too_broad", "unknown_partner")},
+    deprecated="puts the caller's personal data in the URL; use POST /v1/clients/search",
 )
 def find_clients(ctx: RequestContext) -> CandidateList:
-    """Recognise a client: the candidates that match one search (address, name + birth date,
-    policy number, phone, e-mail or KvK number), best first. Audited."""
+    """Recognise a client, the search in the query string (deprecated: use POST
+    /v1/clients/search, which takes the same fields in its body)."""
     return recognise(ctx.principal, ctx.route, ctx.query(ClientQuery))
 
 

@@ -73,7 +73,10 @@ POLICY_NUMBER = "VOL9100000001"
 
 # Path parameters, by name: what they are and an example.
 PATH_PARAMETERS: dict[str, tuple[str, str]] = {
-    "client_id": ("a client's opaque id (c_ and 24 hex digits), from GET /v1/clients", CLIENT_ID),
+    "client_id": (
+        "a client's opaque id (c_ and 24 hex digits), from POST /v1/clients/search",
+        CLIENT_ID,
+    ),
     "mandate_id": ("a mandate's id (m_ and 24 hex digits)", MANDATE_ID),
     "delivery_id": ("a delivery's id (32 hex digits), from GET /v1/deliveries", DELIVERY_ID),
     "partner_id": ("the partner that delivered the policy", PARTNER_ID),
@@ -293,6 +296,7 @@ MODEL_EXAMPLES: dict[type[BaseModel], BaseModel] = {
         parties=[_PARTY],
     ),
     PolicyView: PolicyView(policy=_POLICY, parties=[_PARTY]),
+    ClientQuery: ClientQuery(postcode="1077XL", house_number="232"),
     CoverageCheckRequest: CoverageCheckRequest(
         partner_id=PARTNER_ID,
         policy_number=POLICY_NUMBER,
@@ -381,7 +385,7 @@ MODEL_EXAMPLES: dict[type[BaseModel], BaseModel] = {
                 at="2026-11-30T09:12:44Z",
                 actor="jsc-user",
                 role="jsc",
-                route="GET /v1/clients",
+                route="POST /v1/clients/search",
                 query={"postcode": "h:5e1b7c0f"},
                 result_ids=[CLIENT_ID],
                 result_count=1,

@@ -266,6 +266,7 @@ class RouteSpec:
     media_types: tuple[str, ...]  # of a successful response
     tags: tuple[str, ...]
     see_other: str = ""  # when the route may answer 303 with a Location instead: why
+    deprecated: str = ""  # why callers should move off this route, and to what
 
 
 class Api:
@@ -290,12 +291,14 @@ class Api:
         errors: Mapping[int, Iterable[str]] | None = None,
         media_types: Iterable[str] = ("application/json",),
         see_other: str = "",
+        deprecated: str = "",
     ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
         """Register `handler` for `path`. `roles=None` makes the route public. `path_params`,
         `query` and `body` name the models the handler parses, `response` and `status` what it
         returns (default: its return annotation, 200) and in which media types, `errors` the
         codes it may answer besides the ones every route shares (authentication, roles, parsing,
-        the backend), `see_other` when it may answer 303 instead (a link elsewhere)."""
+        the backend), `see_other` when it may answer 303 instead (a link elsewhere), `deprecated`
+        why callers should move off it (it keeps working)."""
         allowed = frozenset(roles) if roles is not None else None
         blueprint = self.blueprint
         own_errors = {status: tuple(codes) for status, codes in (errors or {}).items()}
@@ -326,6 +329,7 @@ class Api:
                         media_types=tuple(media_types),
                         tags=tags,
                         see_other=see_other,
+                        deprecated=deprecated,
                     )
                 )
             return handler

@@ -225,6 +225,9 @@ def _operation(route: RouteSpec, schemas: dict[str, Any]) -> dict[str, Any]:
         "x-roles": sorted(route.roles) if route.roles is not None else [],
         "security": [{SECURITY_SCHEME: []}] if route.roles is not None else [],
     }
+    if route.deprecated:
+        operation["deprecated"] = True
+        operation["description"] += f"\n\nDeprecated: {route.deprecated}."
     parameters = _parameters(route, schemas)
     if parameters:
         operation["parameters"] = parameters

@@ -39,10 +39,12 @@ def _normalised(value: str, normalise: Callable[[str], object], what: str) -> st
 
 
 class ClientQuery(BaseModel):
-    """The query string of `GET /v1/clients`, normalised with the same functions the ingest
-    uses (`chalicelib/normalise.py`), so a query key equals a stored lookup key."""
+    """One search: the body of `POST /v1/clients/search` (or the query string of the deprecated
+    `GET /v1/clients`), normalised with the same functions the ingest uses
+    (`chalicelib/normalise.py`), so a query key equals a stored lookup key. A number in a JSON
+    body (`"house_number": 232`) is taken as its digits."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
     policy_number: str | None = Field(default=None, max_length=40)
     partner_id: str | None = Field(default=None, max_length=63, pattern=r"^[a-z0-9][a-z0-9-]+$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -204,9 +204,7 @@ class Table:
             raise ValueError(f"batch_get takes at most {BATCH_GET_MAX} keys")
         if not unique:
             return []
-        # Through the resource, on whose client request paths count their calls (tests,
-        # benchmarks); a request path does not share it with other threads.
-        return self._read_chunk(unique, consistent, via_resource=True)
+        return self._read_chunk(unique, consistent)
 
     def batch_get_many(self, keys: Iterable[tuple[str, str]]) -> list[Item]:
         """BatchGetItem in chunks of 100 (ingest and reconciliation, never a request path)."""
@@ -222,8 +220,8 @@ class Table:
     def read_many(
         self, keys: Sequence[tuple[str, str]], *, consistent: bool = False, concurrency: int = 1
     ) -> list[Item]:
-        """BatchGetItem in chunks of 100 on the low-level client, up to `concurrency` chunks in
-        flight (the ingest's ordering reads; a request path uses `batch_get`)."""
+        """BatchGetItem in chunks of 100, up to `concurrency` chunks in flight (the ingest's
+        ordering reads; a request path uses `batch_get`)."""
         unique = list(dict.fromkeys(keys))
         chunks = [unique[i : i + BATCH_GET_MAX] for i in range(0, len(unique), BATCH_GET_MAX)]
         if len(chunks) <= 1 or concurrency <= 1:
@@ -233,21 +231,12 @@ class Table:
             found = pool.map(lambda chunk: self._read_chunk(chunk, consistent), chunks)
             return [item for items in found for item in items]
 
-    def _read_chunk(
-        self, keys: list[tuple[str, str]], consistent: bool, *, via_resource: bool = False
-    ) -> list[Item]:
-        """One BatchGetItem (and its unprocessed keys): on the resource, which serialises and
-        deserialises itself, or on the thread-safe bulk client, keys and items converted by
-        hand (wire_value, item_from_wire)."""
-        if via_resource:
-            call = aws.resource("dynamodb").batch_get_item
-            wanted: list[Item] = [{"pk": pk, "sk": sk} for pk, sk in keys]
-            typed: Callable[[Item], Item] = dict
-        else:
-            call = aws.bulk_client("dynamodb").batch_get_item
-            wanted = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
-            typed = item_from_wire
-
+    def _read_chunk(self, keys: list[tuple[str, str]], consistent: bool) -> list[Item]:
+        """One BatchGetItem (and its unprocessed keys) on the thread-safe bulk client, keys and
+        items converted by hand (botocore neither validates the keys nor walks the answer;
+        boto3's resource would do both, and deep-copy the request)."""
+        call = aws.bulk_client("dynamodb").batch_get_item
+        wanted = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
         request: dict[str, Any] = {self._name: {"Keys": wanted, "ConsistentRead": consistent}}
         found: list[Item] = []
         now = clock.epoch()
@@ -256,7 +245,7 @@ class Table:
             with translated("batch_get_item"):
                 response = call(RequestItems=request)
             for raw in response.get("Responses", {}).get(self._name, []):
-                item = typed(raw)
+                item = item_from_wire(raw)
                 if _live(item, now):
                     found.append(item)
             request = response.get("UnprocessedKeys") or {}

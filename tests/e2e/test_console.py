@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from scripts.console_browser import VIEWPORT, check_coverage, chromium, search, sign_in
 from scripts.demo_data import DEMO_SEED, generate_rows, known_demo_clients, write_csv
@@ -133,8 +133,10 @@ def test_jsc_finds_a_caller_by_postcode_and_house_number_and_reads_a_coverage_de
 def test_jsc_finds_a_caller_by_a_misspelt_name_and_an_objection_route_is_read_out(
     run: LocalRun, page: Page
 ):
-    # given the console, signed in as the legal service centre
+    # given the console, signed in as the legal service centre, its requests watched
     sign_in(page, console_url(run), "jsc")
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
 
     # when the name is misspelt but the birth date given
     search(page, "Tim el Amarni 10-06-1986")
@@ -143,6 +145,14 @@ def test_jsc_finds_a_caller_by_a_misspelt_name_and_an_objection_route_is_read_ou
     first = page.locator(".candidate").first
     expect(first).to_contain_text("Tim el Amrani")
     expect(first.locator(".explain")).to_contain_text("Naam: lijkt erop")
+
+    # and what the employee typed went in a request's body, in no URL
+    searches = [r for r in requests if "/v1/clients" in r.url]
+    assert [(r.method, r.url.rsplit("/", 2)[-2:]) for r in searches] == [
+        ("POST", ["clients", "search"])
+    ]
+    assert "Amarni" in (searches[0].post_data or "")
+    assert not [r.url for r in requests if "Amarni" in r.url or "1986" in r.url]
 
     # when a coverage check asks about a legal area no module covers
     page.get_by_label("Zoek een klant").press("Enter")
@@ -168,7 +178,7 @@ def test_a_search_too_broad_shows_the_reason_and_an_unreachable_api_says_so(
     expect(alert).to_contain_text("past op te veel mensen")
 
     # when the API cannot be reached
-    page.route("**/v1/clients?**", lambda route: route.abort())
+    page.route("**/v1/clients/search", lambda route: route.abort())
     search(page, f"{CALLER.postcode} {CALLER.house_number}")
 
     # then the page says so

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import urllib.request
 import uuid
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -96,8 +96,10 @@ def test_the_demo_portfolio_is_loaded_and_its_shared_client_recognised_across_pa
 
     # when the call centre looks up a known demo client by address
     client = known_demo_clients()[0]
-    status, found = local_run.get(
-        f"/v1/clients?postcode={client.postcode}&house_number={client.house_number}", role="jsc"
+    status, found = local_run.post(
+        "/v1/clients/search",
+        {"postcode": client.postcode, "house_number": client.house_number},
+        role="jsc",
     )
 
     # then one candidate carries policies of all three partners
@@ -115,8 +117,8 @@ def test_once_the_run_is_ready_the_search_box_finds_the_demo_client_of_all_three
     client = known_demo_clients()[0]
 
     # when the call centre types the client's postcode and house number into the search box
-    query = urlencode({"q": f"{client.postcode} {client.house_number}"})
-    status, found = local_run.get(f"/v1/clients?{query}", role="jsc")
+    search = {"q": f"{client.postcode} {client.house_number}"}
+    status, found = local_run.post("/v1/clients/search", search, role="jsc")
 
     # then the client is a candidate with policies of all three partners
     assert status == 200, found
@@ -171,7 +173,7 @@ def test_a_second_run_on_the_same_ports_refuses_to_start_and_leaves_the_first_al
 
 
 def test_the_local_run_logs_no_query_strings(local_run: LocalRun) -> None:
-    # when the call centre looks a client up by e-mail address
+    # when the call centre looks a client up by e-mail address on the deprecated query route
     address = f"privacy-{uuid.uuid4().hex[:8]}@example.nl"
     status, _ = local_run.get(f"/v1/clients?email={address}", role="jsc")
 

@@ -56,8 +56,10 @@ def test_request_approve_email_activate_and_see_the_contracts_until_revoked(
     }
     first_policy, later_policy = f"E2E-M{tag}", f"E2E-N{tag}"
     _deliver(local_run, "demo-volmacht", first_policy, holder)
-    status, found = local_run.get(
-        f"/v1/clients?policy_number={first_policy}&partner_id=demo-volmacht", role="jsc"
+    status, found = local_run.post(
+        "/v1/clients/search",
+        {"policy_number": first_policy, "partner_id": "demo-volmacht"},
+        role="jsc",
     )
     assert status == 200, found
     client_id = found["candidates"][0]["client_id"]

@@ -1,4 +1,4 @@
-"""Count the DynamoDB requests the app makes (botocore event hooks on the app's own client), and
+"""Count the DynamoDB requests the app makes (botocore event hooks on the app's own clients), and
 seed the register through the real upload path.
 
     from tests.integration.ddb_calls import ddb_calls_fixture  # noqa: F401  (the fixture)
@@ -56,11 +56,12 @@ class DynamoCalls:
 
 @pytest.fixture(name="ddb_calls")
 def ddb_calls_fixture(aws: dict[str, str]) -> Iterator[DynamoCalls]:
-    from chalicelib.store.aws import every_resource
+    from chalicelib.store.aws import every_client
 
     calls = DynamoCalls()
-    # The API's requests have their own clients (bounded, chalicelib/deadline.py).
-    emitters = [r.meta.client.meta.events for r in every_resource("dynamodb")]
+    # Every DynamoDB client of the store: the resources' and the bulk clients (batch reads),
+    # the workers' and the API requests' (bounded, chalicelib/deadline.py).
+    emitters = [client.meta.events for client in every_client("dynamodb")]
     for events in emitters:
         events.register("before-call.dynamodb", calls._before_call, unique_id="test-ddb-calls")
     yield calls

@@ -26,6 +26,7 @@ ROLES = ("jsc", "portal", "partner", "admin")
 ALLOWED: dict[str, frozenset[str] | None] = {
     "GET /v1/health": None,
     "GET /v1/clients": frozenset({"jsc", "admin"}),
+    "POST /v1/clients/search": frozenset({"jsc", "admin"}),
     "GET /v1/clients/{client_id}": frozenset({"jsc", "admin"}),
     "GET /v1/policies/{partner_id}/{policy_number}": frozenset({"jsc", "admin", "partner"}),
     "POST /v1/coverage-checks": frozenset({"jsc", "admin"}),

@@ -46,7 +46,7 @@ def test_the_serial_design_runs_every_delivery_after_the_other_and_waits_for_eac
     # go through that one invocation one after the other
     assert serial["rows_per_invocation_s"] == pytest.approx(200.0)
     assert serial["minutes"] == pytest.approx(sum(AWS_STORM) / 200 / 60, rel=0.01)
-    assert serial["binds"] == "one delivery at a time (reserved concurrency 1)"
+    assert serial["binds"] == "one delivery at a time: reserved concurrency 1"
     # while the parallel design hides the round trips and runs eight deliveries at once
     parallel = project(cpu_us=1_000.0, units=0.1, requests=0.4, memory_mb=1769, rtt_ms=10.0)
     assert parallel["rows_per_invocation_s"] == pytest.approx(1_000.0)

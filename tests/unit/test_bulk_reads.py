@@ -199,3 +199,13 @@ def test_botocore_does_not_walk_the_values_of_an_item_answer(monkeypatch):
     # then only the plain one walked its values
     assert by_the_store == 0
     assert len(walked) > 0
+
+
+def test_an_answer_that_is_not_json_is_left_to_botocore():
+    # given a proxy's error page where DynamoDB's answer should be
+    body = b"<html>bad gateway</html>"
+    params, _, _ = ANSWERS["query"]
+
+    # then the store's client makes of it what a plain one makes of it
+    plain = answered(boto3.client("dynamodb", region_name="eu-west-1"), "query", body, **params)
+    assert answered(aws.bulk_client("dynamodb"), "query", body, **params) == plain

@@ -82,3 +82,14 @@ def test_a_bulk_write_sends_what_botocore_would_have_sent(call):
     assert sent_body(aws.bulk_client("dynamodb"), call, **params) == sent_body(
         plain, call, **params
     )
+
+
+def test_a_binary_value_is_sent_as_botocore_sends_it():
+    # given a write with a binary value, which the bulk client cannot send as it is
+    params = {"RequestItems": {"t": [{"PutRequest": {"Item": wire_item({**ITEM, "b": b"\x00"})}}]}}
+    plain = boto3.client("dynamodb", region_name="eu-west-1")
+
+    # then it takes botocore's way (base64), as a plain client sends it
+    sent = sent_body(aws.bulk_client("dynamodb"), "batch_write_item", **params)
+    assert sent == sent_body(plain, "batch_write_item", **params)
+    assert sent["RequestItems"]["t"][0]["PutRequest"]["Item"]["b"] == {"B": "AA=="}
