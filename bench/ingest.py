@@ -154,17 +154,27 @@ def warm_clients() -> float:
     return time.process_time() - cpu
 
 
-def drain_ingest_queue(app: Any, sqs: Any, queue_url: str) -> int:
+def drain_ingest_queue(
+    app: Any,
+    sqs: Any,
+    queue_url: str,
+    *,
+    wait_seconds: int = 0,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> int:
     """The real ingest handler on the queue's messages, one at a time, until the queue is
-    empty (as Lambda's poller would: a message is deleted once handled); the invocations."""
+    empty (as Lambda's poller would: a message is deleted once handled); the invocations.
+    `prepare` rewrites a received message before the handler sees it (a benchmark moving an
+    upload's notification in time)."""
     invocations = 0
     while True:
         messages = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=0
+            QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=wait_seconds
         ).get("Messages", [])
         if not messages:
             return invocations
-        result = app.handler_map["ingest"](_sqs_event(messages[0]), LambdaContext())
+        message = prepare(messages[0]) if prepare else messages[0]
+        result = app.handler_map["ingest"](_sqs_event(message), LambdaContext())
         invocations += 1
         if result.get("batchItemFailures"):
             raise RuntimeError(f"the ingest reported failures: {result}")

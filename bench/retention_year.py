@@ -31,6 +31,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bench.backend import (
@@ -41,7 +42,7 @@ from bench.backend import (
     running_backend,
     scan_items,
 )
-from bench.ingest import LambdaContext, _sqs_event
+from bench.ingest import drain_ingest_queue
 
 PARTNER = "demo-volmacht"
 SEED = 6_000_007  # the storm's second partner, as bench.row_writes
@@ -63,22 +64,6 @@ def _with_event_time(message: dict[str, Any], moment: datetime) -> dict[str, Any
     for record in body.get("Records", []):
         record["eventTime"] = moment.isoformat().replace("+00:00", "Z")
     return {**message, "Body": json.dumps(body)}
-
-
-def _handle_until_empty(app: Any, sqs: Any, queue_url: str, moment: datetime) -> None:
-    """The real ingest handler on every message of the queue (the upload's notification and
-    any hand-over the ingest sends itself), one at a time, as Lambda's poller would."""
-    while True:
-        messages = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=1
-        ).get("Messages", [])
-        if not messages:
-            return
-        message = _with_event_time(messages[0], moment)
-        result = app.handler_map["ingest"](_sqs_event(message), LambdaContext())
-        if result.get("batchItemFailures"):
-            raise RuntimeError(f"the ingest reported failures: {result}")
-        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
 
 
 def retention_breaches(items: list[dict[str, Any]], moment: datetime) -> dict[str, int]:
@@ -148,7 +133,13 @@ def run(rows: int, months: int) -> Result:
             )
             started = time.monotonic()
             with clock.frozen(_clock_at(moment)):
-                _handle_until_empty(app, sqs, resources["ingest_queue_url"], moment)
+                drain_ingest_queue(
+                    app,
+                    sqs,
+                    resources["ingest_queue_url"],
+                    wait_seconds=1,
+                    prepare=partial(_with_event_time, moment=moment),
+                )
             seconds = time.monotonic() - started
             metered = backend.meter()
             report = _report(s3, resources["bucket"], month)

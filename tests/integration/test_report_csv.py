@@ -206,15 +206,11 @@ def test_a_page_gets_a_link_to_a_large_rejected_rows_file_that_downloads_it_whol
     assert downloaded.headers["Content-Disposition"] == f'attachment; filename="{delivery_id}.csv"'
 
 
-def test_the_link_is_only_for_the_partners_own_finished_deliveries(aws, api):
-    # given a finished delivery of demo-volmacht, and one of its deliveries still running
-    upload(f"incoming/{PARTNER}/full/export.csv", csv_bytes([person("L1", PCODE="1")]))
-    drain(aws["ingest_queue_url"])
-    finished = report(PARTNER)[-1]["delivery_id"]
-    running = "0" * 32
+def claim_running(delivery_id: str) -> str:
+    """A delivery of the partner that is still running (claimed, leased, no file yet)."""
     DynamoDeliveries().claim(
         DeliveryRecord(
-            delivery_id=running,
+            delivery_id=delivery_id,
             partner_id=PARTNER,
             kind="full",
             bucket=get_settings().bucket_name,
@@ -226,6 +222,15 @@ def test_the_link_is_only_for_the_partners_own_finished_deliveries(aws, api):
         ),
         now=1_800_000_000,
     )
+    return delivery_id
+
+
+def test_the_link_is_only_for_the_partners_own_finished_deliveries(aws, api):
+    # given a finished delivery of demo-volmacht, and one of its deliveries still running
+    upload(f"incoming/{PARTNER}/full/export.csv", csv_bytes([person("L1", PCODE="1")]))
+    drain(aws["ingest_queue_url"])
+    finished = report(PARTNER)[-1]["delivery_id"]
+    running = claim_running("0" * 32)
 
     def ask(delivery_id: str, *token: str) -> tuple[int, str]:
         answer = api.http.get(
@@ -258,21 +263,7 @@ def test_a_running_delivery_is_told_apart_by_its_record_not_by_asking_s3(aws, ap
 
     monkeypatch.setattr(Blobs, "size", as_on_aws)
     # and a delivery still running, with no rejected-rows file yet
-    running = "1" * 32
-    DynamoDeliveries().claim(
-        DeliveryRecord(
-            delivery_id=running,
-            partner_id=PARTNER,
-            kind="full",
-            bucket=get_settings().bucket_name,
-            object_key=f"incoming/{PARTNER}/full/next.csv",
-            received_at="2026-03-02T09:00:00+00:00",
-            seq="20260302T090000.000000#1",
-            expires_at=2_000_000_000,
-            lease_until=2_000_000_000,
-        ),
-        now=1_800_000_000,
-    )
+    running = claim_running("1" * 32)
     path = f"/v1/deliveries/{running}/rejected-rows"
 
     # when its partner asks for the file and for the link to it
