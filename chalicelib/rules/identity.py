@@ -52,17 +52,29 @@ def client_identity(party: PartyFields) -> str:
 def policy_identities(parties: Sequence[PartyFields]) -> list[str] | None:
     """The identity of each party on one policy. Parties that share an identity but not a
     first name or initials are different people (twins Piet and Jan on one household policy)
-    and are told apart by that given name; None when two parties cannot be told apart at all
-    (a repeated row, or twins delivered with the same initials and no first names)."""
+    and are told apart by that given name; those that share the given name too but not the
+    gender (a son and a daughter born the same day, `J.` both) by their gender; None when two
+    parties cannot be told apart at all (a repeated row, or twins delivered with the same
+    initials, no first names and no gender that differs)."""
     identities = [client_identity(party) for party in parties]
     if len(set(identities)) == len(identities):  # the common case, without counting
         return identities
     counts = Counter(identities)
-    told_apart = [
+    by_name = [
         f"{identity}|{_given_key(party)}" if counts[identity] > 1 else identity
         for identity, party in zip(identities, parties, strict=True)
     ]
-    return told_apart if len(set(told_apart)) == len(told_apart) else None
+    if len(set(by_name)) == len(by_name):
+        return by_name
+    counts = Counter(by_name)
+    by_gender = [
+        f"{identity}|{_gender(party.gender) or '?'}" if counts[identity] > 1 else identity
+        for identity, party in zip(by_name, parties, strict=True)
+    ]
+    # An unknown gender tells nobody apart (it may be the other row's person).
+    if any(identity.endswith("|?") for identity in by_gender):
+        return None
+    return by_gender if len(set(by_gender)) == len(by_gender) else None
 
 
 def told_apart(parties: Sequence[PartyFields]) -> bool:
@@ -565,18 +577,21 @@ def resolve_policy(
 def _pair_with_previous(delivered: Sequence[Trace], previous: Sequence[Trace]) -> dict[int, Trace]:
     """Delivered party index -> the earlier party of the same policy it is, best evidence
     first, each earlier party at most once."""
+    # The same gender first: a partner may correct a party's gender, but a son and a
+    # daughter of one initial on one policy must each find their own earlier party whatever
+    # order the file lists them in.
     pairs = sorted(
         (
-            (score, i, j)
+            (score, _genders_differ(known, trace), i, j)
             for i, trace in enumerate(delivered)
             for j, known in enumerate(previous)
             if (score := evidence(known, trace, same_policy=True)) is not None
         ),
-        key=lambda pair: (-pair[0], pair[1], pair[2]),
+        key=lambda pair: (pair[1], -pair[0], pair[2], pair[3]),
     )
     chosen: dict[int, Trace] = {}
     used: set[int] = set()
-    for _, i, j in pairs:
+    for _, _, i, j in pairs:
         if i not in chosen and j not in used:
             chosen[i] = previous[j]
             used.add(j)
@@ -727,9 +742,10 @@ class Bucket:
 
     def forget_variant(self, trace: Trace, client_ids: Iterable[str]) -> None:
         """Forget what a partner delivered of a client on a policy before it corrected it
-        there (`trace`, stored under one of `client_ids`): the old gender or surname the
-        partner no longer delivers must not keep the client apart from other partners'
-        deliveries of them. A variant another policy still delivers is kept again by it."""
+        there (`trace`, stored under one of `client_ids`): an old gender or given name the
+        partner no longer delivers there must not keep the client apart from other partners'
+        deliveries of them (a client one of whose traces conflicts is not taken). A variant
+        another policy still delivers is kept again by that policy's next delivery."""
         ids = set(client_ids)
         kept = [
             t

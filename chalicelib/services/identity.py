@@ -26,10 +26,10 @@ from chalicelib.rules.identity import (
     Trace,
     bucket_keys,
     client_identity,
+    conflicts,
     lookup_keys,
     policy_identities,
     resolve_policy,
-    same_variant,
     surviving_id,
     trace_of,
     trace_of_party_item,
@@ -129,9 +129,12 @@ class IdentityResolver:
             bucket.forget_expired(now)
             joins.update(bucket.joined)
         resolution = Resolution()
-        # What the partner delivered on a policy before and now says otherwise there, and
-        # what the batch delivers: a corrected variant is forgotten unless another policy of
-        # the batch still delivers it.
+        # What the partner delivered on a policy before and now contradicts there (another
+        # gender, given names that no longer agree), and what the batch delivers: such a
+        # variant is forgotten unless another policy of the batch still delivers it. A variant
+        # the correction does not contradict (another phone number or address, a first name
+        # added) stays evidence until it expires: another policy of the partner, in another
+        # batch, may still deliver it, and other partners may still have it.
         corrected: list[tuple[Trace, tuple[str, ...]]] = []
         kept_variants: set[Trace] = set()
         for policy, earlier, traces in zip(policies, previous, delivered, strict=True):
@@ -171,7 +174,7 @@ class IdentityResolver:
                 kept_variants.add(variant_of(trace))
                 if decision.previous is not None:
                     before = with_client(decision.previous, trace.client_id, trace.since)
-                    if not same_variant(before, trace):
+                    if conflicts(before, trace):
                         corrected.append((before, (decision.previous.client_id, trace.client_id)))
                 kept.append(trace.as_item())
             resolution.client_ids.append([d.client_id for d in decisions])

@@ -145,6 +145,33 @@ def test_twins_on_one_household_policy_and_one_of_them_alone_elsewhere(register)
     assert client_of(register, VERZEKERAAR, "Z1") == jan
 
 
+def test_a_son_and_a_daughter_of_one_initial_on_one_policy_are_two_clients_in_any_order(register):
+    # REVIEW 10:37 (session 20): twins Jan and Julia, `J.` both, told apart by gender only
+    parent = kees("H1", RNAAM="Vera", VOORL="V.", GEBDAT="19700101")
+    son = kees("H1", ENTITEIT="KN", RNAAM="", VOORL="J.", GESLACH="M", GEBDAT="20150505")
+    daughter = kees("H1", ENTITEIT="KN", RNAAM="", VOORL="J.", GESLACH="V", GEBDAT="20150505")
+    # when the household policy is delivered
+    report = deliver(register, VOLMACHT, [parent, son, daughter])
+    # then it is stored whole, the twins as two clients
+    assert (report["rows_accepted"], report["policies_written"]) == (3, 1)
+    boy = client_of(register, VOLMACHT, "H1", gender="M", birth_date="2015-05-05")
+    girl = client_of(register, VOLMACHT, "H1", gender="V", birth_date="2015-05-05")
+    assert boy != girl
+    # and when the partner lists them the other way round, each keeps their own id
+    register.clock.advance(days=31)
+    deliver(register, VOLMACHT, [parent, {**daughter, "TELNUM": "0201234567"}, son])
+    assert client_of(register, VOLMACHT, "H1", gender="M", birth_date="2015-05-05") == boy
+    assert client_of(register, VOLMACHT, "H1", gender="V", birth_date="2015-05-05") == girl
+
+
+def test_a_repeated_row_of_one_initial_without_a_gender_on_one_side_still_refuses_the_policy(
+    register,
+):
+    son = kees("H1", ENTITEIT="KN", RNAAM="", VOORL="J.", GESLACH="M", GEBDAT="20150505")
+    report = deliver(register, VOLMACHT, [kees("H1"), son, {**son, "GESLACH": ""}])
+    assert "duplicate_party" in report["error_counts"]
+
+
 def test_a_company_without_kvk_at_one_partner_is_the_company_with_it(register):
     company = {
         "GESLACH": "R",
