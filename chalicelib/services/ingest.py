@@ -423,7 +423,7 @@ class IngestService:
         self._left_unwritten[record.delivery_id] = rules.PolicyNumbers(
             () if first_time else self.portfolio.seen_until(record.delivery_id, progress.line)
         )
-        today = self.now().date()
+        today = clock.register_date(self.now())
         tally = FieldTally()
         count_fields = tally.add
         batch = _Batch(tally, writes=rules.writes_register(record.kind))
