@@ -13,6 +13,7 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.auth import Principal
+from chalicelib.models.audit import audit_cursor
 from chalicelib.services.audit import record_audit
 from tests.conftest import bearer
 
@@ -102,3 +103,38 @@ def test_a_page_that_ends_the_listing_offers_no_cursor(aws, api):
 
     # then one page each, and nothing more to read
     assert (len(roomy), roomy_pages, len(exact), exact_pages) == (5, 1, 5, 1)
+
+
+@pytest.mark.parametrize("cursor_day", ["2026-11-30", "2026-12-03"], ids=["earlier", "later"])
+@pytest.mark.parametrize("actor", [{}, {"actor": "agent-1"}], ids=["by_day", "by_actor_on_a_day"])
+def test_a_cursor_of_another_day_is_refused_as_not_of_this_listing(aws, api, cursor_day, actor):
+    # given a day of lookups, and a cursor where a page of another day ended
+    audit_day({"agent-1": 3})
+    cursor = audit_cursor(f"{cursor_day}T09:00:01.000000Z#ffffffffffffffff")
+
+    # when the day's listing is read on from that cursor
+    query = {**actor, "date": "2026-12-01", "cursor": cursor}
+    response = api.http.get(f"/v1/audit?{urlencode(query)}", headers=bearer("admin"))
+
+    # then the caller is told the cursor belongs elsewhere (no mixed days, no 503)
+    assert response.status_code == 400, response.body
+    assert json.loads(response.body)["error"]["code"] == "invalid_query"
+
+
+def test_a_day_read_across_midnight_goes_on_in_the_day_of_its_first_page(aws, api):
+    # given 520 lookups on 1 December, and the first page read that day without a date
+    audit_day({"agent-1": 520})
+    with clock.frozen(lambda: DAY + timedelta(hours=10)):
+        first = json.loads(api.http.get("/v1/audit?limit=500", headers=bearer("admin")).body)
+
+    # when the next page is asked for after midnight, still without a date
+    with clock.frozen(lambda: DAY + timedelta(days=1, minutes=1)):
+        query = urlencode({"limit": 500, "cursor": first["next_cursor"]})
+        second = json.loads(api.http.get(f"/v1/audit?{query}", headers=bearer("admin")).body)
+
+    # then it holds the rest of 1 December, not the new day's first entries
+    assert second["date"] == "2026-12-01"
+    assert numbers(first["entries"]) + numbers(second["entries"]) == [
+        f"P{n:05d}" for n in reversed(range(520))
+    ]
+    assert second["next_cursor"] is None
