@@ -423,7 +423,7 @@ class IngestService:
         self._left_unwritten[record.delivery_id] = rules.PolicyNumbers(
             () if first_time else self.portfolio.seen_until(record.delivery_id, progress.line)
         )
-        today = self.now().date()
+        today = clock.register_date(self.now())
         tally = FieldTally()
         count_fields = tally.add
         batch = _Batch(tally, writes=rules.writes_register(record.kind))
@@ -637,11 +637,12 @@ class IngestService:
             now=self._epoch(),
         )
         planned: list[tuple[PolicyGroup, list[dict[str, object]], bool, list[str]]] = []
+        delivery_day = record.day
         for (group, rows, current), client_ids, traces in zip(
             accepted, identities.client_ids, identities.traces, strict=True
         ):
             policy = rows[0].policy
-            status, ended_on = rules.status_after(policy, current, record.day)
+            status, ended_on = rules.status_after(policy, current, delivery_day)
             if status == "cancelled" and policy.end_date is None:
                 # The rows share one policy instance: the written one carries the end date.
                 rows[0].policy = replace(policy, end_date=ended_on)
