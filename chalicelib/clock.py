@@ -29,8 +29,14 @@ def epoch() -> float:
     return _clock().timestamp()
 
 
+def register_date(moment: datetime) -> date:
+    """The date in the Netherlands at `moment` (an aware datetime): a nightly upload at 00:30
+    Dutch time is delivered on that day, not on the UTC day before."""
+    return moment.astimezone(REGISTER_TZ).date()
+
+
 def register_today() -> date:
-    return now().astimezone(REGISTER_TZ).date()
+    return register_date(now())
 
 
 @contextmanager

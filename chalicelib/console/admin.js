@@ -7,7 +7,7 @@ import { deliveryHeaders, deliveryRows } from "./partner.js";
 import { busy, errorRegion, statusRegion } from "./ui.js";
 
 const HELD = "held_for_review";
-const state = { held: null, asking: null, done: null, audit: null, actor: "", day: "" };
+const state = { held: null, asking: null, done: null, audit: null, auditQuery: null, actor: "", day: "" };
 
 function endingText(delivery) {
   const count = delivery.policies_pending_removal;
@@ -95,10 +95,20 @@ function renderAudit(container) {
   const problem = errorRegion();
   const status = statusRegion();
   const holder = h("div", {});
+  // A busy day holds more entries than one answer: the next, older page on request.
+  const older = h("button", { type: "button" }, t("Oudere regels laden", "Load older entries"));
+  older.addEventListener("click", () =>
+    busy(older, problem, async () => {
+      const page = await get("v1/audit", { ...state.auditQuery, cursor: state.audit.next_cursor });
+      state.audit = { ...page, entries: [...state.audit.entries, ...page.entries] };
+      paint();
+    }),
+  );
   const paint = () => {
     if (!state.audit) return;
     const entries = state.audit.entries;
-    replace(status, t(`${entries.length} regels.`, `${entries.length} entries.`));
+    const more = state.audit.next_cursor ? t(" Er zijn oudere regels.", " There are older entries.") : "";
+    replace(status, t(`${entries.length} regels.`, `${entries.length} entries.`) + more);
     replace(
       holder,
       scrollBox(table(
@@ -114,6 +124,7 @@ function renderAudit(container) {
           number(entry.result_count),
         ]),
       )),
+      state.audit.next_cursor && h("div", { class: "controls" }, older),
     );
   };
   const form = h(
@@ -125,7 +136,8 @@ function renderAudit(container) {
         state.actor = actor.value.trim();
         state.day = day.value;
         busy(button, problem, async () => {
-          state.audit = await get("v1/audit", { actor: state.actor, date: state.day });
+          state.auditQuery = { actor: state.actor, date: state.day };
+          state.audit = await get("v1/audit", state.auditQuery);
           paint();
         });
       },
@@ -153,5 +165,5 @@ export const auditScreen = {
 };
 
 export function reset() {
-  Object.assign(state, { held: null, asking: null, done: null, audit: null, actor: "", day: "" });
+  Object.assign(state, { held: null, asking: null, done: null, audit: null, auditQuery: null, actor: "", day: "" });
 }

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.handlers.health import Health
-from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery
+from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery, audit_cursor
 from chalicelib.models.clients import (
     AddressOut,
     Candidate,
@@ -84,6 +84,9 @@ PATH_PARAMETERS: dict[str, tuple[str, str]] = {
     "asset": ("a file of the reference page", "swagger-ui.css"),
 }
 
+# Where the example page below ends: its last entry's time and id.
+_AUDIT_CURSOR = audit_cursor("2026-11-30T09:05:02.118233Z#4f1c2a9be03d7781")
+
 # Query parameters, by query model: what each is, and an example.
 QUERY_PARAMETERS: dict[type[BaseModel], dict[str, tuple[str, Any]]] = {
     ClientQuery: {
@@ -114,7 +117,11 @@ QUERY_PARAMETERS: dict[type[BaseModel], dict[str, tuple[str, Any]]] = {
     AuditQuery: {
         "date": ("the day (UTC); default today", "2026-11-30"),
         "actor": ("only this actor's lookups (the token's subject)", "jsc-user"),
-        "limit": ("at most this many entries", 5),
+        "limit": ("at most this many entries (a page; 1-500, default 100)", 5),
+        "cursor": (
+            "the previous answer's next_cursor: read on with the next, older page",
+            _AUDIT_CURSOR,
+        ),
     },
 }
 
@@ -391,5 +398,6 @@ MODEL_EXAMPLES: dict[type[BaseModel], BaseModel] = {
                 result_count=1,
             )
         ],
+        next_cursor=_AUDIT_CURSOR,
     ),
 }

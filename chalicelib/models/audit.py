@@ -2,19 +2,55 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import base64
+import binascii
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.models.bounds import RequestDate
 
+# What a cursor stands for: where the previous page's last entry sorts (its time and entry id,
+# no personal data), in URL-safe base64 so that it needs no escaping in a query string.
+_ENTRY_POSITION = re.compile(r"\d{4}-\d{2}-\d{2}T[0-9:.]{1,20}Z#[0-9a-f]{1,64}")
+
+
+def audit_cursor(position: str) -> str:
+    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+
+
+def _position(cursor: str) -> str:
+    try:
+        position = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        position = ""
+    if not _ENTRY_POSITION.fullmatch(position):
+        raise ValueError("not a cursor of this listing: pass an answer's next_cursor unchanged")
+    return position
+
 
 class AuditQuery(BaseModel):
-    """`GET /v1/audit?date=&actor=&limit=`: one day (default today, UTC), one actor, or both."""
+    """`GET /v1/audit?date=&actor=&limit=&cursor=`: one day (default today, UTC), one actor, or
+    both; `cursor` (an answer's `next_cursor`) reads on where the previous page ended."""
 
     model_config = ConfigDict(extra="forbid")
 
     date: RequestDate | None = None
     actor: str | None = Field(default=None, min_length=1, max_length=128)
     limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
+
+    @field_validator("cursor")
+    @classmethod
+    def _a_cursor_of_this_listing(cls, cursor: str | None) -> str | None:
+        if cursor is not None:
+            _position(cursor)
+        return cursor
+
+    @property
+    def previous_page_end(self) -> str | None:
+        """Where the previous page ended (entries sorting below it come next), or None."""
+        return _position(self.cursor) if self.cursor else None
 
 
 class AuditEntry(BaseModel):
@@ -33,3 +69,5 @@ class AuditList(BaseModel):
     date: str | None
     actor: str | None
     entries: list[AuditEntry]
+    # Where the next (older) page starts: pass it as `cursor`; null on the last page.
+    next_cursor: str | None = None

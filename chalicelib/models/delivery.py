@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final, Literal
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
+from chalicelib.clock import register_date
 from chalicelib.models.portfolio import RowError
 from chalicelib.models.quality import DeliveryQuality, QualityCounts
 
@@ -247,4 +249,7 @@ class DeliveryRecord:
 
     @property
     def day(self) -> str:
-        return self.received_at[:10]
+        """The delivery date (a cancellation without an expiry date ends on it, a full
+        delivery removes missing policies on it): the Dutch date of the upload, as every other
+        date the register judges on."""
+        return register_date(datetime.fromisoformat(self.received_at)).isoformat()

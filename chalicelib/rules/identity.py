@@ -25,6 +25,7 @@ import hmac
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler
@@ -83,11 +84,15 @@ def told_apart(parties: Sequence[PartyFields]) -> bool:
     are free of the separator), so a household is decided without building its identities."""
     if len(parties) < 2:
         return True
-    if not any(party.is_legal_entity for party in parties):
-        names_and_births = {(party.surname_key, party.birth_date) for party in parties}
-        if len(names_and_births) == len(parties):
-            return True
+    if not any(map(_IS_LEGAL_ENTITY, parties)) and len(
+        set(map(_SURNAME_KEY_AND_BIRTH_DATE, parties))
+    ) == len(parties):
+        return True
     return policy_identities(parties) is not None
+
+
+_IS_LEGAL_ENTITY = attrgetter("is_legal_entity")
+_SURNAME_KEY_AND_BIRTH_DATE = attrgetter("surname_key", "birth_date")
 
 
 def _given_key(party: PartyFields) -> str:

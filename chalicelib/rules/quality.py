@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from operator import itemgetter
 from typing import Final, Literal
 
@@ -101,6 +102,16 @@ _COLUMN_ORDER: Final = _POLICY_COLUMNS + _PARTY_COLUMNS
 _GENDER: Final = PARTY_VALUE_LABELS.index("GESLACH")
 _PREFIXES: Final = frozenset(ENTITY_PREFIXES)
 _NOTHING_FILLED: Final = (False,) * len(_COLUMN_ORDER)
+# A valid row's shape as one int: bit i set when `_COLUMN_ORDER[i]` is filled, `_LEGAL_BIT` for
+# a legal entity. `compress` picks the weights of a row's filled values in one pass in C, so a
+# row costs a `sum` and a dict increment (the weight of a value no field reads is 0).
+_POLICY_BITS: Final = tuple(
+    1 << _COLUMN_ORDER.index(c) if c in _POLICY_COLUMNS else 0 for c in POLICY_VALUE_LABELS
+)
+_PARTY_BITS: Final = tuple(
+    1 << _COLUMN_ORDER.index(c) if c in _PARTY_COLUMNS else 0 for c in PARTY_VALUE_LABELS
+)
+_LEGAL_BIT: Final = 1 << len(_COLUMN_ORDER)
 
 # (which of `_COLUMN_ORDER` are filled, legal entity, (column, code) of each error, passed
 #  validation): rows of one shape add the same to every count.
@@ -125,24 +136,24 @@ class FieldTally:
 
     def __init__(self) -> None:
         self._shapes: Counter[_Shape] = Counter()
-        # Valid rows (the common case, kept cheapest) by the columns they fill, as one bytes
-        # key (hashed once, not per lookup): natural persons, then legal entities.
-        self._valid: tuple[dict[bytes, int], dict[bytes, int]] = ({}, {})
-        # The last policy's values (its rows share the tuple) and which of them are filled.
-        self._policy: tuple[str, ...] = ()
-        self._policy_filled = b""
+        # Valid rows (the common case, kept cheapest) by their shape as one int (`_LEGAL_BIT`).
+        self._valid: dict[int, int] = {}
 
     def add_valid(self, outcomes: Iterable[RowOutcome]) -> None:
         """Rows that each passed validation (the rows of a policy judged writable): counted
         by the columns they fill, in one loop here rather than a call per row."""
-        valid_rows = self._valid
+        valid = self._valid
+        # A policy's rows share one tuple of policy values: their bits are summed once.
+        policy: tuple[str, ...] | None = None
+        policy_bits = 0
         for outcome in outcomes:
-            policy = outcome.policy_values
-            if policy is not self._policy:
-                self._policy, self._policy_filled = policy, bytes(map(bool, _PICK_POLICY(policy)))
-            filled = self._policy_filled + bytes(map(bool, _PICK_PARTY(outcome.party_values)))
-            valid = valid_rows[outcome.row.party.is_legal_entity]  # type: ignore[union-attr]
-            valid[filled] = valid.get(filled, 0) + 1
+            if outcome.policy_values is not policy:
+                policy = outcome.policy_values
+                policy_bits = sum(compress(_POLICY_BITS, policy))
+            shape = policy_bits + sum(compress(_PARTY_BITS, outcome.party_values))
+            if outcome.row.party.is_legal_entity:  # type: ignore[union-attr]
+                shape += _LEGAL_BIT
+            valid[shape] = valid.get(shape, 0) + 1
 
     def add_each(self, outcomes: Iterable[RowOutcome]) -> None:
         for outcome in outcomes:
@@ -167,10 +178,9 @@ class FieldTally:
 
     def fold_into(self, counts: QualityCounts) -> None:
         """Add the rows seen since the last fold to `counts`, and start afresh."""
-        for legal, valid in enumerate(self._valid):
-            for filled, rows in valid.items():
-                self._shapes[(tuple(map(bool, filled)), bool(legal), (), True)] += rows
-            valid.clear()
+        for bits, rows in self._valid.items():
+            self._shapes[_valid_shape(bits)] += rows
+        self._valid.clear()
         total: Counter[_Key] = Counter()
         for shape, rows in self._shapes.items():
             for key in _contribution(shape):
@@ -178,6 +188,12 @@ class FieldTally:
         self._shapes.clear()
         for key, rows in total.items():
             _add(counts, key, rows)
+
+
+def _valid_shape(bits: int) -> _Shape:
+    """The shape of a valid row from `FieldTally.add_valid`'s int."""
+    filled = tuple(bool(bits >> i & 1) for i in range(len(_COLUMN_ORDER)))
+    return filled, bool(bits & _LEGAL_BIT), (), True
 
 
 def _add(counts: QualityCounts, key: _Key, rows: int) -> None:

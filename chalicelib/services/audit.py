@@ -18,7 +18,8 @@ from typing import Any
 from chalicelib.auth import Principal
 from chalicelib.clock import now as _now
 from chalicelib.config import get_settings
-from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery
+from chalicelib.errors import BadRequest
+from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery, audit_cursor
 from chalicelib.observability import logger
 from chalicelib.rules.dates import expires_at
 from chalicelib.store import keys
@@ -117,19 +118,42 @@ def _entry(item: Mapping[str, Any]) -> AuditEntry:
 
 
 def list_audit(query: AuditQuery) -> AuditList:
-    """Entries of one day, of one actor, or of one actor on one day; newest first. One Query:
-    on the day's partition, or on the actor's gsi1 partition (narrowed to the day by sort key)."""
+    """Entries of one day, of one actor, or of one actor on one day; newest first, `limit` a
+    page, `next_cursor` where the next page starts. One Query: on the day's partition, or on
+    the actor's gsi1 partition (narrowed to the day by sort key)."""
     table = Table()
     day = query.date.isoformat() if query.date else None
+    page_end = query.previous_page_end
+    if not query.actor and day is None:
+        # A day read across midnight (UTC) goes on in the day its first page was of.
+        day = page_end[:10] if page_end else _now().date().isoformat()
+    if page_end is not None and day is not None and not page_end.startswith(day):
+        raise BadRequest(
+            "cursor is not of this listing: pass an answer's next_cursor with the same "
+            "date and actor",
+            code="invalid_query",
+        )
+    # One entry more than the page: whether another page follows.
     if query.actor:
         items = table.query(
             keys.actor_gsi1pk(query.actor),
             index="gsi1",
             sk_prefix=day,
+            sk_before=page_end,
             forward=False,
-            limit=query.limit,
+            limit=query.limit + 1,
         )
     else:
-        day = day or _now().date().isoformat()
-        items = table.query(keys.audit_pk(day), forward=False, limit=query.limit)
-    return AuditList(date=day, actor=query.actor, entries=[_entry(i) for i in items])
+        assert day is not None
+        items = table.query(
+            keys.audit_pk(day), sk_before=page_end, forward=False, limit=query.limit + 1
+        )
+    entries = [_entry(i) for i in items]
+    page = entries[: query.limit]
+    more = len(entries) > query.limit
+    return AuditList(
+        date=day,
+        actor=query.actor,
+        entries=page,
+        next_cursor=audit_cursor(keys.audit_sk(page[-1].at, page[-1].id)) if more else None,
+    )

@@ -3,7 +3,9 @@
 
 Reads: one Query on the policy partition (policy + parties); when a `client_id` is given that is
 not a party on the policy, one Query on gsi1 ``CLIENT#<id>`` (limit 1) for where the register
-holds that person (their address is part of their identity, so any live party item will do).
+holds that person (their address is part of their identity, so any live party item will do),
+and then one BatchGetItem of the policy's parties' joins (a party item may still carry an id
+joined into the asked one).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from chalicelib.models.coverage import (
 )
 from chalicelib.rules.coverage import assess, policy_ref_id, shown_status
 from chalicelib.services.audit import record_audit
-from chalicelib.services.dossier import read_policy
+from chalicelib.services.dossier import read_policy, under_surviving_ids
 from chalicelib.store.identity import DynamoIdentities
 
 
@@ -88,6 +90,14 @@ def _asker(client_id: str | None, policy: PolicyFacts | None) -> Asker | None:
         found = as_party(index.joined_into)
         if found is not None:
             return found
+    if policy is not None and policy.parties:
+        # A party item keeps an id joined into the asked one until its partner delivers it
+        # again, while the search and the dossier show the surviving id: the one the JSC asks
+        # with. One BatchGetItem of the parties' joins.
+        now_known = under_surviving_ids([{"client_id": p.client_id} for p in policy.parties])
+        for party, known in zip(policy.parties, now_known, strict=True):
+            if known["client_id"] in (client_id, index.joined_into):
+                return Asker(party.client_id, party.address)
     return Asker(client_id, _address(index.parties[0]) if index.parties else None)
 
 

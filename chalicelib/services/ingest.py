@@ -41,12 +41,12 @@ from chalicelib.models.delivery import (
     S3ObjectRef,
     notice,
 )
-from chalicelib.models.portfolio import DeliveryKind, RowError, ValidRow
+from chalicelib.models.portfolio import DeliveryKind, RowError, RowOutcome, ValidRow
 from chalicelib.models.quality import QualitySnapshot
 from chalicelib.observability import logger, metrics
 from chalicelib.rules import ingest as rules
 from chalicelib.rules.dates import expires_at
-from chalicelib.rules.ingest import PolicyGroup, message
+from chalicelib.rules.ingest import MAX_ROWS_PER_POLICY, PolicyGroup, message
 from chalicelib.rules.notices import needs_notice, notice_id
 from chalicelib.rules.quality import FieldTally, client_entry, count_clients, summarise
 from chalicelib.rules.rows import map_header, validate_row
@@ -423,7 +423,7 @@ class IngestService:
         self._left_unwritten[record.delivery_id] = rules.PolicyNumbers(
             () if first_time else self.portfolio.seen_until(record.delivery_id, progress.line)
         )
-        today = self.now().date()
+        today = clock.register_date(self.now())
         tally = FieldTally()
         count_fields = tally.add
         batch = _Batch(tally, writes=rules.writes_register(record.kind))
@@ -434,6 +434,11 @@ class IngestService:
         # attribute per row costs more than the grouping itself.
         rows_total = bsn_dropped = 0
         group: PolicyGroup | None = None
+        # The current policy's number and kept rows (the group's own lists, kept in locals: the
+        # loop appends to them for every row).
+        number_of_group: str | None = None
+        outcomes: list[RowOutcome] = []
+        lines: list[int] = []
         last: RawRow | BadLine = RawRow(0, 0, [])  # the current policy's last line so far
         try:
             for item in rows:
@@ -450,7 +455,8 @@ class IngestService:
                     continue
                 outcome = validate_row(item.values, header, kind=kind, line=item.line, today=today)
                 number = outcome.policy_number
-                if group is None or number is None or number != group.policy_number:
+                # (number_of_group is None while there is no group yet)
+                if number is None or number != number_of_group:
                     if group is not None:
                         self._close(record, group, last, batch)
                     if batch.rows >= batch_limit:
@@ -465,11 +471,16 @@ class IngestService:
                             self._hand_over(record)
                             return False
                     group = PolicyGroup(number)
+                    number_of_group, outcomes, lines = number, group.outcomes, group.lines
                 rows_total += 1
                 if outcome.bsn_dropped:
                     bsn_dropped += 1
-                if not group.add(outcome, item.line):
+                if len(lines) < MAX_ROWS_PER_POLICY:
+                    outcomes.append(outcome)
+                    lines.append(item.line)
+                else:
                     # Past the policy's limit: not judged with it, but its fields count.
+                    group.overflow += 1  # type: ignore[union-attr]
                     count_fields(outcome)
                 last = item
         except FileRejected as exc:
@@ -509,17 +520,17 @@ class IngestService:
         """A policy's rows are all read (`last` is its last line): judge it at once (its rows
         need not wait for the batch), keep it for the batch's write, or (check-only) count it."""
         progress = record.progress
-        group.end_offset, group.last_line = last.end_offset, last.last_line or last.line
+        outcomes = group.outcomes
         if not batch.rows:
             batch.first_line = group.lines[0] if group.lines else progress.line
-        batch.rows += len(group.outcomes)
-        batch.end_offset, batch.last_line = group.end_offset, group.last_line
+        batch.rows += len(outcomes)
+        batch.end_offset, batch.last_line = last.end_offset, last.last_line or last.line
         rows = rules.writable_rows(group)
         if rows is None:
             verdict = rules.judge_group(group)
             rows = verdict.rows
         if rows is None:
-            batch.tally.add_each(group.outcomes)
+            batch.tally.add_each(outcomes)
             progress.rows_rejected += verdict.rejected_rows
             for error in verdict.errors:
                 self._add_error(progress, error)
@@ -528,7 +539,7 @@ class IngestService:
                 if not batch.writes:
                     self._checked.add(group.policy_number)
             return
-        batch.tally.add_valid(group.outcomes)
+        batch.tally.add_valid(outcomes)
         number = rows[0].policy.policy_number
         if number in batch.refused or (not batch.writes and number in self._checked):
             # Its earlier rows were refused in this batch, or (check-only) judged before: these
@@ -626,11 +637,12 @@ class IngestService:
             now=self._epoch(),
         )
         planned: list[tuple[PolicyGroup, list[dict[str, object]], bool, list[str]]] = []
+        delivery_day = record.day
         for (group, rows, current), client_ids, traces in zip(
             accepted, identities.client_ids, identities.traces, strict=True
         ):
             policy = rows[0].policy
-            status, ended_on = rules.status_after(policy, current, record.day)
+            status, ended_on = rules.status_after(policy, current, delivery_day)
             if status == "cancelled" and policy.end_date is None:
                 # The rows share one policy instance: the written one carries the end date.
                 rows[0].policy = replace(policy, end_date=ended_on)

@@ -35,10 +35,13 @@ What the reader decides (the ingest relies on it):
   otherwise shift every column after it), ``invalid_json`` (a JSON Lines line that is not an
   object). Short CSV rows are padded with "" (spreadsheets drop trailing empty cells); extra
   empty trailing fields are dropped.
-- JSON Lines: labels are the keys of the first object; every row's values are read by those
-  keys (case-insensitively), converted to text: strings as is, numbers as written, true/false,
-  null -> "", a list -> its items joined with ``|`` (``"PP_DEKKING": ["RP", "VK"]``). Keys a
-  later object adds are ignored. A first line that is not an object rejects the file.
+- JSON Lines: labels are the keys of the first object and every plain label of the contract
+  it left out (exporters leave out empty fields: a later object may hold them); every row's
+  values are read by its own keys (as written, else case-insensitively), converted to text:
+  strings as is, numbers as written, true/false, null -> "", a list -> its items joined with
+  ``|`` (``"PP_DEKKING": ["RP", "VK"]``); a key left out is "". Other keys a later object adds
+  (not labels of the contract, or role-prefixed ones the first object did not use) are
+  ignored. A first line that is not an object rejects the file.
 - Resume: with `resume`, the header is not read; `format` is `resume.format`. An uncompressed
   stream must start at `resume.offset`; a compressed one at byte 0 (the reader decompresses and
   discards `resume.offset` bytes). Line numbers continue after `resume.line`. A CSV resume
@@ -58,6 +61,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, Literal
 
 from chalicelib.messages import CATALOGUE, render
+from chalicelib.rules.rows import PARTY_LABELS, POLICY_LABELS
 
 __all__ = [
     "CHUNK_BYTES",
@@ -74,6 +78,9 @@ __all__ = [
 
 CHUNK_BYTES: Final = 256 * 1024
 _RAW_READ_BYTES: Final = 64 * 1024  # compressed input per read: bounded output via max_length
+_CONTRACT_LABELS: Final = tuple(
+    label for label in (*POLICY_LABELS, *PARTY_LABELS) if label != "BSNR"
+)
 
 
 @dataclass(frozen=True)
@@ -395,16 +402,18 @@ def _json_object(text: str) -> dict[str, Any] | None:
 
 
 def _json_row(
-    text: str, labels: tuple[str, ...] | None = None, upper: list[str] | None = None
+    text: str, columns: _JsonColumns | None = None
 ) -> tuple[tuple[str, ...], list[str]] | None:
-    """The labels (the object's keys when `labels` is None: the first line) and values of one
-    JSON Lines row; None when it is no object, or one whose values nest too deep to read."""
+    """The labels (the first line: its keys and every contract label it left out; else those
+    of `columns`) and values of one JSON Lines row; None when it is no object, or one whose
+    values nest too deep to read."""
     obj = _json_object(text)
     if obj is None:
         return None
-    labels = tuple(obj) if labels is None else labels
+    if columns is None:
+        columns = _json_columns(_jsonl_labels(tuple(obj)))
     try:
-        return labels, _json_values(obj, labels, upper or [label.upper() for label in labels])
+        return columns.labels, _json_values(obj, columns)
     except RecursionError:
         return None
 
@@ -511,8 +520,7 @@ class RowReader:
         if self._pending is not None:
             yield self._pending
             self._pending = None
-        labels = self.format.labels
-        upper = [label.upper() for label in labels]
+        columns = _json_columns(self.format.labels)
         for line_no, end, data in self._lines:
             if data is None:
                 yield RowTooLong(line_no, end, last_line=line_no)
@@ -523,7 +531,7 @@ class RowReader:
                 continue
             if not text.strip():
                 continue
-            row = _json_row(text.lstrip("\ufeff"), labels, upper)
+            row = _json_row(text.lstrip("\ufeff"), columns)
             if row is None:
                 yield BadLine(line_no, end, "invalid_json", line_no)
                 continue
@@ -542,16 +550,50 @@ def _bad_line(code: str, line: int, end_offset: int, last_line: int) -> BadLine:
 _MISSING: Final = object()
 
 
-def _json_values(obj: dict[str, Any], labels: tuple[str, ...], upper: list[str]) -> list[str]:
-    values: list[str] = []
-    folded: dict[str, Any] | None = None
-    for label, key in zip(labels, upper, strict=True):
-        value = obj.get(label, _MISSING)
-        if value is _MISSING:
-            if folded is None:
-                folded = {k.upper(): v for k, v in obj.items()}
-            value = folded.get(key)
-        values.append(_json_text(value))
+@dataclass(frozen=True)
+class _JsonColumns:
+    """Where each key of a JSON Lines object goes: its label's position, matched as written,
+    else case-insensitively."""
+
+    labels: tuple[str, ...]
+    exact: dict[str, int]
+    folded: dict[str, int]
+
+
+def _json_columns(labels: tuple[str, ...]) -> _JsonColumns:
+    exact: dict[str, int] = {}
+    folded: dict[str, int] = {}
+    for position, label in enumerate(labels):
+        exact.setdefault(label, position)
+        folded.setdefault(label.upper(), position)
+    return _JsonColumns(labels, exact, folded)
+
+
+def _jsonl_labels(first_keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of a JSON Lines file: the first object's keys, then every label of the
+    contract that it left out. JSON exporters leave out empty fields, so a later object may
+    hold what the first had no value for (a company first in the file has no birth date; a
+    first client without e-mail): each object is read by its own keys. A BSN key is not added
+    (a BSN is never read)."""
+    present = {key.replace("\ufeff", "").strip().upper() for key in first_keys}
+    return first_keys + tuple(label for label in _CONTRACT_LABELS if label not in present)
+
+
+def _json_values(obj: dict[str, Any], columns: _JsonColumns) -> list[str]:
+    values = [""] * len(columns.labels)
+    matched: set[int] = set()
+    folded: list[tuple[str, Any]] = []
+    for key, value in obj.items():
+        position = columns.exact.get(key)
+        if position is None:
+            folded.append((key, value))
+        else:
+            values[position] = _json_text(value)
+            matched.add(position)
+    for key, value in folded:  # a key as written wins over one that differs in case
+        position = columns.folded.get(key.upper())
+        if position is not None and position not in matched:
+            values[position] = _json_text(value)
     return values
 
 

@@ -145,6 +145,7 @@ class Table:
         index: str | None = None,
         sk_prefix: str | None = None,
         sk_between: tuple[str, str] | None = None,
+        sk_before: str | None = None,
         forward: bool = True,
         limit: int | None = None,
         filter_condition: ConditionBase | None = None,
@@ -152,10 +153,18 @@ class Table:
         attributes: Sequence[str] | None = None,
     ) -> Iterator[Item]:
         """Yield live items of one partition (of the table or an index), following pages;
-        with `attributes`, only those attributes of each item (and its expiry)."""
+        with `attributes`, only those attributes of each item (and its expiry). `sk_before`:
+        only sort keys below it (within `sk_prefix`, when given too): where the previous page
+        of a newest-first listing ended."""
         pk_name, sk_name = ("pk", "sk") if index is None else (f"{index}pk", f"{index}sk")
         condition: ConditionBase = Key(pk_name).eq(pk)
-        if sk_prefix is not None:
+        if sk_before is not None and sk_prefix is not None:
+            # One condition per sort key: the range up to the cursor, the cursor itself dropped
+            # below.
+            condition = condition & Key(sk_name).between(sk_prefix, sk_before)
+        elif sk_before is not None:
+            condition = condition & Key(sk_name).lt(sk_before)
+        elif sk_prefix is not None:
             condition = condition & Key(sk_name).begins_with(sk_prefix)
         elif sk_between is not None:
             condition = condition & Key(sk_name).between(*sk_between)
@@ -187,7 +196,7 @@ class Table:
             with translated("query"):
                 response = self.table.query(**params)
             for item in response.get("Items", []):
-                if _live(item, now):
+                if _live(item, now) and (sk_before is None or item.get(sk_name) != sk_before):
                     yield dict(item)
                     returned += 1
                     if limit is not None and returned >= limit:

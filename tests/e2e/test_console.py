@@ -376,6 +376,44 @@ def test_an_admin_confirms_a_held_delivery_after_reading_how_many_policies_end(
     assert report["confirmed_by"] == "ontwikkelaar"
 
 
+def test_an_admin_reads_a_busy_days_audit_page_after_page(run: LocalRun, page: Page):
+    # given more lookups by one agent today than one page of the audit holds (100)
+    for n in range(101):
+        search = {"policy_number": f"{9_000_000 + n}"}
+        status, _ = run.post("/v1/clients/search", search, role="jsc")
+        assert status == 200
+    total, cursor = 0, ""
+    while True:
+        status, answer = run.get(f"/v1/audit?actor=jsc-user&limit=500{cursor}")
+        assert status == 200
+        total += len(answer["entries"])
+        if not answer["next_cursor"]:
+            break
+        cursor = f"&cursor={answer['next_cursor']}"
+    assert total > 100
+
+    # when the admin shows that agent's entries
+    sign_in(page, console_url(run), "admin")
+    page.get_by_role("button", name="Auditlogboek").click()
+    page.get_by_label("Wie (leeg: iedereen)").fill("jsc-user")
+    page.get_by_role("button", name="Tonen").click()
+
+    # then the first page says there are older entries, and offers them
+    expect(page.get_by_role("status")).to_contain_text("100 regels. Er zijn oudere regels.")
+    older = page.get_by_role("button", name="Oudere regels laden")
+    pages = 1
+    while older.count() and pages < 10:
+        older.click()
+        expect(page.locator("[aria-busy='true']")).to_have_count(0)
+        pages += 1
+
+    # and after the last page every entry of the day is in the table, each once
+    expect(page.get_by_role("status")).to_have_text(f"{total} regels.")
+    assert pages == -(-total // 100)
+    audit = page.get_by_role("table", name="Auditlogboek")
+    expect(audit.locator("tbody tr")).to_have_count(total)
+
+
 def test_a_partner_reads_its_data_quality_and_an_admin_every_partners_ranked(
     run: LocalRun, page: Page
 ):

@@ -147,7 +147,8 @@ def test_an_oversized_body_is_refused_as_too_large(api: Any) -> None:
 
 
 @pytest.mark.parametrize("query", ["date=2024-02-30", "date=today", "limit=0", "limit=100000",
-                                   "limit=many", "actor="])  # fmt: skip
+                                   "limit=many", "actor=", "cursor=x%23y",
+                                   "cursor=bm90LWEtY3Vyc29y", "cursor=" + "A" * 201])  # fmt: skip
 def test_a_malformed_audit_query_is_400(api: Any, query: str) -> None:
     response = api.http.get(f"/v1/audit?{query}", headers=bearer("admin"))
     assert response.status_code == 400

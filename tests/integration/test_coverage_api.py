@@ -161,8 +161,9 @@ def test_a_housemate_is_insured_when_the_household_code_says_so(
 
     assert answer["decision"] == "covered"
     assert outcomes(answer)["asker_is_insured"] == "pass"
-    # policy partition, then where the register holds the asker
-    assert ddb_calls.reads() == ["Query", "Query"]
+    # policy partition, where the register holds the asker, whether a party's id was joined
+    # into the asker's
+    assert ddb_calls.reads() == ["Query", "Query", "BatchGetItem"]
 
 
 def test_someone_not_on_a_single_persons_policy_goes_to_review(api: Any, register: Any) -> None:

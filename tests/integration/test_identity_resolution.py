@@ -190,3 +190,32 @@ def test_ids_joined_by_a_third_partner_are_one_candidate_before_the_second_deliv
     assert ddb_calls.reads() == ["Query", "BatchGetItem"]
     assert [c["client_id"] for c in found] == [first]
     assert {p["policy_number"] for p in found[0]["policies"]} == {"P-1", "V-1", "I-1"}
+
+
+def test_the_policyholder_found_by_the_search_is_the_policyholder_of_the_joined_policy(api, aws):
+    # given Anna split over two ids, joined by a third partner's delivery; the second partner's
+    # policy V-1 still holds her old id
+    first, _second = split_then_joined_by_a_third_partner(api, aws)
+    assert policy_party_ids(api, VERZEKERAAR, "V-1") == [first]  # as the policy view shows her
+
+    # when the legal service centre checks V-1's coverage for her, by the id it was shown
+    body = {
+        "partner_id": VERZEKERAAR,
+        "policy_number": "V-1",
+        "event_date": "2025-06-02",
+        "reported_date": "2025-06-10",
+        "legal_area": "consument",
+        "claim_amount_eur": 1000,
+        "client_id": first,
+    }
+    response = api.http.post(
+        "/v1/coverage-checks",
+        headers={**bearer("jsc"), "Content-Type": "application/json"},
+        body=json.dumps(body),
+    )
+
+    # then she is the policyholder asking: covered, rule 7 passed
+    assert response.status_code == 200, response.json_body
+    reasons = {r["rule"]: r["outcome"] for r in response.json_body["reasons"]}
+    assert reasons.get("asker_is_insured") == "pass", response.json_body["reasons"]
+    assert response.json_body["decision"] == "covered"

@@ -140,6 +140,37 @@ def test_folding_twice_adds_only_the_rows_seen_since_the_last_fold():
     assert counts.fields["surname"].applicable == 2
 
 
+def test_a_valid_row_fills_the_same_fields_as_its_twin_rejected_for_a_column_no_field_reads():
+    # given rows of every filled/empty pattern (a person with e-mail and phone, one without, a
+    # company with a KvK number and a birth date it need not give), each once valid and once
+    # rejected for its branch (no field reads PP_BRANCHE), the valid ones of one policy
+    patterns: list[dict[str, str]] = [
+        {"EMAIL": "a@example.nl", "TELNUM": "0612345678", "PP_EXPDAT": "20301231"},
+        {"VOORL": "", "PP_GEZIN": "H"},
+        {"GESLACH": "R", "KVKNR": "12345678", "VOORL": ""},
+    ]
+    valid = FieldTally()
+    valid.add_valid([outcome(**values) for values in patterns])
+    rejected = FieldTally()
+    for values in patterns:
+        twin = outcome(**values, PP_BRANCHE="999")
+        assert twin.row is None
+        rejected.add(twin)
+
+    # when both are folded
+    valid_counts, rejected_counts = QualityCounts(), QualityCounts()
+    valid.fold_into(valid_counts)
+    rejected.fold_into(rejected_counts)
+
+    # then every field is applicable to, filled and valid in the same rows
+    for name in (f.name for f in QUALITY_FIELDS):
+        twin = rejected_counts.fields[name]
+        assert valid_counts.fields[name].model_dump() == twin.model_dump(), name
+    assert (valid_counts.rows, valid_counts.valid_rows) == (3, 3)
+    assert valid_counts.fields["kvk"].filled == 1
+    assert valid_counts.fields["birth_date"].applicable == 2
+
+
 def test_the_summary_lists_every_field_even_one_no_row_applied_to():
     summary = summarise(counted(row()))
     assert [f.field for f in summary.fields] == [f.name for f in QUALITY_FIELDS]
