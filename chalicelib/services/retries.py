@@ -27,7 +27,7 @@ def retry_soon(failed: list[FailedMessage]) -> None:
     settings = get_settings()
     known = (settings.ingest_queue_url, settings.activation_queue_url)
     for message in failed:
-        delay = retry_delay_seconds(message.receive_count)
+        delay = retry_delay_seconds(message.receive_count, settings.failed_message_retry_seconds)
         try:
             Queue(queue_url(message.queue_arn, known)).retry_in(message.receipt_handle, delay)
         except (StoreError, ValueError) as exc:

@@ -11,6 +11,7 @@ import boto3
 import moto.sqs.models as sqs_models
 import pytest
 
+from chalicelib.config import reset_settings
 from chalicelib.errors import StoreError
 from chalicelib.store.blobs import Blobs
 from tests.support.ingest import csv_bytes, invoke, portfolio, report, upload
@@ -41,11 +42,17 @@ def test_a_transient_failure_is_retried_within_minutes_not_after_90(aws, monkeyp
 
     monkeypatch.setattr(Blobs, "open", open_failing_once)
 
+    # and the default wait before a failed message's next attempt (30 s, doubling)
+    monkeypatch.setenv("FAILED_MESSAGE_RETRY_SECONDS", "30")
+    reset_settings()
+
     # when Lambda's event source receives it (the queue's own visibility) and the handler fails
     received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, AttributeNames=["All"])
     (message,) = received["Messages"]
     result = invoke("ingest", [message])
     assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [message["MessageId"]]
+    # (not at once: it waits its backoff)
+    assert not sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1).get("Messages")
 
     # then within twenty minutes the message is delivered again
     later = time.time() * 1000 + TWENTY_MINUTES_MS

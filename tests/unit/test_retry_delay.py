@@ -12,17 +12,21 @@ pytestmark = pytest.mark.unit
 
 
 def test_the_wait_doubles_per_receive_up_to_fifteen_minutes():
-    waits = [retry_delay_seconds(count) for count in range(1, 9)]
+    waits = [retry_delay_seconds(count, 30) for count in range(1, 9)]
     assert waits == [30, 60, 120, 240, 480, 900, 900, 900]
 
 
 @pytest.mark.parametrize("count", [0, -3])
 def test_an_odd_receive_count_waits_as_the_first(count):
-    assert retry_delay_seconds(count) == 30
+    assert retry_delay_seconds(count, 30) == 30
 
 
 def test_five_receives_reach_the_dead_letter_queue_within_half_an_hour():
-    assert sum(retry_delay_seconds(count) for count in range(1, 5)) <= 30 * 60
+    assert sum(retry_delay_seconds(count, 30) for count in range(1, 5)) <= 30 * 60
+
+
+def test_a_stage_without_a_wait_retries_at_once():
+    assert {retry_delay_seconds(count, 0) for count in range(1, 9)} == {0}
 
 
 def test_a_queue_is_addressed_by_its_configured_url_else_by_the_one_sqs_gives_it():
