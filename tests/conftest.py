@@ -27,6 +27,8 @@ TEST_ENV = {
     "SES_SENDER": "noreply@polisregister.test",
     "PORTAL_BASE_URL": "https://portal.test",
     "POWERTOOLS_DEV": "false",
+    # Tests deliver a failed message again at once, as the local run's pump does within seconds.
+    "FAILED_MESSAGE_RETRY_SECONDS": "0",
 }
 os.environ.update(TEST_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice.app import SQSEvent
 
 from chalicelib.observability import logger
+from chalicelib.services.retries import FailedMessage, retry_soon
 
 RemainingMs = Callable[[], int]
 RecordHandler = Callable[[SQSRecord, RemainingMs], object]
@@ -82,10 +83,27 @@ def remaining_time(event: SQSEvent) -> RemainingMs:
 def process_batch(
     event: SQSEvent, handle: RecordHandler, *, min_remaining_ms: int = 0
 ) -> PartialItemFailureResponse:
-    """Run `handle(record, remaining_ms)` per message; report the failed and unstarted ones."""
+    """Run `handle(record, remaining_ms)` per message; report the failed and unstarted ones,
+    each to come back after a short backoff (`services.retries`)."""
     remaining = remaining_time(event)
-    return process_partial_response(
-        event=event.to_dict(),
+    document = event.to_dict()
+    response = process_partial_response(
+        event=document,
         record_handler=lambda record: handle(record, remaining),
         processor=TimeBoundBatchProcessor(remaining, min_remaining_ms),
+    )
+    failed_ids = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+    if failed_ids:
+        records = document.get("Records", [])
+        retry_soon([_failed(r) for r in records if r["messageId"] in failed_ids])
+    return response
+
+
+def _failed(record: dict[str, Any]) -> FailedMessage:
+    attributes = record.get("attributes") or {}
+    return FailedMessage(
+        message_id=str(record["messageId"]),
+        queue_arn=str(record.get("eventSourceARN", "")),
+        receipt_handle=str(record.get("receiptHandle", "")),
+        receive_count=int(attributes.get("ApproximateReceiveCount") or 1),
     )

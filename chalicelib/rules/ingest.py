@@ -323,9 +323,15 @@ def was_active_before(current: Mapping[str, Any] | None, seq: str) -> bool:
     )
 
 
-def missing_from(policy: Mapping[str, Any], seq: str) -> bool:
-    """Active, and not in the full delivery `seq` (read fresh, not from the lagging index)."""
-    return policy.get("status") == "active" and str(policy.get("seen_seq", "")) < seq
+def missing_from(policy: Mapping[str, Any], seq: str, day: str) -> bool:
+    """Active, not in the full delivery `seq` (read fresh, not from the lagging index), and
+    not ended by its own end date before the delivery's `day`: a partner's current portfolio
+    leaves out the policies that ran out, which need no ending and are no sign of a truncated
+    file (the API already shows them `ended`)."""
+    if policy.get("status") != "active" or str(policy.get("seen_seq", "")) >= seq:
+        return False
+    end = policy.get("end_date")
+    return not (end and str(end) < day)
 
 
 class PolicyNumbers:

@@ -717,10 +717,11 @@ class IngestService:
         # Contained without being written (unchanged or refused): their seen_seq is older.
         seen = rules.PolicyNumbers(self.portfolio.seen(record.delivery_id))
         applied_later = self._applied_later.get(record.delivery_id, ())
+        day = record.day
 
         def confirmed() -> list[dict[str, object]]:
             fresh = self.portfolio.policies(record.partner_id, candidates, consistent=True)
-            return [policy for policy in fresh.values() if rules.missing_from(policy, record.seq)]
+            return [p for p in fresh.values() if rules.missing_from(p, record.seq, day)]
 
         for number in self.portfolio.active_not_seen(record.partner_id, record.seq):
             if number in seen or number in applied_later:

@@ -205,6 +205,18 @@ def _expires_at(now: datetime, valid_until: date | None) -> int:
     return dates.expires_at(later, get_settings().retention_months)
 
 
+def _keep_in_use(store: MandateStore, item: Mapping[str, Any]) -> None:
+    """A mandate in use lives on: reading its contracts moves its expiry to
+    `RETENTION_MONTHS` from now, written as the register refreshes unchanged policies, once
+    the stored expiry lags by more than `RETENTION_REFRESH_MONTHS` (so not on every read)."""
+    settings = get_settings()
+    now = _now()
+    due = dates.expires_at(now, settings.retention_months - settings.retention_refresh_months)
+    if int(item["expires_at"]) < due:
+        renewed = _expires_at(now, _valid_until(item))
+        store.extend(item["mandate_id"], state=str(item["state"]), expires_at=renewed)
+
+
 def load_mandate(mandate_id: str, store: MandateStore | None = None) -> Item:
     item = None
     if mandate_id.startswith("m_") and len(mandate_id) == 26:
@@ -545,6 +557,7 @@ def mandate_contracts(
         {"mandate_id": mandate_id, "client_id": item["client_id"]},
         [policy_ref_id(c.partner_id, c.policy_number) for c in contracts],
     )
+    _keep_in_use(repos.mandates, item)
     return MandateContracts(
         mandate_id=mandate_id, client_id=item["client_id"], scope=item["scope"], contracts=contracts
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
+from chalicelib.errors import ConditionFailed
 from chalicelib.store import keys
 from chalicelib.store.table import Item, Table
 
@@ -31,6 +32,7 @@ class MandateStore(Protocol):
         extra: Mapping[str, Any] | None = None,
         current_token: str | None = None,
     ) -> Item: ...
+    def extend(self, mandate_id: str, *, state: str, expires_at: int) -> bool: ...
     def put_token(self, token_hash: str, token: Item) -> None: ...
     def get_token(self, token_hash: str) -> Item | None: ...
 
@@ -145,6 +147,22 @@ class DynamoMandates:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+    def extend(self, mandate_id: str, *, state: str, expires_at: int) -> bool:
+        """Move the mandate's expiry later, to `expires_at`, while it is still in `state`;
+        False when it is not (changed meanwhile, or already expiring at least as late)."""
+        try:
+            self.table.update(
+                keys.mandate_pk(mandate_id),
+                keys.MANDATE_SK,
+                UpdateExpression="SET expires_at = :expires",
+                ConditionExpression="#state = :state AND expires_at < :expires",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":state": state, ":expires": expires_at},
+            )
+        except ConditionFailed:
+            return False
+        return True
 
     def put_token(self, token_hash: str, token: Item) -> None:
         """Store an activation token's item under its hash (never the token itself)."""

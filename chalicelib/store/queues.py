@@ -21,3 +21,22 @@ class Queue:
                 DelaySeconds=delay_seconds,
             )
         return str(response["MessageId"])
+
+    def retry_in(self, receipt_handle: str, seconds: int) -> None:
+        """Make a received message visible again after `seconds` instead of after the queue's
+        visibility timeout (StoreError when SQS refuses, e.g. the receipt is no longer valid)."""
+        with translated("change_message_visibility"):
+            aws.client("sqs").change_message_visibility(
+                QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+            )
+
+
+def queue_url(arn: str, known_urls: tuple[str, ...] = ()) -> str:
+    """The URL of the queue an event record names by ARN: the configured URL with that queue
+    name, else the one SQS gives every queue (`https://sqs.<region>.amazonaws.com/<account>/
+    <name>`)."""
+    _, _, _, region, account, name = arn.split(":", 5)
+    for url in known_urls:
+        if url.rstrip("/").rsplit("/", 1)[-1] == name:
+            return url
+    return f"https://sqs.{region}.amazonaws.com/{account}/{name}"

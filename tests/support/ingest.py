@@ -116,8 +116,12 @@ def receive(queue_url: str, max_messages: int = 1) -> list[dict[str, Any]]:
 def invoke(function: str, messages: list[dict[str, Any]], context: Any = None) -> dict[str, Any]:
     from app import app
 
+    # The record names its queue as Lambda's event source does: by the queue's ARN.
+    settings = get_settings()
+    url = settings.ingest_queue_url if function == "ingest" else settings.activation_queue_url
+    name = url.rstrip("/").rsplit("/", 1)[-1] or "queue"
     event = sqs_event(
-        messages, queue_arn="arn:aws:sqs:eu-west-1:123456789012:queue", region="eu-west-1"
+        messages, queue_arn=f"arn:aws:sqs:eu-west-1:123456789012:{name}", region="eu-west-1"
     )
     result: dict[str, Any] = app.handler_map[function](event, context or FakeContext())
     return result

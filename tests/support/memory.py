@@ -540,6 +540,13 @@ class MemoryMandates:
         mandate.setdefault("history", []).append(dict(history_entry))
         return copy.deepcopy(mandate)
 
+    def extend(self, mandate_id: str, *, state: str, expires_at: int) -> bool:
+        mandate = self.mandates.get(mandate_id)
+        if mandate is None or mandate["state"] != state or mandate["expires_at"] >= expires_at:
+            return False
+        mandate["expires_at"] = expires_at
+        return True
+
     def put_token(self, token_hash: str, token: Item) -> None:
         self.tokens[token_hash] = copy.deepcopy(token)
 
