@@ -4,7 +4,7 @@ import { get, post } from "./api.js";
 import { append, field, h, replace, scrollBox, table } from "./dom.js";
 import { date, number, t, word } from "./i18n.js";
 import { deliveryHeaders, deliveryRows } from "./partner.js";
-import { busy, errorRegion, statusRegion } from "./ui.js";
+import { busy, errorRegion, olderPagesButton, statusRegion } from "./ui.js";
 
 const HELD = "held_for_review";
 const state = { held: null, asking: null, done: null, audit: null, auditQuery: null, actor: "", day: "" };
@@ -96,14 +96,9 @@ function renderAudit(container) {
   const status = statusRegion();
   const holder = h("div", {});
   // A busy day holds more entries than one answer: the next, older page on request.
-  const older = h("button", { type: "button" }, t("Oudere regels laden", "Load older entries"));
-  older.addEventListener("click", () =>
-    busy(older, problem, async () => {
-      const page = await get("v1/audit", { ...state.auditQuery, cursor: state.audit.next_cursor });
-      state.audit = { ...page, entries: [...state.audit.entries, ...page.entries] };
-      paint();
-    }),
-  );
+  const older = olderPagesButton(t("Oudere regels laden", "Load older entries"), problem, "v1/audit", "entries",
+    () => [state.audit, state.auditQuery],
+    (longer) => { state.audit = longer; paint(); });
   const paint = () => {
     if (!state.audit) return;
     const entries = state.audit.entries;

@@ -4,9 +4,9 @@ import { session } from "./auth.js";
 import { append, facts, field, h, replace, scrollBox, table } from "./dom.js";
 import { date, lang, number, t, word } from "./i18n.js";
 import { fieldTable } from "./quality.js";
-import { busy, errorRegion, showError, statusRegion } from "./ui.js";
+import { busy, errorRegion, olderPagesButton, showError, statusRegion } from "./ui.js";
 
-const state = { partnerFilter: "", list: null, report: null };
+const state = { partnerFilter: "", list: null, listQuery: null, report: null };
 let rerender = () => {};
 
 export function fileName(objectKey) {
@@ -61,10 +61,16 @@ function renderList(container) {
   const problem = errorRegion();
   const status = statusRegion();
   const holder = h("div", {});
+  // A partner that delivers daily has more deliveries than one answer holds: the next, older
+  // page on request.
+  const older = olderPagesButton(t("Oudere leveringen laden", "Load older deliveries"), problem, "v1/deliveries", "deliveries",
+    () => [state.list, state.listQuery],
+    (longer) => { state.list = longer; paint(); });
   const paint = () => {
     if (!state.list) return;
     const deliveries = state.list.deliveries;
-    replace(status, t(`${deliveries.length} leveringen, nieuwste eerst.`, `${deliveries.length} deliveries, newest first.`));
+    const more = state.list.next_cursor ? t(" Er zijn oudere leveringen.", " There are older deliveries.") : "";
+    replace(status, t(`${deliveries.length} leveringen, nieuwste eerst.`, `${deliveries.length} deliveries, newest first.`) + more);
     replace(
       holder,
       scrollBox(table(
@@ -79,12 +85,14 @@ function renderList(container) {
           ),
         ),
       )),
+      state.list.next_cursor && h("div", { class: "controls" }, older),
     );
   };
   const refresh = h("button", { type: "button" }, t("Vernieuwen", "Refresh"));
   const load = () =>
     busy(refresh, problem, async () => {
-      state.list = await get("v1/deliveries", { partner_id: isAdmin ? state.partnerFilter : "" });
+      state.listQuery = { partner_id: isAdmin ? state.partnerFilter : "" };
+      state.list = await get("v1/deliveries", state.listQuery);
       paint();
     });
   refresh.addEventListener("click", load);
@@ -195,5 +203,5 @@ export const deliveriesScreen = {
 };
 
 export function reset() {
-  Object.assign(state, { partnerFilter: "", list: null, report: null });
+  Object.assign(state, { partnerFilter: "", list: null, listQuery: null, report: null });
 }

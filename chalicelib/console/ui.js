@@ -1,4 +1,5 @@
 // Shared pieces of the screens: errors as people read them, status lines, busy buttons.
+import { get } from "./api.js";
 import { h, replace } from "./dom.js";
 import { t, word } from "./i18n.js";
 
@@ -82,4 +83,19 @@ export async function busy(button, region, action) {
     button.disabled = false;
     button.removeAttribute("aria-busy");
   }
+}
+
+/** A button that reads the next, older page of a listing the API (`path`) answers in pages:
+ *  `shown()` is [what is shown ({[items]: [...], next_cursor}), the query it was read with];
+ *  `show(longer)` gets it with the next page's `items` added at the end. */
+export function olderPagesButton(label, region, path, items, shown, show) {
+  const button = h("button", { type: "button" }, label);
+  button.addEventListener("click", () =>
+    busy(button, region, async () => {
+      const [listing, query] = shown();
+      const page = await get(path, { ...query, cursor: listing.next_cursor });
+      show({ ...page, [items]: [...listing[items], ...page[items]] });
+    }),
+  );
+  return button;
 }

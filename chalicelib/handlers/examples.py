@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.handlers.health import Health
-from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery, audit_cursor
+from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery
 from chalicelib.models.clients import (
     AddressOut,
     Candidate,
@@ -35,6 +35,7 @@ from chalicelib.models.delivery import (
     DeliveriesQuery,
     DeliveryList,
     DeliveryReport,
+    PageEnd,
     RejectedRowsLink,
     ReportError,
 )
@@ -56,6 +57,7 @@ from chalicelib.models.mandates import (
     StateChange,
     StateChangeRequest,
 )
+from chalicelib.models.paging import page_cursor
 from chalicelib.models.quality import (
     ErrorCount,
     FieldQuality,
@@ -84,8 +86,10 @@ PATH_PARAMETERS: dict[str, tuple[str, str]] = {
     "asset": ("a file of the reference page", "swagger-ui.css"),
 }
 
-# Where the example page below ends: its last entry's time and id.
-_AUDIT_CURSOR = audit_cursor("2026-11-30T09:05:02.118233Z#4f1c2a9be03d7781")
+# Where the example pages below end: the audit's last entry's time and id; the partner's
+# deliveries at the example report.
+_AUDIT_CURSOR = page_cursor("2026-11-30T09:05:02.118233Z#4f1c2a9be03d7781")
+_DELIVERIES_CURSOR = PageEnd(PARTNER_ID, "2026-11-30T06:00:00Z", DELIVERY_ID).cursor()
 
 # Query parameters, by query model: what each is, and an example.
 QUERY_PARAMETERS: dict[type[BaseModel], dict[str, tuple[str, Any]]] = {
@@ -111,7 +115,15 @@ QUERY_PARAMETERS: dict[type[BaseModel], dict[str, tuple[str, Any]]] = {
     },
     DeliveriesQuery: {
         "partner_id": ("only this partner's deliveries (a partner: its own only)", PARTNER_ID),
-        "limit": ("at most this many reports", 20),
+        "limit": (
+            "at most this many reports (a page; 1-200, default 50; fewer when they would "
+            "exceed 5 MB)",
+            20,
+        ),
+        "cursor": (
+            "the previous answer's next_cursor: read on with the next, older page",
+            _DELIVERIES_CURSOR,
+        ),
     },
     MandateQuery: {"client_id": ("the holder's client id", CLIENT_ID)},
     AuditQuery: {
@@ -344,7 +356,7 @@ MODEL_EXAMPLES: dict[type[BaseModel], BaseModel] = {
             ],
         ),
     ),
-    DeliveryList: DeliveryList(deliveries=[_REPORT]),
+    DeliveryList: DeliveryList(deliveries=[_REPORT], next_cursor=_DELIVERIES_CURSOR),
     DeliveryReport: _REPORT,
     RejectedRowsLink: RejectedRowsLink(
         url=f"https://polisregister-portfolio.s3.eu-west-1.amazonaws.com/reports/{PARTNER_ID}/"

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.models.bounds import RequestDate
+from chalicelib.models.paging import Cursor, cursor_position
 
-# What a cursor stands for: where the previous page's last entry sorts (its time and entry id,
-# no personal data), in URL-safe base64 so that it needs no escaping in a query string.
+# What an audit cursor stands for: where the previous page's last entry sorts (its time and
+# entry id).
 _ENTRY_POSITION = re.compile(r"\d{4}-\d{2}-\d{2}T[0-9:.]{1,20}Z#[0-9a-f]{1,64}")
 
 
-def audit_cursor(position: str) -> str:
-    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
-
-
 def _position(cursor: str) -> str:
-    try:
-        position = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        position = ""
-    if not _ENTRY_POSITION.fullmatch(position):
-        raise ValueError("not a cursor of this listing: pass an answer's next_cursor unchanged")
-    return position
+    return cursor_position(cursor, _ENTRY_POSITION).group()
 
 
 class AuditQuery(BaseModel):
@@ -38,7 +27,7 @@ class AuditQuery(BaseModel):
     date: RequestDate | None = None
     actor: str | None = Field(default=None, min_length=1, max_length=128)
     limit: int = Field(default=100, ge=1, le=500)
-    cursor: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
+    cursor: Cursor | None = None
 
     @field_validator("cursor")
     @classmethod

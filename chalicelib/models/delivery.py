@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +12,7 @@ from urllib.parse import unquote_plus
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from chalicelib.clock import register_date
+from chalicelib.models.paging import Cursor, cursor_position, page_cursor
 from chalicelib.models.portfolio import RowError
 from chalicelib.models.quality import DeliveryQuality, QualityCounts
 
@@ -92,13 +94,56 @@ class DeliveryReport(DeliveryCounts, _DeliveryIdentity):
 
 class DeliveryList(BaseModel):
     deliveries: list[DeliveryReport]
+    # Where the next (older) page starts: pass it as `cursor`; null on the last page.
+    next_cursor: str | None = None
+
+
+# Every partner's deliveries (an administrator's listing without partner_id).
+EVERY_PARTNER: Final = "*"
+
+# What a delivery cursor stands for: the listing (one partner, or every partner's) and where
+# its page ended (the last delivery's receive time and id).
+_DELIVERY_POSITION = re.compile(
+    r"(?P<listing>\*|[a-z0-9][a-z0-9-]{1,62})/"
+    r"(?P<received_at>\d{4}-\d{2}-\d{2}T[0-9:.+Z-]{1,40})#(?P<delivery_id>[0-9a-f]{32})"
+)
+
+
+@dataclass(frozen=True)
+class PageEnd:
+    """Where a page of a delivery listing ended: deliveries received before come next."""
+
+    listing: str
+    received_at: str
+    delivery_id: str
+
+    def cursor(self) -> str:
+        return page_cursor(f"{self.listing}/{self.received_at}#{self.delivery_id}")
 
 
 class DeliveriesQuery(BaseModel):
+    """`GET /v1/deliveries?partner_id=&limit=&cursor=`: newest first; `cursor` (an answer's
+    `next_cursor`) reads on where the previous page of the same listing ended."""
+
     model_config = ConfigDict(extra="forbid")
 
     partner_id: str | None = Field(default=None, max_length=64)
     limit: int = Field(default=50, ge=1, le=200)
+    cursor: Cursor | None = None
+
+    @field_validator("cursor")
+    @classmethod
+    def _a_cursor_of_a_delivery_listing(cls, cursor: str | None) -> str | None:
+        if cursor is not None:
+            cursor_position(cursor, _DELIVERY_POSITION)
+        return cursor
+
+    @property
+    def previous_page_end(self) -> PageEnd | None:
+        if self.cursor is None:
+            return None
+        found = cursor_position(self.cursor, _DELIVERY_POSITION)
+        return PageEnd(found["listing"], found["received_at"], found["delivery_id"])
 
 
 class DeliveryPath(BaseModel):

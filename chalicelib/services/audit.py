@@ -19,7 +19,8 @@ from chalicelib.auth import Principal
 from chalicelib.clock import now as _now
 from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest
-from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery, audit_cursor
+from chalicelib.models.audit import AuditEntry, AuditList, AuditQuery
+from chalicelib.models.paging import page_cursor
 from chalicelib.observability import logger
 from chalicelib.rules.dates import expires_at
 from chalicelib.store import keys
@@ -155,5 +156,5 @@ def list_audit(query: AuditQuery) -> AuditList:
         date=day,
         actor=query.actor,
         entries=page,
-        next_cursor=audit_cursor(keys.audit_sk(page[-1].at, page[-1].id)) if more else None,
+        next_cursor=page_cursor(keys.audit_sk(page[-1].at, page[-1].id)) if more else None,
     )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import heapq
+import json
 from dataclasses import dataclass
 
 from chalicelib.auth import Principal
 from chalicelib.config import get_settings
-from chalicelib.errors import Conflict, Forbidden, NotFound
+from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.models.delivery import (
+    EVERY_PARTNER,
     DeliveriesQuery,
     DeliveryList,
     DeliveryRecord,
     DeliveryReport,
+    PageEnd,
     RejectedRowsLink,
 )
 from chalicelib.services.audit import record_audit
@@ -30,14 +34,59 @@ def _visible_partners(principal: Principal, wanted: str | None) -> list[str]:
     return [principal.partner_id]
 
 
+# A Lambda answers at most 6 MB: the proxy's JSON envelope, with the body escaped in it. What
+# is answered inline stays within 5 MB, which leaves room for the envelope and the headers.
+ANSWER_BYTES = 5 * 1024 * 1024
+LIST_PAGE_BYTES = ANSWER_BYTES
+
+
+def _escaped_size(report: DeliveryReport) -> int:
+    """What a report takes in the Lambda's answer: its JSON, escaped as a JSON string."""
+    return len(json.dumps(report.model_dump_json())) + 1
+
+
+def _newest_first(record: DeliveryRecord) -> tuple[str, str]:
+    return (record.received_at, record.delivery_id)
+
+
 def list_deliveries(principal: Principal, query: DeliveriesQuery) -> DeliveryList:
-    """Newest first; one index query per visible partner (never a scan)."""
-    deliveries = DynamoDeliveries()
-    found: list[DeliveryRecord] = []
-    for partner_id in _visible_partners(principal, query.partner_id):
-        found.extend(deliveries.recent(partner_id, limit=query.limit))
-    found.sort(key=lambda record: (record.received_at, record.delivery_id), reverse=True)
-    return DeliveryList(deliveries=[build_report(r) for r in found[: query.limit]])
+    """Newest first, in pages of at most `limit` reports and LIST_PAGE_BYTES (a page of whole
+    reports with many errors each would not fit in a Lambda's answer); `next_cursor` where the
+    next page starts. One index query per visible partner (never a scan), read only as far as
+    the page needs."""
+    partners = _visible_partners(principal, query.partner_id)
+    listing = query.partner_id or (EVERY_PARTNER if "admin" in principal.roles else partners[0])
+    page_end = query.previous_page_end
+    if page_end is not None and page_end.listing != listing:
+        raise BadRequest(
+            "cursor is not of this listing: pass an answer's next_cursor with the same partner_id",
+            code="invalid_query",
+        )
+    before = None if page_end is None else (page_end.received_at, page_end.delivery_id)
+    store = DynamoDeliveries()
+    # One delivery more than the page: whether another page follows.
+    newest = heapq.merge(
+        *(store.recent(p, limit=query.limit + 1, before=before) for p in partners),
+        key=_newest_first,
+        reverse=True,
+    )
+    page: list[DeliveryReport] = []
+    size = 0
+    more = False
+    for record in newest:
+        report = build_report(record)
+        size += _escaped_size(report)
+        if len(page) == query.limit or (page and size > LIST_PAGE_BYTES):
+            more = True
+            break
+        page.append(report)
+    last = page[-1] if more else None
+    return DeliveryList(
+        deliveries=page,
+        next_cursor=None
+        if last is None
+        else PageEnd(listing, last.received_at, last.delivery_id).cursor(),
+    )
 
 
 def get_delivery(principal: Principal, delivery_id: str) -> DeliveryReport:
@@ -50,8 +99,8 @@ def get_delivery(principal: Principal, delivery_id: str) -> DeliveryReport:
     return build_report(record)
 
 
-# A Lambda answers at most 6 MB: a larger rejected-rows file is handed out as a link.
-INLINE_REJECTED_ROWS_BYTES = 5 * 1024 * 1024
+# A larger rejected-rows file is handed out as a link.
+INLINE_REJECTED_ROWS_BYTES = ANSWER_BYTES
 REJECTED_ROWS_LINK_SECONDS = 300
 
 

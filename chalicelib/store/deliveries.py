@@ -32,7 +32,9 @@ class DeliveryStore(Protocol):
         self, delivery_id: str, *, progress: Progress, by: str, at: str
     ) -> DeliveryRecord: ...
     def hold_again(self, delivery_id: str) -> None: ...
-    def recent(self, partner_id: str, *, limit: int) -> Iterator[DeliveryRecord]: ...
+    def recent(
+        self, partner_id: str, *, limit: int, before: tuple[str, str] | None = None
+    ) -> Iterator[DeliveryRecord]: ...
 
 
 def plain_numbers(value: Any) -> Any:
@@ -219,10 +221,17 @@ class DynamoDeliveries:
             ExpressionAttributeValues={":held": "held_for_review", ":processing": "processing"},
         )
 
-    def recent(self, partner_id: str, *, limit: int) -> Iterator[DeliveryRecord]:
-        """The partner's deliveries, newest first (one index query)."""
+    def recent(
+        self, partner_id: str, *, limit: int, before: tuple[str, str] | None = None
+    ) -> Iterator[DeliveryRecord]:
+        """The partner's deliveries, newest first (one index query, read as far as it is
+        followed); `before` (receive time, delivery id): only those received before it."""
         items = self.table.query(
-            keys.deliveries_gsi2pk(partner_id), index="gsi2", forward=False, limit=limit
+            keys.deliveries_gsi2pk(partner_id),
+            index="gsi2",
+            sk_before=None if before is None else keys.delivery_gsi2sk(*before),
+            forward=False,
+            limit=limit,
         )
         return (from_item(item) for item in items)
 

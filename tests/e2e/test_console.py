@@ -13,12 +13,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route, expect
+from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 
 from scripts.console_browser import VIEWPORT, check_coverage, chromium, search, sign_in
 from scripts.demo_data import DEMO_SEED, generate_rows, known_demo_clients, write_csv
 from scripts.token import local_token
-from tests.e2e.conftest import LocalRun, running_local_run, wait_for_delivery
+from tests.e2e.conftest import FINAL, LocalRun, running_local_run, wait_for_delivery
 
 pytestmark = pytest.mark.e2e
 
@@ -376,20 +376,36 @@ def test_an_admin_confirms_a_held_delivery_after_reading_how_many_policies_end(
     assert report["confirmed_by"] == "ontwikkelaar"
 
 
+def every_page(run: LocalRun, listing: str, items: str) -> list[dict]:
+    """Every item of an API listing (`items` of each answer), following next_cursor."""
+    found: list[dict] = []
+    cursor = ""
+    while True:
+        status, answer = run.get(f"{listing}{cursor}")
+        assert status == 200, answer
+        found.extend(answer[items])
+        if not answer["next_cursor"]:
+            return found
+        cursor = f"&cursor={answer['next_cursor']}"
+
+
+def pages_read(page: Page, older: Locator) -> int:
+    """Click the console's 'older' button until the listing ends: how many pages it shows."""
+    pages = 1
+    while older.count() and pages < 10:
+        older.click()
+        expect(page.locator("[aria-busy='true']")).to_have_count(0)
+        pages += 1
+    return pages
+
+
 def test_an_admin_reads_a_busy_days_audit_page_after_page(run: LocalRun, page: Page):
     # given more lookups by one agent today than one page of the audit holds (100)
     for n in range(101):
         search = {"policy_number": f"{9_000_000 + n}"}
         status, _ = run.post("/v1/clients/search", search, role="jsc")
         assert status == 200
-    total, cursor = 0, ""
-    while True:
-        status, answer = run.get(f"/v1/audit?actor=jsc-user&limit=500{cursor}")
-        assert status == 200
-        total += len(answer["entries"])
-        if not answer["next_cursor"]:
-            break
-        cursor = f"&cursor={answer['next_cursor']}"
+    total = len(every_page(run, "/v1/audit?actor=jsc-user&limit=500", "entries"))
     assert total > 100
 
     # when the admin shows that agent's entries
@@ -400,12 +416,7 @@ def test_an_admin_reads_a_busy_days_audit_page_after_page(run: LocalRun, page: P
 
     # then the first page says there are older entries, and offers them
     expect(page.get_by_role("status")).to_contain_text("100 regels. Er zijn oudere regels.")
-    older = page.get_by_role("button", name="Oudere regels laden")
-    pages = 1
-    while older.count() and pages < 10:
-        older.click()
-        expect(page.locator("[aria-busy='true']")).to_have_count(0)
-        pages += 1
+    pages = pages_read(page, page.get_by_role("button", name="Oudere regels laden"))
 
     # and after the last page every entry of the day is in the table, each once
     expect(page.get_by_role("status")).to_have_text(f"{total} regels.")
@@ -722,3 +733,45 @@ def test_keyboard_only_arrows_choose_a_candidate_enter_opens_it_escape_goes_back
     box.press("Escape")
     expect(box).to_have_value("")
     expect(candidates).to_have_count(0)
+
+
+INTERMEDIAIR_DELIVERIES = "/v1/deliveries?partner_id=demo-intermediair&limit=200"
+
+
+def test_a_partner_reads_its_deliveries_page_after_page(run: LocalRun, page: Page):
+    # given a partner with more deliveries than one page of the list holds (50): daily checks
+    rows = list(generate_rows(1, seed=DEMO_SEED, partner_id="demo-intermediair", bad_rows=False))
+    body = io.BytesIO()
+    write_csv(body, rows)
+    keys = [f"incoming/demo-intermediair/check/dag-{n:02d}.csv" for n in range(51)]
+    for key in keys:
+        run.s3().put_object(Bucket=run.info["bucket"], Key=key, Body=body.getvalue())
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        finished = {
+            d["object_key"]
+            for d in every_page(run, INTERMEDIAIR_DELIVERIES, "deliveries")
+            if d["status"] in FINAL
+        }
+        if finished >= set(keys):
+            break
+        time.sleep(1)
+    total = len(every_page(run, INTERMEDIAIR_DELIVERIES, "deliveries"))
+    assert total > 50, run.log_tail()
+
+    # when the partner opens its deliveries
+    sign_in(page, console_url(run), "partner", "demo-intermediair")
+
+    # then the first page says there are older deliveries, and offers them
+    expect(page.get_by_role("status")).to_contain_text(
+        "50 leveringen, nieuwste eerst. Er zijn oudere leveringen."
+    )
+    pages = pages_read(page, page.get_by_role("button", name="Oudere leveringen laden"))
+
+    # and after the last page every delivery it made is in the table, each once
+    expect(page.get_by_role("status")).to_have_text(f"{total} leveringen, nieuwste eerst.")
+    assert pages == -(-total // 50)
+    table = page.get_by_role("table", name="Leveringen van demo-intermediair")
+    expect(table.locator("tbody tr")).to_have_count(total)
+    for key in (keys[0], keys[-1]):
+        expect(table).to_contain_text(key.rsplit("/", 1)[-1])

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.auth import Principal
-from chalicelib.models.audit import audit_cursor
+from chalicelib.models.paging import page_cursor
 from chalicelib.services.audit import record_audit
 from tests.conftest import bearer
 
@@ -110,7 +110,7 @@ def test_a_page_that_ends_the_listing_offers_no_cursor(aws, api):
 def test_a_cursor_of_another_day_is_refused_as_not_of_this_listing(aws, api, cursor_day, actor):
     # given a day of lookups, and a cursor where a page of another day ended
     audit_day({"agent-1": 3})
-    cursor = audit_cursor(f"{cursor_day}T09:00:01.000000Z#ffffffffffffffff")
+    cursor = page_cursor(f"{cursor_day}T09:00:01.000000Z#ffffffffffffffff")
 
     # when the day's listing is read on from that cursor
     query = {**actor, "date": "2026-12-01", "cursor": cursor}

@@ -136,6 +136,14 @@ def test_recent_deliveries_come_newest_first(deliveries):
     assert [r.delivery_id for r in deliveries.recent("demo-volmacht", limit=2)] == ["d3", "d2"]
 
 
+def test_recent_deliveries_read_on_before_where_a_page_ended(deliveries):
+    for delivery_id in ("d1", "d2", "d3", "d4"):
+        deliveries.claim(record(delivery_id), now=NOW)
+    page_end = (record("d3").received_at, "d3")
+    older = deliveries.recent("demo-volmacht", limit=5, before=page_end)
+    assert [r.delivery_id for r in older] == ["d2", "d1"]
+
+
 def stored_policy(number: str, seq: str) -> list[dict[str, Any]]:
     from chalicelib.config import get_settings
     from chalicelib.rules.rows import map_header, validate_row

@@ -121,8 +121,15 @@ class MemoryDeliveries:
             raise ConditionFailed("update_item")
         record.status = "held_for_review"
 
-    def recent(self, partner_id: str, *, limit: int) -> Iterator[DeliveryRecord]:
-        mine = [r for r in self.records.values() if r.partner_id == partner_id]
+    def recent(
+        self, partner_id: str, *, limit: int, before: tuple[str, str] | None = None
+    ) -> Iterator[DeliveryRecord]:
+        mine = [
+            r
+            for r in self.records.values()
+            if r.partner_id == partner_id
+            and (before is None or (r.received_at, r.delivery_id) < before)
+        ]
         mine.sort(key=lambda r: (r.received_at, r.delivery_id), reverse=True)
         return (copy.deepcopy(r) for r in mine[:limit])
 
