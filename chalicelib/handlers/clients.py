@@ -3,8 +3,10 @@ search in its query string) and GET /v1/clients/{client_id} (the dossier)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from chalicelib.errors import NotFound
-from chalicelib.handlers.http import Api, RequestContext
+from chalicelib.handlers.http import Api, Deprecated, RequestContext
 from chalicelib.models.clients import CandidateList, ClientPath, ClientQuery, Dossier
 from chalicelib.services.dossier import get_dossier
 from chalicelib.services.recognition import recognise
@@ -34,7 +36,12 @@ def search_clients(ctx: RequestContext) -> CandidateList:
     roles=ROLES,
     query=ClientQuery,
     errors={400: ("query_too_broad", "unknown_partner")},
-    deprecated="puts the caller's personal data in the URL; use POST /v1/clients/search",
+    deprecated=Deprecated(
+        reason="it puts the caller's personal data in the URL",
+        successor="POST /v1/clients/search",
+        since=datetime(2026, 12, 2, tzinfo=UTC),
+        sunset=datetime(2027, 6, 1, tzinfo=UTC),
+    ),
 )
 def find_clients(ctx: RequestContext) -> CandidateList:
     """Recognise a client, the search in the query string (deprecated: use POST

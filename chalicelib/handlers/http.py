@@ -7,6 +7,8 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
 from typing import Any, TypeVar
 
 from chalice import Blueprint, Response
@@ -249,6 +251,27 @@ def one_error_shape(request: Request, get_response: Callable[[Request], Response
 
 
 @dataclass(frozen=True)
+class Deprecated:
+    """A route that keeps working for its callers until `sunset`, but that new callers must not
+    use: `reason` says why, `successor` what to call instead. Every answer of the route says so
+    in its headers (RFC 9745 `Deprecation`, RFC 8594 `Sunset`, a `Link` to the successor), so a
+    caller's own logs show the move before the route is retired."""
+
+    reason: str
+    successor: str  # "POST /v1/clients/search"
+    since: datetime
+    sunset: datetime
+
+    def headers(self) -> dict[str, str]:
+        path = self.successor.split(" ")[-1]
+        return {
+            "Deprecation": f"@{int(self.since.timestamp())}",
+            "Sunset": format_datetime(self.sunset, usegmt=True),
+            "Link": f'<{path}>; rel="successor-version"',
+        }
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     """What a route declares: the API contract (`chalicelib/handlers/openapi.py`) is generated
     from these, so it describes the code that serves it."""
@@ -266,7 +289,7 @@ class RouteSpec:
     media_types: tuple[str, ...]  # of a successful response
     tags: tuple[str, ...]
     see_other: str = ""  # when the route may answer 303 with a Location instead: why
-    deprecated: str = ""  # why callers should move off this route, and to what
+    deprecated: Deprecated | None = None
 
 
 class Api:
@@ -291,7 +314,7 @@ class Api:
         errors: Mapping[int, Iterable[str]] | None = None,
         media_types: Iterable[str] = ("application/json",),
         see_other: str = "",
-        deprecated: str = "",
+        deprecated: Deprecated | None = None,
     ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
         """Register `handler` for `path`. `roles=None` makes the route public. `path_params`,
         `query` and `body` name the models the handler parses, `response` and `status` what it
@@ -305,7 +328,10 @@ class Api:
 
         def decorator(handler: Callable[[RequestContext], Any]) -> Callable[[RequestContext], Any]:
             def view(**path_params: str) -> Response:
-                return _respond(handler, blueprint.current_request, path_params, allowed)
+                response = _respond(handler, blueprint.current_request, path_params, allowed)
+                if deprecated is not None:
+                    response.headers.update(deprecated.headers())
+                return response
 
             view.__name__ = handler.__name__
             # Any content type reaches the view: a GET does not care, and a body that is not JSON

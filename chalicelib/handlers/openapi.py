@@ -225,9 +225,13 @@ def _operation(route: RouteSpec, schemas: dict[str, Any]) -> dict[str, Any]:
         "x-roles": sorted(route.roles) if route.roles is not None else [],
         "security": [{SECURITY_SCHEME: []}] if route.roles is not None else [],
     }
-    if route.deprecated:
+    if route.deprecated is not None:
         operation["deprecated"] = True
-        operation["description"] += f"\n\nDeprecated: {route.deprecated}."
+        operation["description"] += (
+            f"\n\nDeprecated: {route.deprecated.reason}; use {route.deprecated.successor}. "
+            f"Answered until {route.deprecated.sunset:%Y-%m-%d}; every answer carries the "
+            "`Deprecation`, `Sunset` and `Link` (successor) headers."
+        )
     parameters = _parameters(route, schemas)
     if parameters:
         operation["parameters"] = parameters

@@ -105,3 +105,24 @@ def test_the_query_route_is_marked_deprecated_in_the_api_description(api):
     spec = body(api.http.get("/v1/openapi.json"))
     assert spec["paths"]["/v1/clients"]["get"]["deprecated"] is True
     assert "deprecated" not in spec["paths"]["/v1/clients/search"]["post"]
+
+
+@pytest.mark.parametrize(
+    "query", [{"email": "jan.vdberg@example.nl"}, {"name": "Berg"}], ids=["found", "too_broad"]
+)
+def test_every_answer_of_the_query_route_names_its_successor_and_its_sunset(api, delivered, query):
+    # when a caller still searches in the query string, found or refused
+    response = find(api, **query)
+
+    # then the answer says the route is deprecated since the POST shipped, until when it is
+    # answered, and what to call instead
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    assert headers["deprecation"] == "@1796169600"  # 2026-12-02 00:00 UTC
+    assert headers["sunset"] == "Tue, 01 Jun 2027 00:00:00 GMT"
+    assert headers["link"] == '</v1/clients/search>; rel="successor-version"'
+
+
+def test_the_body_search_carries_no_deprecation_headers(api, delivered):
+    response = search(api, {"email": "jan.vdberg@example.nl"})
+    assert response.status_code == 200
+    assert not {"deprecation", "sunset"} & {k.lower() for k in response.headers}
