@@ -169,6 +169,10 @@ class DeliveredParty:
     address: Address
     kvk: str
     email: str  # "" when this partner has no e-mail address of them
+    # A second policy of the same partner, delivered otherwise (`second_policy`): initials
+    # only, a landline instead of the mobile number.
+    landline: str = ""  # 7 digits after 070, or ""
+    initials_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +183,15 @@ class DeliveredPolicy:
 
 
 # How a partner's delivery of a person can differ from the truth.
-DELIVERY_NOISE = ("typo", "variant", "old_address", "birth_name", "first_part", "no_kvk")
+DELIVERY_NOISE = (
+    "typo",
+    "variant",
+    "old_address",
+    "birth_name",
+    "first_part",
+    "no_kvk",
+    "second_policy",
+)
 
 
 @dataclass(slots=True)
@@ -506,7 +518,42 @@ def generate_portfolio(persons: int, seed: int = SEED) -> Portfolio:
         count = 1 if rng.random() < 0.45 else (2 if rng.random() < 0.7 else 3)
         partners = rng.sample(list(PARTNERS), count)
         _deliver(rng, portfolio, numbers, tuple(members), partners)
+    _second_policies(portfolio, numbers, seed)
     return portfolio
+
+
+# Persons one of whose partners also delivers them on a second policy of their own (a car or
+# home insurance beside the household's), from the partner's other administration: initials
+# only, a landline instead of the mobile number, and for half of them the address they left.
+# One partner's two variants of a person: both must stay evidence (docs/architecture.md,
+# "client_id"). Drawn with a random stream of their own after the households, so the rest of
+# the portfolio stays what it was.
+SECOND_POLICIES = 0.08
+
+
+def _second_policies(portfolio: Portfolio, numbers: dict[str, int], seed: int) -> None:
+    rng = _Rng(f"{seed}:second-policies")
+    holders = [
+        (policy.partner_id, policy.parties[0])
+        for policy in list(portfolio.policies)
+        if policy.parties[0].person.gender != "R" and not policy.parties[0].noise
+    ]
+    for partner_id, party in holders:
+        if rng.random() >= SECOND_POLICIES:
+            continue
+        person = party.person
+        address = person.address if rng.random() < 0.5 else (person.old_address or _address(rng))
+        numbers[partner_id] += 1
+        second = replace(
+            party,
+            noise="second_policy",
+            address=address,
+            landline=f"{rng.between(2_000_000, 9_999_999)}",
+            initials_only=True,
+        )
+        portfolio.policies.append(
+            DeliveredPolicy(partner_id, policy_number(partner_id, numbers[partner_id]), (second,))
+        )
 
 
 def _deliver(
@@ -593,6 +640,8 @@ def partner_rows(
             row["ANAAM"], row["VOORV"] = _surname_columns(rng, party)
             row["VOORL"] = person.initials
             row["RNAAM"] = person.first_name if rng.random() < 0.75 else ""
+            if party.initials_only:
+                row["RNAAM"] = ""
             if person.birth_date is not None:
                 row["GEBDAT"] = (
                     person.birth_date.isoformat() if iso else person.birth_date.strftime("%Y%m%d")
@@ -609,7 +658,9 @@ def partner_rows(
             row["PLAATS"] = address.city
             row["LAND"] = "NL"
             row["EMAIL"] = party.email
-            if person.mobile:
+            if party.landline:
+                row["TELNUM"] = f"070-{party.landline}"
+            elif person.mobile:
                 row["MOBIEL"] = (
                     f"06-{person.mobile}"
                     if iso

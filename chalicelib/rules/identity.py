@@ -492,6 +492,9 @@ class Decision:
     since: str
     joined: tuple[str, ...] = ()
     reused: bool = False
+    # The party of the same policy it was before (the partner's earlier delivery of it), when
+    # it is this client: what the partner said of them on this policy until now.
+    previous: Trace | None = None
 
 
 @dataclass
@@ -551,6 +554,8 @@ def resolve_policy(
             decision = Decision(
                 _free_id(identity, policy, trace, taken, partner_id, key), since=seq
             )
+        elif earlier is not None and earlier.client_id in (decision.client_id, *decision.joined):
+            decision = replace(decision, previous=earlier)
         taken.add(decision.client_id)
         taken.update(decision.joined)
         decisions.append(decision)
@@ -579,30 +584,49 @@ def _pair_with_previous(delivered: Sequence[Trace], previous: Sequence[Trace]) -
 
 
 def _decide(earlier: Trace | None, scored: list[tuple[float, Trace]]) -> Decision | None:
-    found = [known for _, known in scored]
+    # A client is kept as several traces (one per partner and variant): each client's traces
+    # that fit, its best first.
+    by_id: dict[str, list[Trace]] = {}
+    best: dict[str, float] = {}
+    for score, trace in sorted(scored, key=lambda pair: -pair[0]):
+        by_id.setdefault(trace.client_id, []).append(trace)
+        best.setdefault(trace.client_id, score)
     if earlier is not None:
         # The earlier party is this party before the partner's correction: only a hard
         # conflict with it (another birth date, given name, KvK) keeps a candidate apart.
-        found = [k for k in found if not conflicts(earlier, k)]
-    by_id: dict[str, Trace] = {}
-    for trace in found:
-        by_id.setdefault(trace.client_id, trace)
-    others = [t for t in by_id.values() if earlier is None or t.client_id != earlier.client_id]
-    if any(contradicts(a, b) for i, a in enumerate(others) for b in others[i + 1 :]):
+        by_id = {
+            client_id: traces
+            for client_id, traces in by_id.items()
+            if not any(conflicts(earlier, k) for k in traces)
+        }
+    others = [c for c in by_id if earlier is None or c != earlier.client_id]
+    if any(
+        _clients_contradict(by_id[a], by_id[b])
+        for i, a in enumerate(others)
+        for b in others[i + 1 :]
+    ):
         if earlier is not None:
             return Decision(earlier.client_id, since=earlier.since, reused=True)
         # Two clients that cannot be one both fit: only evidence that clearly stands out
         # decides (an address or a phone number more), otherwise nobody is taken.
-        ranked = sorted(scored, key=lambda pair: -pair[0])
-        if ranked[0][0] < ranked[1][0] + SUPPORT_WEIGHT:
+        top, runner_up = sorted(best.values(), reverse=True)[:2]
+        if top < runner_up + SUPPORT_WEIGHT:
             return None
-        others = [ranked[0][1]]
-    traces = [earlier, *others] if earlier is not None else others
+        others = [max(best, key=lambda client_id: best[client_id])]
+    # Each client by its trace given out first (a variant kept before a join may name a later
+    # `since` than the client's).
+    representatives = [survivor(by_id[client_id]) for client_id in others]
+    traces = [earlier, *representatives] if earlier is not None else representatives
     if not traces:
         return None
     first = survivor(traces)
     joined = tuple(sorted({t.client_id for t in traces} - {first.client_id}))
     return Decision(first.client_id, since=first.since, joined=joined, reused=True)
+
+
+def _clients_contradict(a: Sequence[Trace], b: Sequence[Trace]) -> bool:
+    """Two clients cannot be one when any trace of one contradicts any trace of the other."""
+    return any(contradicts(x, y) for x in a for y in b)
 
 
 def _free_id(
@@ -640,9 +664,27 @@ def with_client(trace: Trace, client_id: str, since: str) -> Trace:
 TRACE_REFRESH_SECONDS = 90 * 24 * 3600
 
 
+# A partner may deliver one client on several policies with other details (a first name on
+# one, initials only on another; a mobile number here, a landline there; the address they
+# left): a bucket keeps each such variant as its own trace, up to this many per client and
+# partner (what the same client's other variants add is one more trace each, ~200 bytes).
+MAX_VARIANTS = 4
+
+
+def variant_of(trace: Trace) -> Trace:
+    """What a trace says of the client, without when it was written (`since`, `expires_at`)."""
+    return replace(trace, since="", expires_at=0)
+
+
+def same_variant(a: Trace, b: Trace) -> bool:
+    """The same client as the same partner delivered them, with the same details."""
+    return variant_of(a) == variant_of(b)
+
+
 @dataclass
 class Bucket:
-    """The clients kept under one blocking key: one trace per client and partner, and the
+    """The clients kept under one blocking key: one trace per client, partner and variant of
+    the details that partner delivers (at most `MAX_VARIANTS` per client and partner), and the
     joins recorded there (old id -> (surviving id, expires_at))."""
 
     key: str
@@ -655,19 +697,49 @@ class Bucket:
         return [t for t in self.traces if not t.expires_at or t.expires_at > now]
 
     def keep(self, trace: Trace, refresh_seconds: int = TRACE_REFRESH_SECONDS) -> None:
-        """Remember `trace` as its partner's latest delivery of that client (an unchanged
-        trace only when its stored expiry lags more than `refresh_seconds`)."""
+        """Remember `trace` as one of its partner's variants of that client. A variant already
+        kept is written again only when its stored expiry lags more than `refresh_seconds` (or
+        its `since` changed), so a re-delivery of unchanged details writes nothing, whichever
+        of the client's policies comes last. A new variant beyond `MAX_VARIANTS` takes the
+        place of the variant delivered longest ago, if that one is due for a refresh (not
+        delivered for `refresh_seconds`); otherwise it is not kept: the client has that many
+        current variants, and a variant must not push out another in every delivery."""
+        own: list[int] = []
         for index, stored in enumerate(self.traces):
             if (stored.client_id, stored.partner_id) != (trace.client_id, trace.partner_id):
                 continue
+            if not same_variant(stored, trace):
+                own.append(index)
+                continue
             fresh = stored.expires_at + refresh_seconds >= trace.expires_at
-            if replace(stored, expires_at=trace.expires_at) == trace and fresh:
+            if stored.since == trace.since and fresh:
                 return
             self.traces[index] = trace
             self.changed = True
             return
+        if len(own) >= MAX_VARIANTS:
+            oldest = min(own, key=lambda index: self.traces[index].expires_at)
+            if self.traces[oldest].expires_at + refresh_seconds >= trace.expires_at:
+                return
+            del self.traces[oldest]
         self.traces.append(trace)
         self.changed = True
+
+    def forget_variant(self, trace: Trace, client_ids: Iterable[str]) -> None:
+        """Forget what a partner delivered of a client on a policy before it corrected it
+        there (`trace`, stored under one of `client_ids`): the old gender or surname the
+        partner no longer delivers must not keep the client apart from other partners'
+        deliveries of them. A variant another policy still delivers is kept again by it."""
+        ids = set(client_ids)
+        kept = [
+            t
+            for t in self.traces
+            if not (
+                t.client_id in ids and same_variant(replace(t, client_id=trace.client_id), trace)
+            )
+        ]
+        if len(kept) != len(self.traces):
+            self.traces, self.changed = kept, True
 
     def join(self, old: str, into: str, expires_at: int) -> None:
         """Record that `old` is `into`, and let every trace and earlier join of `old` name
@@ -676,7 +748,14 @@ class Bucket:
         for former, (target, until) in list(self.joined.items()):
             if target == old:
                 self.joined[former] = (into, max(until, expires_at))
-        self.traces = [replace(t, client_id=into) if t.client_id == old else t for t in self.traces]
+        renamed = [replace(t, client_id=into) if t.client_id == old else t for t in self.traces]
+        # Both ids' traces of one partner's same variant: the later-expiring one is kept.
+        latest: dict[Trace, Trace] = {}
+        for trace in renamed:
+            variant = variant_of(trace)
+            if variant not in latest or trace.expires_at > latest[variant].expires_at:
+                latest[variant] = trace
+        self.traces = [t for t in renamed if latest[variant_of(t)] is t]
         self.changed = True
 
     def forget_expired(self, now: int) -> None:

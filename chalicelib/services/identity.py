@@ -29,9 +29,11 @@ from chalicelib.rules.identity import (
     lookup_keys,
     policy_identities,
     resolve_policy,
+    same_variant,
     surviving_id,
     trace_of,
     trace_of_party_item,
+    variant_of,
     with_client,
 )
 from chalicelib.store.identity import IdentityStore, Join
@@ -127,18 +129,23 @@ class IdentityResolver:
             bucket.forget_expired(now)
             joins.update(bucket.joined)
         resolution = Resolution()
+        # What the partner delivered on a policy before and now says otherwise there, and
+        # what the batch delivers: a corrected variant is forgotten unless another policy of
+        # the batch still delivers it.
+        corrected: list[tuple[Trace, tuple[str, ...]]] = []
+        kept_variants: set[Trace] = set()
         for policy, earlier, traces in zip(policies, previous, delivered, strict=True):
-            known = {
-                (t.client_id, t.partner_id): t
+            known = dict.fromkeys(
+                t
                 for trace in traces
                 for key in lookup_keys(trace)
                 for t in _surviving(buckets[key].live(now), joins)
-            }
+            )
             decisions = resolve_policy(
                 PolicyToResolve(
                     parties=policy.parties,
                     previous=_surviving(earlier, joins),
-                    known=list(known.values()),
+                    known=list(known),
                     minted_identities=policy_identities(policy.parties)
                     or [client_identity(p) for p in policy.parties],
                     delivered=traces,
@@ -161,9 +168,19 @@ class IdentityResolver:
                 self._refresh_joins(trace, joins, buckets, resolution, expires_at)
                 for key in bucket_keys(trace):
                     buckets[key].keep(trace, self.refresh_seconds)
+                kept_variants.add(variant_of(trace))
+                if decision.previous is not None:
+                    before = with_client(decision.previous, trace.client_id, trace.since)
+                    if not same_variant(before, trace):
+                        corrected.append((before, (decision.previous.client_id, trace.client_id)))
                 kept.append(trace.as_item())
             resolution.client_ids.append([d.client_id for d in decisions])
             resolution.traces.append(kept)
+        for before, ids in corrected:
+            if variant_of(before) not in kept_variants:
+                for key in bucket_keys(before):
+                    if key in buckets:
+                        buckets[key].forget_variant(before, ids)
         resolution.buckets = [b for b in buckets.values() if b.changed]
         return resolution
 

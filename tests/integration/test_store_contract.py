@@ -354,6 +354,34 @@ def test_an_identity_bucket_is_read_back_as_written_and_an_unknown_one_is_absent
     assert found["DOB#1980-03-12"].joined == {"c_0": ("c_1", NOW + 10**8)}
 
 
+def test_one_partners_variants_of_a_client_are_read_back_and_an_old_bucket_reads_as_one(
+    identities,
+):
+    # given a bucket stored before variants (one trace per client and partner), as written
+    old_item = {
+        "pk": "IDENTITY#DOB#1980-03-12#k",
+        "sk": "IDENTITY",
+        "type": "identity",
+        "traces": [a_trace("c_1").as_item()],
+        "joined": {},
+        "expires_at": NOW + 10**8,
+        "version": 3,
+    }
+    if isinstance(identities, MemoryIdentities):
+        identities.items[(old_item["pk"], old_item["sk"])] = old_item
+    else:
+        identities.table.put_all([old_item])
+    [old] = identities.buckets(["DOB#1980-03-12#k"]).values()
+    assert (old.traces, old.version) == ([a_trace("c_1")], 3)
+    # when the partner's other variant of the client (initials, a landline) is kept and saved
+    other = replace(a_trace("c_1"), first_name="", initials="k", contacts=frozenset({"+31703"}))
+    old.keep(other)
+    assert identities.save([old], []) is True
+    # then both variants are read back
+    [stored] = identities.buckets(["DOB#1980-03-12#k"]).values()
+    assert stored.traces == [a_trace("c_1"), other]
+
+
 def test_the_current_parties_of_a_policy_stored_without_traces_are_read(portfolio, identities):
     portfolio.write_policies([stored_policy("P1", "s1")])
     parties = identities.parties_of("demo-volmacht", ["P1", "P9"])

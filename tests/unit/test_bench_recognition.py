@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from bench.noisy import (
+    DELIVERY_NOISE,
     PARTNERS,
     generate_portfolio,
     generate_queries,
@@ -51,7 +52,7 @@ def test_the_portfolio_has_every_kind_of_delivery_noise_and_every_look_alike() -
     noise = Counter(party.noise for policy in portfolio.policies for party in policy.parties)
     confusers = Counter(person.confuser for person in portfolio.persons.values())
     # then partners deliver persons with each kind of noise, and look-alikes are there
-    for kind in ("typo", "variant", "old_address", "birth_name", "first_part", "no_kvk"):
+    for kind in DELIVERY_NOISE:
         assert noise[kind] > 0, kind
     for kind in ("twin", "parent_child", "namesake", "namesake_same_day"):
         assert confusers[kind] > 0, kind
@@ -185,3 +186,31 @@ def test_someone_else_with_exactly_the_name_and_birth_date_said_makes_the_query_
     assert outcome.ambiguous
     assert not outcome.wrong_first_exact
     assert judge(query, 200, [other], persons, 1.0, Counter()).wrong_first_exact
+
+
+def test_a_second_policy_of_one_partner_delivers_the_holder_otherwise() -> None:
+    # given a portfolio's second policies (a partner's own second policy of a holder)
+    portfolio = generate_portfolio(1000)
+    seconds = {
+        policy.policy_number: (policy.partner_id, policy.parties[0])
+        for policy in portfolio.policies
+        if policy.parties[0].noise == "second_policy"
+    }
+    rows = [
+        row
+        for partner_id in PARTNERS
+        for row in partner_rows(portfolio, partner_id)
+        if row["PP_NUMMER"] in seconds
+    ]
+    # then the partner delivers that holder with initials only and a landline, no mobile
+    assert rows
+    assert len(rows) == len(seconds)
+    assert all(r["RNAAM"] == "" and r["TELNUM"] and not r["MOBIEL"] for r in rows)
+    # and the same partner delivers the holder on another policy too
+    for number, (partner_id, party) in seconds.items():
+        elsewhere = {
+            policy.partner_id
+            for policy, _ in portfolio.deliveries_of(party.person.person_id)
+            if policy.policy_number != number
+        }
+        assert partner_id in elsewhere, number

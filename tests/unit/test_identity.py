@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from chalicelib.models.portfolio import PartyFields
 from chalicelib.rules.identity import (
+    MAX_VARIANTS,
     SAME_GIVEN,
+    TRACE_REFRESH_SECONDS,
     Bucket,
     PolicyToResolve,
     Trace,
@@ -405,17 +407,79 @@ def test_given_a_party_that_fits_two_different_people_then_nobody_is_joined_or_t
     assert decision.joined == ()
 
 
-def test_given_a_bucket_then_a_trace_is_kept_once_per_client_and_partner():
+def test_given_a_bucket_then_a_trace_is_kept_once_per_client_partner_and_variant():
     bucket = Bucket("DOB#1980-03-12")
     trace = trace_of(kees(), "c_1", partner_id="p1", expires_at=1000)
     bucket.keep(trace)
     bucket.changed = False
     bucket.keep(trace)
     assert (len(bucket.traces), bucket.changed) == (1, False)
-    bucket.keep(replace(trace, postcode="3511AB"))
-    assert (len(bucket.traces), bucket.changed) == (1, True)
     bucket.keep(replace(trace, partner_id="p2"))
     assert len(bucket.traces) == 2
+
+
+def test_given_one_partners_two_variants_of_a_client_then_both_are_kept_and_neither_rewritten():
+    # given Kees on one policy with his first name and mobile, on another with initials and
+    # a landline at the address he left
+    bucket = Bucket("DOB#1980-03-12#k")
+    first = trace_of(kees(mobile="+31610779805"), "c_1", partner_id="p1", expires_at=1000)
+    second = trace_of(
+        kees(first_name=None, phone="+31703756114", postcode="2511AB", house_number="4"),
+        "c_1",
+        partner_id="p1",
+        expires_at=1000,
+    )
+    bucket.keep(first)
+    bucket.keep(second)
+    # when the partner delivers both again a month later, unchanged
+    bucket.changed = False
+    bucket.keep(replace(first, expires_at=1000 + 31 * 86_400))
+    bucket.keep(replace(second, expires_at=1000 + 31 * 86_400))
+    # then the bucket holds both, and nothing is written
+    assert (bucket.traces, bucket.changed) == ([first, second], False)
+
+
+def test_given_a_variant_no_longer_delivered_for_a_refresh_period_then_a_new_one_takes_its_place():
+    # given a client with the most variants one partner may keep, one not delivered for long
+    bucket = Bucket("DOB#1980-03-12#k")
+    variants = [
+        trace_of(kees(house_number=str(n)), "c_1", partner_id="p1", expires_at=1000 + n)
+        for n in range(MAX_VARIANTS)
+    ]
+    for variant in variants:
+        bucket.keep(variant)
+    # when another variant is delivered while all are current, it is not kept (no churn)
+    bucket.changed = False
+    newest = trace_of(kees(house_number="99"), "c_1", partner_id="p1", expires_at=2000)
+    bucket.keep(newest)
+    assert (bucket.traces, bucket.changed) == (variants, False)
+    # when it is delivered once the oldest variant lags more than the refresh period
+    later = replace(newest, expires_at=1000 + TRACE_REFRESH_SECONDS + 1)
+    bucket.keep(later)
+    # then it takes the place of the variant delivered longest ago
+    assert (bucket.traces, bucket.changed) == ([*variants[1:], later], True)
+
+
+def test_given_a_partner_corrected_a_policy_then_the_variant_it_replaced_is_forgotten():
+    # given what a partner delivered of Kees on a policy (gender M, a typo it then corrected)
+    bucket = Bucket("DOB#1980-03-12#k")
+    wrong = trace_of(kees(gender="M"), "c_old", partner_id="p1", expires_at=1000)
+    other_partner = replace(wrong, partner_id="p2")
+    bucket.keep(wrong)
+    bucket.keep(other_partner)
+    # when the correction (joined into c_1 meanwhile) is kept and the old variant forgotten
+    bucket.join("c_old", "c_1", 2000)
+    bucket.forget_variant(replace(wrong, client_id="c_1"), ("c_old", "c_1"))
+    # then only the other partner's trace stays
+    assert [(t.client_id, t.partner_id) for t in bucket.traces] == [("c_1", "p2")]
+    assert bucket.changed
+
+
+def test_given_a_join_of_two_ids_with_one_partners_same_variant_then_it_is_kept_once():
+    trace = trace_of(kees(), "c_old", partner_id="p1", expires_at=10)
+    bucket = Bucket("DOB#1980-03-12#k", traces=[trace, replace(trace, client_id="c_1", since="a")])
+    bucket.join("c_old", "c_1", 20)
+    assert bucket.traces == [replace(trace, client_id="c_1")]
 
 
 def test_given_a_join_then_the_bucket_names_the_surviving_id_and_keeps_joins_one_step_deep():
@@ -472,3 +536,19 @@ def test_a_trace_past_its_expiry_is_not_stored_in_a_bucket_another_client_keeps_
     # then the stored item lives as long as Y and holds nothing of X
     assert item["expires_at"] == 10_000
     assert [t["id"] for t in item["traces"]] == ["Y"]
+
+
+def test_given_two_fitting_people_one_kept_by_two_partners_then_the_clearly_better_is_taken():
+    # given Jan Jansen (address and both partners' traces) and Joost Jansen-Bakker (shares
+    # only an e-mail address, a double surname): two people that both fit `J. Jansen`
+    jan = trace_of(kees(first_name="Jan", initials="J."), "c_jan", partner_id="p1", since="1")
+    joost = trace_of(
+        kees(first_name="Joost", initials=None, surname="Jansen-Bakker", postcode="9999ZZ",
+             email="j@example.nl"),
+        "c_joost", partner_id="p1", since="1",
+    )  # fmt: skip
+    delivered = kees(first_name=None, initials="J.", email="j@example.nl")
+    # when the party is resolved with Jan known through two partners' traces
+    [decision] = resolve([delivered], known=[jan, replace(jan, partner_id="p3"), joost])
+    # then Jan, whose evidence stands out, is taken (not nobody: his two traces are one client)
+    assert decision.client_id == "c_jan"
