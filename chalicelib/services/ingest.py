@@ -626,12 +626,11 @@ class IngestService:
             now=self._epoch(),
         )
         planned: list[tuple[PolicyGroup, list[dict[str, object]], bool, list[str]]] = []
-        day = record.day  # once per batch, not per policy
         for (group, rows, current), client_ids, traces in zip(
             accepted, identities.client_ids, identities.traces, strict=True
         ):
             policy = rows[0].policy
-            status, ended_on = rules.status_after(policy, current, day)
+            status, ended_on = rules.status_after(policy, current, record.day)
             if status == "cancelled" and policy.end_date is None:
                 # The rows share one policy instance: the written one carries the end date.
                 rows[0].policy = replace(policy, end_date=ended_on)
