@@ -100,7 +100,8 @@ def client_cpu(rows: int) -> dict[str, float]:
     request serialisation (parameter validation off) would; then the same items read back in
     BatchGetItems of 100 as the ingest's read_many reads them (the bulk client, the answer taken
     as its JSON and decoded by `item_from_wire`), and as botocore's parser and TypeDeserializer
-    would."""
+    would. Then a whole BatchWriteItem of 25 of these items as the ingest pays it, over HTTP
+    (`over_http`)."""
     import time
 
     import boto3
@@ -187,6 +188,10 @@ def client_cpu(rows: int) -> dict[str, float]:
     type_deserialise = TypeDeserializer().deserialize
     read_before = read_per_item(lambda i: {k: type_deserialise(v) for k, v in i.items()}, plain)
     read_now = read_per_item(item_from_wire, aws.bulk_client("dynamodb"))
+    groups = [
+        [{"PutRequest": {"Item": wire_item(item)}} for item in items[start : start + 25]]
+        for start in range(0, len(items), 25)
+    ]
     return {
         "items per row": len(items) / len(generated),
         "TypeSerializer µs/item": before[0],
@@ -195,7 +200,72 @@ def client_cpu(rows: int) -> dict[str, float]:
         "bulk client µs/item": now[1],
         "read: botocore batch_get_item + TypeDeserializer µs/item": read_before,
         "read: bulk client + item_from_wire µs/item": read_now,
+        "BatchWriteItem of 25 over HTTP, connection kept alive: µs/request": over_http(
+            groups, keep_alive=True
+        ),
+        "BatchWriteItem of 25 over HTTP, a new connection each: µs/request": over_http(
+            groups, keep_alive=False
+        ),
     }
+
+
+def over_http(groups: list[list[dict[str, Any]]], *, keep_alive: bool) -> float:
+    """Client CPU (the sending thread's) per BatchWriteItem that the store's `write_batch`
+    sends over HTTP to an answerer on this machine (in threads of its own, not counted): the
+    whole request as the ingest pays it, signing, the HTTP client and the answer included.
+    `keep_alive`: one connection for every request, as DynamoDB keeps them open; otherwise a
+    new connection for each, as the storm's backend serves them (its HTTP server closes every
+    connection after its answer)."""
+    import http.server
+    import threading
+    import time
+
+    from chalicelib.config import reset_settings
+    from chalicelib.store import aws
+    from chalicelib.store.table import write_batch
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+        disable_nagle_algorithm = True
+        wbufsize = 1 << 16
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            body = b'{"UnprocessedItems": {}}'
+            self.send_response(200)
+            self.send_header("content-type", "application/x-amz-json-1.0")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+
+        def log_message(self, *_: Any) -> None:
+            """Quiet."""
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    before = os.environ.get("AWS_ENDPOINT_URL")
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{server.server_address[1]}"
+    reset_settings()
+    aws.reset_clients()
+    try:
+        write_batch("t", groups[0])  # the client built and connected before the clock
+        best = float("inf")
+        for _ in range(3):
+            started = time.thread_time()
+            for group in groups:
+                write_batch("t", group)
+            best = min(best, (time.thread_time() - started) / len(groups) * 1e6)
+        return best
+    finally:
+        server.shutdown()
+        server.server_close()
+        if before is None:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = before
+        reset_settings()
+        aws.reset_clients()
 
 
 def render(rows: int, stats: dict[str, list[float]]) -> str:

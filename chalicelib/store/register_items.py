@@ -67,18 +67,25 @@ _NOT_CONTENT = frozenset(
 )
 
 
+def _by_key(item: Item) -> tuple[str, str]:
+    return item["pk"], item["sk"]
+
+
 def content_hash(items: Sequence[Item]) -> str:
     """A digest of everything a policy's items hold (keys, attributes, its parties and lookups)
-    except when and by which delivery they were written: equal digests, equal register."""
-    digest = hashlib.blake2b(digest_size=16)
-    # By key: the order the items are built in is not content (a party's phone numbers come
-    # from a set, whose order differs between processes).
-    for item in sorted(items, key=lambda i: (i["pk"], i["sk"])):
-        for name in sorted(item):
-            if name not in _NOT_CONTENT:
-                digest.update(f"{name}={item[name]!r};".encode())
-        digest.update(b"|")
-    return digest.hexdigest()
+    except when and by which delivery they were written: equal digests, equal register.
+
+    The digest of `name=repr(value);` for each attribute by name, `|` after each item, the
+    items by key: the order the items are built in is not content (a party's phone numbers
+    come from a set, whose order differs between processes). Hashed as one text (one update,
+    not one per attribute: the same bytes, about a tenth less CPU); stored digests stay
+    valid, so a deployment does not rewrite every unchanged policy."""
+    texts = [
+        "".join([f"{name}={item[name]!r};" for name in sorted(item.keys() - _NOT_CONTENT)])
+        for item in sorted(items, key=_by_key)
+    ]
+    texts.append("")
+    return hashlib.blake2b("|".join(texts).encode(), digest_size=16).hexdigest()
 
 
 _POLICY_FIELDS = tuple(f.name for f in fields(PolicyFields))
