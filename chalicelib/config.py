@@ -91,9 +91,9 @@ class Settings(BaseSettings):
     # Partners run in parallel, each partner's deliveries one at a time (docs/decisions.md):
     # a delivery whose partner is busy goes back on the queue for this long (SQS's limit: 900).
     ingest_wait_seconds: int = Field(default=60, ge=0, le=900)
-    # A failed queue message comes back after this, doubling per receive up to 900 s, not after
-    # its queue's visibility timeout (chalicelib/rules/retries.py).
-    failed_message_retry_seconds: int = Field(default=30, ge=0, le=900)
+    # A failed ingest message comes back after this, doubling per receive up to 900 s, not after
+    # the ingest queue's visibility timeout (chalicelib/rules/retries.py).
+    failed_message_retry_seconds: int = Field(default=60, ge=0, le=900)
     # DynamoDB requests one invocation keeps in flight at once (batch writes, ordering reads).
     ingest_write_concurrency: int = Field(default=8, ge=1, le=64)
 

@@ -16,8 +16,9 @@ Messages that are not deleted become visible again after the queue's visibility 
 in the dead-letter queue after `maxReceiveCount` receives (the queue's RedrivePolicy, which the
 embedded AWS applies). A failed message comes back after `PUMP_RETRY_SECONDS` (default 5): on
 the local run a transient fault costs seconds, and a message that keeps failing reaches the DLQ
-within a minute. On AWS the handler itself shortens a failed message's wait to a backoff of 30 s
-doubling to 15 minutes (`chalicelib/rules/retries.py`), not the queue's visibility timeout.
+within a minute. On AWS the ingest handler itself shortens a failed message's wait to a backoff of a
+minute doubling to 15 minutes (`chalicelib/rules/retries.py`), not the queue's visibility
+timeout.
 
 Standalone, against a running local run (`make run` already starts a pump):
 

@@ -24,4 +24,6 @@ def ingest(event: SQSEvent) -> PartialItemFailureResponse:
         event,
         lambda record, remaining_ms: service.handle_message(record.body, remaining_ms),
         min_remaining_ms=get_settings().ingest_min_remaining_ms,
+        # The queue's 90 minutes are sized for the longest run, not for a retry.
+        retry_soon_after_failure=True,
     )

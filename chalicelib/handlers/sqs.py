@@ -81,10 +81,15 @@ def remaining_time(event: SQSEvent) -> RemainingMs:
 
 
 def process_batch(
-    event: SQSEvent, handle: RecordHandler, *, min_remaining_ms: int = 0
+    event: SQSEvent,
+    handle: RecordHandler,
+    *,
+    min_remaining_ms: int = 0,
+    retry_soon_after_failure: bool = False,
 ) -> PartialItemFailureResponse:
-    """Run `handle(record, remaining_ms)` per message; report the failed and unstarted ones,
-    each to come back after a short backoff (`services.retries`)."""
+    """Run `handle(record, remaining_ms)` per message; report the failed and unstarted ones.
+    With `retry_soon_after_failure` (a queue whose visibility timeout is far longer than a
+    retry should wait), each comes back after a backoff (`services.retries`) instead."""
     remaining = remaining_time(event)
     document = event.to_dict()
     response = process_partial_response(
@@ -93,7 +98,7 @@ def process_batch(
         processor=TimeBoundBatchProcessor(remaining, min_remaining_ms),
     )
     failed_ids = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
-    if failed_ids:
+    if failed_ids and retry_soon_after_failure:
         records = document.get("Records", [])
         retry_soon([_failed(r) for r in records if r["messageId"] in failed_ids])
     return response

@@ -199,3 +199,27 @@ def test_only_the_failed_messages_of_a_batch_are_reported(
     # then only the unreadable one is reported, and the good one's e-mail is sent
     assert failed == [bad]
     assert len(sent_emails()) == 1
+
+
+def test_a_failed_mail_message_keeps_its_queues_visibility_timeout(
+    api: Any, aws: dict[str, str], sqs: Any, holder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an activation message that fails (SES refuses the sender), received as Lambda's
+    # poller does with the queue's own visibility timeout, and a stage that would retry a
+    # failed ingest message at once
+    mandate_id = submitted(api, mandate_body(holder))
+    approve(api, mandate_id)
+    monkeypatch.setenv("SES_SENDER", "unverified@elsewhere.test")
+    monkeypatch.setenv("FAILED_MESSAGE_RETRY_SECONDS", "0")
+    reset_settings()
+    received = sqs.receive_message(QueueUrl=aws["activation_queue_url"], MaxNumberOfMessages=1)
+    (message,) = received["Messages"]
+
+    # when the worker reports it failed
+    assert invoke([message]) == [message["MessageId"]]
+
+    # then it is not offered again at once: the mail queue's receives stay spaced by its own
+    # visibility timeout (minutes), so three receives do not reach the dead-letter queue in
+    # seconds; only the ingest shortens a failed message's wait
+    again = sqs.receive_message(QueueUrl=aws["activation_queue_url"], MaxNumberOfMessages=1)
+    assert not again.get("Messages")

@@ -42,8 +42,8 @@ def test_a_transient_failure_is_retried_within_minutes_not_after_90(aws, monkeyp
 
     monkeypatch.setattr(Blobs, "open", open_failing_once)
 
-    # and the default wait before a failed message's next attempt (30 s, doubling)
-    monkeypatch.setenv("FAILED_MESSAGE_RETRY_SECONDS", "30")
+    # and the default wait before a failed message's next attempt (a minute, doubling)
+    monkeypatch.setenv("FAILED_MESSAGE_RETRY_SECONDS", "60")
     reset_settings()
 
     # when Lambda's event source receives it (the queue's own visibility) and the handler fails
