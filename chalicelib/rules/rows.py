@@ -267,6 +267,15 @@ def _normalise_label(label: str) -> str:
     return label.replace("\ufeff", "").strip().upper()
 
 
+def _contract_column(text: str) -> ColumnRef | None:
+    """The contract's column a normalised label names, or None."""
+    if text in _POLICY_SET or text in _PARTY_SET:
+        return ColumnRef(text, None, text)
+    if len(text) > 3 and text[2] == "_" and text[:2] in _ROLES and text[3:] in _PARTY_SET:
+        return ColumnRef(text[3:], _ROLES[text[:2]], text)
+    return None
+
+
 def map_header(labels: Sequence[str], kind: DeliveryKind) -> HeaderMap:
     """Map the delivered labels (case-insensitive, trimmed, BOM stripped) onto the contract."""
     columns: list[ColumnRef | None] = []
@@ -275,11 +284,7 @@ def map_header(labels: Sequence[str], kind: DeliveryKind) -> HeaderMap:
     seen: set[tuple[str, str | None]] = set()
     for raw in labels:
         text = _normalise_label(raw)
-        ref: ColumnRef | None = None
-        if text in _POLICY_SET or text in _PARTY_SET:
-            ref = ColumnRef(text, None, text)
-        elif len(text) > 3 and text[2] == "_" and text[:2] in _ROLES and text[3:] in _PARTY_SET:
-            ref = ColumnRef(text[3:], _ROLES[text[:2]], text)
+        ref = _contract_column(text)
         if ref is None:
             if text:
                 unknown.append(raw.strip())
@@ -301,6 +306,14 @@ def map_header(labels: Sequence[str], kind: DeliveryKind) -> HeaderMap:
         missing=missing,
         duplicates=tuple(duplicates),
     )
+
+
+def kept_labels(labels: Sequence[str]) -> list[str]:
+    """The labels as they may be stored (with a delivery's checkpoint, to read on after a
+    hand-over): a label of the contract as delivered, every other one "" in its place. A file
+    without its header row has a person's values where the labels should be (a BSN among
+    them); what is not a label of the contract is never read, so nothing is lost."""
+    return [label if _contract_column(_normalise_label(label)) else "" for label in labels]
 
 
 def _build_plan(columns: tuple[ColumnRef | None, ...]) -> _Plan:

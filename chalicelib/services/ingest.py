@@ -49,7 +49,7 @@ from chalicelib.rules.dates import expires_at
 from chalicelib.rules.ingest import MAX_ROWS_PER_POLICY, PolicyGroup, message
 from chalicelib.rules.notices import needs_notice, notice_id
 from chalicelib.rules.quality import FieldTally, client_entry, count_clients, summarise
-from chalicelib.rules.rows import map_header, validate_row
+from chalicelib.rules.rows import kept_labels, map_header, validate_row
 from chalicelib.rules.spreadsheet import spreadsheet_csv, spreadsheet_lines
 from chalicelib.services.identity import IdentityResolver, PolicyParties
 from chalicelib.services.reader import (
@@ -384,7 +384,7 @@ class IngestService:
         reader = open_rows(stream, filename=record.object_key, limits=limits, resume=resume)
         if progress.format is None:
             progress.format = asdict(reader.format)
-            progress.format["labels"] = list(reader.format.labels)
+            progress.format["labels"] = kept_labels(reader.format.labels)
         return iter(reader)
 
     def _ingest_rows(self, record: DeliveryRecord, remaining_ms: RemainingMs) -> bool:
