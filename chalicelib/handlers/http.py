@@ -4,6 +4,7 @@ become HTTP responses. Route handlers receive a `RequestContext` and return a mo
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -262,12 +263,14 @@ class Deprecated:
     since: datetime
     sunset: datetime
 
-    def headers(self) -> dict[str, str]:
-        path = self.successor.split(" ")[-1]
+    def headers(self, route_path: str) -> dict[str, str]:
+        # Relative to the route's own URL: behind API Gateway every path has the stage in front
+        # (`/api/v1/...`), which the app does not see.
+        successor = posixpath.relpath(self.successor.split(" ")[-1], posixpath.dirname(route_path))
         return {
             "Deprecation": f"@{int(self.since.timestamp())}",
             "Sunset": format_datetime(self.sunset, usegmt=True),
-            "Link": f'<{path}>; rel="successor-version"',
+            "Link": f'<{successor}>; rel="successor-version"',
         }
 
 
@@ -330,7 +333,7 @@ class Api:
             def view(**path_params: str) -> Response:
                 response = _respond(handler, blueprint.current_request, path_params, allowed)
                 if deprecated is not None:
-                    response.headers.update(deprecated.headers())
+                    response.headers.update(deprecated.headers(path))
                 return response
 
             view.__name__ = handler.__name__

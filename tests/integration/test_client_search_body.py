@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 
@@ -119,7 +120,11 @@ def test_every_answer_of_the_query_route_names_its_successor_and_its_sunset(api,
     headers = {k.lower(): v for k, v in response.headers.items()}
     assert headers["deprecation"] == "@1796169600"  # 2026-12-02 00:00 UTC
     assert headers["sunset"] == "Tue, 01 Jun 2027 00:00:00 GMT"
-    assert headers["link"] == '</v1/clients/search>; rel="successor-version"'
+    # (relative, so that it resolves to /api/v1/clients/search behind API Gateway's stage too)
+    assert headers["link"] == '<clients/search>; rel="successor-version"'
+    assert urljoin("https://x.test/api/v1/clients?email=a", "clients/search") == (
+        "https://x.test/api/v1/clients/search"
+    )
 
 
 def test_the_body_search_carries_no_deprecation_headers(api, delivered):
