@@ -263,7 +263,8 @@ class HeaderMap:
         return _build_plan(self.columns)
 
 
-def _normalise_label(label: str) -> str:
+def normalise_label(label: str) -> str:
+    """A delivered label as the contract names it: BOM and spaces stripped, upper case."""
     return label.replace("\ufeff", "").strip().upper()
 
 
@@ -283,7 +284,7 @@ def map_header(labels: Sequence[str], kind: DeliveryKind) -> HeaderMap:
     duplicates: list[str] = []
     seen: set[tuple[str, str | None]] = set()
     for raw in labels:
-        text = _normalise_label(raw)
+        text = normalise_label(raw)
         ref = _contract_column(text)
         if ref is None:
             if text:
@@ -313,7 +314,7 @@ def kept_labels(labels: Sequence[str]) -> list[str]:
     hand-over): a label of the contract as delivered, every other one "" in its place. A file
     without its header row has a person's values where the labels should be (a BSN among
     them); what is not a label of the contract is never read, so nothing is lost."""
-    return [label if _contract_column(_normalise_label(label)) else "" for label in labels]
+    return [label if _contract_column(normalise_label(label)) else "" for label in labels]
 
 
 def _build_plan(columns: tuple[ColumnRef | None, ...]) -> _Plan:

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, Literal
 
 from chalicelib.messages import CATALOGUE, render
-from chalicelib.rules.rows import PARTY_LABELS, POLICY_LABELS
+from chalicelib.rules.rows import PARTY_LABELS, POLICY_LABELS, normalise_label
 
 __all__ = [
     "CHUNK_BYTES",
@@ -575,7 +575,7 @@ def _jsonl_labels(first_keys: tuple[str, ...]) -> tuple[str, ...]:
     hold what the first had no value for (a company first in the file has no birth date; a
     first client without e-mail): each object is read by its own keys. A BSN key is not added
     (a BSN is never read)."""
-    present = {key.replace("\ufeff", "").strip().upper() for key in first_keys}
+    present = {normalise_label(key) for key in first_keys}
     return first_keys + tuple(label for label in _CONTRACT_LABELS if label not in present)
 
 

@@ -154,14 +154,21 @@ def test_a_message_superseded_by_a_resend_sends_nothing_and_the_resend_sends_the
     assert call(api, "POST", "/v1/activations", "portal", {"token": token}).status_code == 200
 
 
-def test_a_failing_send_is_reported_retried_and_ends_in_the_dlq(
-    api: Any, aws: dict[str, str], sqs: Any, holder: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # given the stage's sender is not a verified SES identity (SES rejects the message)
+def approved_with_a_refused_sender(api: Any, holder: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An approved mandate (its activation message on the queue), on a stage whose sender is
+    not a verified SES identity, so SES refuses the e-mail. Returns the mandate id."""
     mandate_id = submitted(api, mandate_body(holder))
     approve(api, mandate_id)
     monkeypatch.setenv("SES_SENDER", "unverified@elsewhere.test")
     reset_settings()
+    return mandate_id
+
+
+def test_a_failing_send_is_reported_retried_and_ends_in_the_dlq(
+    api: Any, aws: dict[str, str], sqs: Any, holder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the stage's sender is not a verified SES identity (SES rejects the message)
+    mandate_id = approved_with_a_refused_sender(api, holder, monkeypatch)
 
     # when the queue is delivered until it is empty
     rounds = list(pump(api, sqs, aws["activation_queue_url"]))
@@ -207,11 +214,8 @@ def test_a_failed_mail_message_keeps_its_queues_visibility_timeout(
     # given an activation message that fails (SES refuses the sender), received as Lambda's
     # poller does with the queue's own visibility timeout, and a stage that would retry a
     # failed ingest message at once
-    mandate_id = submitted(api, mandate_body(holder))
-    approve(api, mandate_id)
-    monkeypatch.setenv("SES_SENDER", "unverified@elsewhere.test")
     monkeypatch.setenv("FAILED_MESSAGE_RETRY_SECONDS", "0")
-    reset_settings()
+    approved_with_a_refused_sender(api, holder, monkeypatch)
     received = sqs.receive_message(QueueUrl=aws["activation_queue_url"], MaxNumberOfMessages=1)
     (message,) = received["Messages"]
 

@@ -15,19 +15,30 @@ pytestmark = pytest.mark.unit
 PARTNER = "demo-volmacht"
 
 
-def test_dropping_policies_that_already_ended_does_not_hold_the_delivery():
-    # given a portfolio of 100, of which 30 ended on 31 December 2025 (PP_EXPDAT)
-    register = MemoryRegister()  # its clock: 2 March 2026
+def delivered_with_30_ran_out() -> tuple[MemoryRegister, list[dict[str, str]]]:
+    """A register holding a portfolio of 100, of which the last 30 ended on 31 December 2025
+    (PP_EXPDAT); the register's clock: 2 March 2026."""
+    register = MemoryRegister()
     rows = portfolio(100)
     for row in rows[70:]:
         row["PP_EXPDAT"] = "20251231"
     register.upload(f"incoming/{PARTNER}/full/february.csv", csv_bytes(rows))
     register.drain()
+    return register, rows
+
+
+def deliver_a_month_later(register: MemoryRegister, rows: list[dict[str, str]]) -> None:
+    register.clock.advance(days=30)
+    register.upload(f"incoming/{PARTNER}/full/march.csv", csv_bytes(rows))
+    register.drain()
+
+
+def test_dropping_policies_that_already_ended_does_not_hold_the_delivery():
+    # given a portfolio of 100, of which 30 ended on 31 December 2025 (PP_EXPDAT)
+    register, rows = delivered_with_30_ran_out()
 
     # when the next month's file no longer lists the ended ones
-    register.clock.advance(days=30)
-    register.upload(f"incoming/{PARTNER}/full/march.csv", csv_bytes(rows[:70]))
-    register.drain()
+    deliver_a_month_later(register, rows[:70])
 
     # then it is not held: nothing active is missing
     report = register.report(PARTNER)
@@ -43,17 +54,10 @@ def test_dropping_policies_that_already_ended_does_not_hold_the_delivery():
 
 def test_a_running_policy_left_out_beside_ran_out_ones_is_still_ended():
     # given 100 policies, 30 of which ran out on 31 December 2025
-    register = MemoryRegister()
-    rows = portfolio(100)
-    for row in rows[70:]:
-        row["PP_EXPDAT"] = "20251231"
-    register.upload(f"incoming/{PARTNER}/full/february.csv", csv_bytes(rows))
-    register.drain()
+    register, rows = delivered_with_30_ran_out()
 
     # when the next file leaves out the ran-out ones and one policy still running
-    register.clock.advance(days=30)
-    register.upload(f"incoming/{PARTNER}/full/march.csv", csv_bytes(rows[:69]))
-    register.drain()
+    deliver_a_month_later(register, rows[:69])
 
     # then only the running one is ended, and the delivery is not held (1 of 70)
     report = register.report(PARTNER)
