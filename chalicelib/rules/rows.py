@@ -62,6 +62,7 @@ from chalicelib.models.portfolio import (
 )
 from chalicelib.normalise import (
     name_key,
+    normalise_country,
     normalise_email,
     normalise_house_number,
     normalise_house_number_addition,
@@ -147,7 +148,8 @@ PROCESSING_CODES: Final = frozenset({"0", "1", "2", "4"})
 _HOUSEHOLD_CODES: Final = frozenset({"A", "H", "I", "K"})
 _GENDERS: Final = frozenset({"M", "V", "X", "R"})
 _ROLES: Final[dict[str, PartyRole]] = {r: r for r in ENTITY_PREFIXES}
-_NL_NAMES: Final = frozenset({"NL", "NLD", "NEDERLAND", "NETHERLANDS", "THE NETHERLANDS"})
+# A portfolio names few countries: each is looked up once.
+_country = lru_cache(maxsize=256)(normalise_country)
 
 # Longest value of each column, in characters (docs/file-contract.md, "Length bounds"). Every
 # value lands in an item of an index (both project all attributes, and an item of an index is
@@ -741,13 +743,11 @@ def _check_party(
 
     country = "NL"
     if raw_country and raw_country != "NL":
-        upper = raw_country.upper()
-        if upper in _NL_NAMES:
-            country = "NL"
-        elif len(upper) == 2 and upper.isalpha() and upper.isascii():
-            country = upper
-        else:
+        found = _country(raw_country)
+        if found is None:
             problems.append((names[_COUNTRY], "invalid_country", ""))
+        else:
+            country = found
 
     postcode: str | None = None
     if country == "NL":

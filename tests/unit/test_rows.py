@@ -500,6 +500,26 @@ def test_country_that_is_no_iso_code_is_rejected() -> None:
 
 
 @pytest.mark.parametrize(
+    ("country", "stored"), [("BEL", "BE"), ("deu", "DE"), ("BE", "BE"), ("FRA", "FR")]
+)
+def test_a_foreign_country_is_accepted_as_its_alpha_2_or_alpha_3_code(
+    country: str, stored: str
+) -> None:
+    # given a Belgian or German address with the country as ISO 3166-1 alpha-3 or alpha-2
+    # when the row is validated
+    outcome = validate({"LAND": country, "PCODE": "1000"})
+
+    # then it is stored under the alpha-2 code, its postcode as delivered (not a Dutch one)
+    assert outcome.row is not None, errors(outcome)
+    assert (outcome.row.party.country, outcome.row.party.postcode) == (stored, "1000")
+
+
+@pytest.mark.parametrize("country", ["ZZ", "ZZZ", "QQ", "B"])
+def test_a_code_that_names_no_country_is_rejected(country: str) -> None:
+    assert errors(validate({"LAND": country})) == [("LAND", "invalid_country")]
+
+
+@pytest.mark.parametrize(
     ("label", "value", "code"),
     [
         ("EMAIL", "jan@", "invalid_email"),
