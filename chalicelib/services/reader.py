@@ -90,6 +90,9 @@ class FileFormat:
     encoding: str  # the first chunk's: "utf-8" | "utf-8-sig" | "cp1252"; lines decode alone
     delimiter: str | None  # None for jsonl
     labels: tuple[str, ...]
+    # "\r" for a file whose lines end in a bare CR (Excel for Mac's "CSV (Macintosh)"); a
+    # checkpoint written before this field existed resumes with the default.
+    newline: str = "\n"
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,12 @@ class _Source:
 
 
 def _lines(
-    chunks: Iterable[bytes], *, start: int, first_line: int, max_line: int
+    chunks: Iterable[bytes],
+    *,
+    start: int,
+    first_line: int,
+    max_line: int,
+    newline: bytes = b"\n",
 ) -> Iterator[tuple[int, int, bytes | None]]:
     """Physical lines as (line number, absolute end offset after the newline, bytes without the
     newline, or None when the line was longer than `max_line` and skipped)."""
@@ -257,7 +265,7 @@ def _lines(
     skipping = False
     for chunk in chunks:
         if skipping:
-            nl = chunk.find(b"\n")
+            nl = chunk.find(newline)
             if nl < 0:
                 offset += len(chunk)
                 continue
@@ -267,7 +275,7 @@ def _lines(
             chunk = chunk[nl + 1 :]
             skipping = False
         data = partial + chunk if partial else chunk
-        pieces = data.split(b"\n")
+        pieces = data.split(newline)
         partial = pieces.pop()
         for piece in pieces:
             offset += len(piece) + 1
@@ -624,7 +632,11 @@ def open_rows(
         first = source.skip(resume.offset) if fmt.compressed else b""
         chunks = _chunks(source, first)
         lines = _lines(
-            chunks, start=resume.offset, first_line=resume.line + 1, max_line=limits.max_line_bytes
+            chunks,
+            start=resume.offset,
+            first_line=resume.line + 1,
+            max_line=limits.max_line_bytes,
+            newline=fmt.newline.encode("ascii"),
         )
         return RowReader(
             source, lines, fmt, limits, start_offset=resume.offset, start_line=resume.line
@@ -643,7 +655,14 @@ def open_rows(
     encoding = _detect_encoding(first, at_eof=at_eof)
     if b"\x00" in first:
         raise FileRejected("not_a_text_file")
-    lines = _lines(_chunks(source, first), start=0, first_line=1, max_line=limits.max_line_bytes)
+    newline = _line_end(first)
+    lines = _lines(
+        _chunks(source, first),
+        start=0,
+        first_line=1,
+        max_line=limits.max_line_bytes,
+        newline=newline.encode("ascii"),
+    )
 
     for line_no, end, data in lines:
         if data is None:
@@ -658,21 +677,27 @@ def open_rows(
             delimiter = _detect_delimiter(text)
             try:
                 labels = tuple(next(csv.reader([text], delimiter=delimiter), []))
-            except csv.Error as exc:  # e.g. a bare CR: old Mac line endings
+            except csv.Error as exc:  # e.g. a bare CR inside a line of LF-ended lines
                 raise FileRejected("invalid_csv", line=line_no) from exc
-            fmt = FileFormat("csv", compressed, encoding, delimiter, labels)
+            fmt = FileFormat("csv", compressed, encoding, delimiter, labels, newline)
             return RowReader(source, lines, fmt, limits, start_offset=end, start_line=line_no)
         row = _json_row(text)
         if row is None:
             raise FileRejected("invalid_json", line=line_no)
         if not _unicode_text(text, row[0]):
             raise FileRejected("undecodable", line=line_no)
-        fmt = FileFormat("jsonl", compressed, encoding, None, row[0])
+        fmt = FileFormat("jsonl", compressed, encoding, None, row[0], newline)
         pending: RawRow | BadLine = RawRow(line_no, end, row[1], line_no)
         if not _unicode_text(text, row[1]):
             pending = BadLine(line_no, end, "invalid_encoding", line_no)
         return RowReader(source, lines, fmt, limits, start_offset=0, start_line=0, pending=pending)
     raise FileRejected("empty_file")
+
+
+def _line_end(first: bytes) -> str:
+    """A file's line end, judged on its first chunk: LF (alone or after CR) unless that chunk
+    holds a CR and no LF at all, as every line of an old Mac export ends."""
+    return "\r" if b"\n" not in first and b"\r" in first else "\n"
 
 
 def _chunks(source: _Source, first: bytes) -> Iterator[bytes]:

@@ -12,7 +12,9 @@ import zlib
 import pytest
 
 from chalicelib.services.reader import (
+    CHUNK_BYTES,
     BadLine,
+    FileFormat,
     FileRejected,
     RawRow,
     ReadLimits,
@@ -291,11 +293,62 @@ def test_bare_carriage_return_in_a_row_is_a_bad_line() -> None:
     assert isinstance(items[1], RawRow)
 
 
-def test_file_with_only_carriage_returns_as_line_ends_is_rejected() -> None:
-    with pytest.raises(FileRejected) as caught:
-        read(b"PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r")
+def test_a_file_with_old_mac_line_ends_is_read_line_by_line_on_carriage_returns() -> None:
+    # given a CSV whose every line ends in a bare CR, as Excel for Mac's "CSV (Macintosh)"
+    data = b"PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r"
 
-    assert caught.value.code == "invalid_csv"
+    # when it is read
+    reader = read(data)
+
+    # then each CR ends a line, and offsets count the CRs
+    assert values(reader) == [["1", "Jansen"], ["2", "Smit"]]
+    assert [row.end_offset for row in rows_of(read(data))] == [
+        data.index(b"\r2") + 1,
+        len(data),
+    ]
+
+
+def test_a_mac_file_larger_than_one_chunk_is_read_whole() -> None:
+    # given a CR-ended file far over one read chunk (one line per row, no line near the limit)
+    rows = [f"{n};Jansen{n}" for n in range(40_000)]
+    data = ("PP_NUMMER;ANAAM\r" + "\r".join(rows) + "\r").encode()
+    assert len(data) > 2 * CHUNK_BYTES
+
+    # when it is read, then every row is one record
+    assert values(read(data)) == [row.split(";") for row in rows]
+
+
+def test_resuming_a_mac_file_at_a_checkpoint_goes_on_with_its_line_ends() -> None:
+    # given a CR-ended file read up to its second row
+    data = b"PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r3;de Vries\r"
+    reader = read(data)
+    iterator = iter(reader)
+    next(iterator)
+    next(iterator)
+    point = reader.checkpoint()
+
+    # when the ingest resumes from the checkpoint
+    resumed = values(read(data[point.offset :], resume=point))
+
+    # then it reads the rest on CR, like the first pass
+    assert point.format.newline == "\r"
+    assert resumed == [["3", "de Vries"]]
+
+
+def test_a_json_lines_file_with_old_mac_line_ends_is_read_object_by_object() -> None:
+    data = b'{"PP_NUMMER": "1", "ANAAM": "Jansen"}\r{"PP_NUMMER": "2", "ANAAM": "Smit"}\r'
+
+    rows = [row for row in rows_of(read(data, "p.jsonl")) if isinstance(row, RawRow)]
+
+    assert len(rows) == 2
+
+
+def test_a_checkpoint_written_before_line_ends_were_kept_resumes_on_line_feeds() -> None:
+    # given the format a checkpoint of an earlier version stored (no newline field)
+    stored = {"type": "csv", "compressed": False, "encoding": "utf-8", "delimiter": ";"}
+
+    # when it is rebuilt, then its lines end in LF as they did then
+    assert FileFormat(**stored, labels=("PP_NUMMER",)).newline == "\n"
 
 
 def test_undecodable_line_in_a_windows_1252_file_is_a_bad_line() -> None:
