@@ -248,6 +248,23 @@ def normalise_email(value: str) -> str | None:
     return text.lower()
 
 
+def mail_address(value: str) -> str | None:
+    """The address as SES takes it: `normalise_email`'s, with a 7-bit ASCII local part and the
+    domain in Punycode (`jan@bücher.nl` → `jan@xn--bcher-kva.nl`); None for an address no
+    e-mail can be sent to through SES, which does not support SMTPUTF8 (a local part such as
+    `jöran`), or whose domain has no IDNA form (an empty or over-long label)."""
+    address = normalise_email(value)
+    if address is None:
+        return None
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        return None
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return None
+
+
 # --- dates ------------------------------------------------------------------------------------
 
 _MIN_YEAR = "1800"  # compared as text: four ASCII digits compare like the number

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.normalise import (
+    mail_address,
     name_key,
     normalise_email,
     normalise_house_number,
@@ -273,3 +274,23 @@ def test_policy_number_is_trimmed_and_upper_cased(delivered: str, expected: str)
 @pytest.mark.parametrize("delivered", ["", "X" * 31, "RB 001", "RB_001", "RB#1", "ÅB1"])
 def test_policy_number_with_other_characters_or_length_is_rejected(delivered: str) -> None:
     assert normalise_policy_number(delivered) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "sendable"),
+    [
+        ("Anna@Example.nl", "anna@example.nl"),
+        ("jan@bücher.nl", "jan@xn--bcher-kva.nl"),
+        ("jan.de-vries+portal@sub.example.nl", "jan.de-vries+portal@sub.example.nl"),
+    ],
+)
+def test_an_address_is_sent_with_its_domain_in_punycode(given: str, sendable: str) -> None:
+    assert mail_address(given) == sendable
+
+
+@pytest.mark.parametrize(
+    "given", ["jöran@example.nl", "josé@example.nl", "a@" + "b" * 64 + ".nl", "not-an-address"]
+)
+def test_an_address_ses_cannot_send_to_has_no_mail_address(given: str) -> None:
+    # SES takes no SMTPUTF8: a local part beyond 7-bit ASCII cannot be sent to at all
+    assert mail_address(given) is None
