@@ -278,14 +278,21 @@ def test_policy_number_with_other_characters_or_length_is_rejected(delivered: st
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("BEL", "BE"), (" deu ", "DE"), ("be", "BE"), ("UK", "GB"), ("Nederland", "NL")],
+    [
+        ("BEL", "BE"),
+        (" deu ", "DE"),
+        ("be", "BE"),
+        ("uk", "UK"),
+        ("ANT", "AN"),
+        ("Nederland", "NL"),
+    ],
 )
-def test_a_country_code_or_the_netherlands_by_name_gives_the_alpha_2_code(
+def test_a_country_code_or_the_netherlands_by_name_gives_a_two_letter_code(
     value: str, code: str
 ) -> None:
     assert normalise_country(value) == code
 
 
-@pytest.mark.parametrize("value", ["", "ZZ", "ZZZ", "Belgie", "B", "056"])
+@pytest.mark.parametrize("value", ["", "ZZZ", "Belgie", "B", "056", "Z9"])
 def test_what_names_no_country_gives_none(value: str) -> None:
     assert normalise_country(value) is None
