@@ -284,16 +284,17 @@ class DynamoDeliveries:
     def index_older_records(self) -> int:
         """Give each delivery record stored before the every-partner listing existed its gsi1
         keys (a one-off Scan after that deploy: docs/deploy.md); how many it gave them. A
-        record whose status changed meanwhile got its keys from that change."""
+        status change since the deploy set its gsi1pk but not its gsi1sk (a record is in the
+        index only with both): such a record is given them too."""
         given = 0
         for item in self.table.scan_kind(keys.delivery_pk(""), keys.DELIVERY_SK):
-            if "gsi1pk" in item:
+            if "gsi1sk" in item:
                 continue
             try:
                 self._update(
                     item["delivery_id"],
                     UpdateExpression="SET gsi1pk = :listing, gsi1sk = :sk",
-                    ConditionExpression="attribute_not_exists(gsi1pk) AND #status = :status",
+                    ConditionExpression="attribute_not_exists(gsi1sk) AND #status = :status",
                     ExpressionAttributeNames={"#status": "status"},
                     ExpressionAttributeValues={
                         ":listing": keys.delivery_gsi1pk(item["status"]),

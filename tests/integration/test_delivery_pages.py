@@ -323,3 +323,26 @@ def test_records_stored_before_the_every_partner_listing_are_listed_after_the_on
     assert ids(read_all(api, bearer("admin"), status="held_for_review")[0]) == [held.delivery_id]
     listed = ids(read_all(api, bearer("admin"))[0])
     assert {held.delivery_id, finished.delivery_id} <= set(listed)
+
+
+def test_a_record_whose_status_changed_before_the_one_off_indexing_is_listed_after_it(aws, api):
+    # given a held delivery whose record was stored without listing keys (the previous release)
+    held = held_delivery(aws)
+    Table().update(
+        keys.delivery_pk(held.delivery_id),
+        keys.DELIVERY_SK,
+        UpdateExpression="REMOVE gsi1pk, gsi1sk",
+    )
+    # and confirmed before the one-off indexing ran
+    path = f"/v1/deliveries/{held.delivery_id}/confirm"
+    assert api.http.post(path, headers=bearer("admin")).status_code == 202
+    drain(aws["ingest_queue_url"])
+
+    # when the one-off indexing runs
+    DynamoDeliveries().index_older_records()
+
+    # then every partner's listing shows it, no longer held
+    (listed,) = [
+        r for r in read_all(api, bearer("admin"))[0] if r["delivery_id"] == held.delivery_id
+    ]
+    assert listed["status"] != "held_for_review"
