@@ -103,10 +103,11 @@ EVERY_PARTNER: Final = "*"
 # A listing of the held deliveries only ends in this: its cursor reads on in no other listing.
 HELD_LISTING: Final = "+held"
 
-# What a delivery cursor stands for: the listing (one partner, or every partner's; all their
-# deliveries or the held ones) and where its page ended (the last delivery's receive time and id).
+# What a delivery cursor stands for: the listing (one partner, also `_unknown` where files
+# outside any partner's folder are filed, or every partner's; all their deliveries or the held
+# ones) and where its page ended (the last delivery's receive time and id).
 _DELIVERY_POSITION = re.compile(
-    r"(?P<listing>(?:\*|[a-z0-9][a-z0-9-]{1,62})(?:\+held)?)/"
+    r"(?P<listing>(?:\*|[a-z0-9_][a-z0-9_-]{1,62})(?:\+held)?)/"
     r"(?P<received_at>\d{4}-\d{2}-\d{2}T[0-9:.+Z-]{1,40})#(?P<delivery_id>[0-9a-f]{32})"
 )
 

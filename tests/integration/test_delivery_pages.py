@@ -346,3 +346,18 @@ def test_a_record_whose_status_changed_before_the_one_off_indexing_is_listed_aft
         r for r in read_all(api, bearer("admin"))[0] if r["delivery_id"] == held.delivery_id
     ]
     assert listed["status"] != "held_for_review"
+
+
+def test_an_admin_pages_through_the_deliveries_of_no_known_partner(aws, api):
+    # given more files uploaded outside any partner's folder than one page holds
+    upload("incoming/export.csv", csv_bytes(portfolio(1)))
+    drain(aws["ingest_queue_url"])
+    (unknown,) = DynamoDeliveries().recent("_unknown", limit=1)
+    more_like(unknown, 4)
+
+    # when an administrator lists them two at a time
+    reports, pages = read_all(api, bearer("admin"), partner_id="_unknown", limit="2")
+
+    # then every page is read, each delivery once
+    assert pages == 3
+    assert len(set(ids(reports))) == len(reports) == 5
