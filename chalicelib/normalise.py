@@ -14,12 +14,15 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from iso3166 import countries_by_alpha3
+
 __all__ = [
     "APOSTROPHES",
     "TUSSENVOEGSEL_WORDS",
     "display_case",
     "display_initials",
     "name_key",
+    "normalise_country",
     "normalise_email",
     "normalise_house_number",
     "normalise_kvk",
@@ -60,6 +63,28 @@ def normalise_postcode(value: str) -> str | None:
     if letters in _POSTCODE_NOT_ISSUED:
         return None
     return digits + letters
+
+
+# --- country ----------------------------------------------------------------------------------
+
+_NETHERLANDS_NAMES = frozenset({"NEDERLAND", "NETHERLANDS", "THE NETHERLANDS"})
+# Alpha-3 codes ISO 3166 withdrew that administrations still hold (Netherlands Antilles,
+# Yugoslavia, Serbia and Montenegro), as the two-letter codes they hold beside them.
+_WITHDRAWN_ALPHA3 = {"ANT": "AN", "YUG": "YU", "SCG": "CS"}
+
+
+def normalise_country(value: str) -> str | None:
+    """A two-letter country code, upper case: two letters as delivered (``"be"`` -> ``"BE"``;
+    also a code ISO 3166 withdrew or never had that portfolios still hold, such as ``AN``,
+    ``EL``, ``UK``), an ISO 3166-1 alpha-3 code as its alpha-2 code (``"DEU"`` -> ``"DE"``),
+    or the Netherlands by name; None if it is none of these."""
+    text = value.strip().upper()
+    if len(text) == 2 and text.isascii() and text.isalpha():
+        return text
+    if text in _NETHERLANDS_NAMES:
+        return "NL"
+    country = countries_by_alpha3.get(text)
+    return country.alpha2 if country is not None else _WITHDRAWN_ALPHA3.get(text)
 
 
 # --- names ------------------------------------------------------------------------------------

@@ -38,10 +38,11 @@ What the reader decides (the ingest relies on it):
 - JSON Lines: labels are the keys of the first object and every plain label of the contract
   it left out (exporters leave out empty fields: a later object may hold them); every row's
   values are read by its own keys (as written, else case-insensitively), converted to text:
-  strings as is, numbers as written, true/false, null -> "", a list -> its items joined with
-  ``|`` (``"PP_DEKKING": ["RP", "VK"]``); a key left out is "". Other keys a later object adds
-  (not labels of the contract, or role-prefixed ones the first object did not use) are
-  ignored. A first line that is not an object rejects the file.
+  strings as is, whole numbers as written, other numbers as plain decimals without trailing
+  zeros (``250.000`` -> ``250``, ``1e3`` -> ``1000``), true/false, null -> "", a list -> its
+  items joined with ``|`` (``"PP_DEKKING": ["RP", "VK"]``); a key left out is "". Other keys
+  a later object adds (not labels of the contract, or role-prefixed ones the first object did
+  not use) are ignored. A first line that is not an object rejects the file.
 - Resume: with `resume`, the header is not read; `format` is `resume.format`. An uncompressed
   stream must start at `resume.offset`; a compressed one at byte 0 (the reader decompresses and
   discards `resume.offset` bytes). Line numbers continue after `resume.line`. A CSV resume
@@ -58,6 +59,7 @@ import json
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, BinaryIO, Final, Literal
 
 from chalicelib.messages import CATALOGUE, render
@@ -398,12 +400,30 @@ def _json_text(value: Any) -> str:
         return "|".join(_json_text(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)  # numbers: parse_int/parse_float keep them as written
+    return str(value)  # numbers: text already (parse_int as written, parse_float plain)
+
+
+# A number written out beyond this many digits stays as written (and no rule accepts it).
+_JSON_NUMBER_DIGITS = 30
+
+
+def _json_fraction(text: str) -> str:
+    """A JSON number with a fraction or an exponent as plain decimal text without trailing
+    zeros (``250.000`` -> ``250``, ``1.250`` -> ``1.25``, ``1e3`` -> ``1000``): JSON writes a
+    decimal point and never a thousands separator, so the rows' amount rule must not see its
+    ``1.250`` as the ambiguous text a CSV cell can be."""
+    try:
+        number = Decimal(text).normalize()
+    except ArithmeticError:  # beyond what a Decimal holds (1e999999999)
+        return text
+    if abs(number.adjusted()) > _JSON_NUMBER_DIGITS:
+        return text
+    return format(number, "f")
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
     try:
-        obj = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+        obj = json.loads(text, parse_int=str, parse_float=_json_fraction, parse_constant=str)
     except (ValueError, RecursionError):  # nested deeper than Python's stack: not a row
         return None
     return obj if isinstance(obj, dict) else None

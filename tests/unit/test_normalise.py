@@ -7,6 +7,7 @@ import pytest
 from chalicelib.normalise import (
     mail_address,
     name_key,
+    normalise_country,
     normalise_email,
     normalise_house_number,
     normalise_kvk,
@@ -274,6 +275,28 @@ def test_policy_number_is_trimmed_and_upper_cased(delivered: str, expected: str)
 @pytest.mark.parametrize("delivered", ["", "X" * 31, "RB 001", "RB_001", "RB#1", "ÅB1"])
 def test_policy_number_with_other_characters_or_length_is_rejected(delivered: str) -> None:
     assert normalise_policy_number(delivered) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("BEL", "BE"),
+        (" deu ", "DE"),
+        ("be", "BE"),
+        ("uk", "UK"),
+        ("ANT", "AN"),
+        ("Nederland", "NL"),
+    ],
+)
+def test_a_country_code_or_the_netherlands_by_name_gives_a_two_letter_code(
+    value: str, code: str
+) -> None:
+    assert normalise_country(value) == code
+
+
+@pytest.mark.parametrize("value", ["", "ZZZ", "Belgie", "B", "056", "Z9"])
+def test_what_names_no_country_gives_none(value: str) -> None:
+    assert normalise_country(value) is None
 
 
 @pytest.mark.parametrize(

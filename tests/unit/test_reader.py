@@ -517,7 +517,7 @@ def test_json_lines_labels_are_the_keys_of_the_first_object() -> None:
     assert not {"ANAAM", "PP_NUMMER", "BSNR"} & set(added)
     assert reader.format.delimiter is None
     assert [(i.line, i.values[:6]) for i in items if isinstance(i, RawRow)] == [
-        (1, ["12", "Jansen", "RP|VK", "", "175.50", "true"]),
+        (1, ["12", "Jansen", "RP|VK", "", "175.5", "true"]),
         (3, ["A-1", "Smit", "", "", "", ""]),
     ]
     assert all(value == "" for i in items if isinstance(i, RawRow) for value in i.values[6:])
@@ -683,3 +683,29 @@ def test_a_reader_can_be_iterated_only_once() -> None:
 
     with pytest.raises(RuntimeError):
         rows_of(reader)
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [("250.000", "250"), ("1.250", "1.25"), ("100.0", "100"), ("1e3", "1000"), ("0.50", "0.5")],
+)
+def test_a_json_number_with_a_fraction_is_read_as_plain_decimal_text(
+    number: str, text: str
+) -> None:
+    # given a JSON Lines deductible written as a JSON number (a decimal point, never a
+    # thousands separator: what a NUMERIC(12,3) column exports)
+    data = b'{"PP_NUMMER": "A-1", "PP_EIGENRISICO": ' + number.encode() + b"}\n"
+
+    # when it is read
+    (row,) = [i for i in rows_of(read(data, "p.jsonl")) if isinstance(i, RawRow)]
+
+    # then its text is the number without trailing zeros, which no amount rule reads twice
+    assert row.values[1] == text
+
+
+def test_a_json_number_too_large_to_write_out_is_kept_as_written() -> None:
+    data = b'{"PP_NUMMER": "A-1", "PP_EIGENRISICO": 1e999999999}\n'
+
+    (row,) = [i for i in rows_of(read(data, "p.jsonl")) if isinstance(i, RawRow)]
+
+    assert row.values[1] == "1e999999999"
