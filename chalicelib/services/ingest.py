@@ -53,7 +53,9 @@ from chalicelib.rules.rows import kept_labels, map_header, validate_row
 from chalicelib.rules.spreadsheet import spreadsheet_csv, spreadsheet_lines
 from chalicelib.services.identity import IdentityResolver, PolicyParties
 from chalicelib.services.reader import (
+    BLANK_RUN,
     BadLine,
+    BlankLines,
     FileFormat,
     FileRejected,
     RawRow,
@@ -443,15 +445,32 @@ class IngestService:
         try:
             for item in rows:
                 if isinstance(item, BadLine):
-                    # A line the reader could not turn into values (too long, not JSON).
-                    rows_total += 1
-                    progress.rows_rejected += 1
-                    self._add_error(
-                        progress,
-                        message(item.code, key=item.message_key, line=item.line),
-                    )
+                    if not isinstance(item, BlankLines):
+                        # A line the reader could not turn into values (too long, not JSON).
+                        rows_total += 1
+                        progress.rows_rejected += 1
+                        self._add_error(
+                            progress,
+                            message(item.code, key=item.message_key, line=item.line),
+                        )
                     if group is not None:
                         last = item
+                    # A file of nothing but bad or blank lines has no policy boundary to hand
+                    # over at: out of time, hand over here, unless the lines may still be
+                    # inside a policy whose next row is to come.
+                    if (
+                        group is None or item.line - lines[-1] > BLANK_RUN
+                    ) and remaining_ms() < self.settings.ingest_min_remaining_ms:
+                        progress.rows_total += rows_total
+                        progress.bsn_dropped += bsn_dropped
+                        if group is not None:
+                            self._close(record, group, item, batch)
+                        self._flush(record, batch)
+                        progress.offset = item.end_offset
+                        progress.line = item.last_line or item.line
+                        tally.fold_into(progress.quality)
+                        self._hand_over(record)
+                        return False
                     continue
                 outcome = validate_row(item.values, header, kind=kind, line=item.line, today=today)
                 number = outcome.policy_number
