@@ -119,6 +119,72 @@ def writes_register(kind: str) -> bool:
 _ROW = attrgetter("row")
 _PARTY = attrgetter("party")
 _ROLE = attrgetter("role")
+_POLICY = attrgetter("policy")
+
+# The policy's own columns, repeated on each of its rows: (PolicyFields attribute, label).
+_POLICY_COLUMNS = (
+    ("branch", "PP_BRANCHE"),
+    ("product", "PP_PRODUCC"),
+    ("start_date", "PP_INGDAT"),
+    ("end_date", "PP_EXPDAT"),
+    ("processing_code", "PP_VRWRKCD"),
+    ("modules", "PP_DEKKING"),
+    ("conditions", "PP_VOORW"),
+    ("clauses", "PP_CLAUSULES"),
+    ("deductible_eur", "PP_EIGENRISICO"),
+    ("household", "PP_GEZIN"),
+)
+_UNORDERED = frozenset({"modules", "clauses"})  # `RP|VK` and `VK|RP` are one coverage
+# Processing codes that do something else than store the policy: `0` new and `1` changed both
+# store it (a mutation may mark the row of a party it adds `0` beside the others' `1`).
+_OWN_EFFECT_CODES = frozenset({"2", "4"})
+
+
+def _policy_columns(policy: PolicyFields) -> tuple[Any, ...]:
+    """The policy's own columns as checked, each comparable whatever notation the row used."""
+    values = []
+    for name, _ in _POLICY_COLUMNS:
+        value = getattr(policy, name)
+        if name in _UNORDERED:
+            value = frozenset(value)
+        elif name == "processing_code" and value not in _OWN_EFFECT_CODES:
+            value = None
+        values.append(value)
+    return tuple(values)
+
+
+def _rows_agree(policies: list[PolicyFields]) -> bool:
+    """Whether the rows of one policy give it the same columns, compared as checked (`92` and
+    `092` agree). Rows that repeat the same text share one `PolicyFields` (rules.rows checks a
+    run of equal values once): `policies.count(policies[0])` finds them in C, so the ingest
+    calls this only when some row differs."""
+    columns = _policy_columns(policies[0])
+    return all(_policy_columns(policy) == columns for policy in policies)
+
+
+def _disagreement(group: PolicyGroup) -> RowError | None:
+    """The policy columns its valid rows contradict each other on, at the first row that
+    differs from the first: the register cannot tell which row is the policy."""
+    rows = [
+        (o.row.policy, line) for o, line in zip(group.outcomes, group.lines, strict=True) if o.row
+    ]
+    if len(rows) < 2 or _rows_agree([policy for policy, _ in rows]):
+        return None
+    first = _policy_columns(rows[0][0])
+    seen = [(line, _policy_columns(policy)) for policy, line in rows[1:]]
+    labels = [
+        label
+        for i, (_, label) in enumerate(_POLICY_COLUMNS)
+        if any(columns[i] != first[i] for _, columns in seen)
+    ]
+    line = next(line for line, columns in seen if columns != first)
+    return message(
+        "policy_rows_disagree",
+        line=line,
+        column="/".join(labels),
+        policy=group.policy_number,
+        columns=", ".join(labels),
+    )
 
 
 class PolicyGroup:
@@ -153,6 +219,9 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
             policy=group.policy_number,
             limit=MAX_ROWS_PER_POLICY,
         )
+    disagreement = _disagreement(group)
+    if disagreement is not None:
+        return disagreement
     parties = [o.row.party for o in group.outcomes if o.row]
     if not told_apart(parties):
         # Two rows that would be the same client (twins with the same initials and no first
@@ -173,9 +242,10 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
 
 
 def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
-    """The policy's rows when it may be written as it is (every row valid, one policyholder,
-    every party told apart, within the limit); None: `judge_group` says why not. Decides the
-    common cases (one row; a household) building nothing but the list of rows."""
+    """The policy's rows when it may be written as it is (every row valid, giving the policy
+    the same columns, one policyholder, every party told apart, within the limit); None:
+    `judge_group` says why not. Decides the common cases (one row; a household) building
+    nothing but the list of rows."""
     outcomes = group.outcomes
     if group.overflow:
         return None
@@ -186,6 +256,9 @@ def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
     if None in rows:
         return None
     valid = cast(list[ValidRow], rows)
+    policies = list(map(_POLICY, valid))
+    if policies.count(policies[0]) != len(policies) and not _rows_agree(policies):
+        return None
     parties = list(map(_PARTY, valid))
     if list(map(_ROLE, parties)).count("VP") != 1:
         return None
@@ -193,8 +266,9 @@ def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
 
 
 def judge_group(group: PolicyGroup) -> GroupVerdict:
-    """A policy is written whole or not at all: every row valid, one policyholder, no party
-    twice, at most MAX_ROWS_PER_POLICY rows. Otherwise every row is rejected, each with why."""
+    """A policy is written whole or not at all: every row valid, the policy's own columns the
+    same on each (which row would be the policy otherwise?), one policyholder, no party twice,
+    at most MAX_ROWS_PER_POLICY rows. Otherwise every row is rejected, each with why."""
     rows = writable_rows(group)
     if rows is not None:
         return GroupVerdict(rows)
