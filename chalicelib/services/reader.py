@@ -39,10 +39,12 @@ What the reader decides (the ingest relies on it):
   out, the role-prefixed ones (``SP_ANAAM``) last (exporters leave out empty fields, and write
   each party with its own prefix: a later object may hold them); every row's values are read
   by its own keys (as written, else case-insensitively), converted to text: strings as is,
-  numbers as written, true/false, null -> "", a list -> its items joined with ``|``
-  (``"PP_DEKKING": ["RP", "VK"]``); a key left out is "" (a row without role-prefixed keys
-  stops before those columns: the validation pads it). Other keys a later object adds (not
-  labels of the contract) are ignored. A first line that is not an object rejects the file.
+  whole numbers as written, other numbers as plain decimals without trailing zeros
+  (``250.000`` -> ``250``, ``1e3`` -> ``1000``), true/false, null -> "", a list -> its items
+  joined with ``|`` (``"PP_DEKKING": ["RP", "VK"]``); a key left out is "" (a row without
+  role-prefixed keys stops before those columns: the validation pads it). Other keys a later
+  object adds (not labels of the contract) are ignored. A first line that is not an object
+  rejects the file.
 - Resume: with `resume`, the header is not read; `format` is `resume.format`. An uncompressed
   stream must start at `resume.offset`; a compressed one at byte 0 (the reader decompresses and
   discards `resume.offset` bytes). Line numbers continue after `resume.line`. A CSV resume
@@ -59,6 +61,7 @@ import json
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, BinaryIO, Final, Literal
 
 from chalicelib.messages import CATALOGUE, render
@@ -97,6 +100,9 @@ class FileFormat:
     encoding: str  # the first chunk's: "utf-8" | "utf-8-sig" | "cp1252"; lines decode alone
     delimiter: str | None  # None for jsonl
     labels: tuple[str, ...]
+    # "\r" for a file whose lines end in a bare CR (Excel for Mac's "CSV (Macintosh)"); a
+    # checkpoint written before this field existed resumes with the default.
+    newline: str = "\n"
 
 
 @dataclass(frozen=True)
@@ -254,7 +260,12 @@ class _Source:
 
 
 def _lines(
-    chunks: Iterable[bytes], *, start: int, first_line: int, max_line: int
+    chunks: Iterable[bytes],
+    *,
+    start: int,
+    first_line: int,
+    max_line: int,
+    newline: bytes = b"\n",
 ) -> Iterator[tuple[int, int, bytes | None]]:
     """Physical lines as (line number, absolute end offset after the newline, bytes without the
     newline, or None when the line was longer than `max_line` and skipped)."""
@@ -264,7 +275,7 @@ def _lines(
     skipping = False
     for chunk in chunks:
         if skipping:
-            nl = chunk.find(b"\n")
+            nl = chunk.find(newline)
             if nl < 0:
                 offset += len(chunk)
                 continue
@@ -274,7 +285,7 @@ def _lines(
             chunk = chunk[nl + 1 :]
             skipping = False
         data = partial + chunk if partial else chunk
-        pieces = data.split(b"\n")
+        pieces = data.split(newline)
         partial = pieces.pop()
         for piece in pieces:
             offset += len(piece) + 1
@@ -397,12 +408,30 @@ def _json_text(value: Any) -> str:
         return "|".join(_json_text(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)  # numbers: parse_int/parse_float keep them as written
+    return str(value)  # numbers: text already (parse_int as written, parse_float plain)
+
+
+# A number written out beyond this many digits stays as written (and no rule accepts it).
+_JSON_NUMBER_DIGITS = 30
+
+
+def _json_fraction(text: str) -> str:
+    """A JSON number with a fraction or an exponent as plain decimal text without trailing
+    zeros (``250.000`` -> ``250``, ``1.250`` -> ``1.25``, ``1e3`` -> ``1000``): JSON writes a
+    decimal point and never a thousands separator, so the rows' amount rule must not see its
+    ``1.250`` as the ambiguous text a CSV cell can be."""
+    try:
+        number = Decimal(text).normalize()
+    except ArithmeticError:  # beyond what a Decimal holds (1e999999999)
+        return text
+    if abs(number.adjusted()) > _JSON_NUMBER_DIGITS:
+        return text
+    return format(number, "f")
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
     try:
-        obj = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+        obj = json.loads(text, parse_int=str, parse_float=_json_fraction, parse_constant=str)
     except (ValueError, RecursionError):  # nested deeper than Python's stack: not a row
         return None
     return obj if isinstance(obj, dict) else None
@@ -642,7 +671,11 @@ def open_rows(
         first = source.skip(resume.offset) if fmt.compressed else b""
         chunks = _chunks(source, first)
         lines = _lines(
-            chunks, start=resume.offset, first_line=resume.line + 1, max_line=limits.max_line_bytes
+            chunks,
+            start=resume.offset,
+            first_line=resume.line + 1,
+            max_line=limits.max_line_bytes,
+            newline=fmt.newline.encode("ascii"),
         )
         return RowReader(
             source, lines, fmt, limits, start_offset=resume.offset, start_line=resume.line
@@ -661,7 +694,14 @@ def open_rows(
     encoding = _detect_encoding(first, at_eof=at_eof)
     if b"\x00" in first:
         raise FileRejected("not_a_text_file")
-    lines = _lines(_chunks(source, first), start=0, first_line=1, max_line=limits.max_line_bytes)
+    newline = _line_end(first)
+    lines = _lines(
+        _chunks(source, first),
+        start=0,
+        first_line=1,
+        max_line=limits.max_line_bytes,
+        newline=newline.encode("ascii"),
+    )
 
     for line_no, end, data in lines:
         if data is None:
@@ -676,21 +716,27 @@ def open_rows(
             delimiter = _detect_delimiter(text)
             try:
                 labels = tuple(next(csv.reader([text], delimiter=delimiter), []))
-            except csv.Error as exc:  # e.g. a bare CR: old Mac line endings
+            except csv.Error as exc:  # e.g. a bare CR inside a line of LF-ended lines
                 raise FileRejected("invalid_csv", line=line_no) from exc
-            fmt = FileFormat("csv", compressed, encoding, delimiter, labels)
+            fmt = FileFormat("csv", compressed, encoding, delimiter, labels, newline)
             return RowReader(source, lines, fmt, limits, start_offset=end, start_line=line_no)
         row = _json_row(text)
         if row is None:
             raise FileRejected("invalid_json", line=line_no)
         if not _unicode_text(text, row[0]):
             raise FileRejected("undecodable", line=line_no)
-        fmt = FileFormat("jsonl", compressed, encoding, None, row[0])
+        fmt = FileFormat("jsonl", compressed, encoding, None, row[0], newline)
         pending: RawRow | BadLine = RawRow(line_no, end, row[1], line_no)
         if not _unicode_text(text, row[1]):
             pending = BadLine(line_no, end, "invalid_encoding", line_no)
         return RowReader(source, lines, fmt, limits, start_offset=0, start_line=0, pending=pending)
     raise FileRejected("empty_file")
+
+
+def _line_end(first: bytes) -> str:
+    """A file's line end, judged on its first chunk: LF (alone or after CR) unless that chunk
+    holds a CR and no LF at all, as every line of an old Mac export ends."""
+    return "\r" if b"\n" not in first and b"\r" in first else "\n"
 
 
 def _chunks(source: _Source, first: bytes) -> Iterator[bytes]:

@@ -14,7 +14,9 @@ import pytest
 
 from chalicelib.rules.rows import kept_labels
 from chalicelib.services.reader import (
+    CHUNK_BYTES,
     BadLine,
+    FileFormat,
     FileRejected,
     RawRow,
     ReadLimits,
@@ -293,11 +295,62 @@ def test_bare_carriage_return_in_a_row_is_a_bad_line() -> None:
     assert isinstance(items[1], RawRow)
 
 
-def test_file_with_only_carriage_returns_as_line_ends_is_rejected() -> None:
-    with pytest.raises(FileRejected) as caught:
-        read(b"PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r")
+def test_a_file_with_old_mac_line_ends_is_read_line_by_line_on_carriage_returns() -> None:
+    # given a CSV whose every line ends in a bare CR, as Excel for Mac's "CSV (Macintosh)"
+    data = b"PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r"
 
-    assert caught.value.code == "invalid_csv"
+    # when it is read
+    reader = read(data)
+
+    # then each CR ends a line, and offsets count the CRs
+    assert values(reader) == [["1", "Jansen"], ["2", "Smit"]]
+    assert [row.end_offset for row in rows_of(read(data))] == [
+        data.index(b"\r2") + 1,
+        len(data),
+    ]
+
+
+def test_a_mac_file_larger_than_one_chunk_is_read_whole() -> None:
+    # given a CR-ended file far over one read chunk (one line per row, no line near the limit)
+    rows = [f"{n};Jansen{n}" for n in range(40_000)]
+    data = ("PP_NUMMER;ANAAM\r" + "\r".join(rows) + "\r").encode()
+    assert len(data) > 2 * CHUNK_BYTES
+
+    # when it is read, then every row is one record
+    assert values(read(data)) == [row.split(";") for row in rows]
+
+
+def test_resuming_a_mac_file_at_a_checkpoint_goes_on_with_its_line_ends() -> None:
+    # given a CR-ended file read up to its second row
+    data = b"PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r3;de Vries\r"
+    reader = read(data)
+    iterator = iter(reader)
+    next(iterator)
+    next(iterator)
+    point = reader.checkpoint()
+
+    # when the ingest resumes from the checkpoint
+    resumed = values(read(data[point.offset :], resume=point))
+
+    # then it reads the rest on CR, like the first pass
+    assert point.format.newline == "\r"
+    assert resumed == [["3", "de Vries"]]
+
+
+def test_a_json_lines_file_with_old_mac_line_ends_is_read_object_by_object() -> None:
+    data = b'{"PP_NUMMER": "1", "ANAAM": "Jansen"}\r{"PP_NUMMER": "2", "ANAAM": "Smit"}\r'
+
+    rows = [row for row in rows_of(read(data, "p.jsonl")) if isinstance(row, RawRow)]
+
+    assert len(rows) == 2
+
+
+def test_a_checkpoint_written_before_line_ends_were_kept_resumes_on_line_feeds() -> None:
+    # given the format a checkpoint of an earlier version stored (no newline field)
+    stored = {"type": "csv", "compressed": False, "encoding": "utf-8", "delimiter": ";"}
+
+    # when it is rebuilt, then its lines end in LF as they did then
+    assert FileFormat(**stored, labels=("PP_NUMMER",)).newline == "\n"
 
 
 def test_undecodable_line_in_a_windows_1252_file_is_a_bad_line() -> None:
@@ -466,7 +519,7 @@ def test_json_lines_labels_are_the_keys_of_the_first_object() -> None:
     assert not {"ANAAM", "PP_NUMMER", "BSNR"} & set(added)
     assert reader.format.delimiter is None
     assert [(i.line, i.values[:6]) for i in items if isinstance(i, RawRow)] == [
-        (1, ["12", "Jansen", "RP|VK", "", "175.50", "true"]),
+        (1, ["12", "Jansen", "RP|VK", "", "175.5", "true"]),
         (3, ["A-1", "Smit", "", "", "", ""]),
     ]
     assert all(value == "" for i in items if isinstance(i, RawRow) for value in i.values[6:])
@@ -656,3 +709,29 @@ def test_a_reader_can_be_iterated_only_once() -> None:
 
     with pytest.raises(RuntimeError):
         rows_of(reader)
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [("250.000", "250"), ("1.250", "1.25"), ("100.0", "100"), ("1e3", "1000"), ("0.50", "0.5")],
+)
+def test_a_json_number_with_a_fraction_is_read_as_plain_decimal_text(
+    number: str, text: str
+) -> None:
+    # given a JSON Lines deductible written as a JSON number (a decimal point, never a
+    # thousands separator: what a NUMERIC(12,3) column exports)
+    data = b'{"PP_NUMMER": "A-1", "PP_EIGENRISICO": ' + number.encode() + b"}\n"
+
+    # when it is read
+    (row,) = [i for i in rows_of(read(data, "p.jsonl")) if isinstance(i, RawRow)]
+
+    # then its text is the number without trailing zeros, which no amount rule reads twice
+    assert row.values[1] == text
+
+
+def test_a_json_number_too_large_to_write_out_is_kept_as_written() -> None:
+    data = b'{"PP_NUMMER": "A-1", "PP_EIGENRISICO": 1e999999999}\n'
+
+    (row,) = [i for i in rows_of(read(data, "p.jsonl")) if isinstance(i, RawRow)]
+
+    assert row.values[1] == "1e999999999"
