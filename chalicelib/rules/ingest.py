@@ -10,7 +10,7 @@ import re
 from array import array
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any, NamedTuple, cast
@@ -140,47 +140,62 @@ _UNORDERED = frozenset({"modules", "clauses"})  # `RP|VK` and `VK|RP` are one co
 _OWN_EFFECT_CODES = frozenset({"2", "4"})
 
 
-def _policy_columns(policy: PolicyFields) -> tuple[Any, ...]:
-    """The policy's own columns as checked, each comparable whatever notation the row used."""
-    values = []
-    for name, _ in _POLICY_COLUMNS:
-        value = getattr(policy, name)
-        if name in _UNORDERED:
-            value = frozenset(value)
-        elif name == "processing_code" and value not in _OWN_EFFECT_CODES:
-            value = None
-        values.append(value)
-    return tuple(values)
+def _comparable(name: str, value: Any) -> Any:
+    """A policy column's checked value as it compares whatever notation the row used."""
+    if name in _UNORDERED:
+        return frozenset(value)
+    if name == "processing_code" and value not in _OWN_EFFECT_CODES:
+        return "store"
+    return value
 
 
-def _rows_agree(policies: list[PolicyFields]) -> bool:
-    """Whether the rows of one policy give it the same columns, compared as checked (`92` and
-    `092` agree). Rows that repeat the same text share one `PolicyFields` (rules.rows checks a
-    run of equal values once): `policies.count(policies[0])` finds them in C, so the ingest
-    calls this only when some row differs."""
-    columns = _policy_columns(policies[0])
-    return all(_policy_columns(policy) == columns for policy in policies)
+def _given_values(policies: Sequence[PolicyFields]) -> list[list[tuple[int, Any, Any]]]:
+    """Per policy column, the values its rows give: (row index, value, comparable). A row that
+    leaves an optional column empty gives nothing (an export may write the policy's details on
+    the policyholder's row only)."""
+    return [
+        [
+            (index, value, _comparable(name, value))
+            for index, value in enumerate(getattr(policy, name) for policy in policies)
+            if value is not None and value != ()
+        ]
+        for name, _ in _POLICY_COLUMNS
+    ]
+
+
+def agreed_policy(policies: Sequence[PolicyFields]) -> PolicyFields | None:
+    """The policy its rows give together (`92` and `092` agree; an empty optional column agrees
+    with any value): each column the value the rows give, the first row's where it gives one;
+    None when two rows give a column two values. Rows that repeat the same text share one
+    `PolicyFields` (rules.rows checks a run of equal values once): the ingest finds those with
+    one `list.count` in C and calls this only when some row differs."""
+    chosen: dict[str, Any] = {}
+    for (name, _), given in zip(_POLICY_COLUMNS, _given_values(policies), strict=True):
+        if len({comparable for _, _, comparable in given}) > 1:
+            return None
+        if given and given[0][0] > 0:
+            chosen[name] = given[0][1]
+    return replace(policies[0], **chosen) if chosen else policies[0]
 
 
 def _disagreement(group: PolicyGroup) -> RowError | None:
-    """The policy columns its valid rows contradict each other on, at the first row that
-    differs from the first: the register cannot tell which row is the policy."""
+    """The policy columns its valid rows give two values for, at the first row that gives one
+    other than the first: the register cannot tell which row is the policy."""
     rows = [
         (o.row.policy, line) for o, line in zip(group.outcomes, group.lines, strict=True) if o.row
     ]
-    if len(rows) < 2 or _rows_agree([policy for policy, _ in rows]):
+    if len(rows) < 2 or agreed_policy([policy for policy, _ in rows]) is not None:
         return None
-    first = _policy_columns(rows[0][0])
-    seen = [(line, _policy_columns(policy)) for policy, line in rows[1:]]
-    labels = [
-        label
-        for i, (_, label) in enumerate(_POLICY_COLUMNS)
-        if any(columns[i] != first[i] for _, columns in seen)
-    ]
-    line = next(line for line, columns in seen if columns != first)
+    labels: list[str] = []
+    differing: list[int] = []
+    for (_, label), given in zip(_POLICY_COLUMNS, _given_values([p for p, _ in rows]), strict=True):
+        other = [index for index, _, comparable in given if comparable != given[0][2]]
+        if other:
+            labels.append(label)
+            differing.append(other[0])
     return message(
         "policy_rows_disagree",
-        line=line,
+        line=rows[min(differing)][1],
         column="/".join(labels),
         policy=group.policy_number,
         columns=", ".join(labels),
@@ -242,10 +257,11 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
 
 
 def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
-    """The policy's rows when it may be written as it is (every row valid, giving the policy
-    the same columns, one policyholder, every party told apart, within the limit); None:
-    `judge_group` says why not. Decides the common cases (one row; a household) building
-    nothing but the list of rows."""
+    """The policy's rows when it may be written as it is (every row valid, no two giving a policy
+    column two values, one policyholder, every party told apart, within the limit), each with
+    the policy they give together; None: `judge_group` says why not. Decides the common cases
+    (one row; a household repeating its policy columns) building nothing but the list of
+    rows."""
     outcomes = group.outcomes
     if group.overflow:
         return None
@@ -257,8 +273,11 @@ def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
         return None
     valid = cast(list[ValidRow], rows)
     policies = list(map(_POLICY, valid))
-    if policies.count(policies[0]) != len(policies) and not _rows_agree(policies):
-        return None
+    if policies.count(policies[0]) != len(policies):
+        policy = agreed_policy(policies)
+        if policy is None:
+            return None
+        valid = [ValidRow(row.line, policy, row.party) for row in valid]
     parties = list(map(_PARTY, valid))
     if list(map(_ROLE, parties)).count("VP") != 1:
         return None
@@ -266,8 +285,8 @@ def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
 
 
 def judge_group(group: PolicyGroup) -> GroupVerdict:
-    """A policy is written whole or not at all: every row valid, the policy's own columns the
-    same on each (which row would be the policy otherwise?), one policyholder, no party twice,
+    """A policy is written whole or not at all: every row valid, no two rows giving a policy
+    column two values (which would be the policy?), one policyholder, no party twice,
     at most MAX_ROWS_PER_POLICY rows. Otherwise every row is rejected, each with why."""
     rows = writable_rows(group)
     if rows is not None:

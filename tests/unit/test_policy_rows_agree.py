@@ -3,24 +3,34 @@ PP_GEZIN, ...). Rows that contradict each other there (an export joining a party
 versions of the policy) leave the register unable to tell which is the policy: the policy is
 refused (`policy_rows_disagree`, naming the columns), what it had stays, and a check-only
 delivery says the same. Rows that write the same value in another notation the contract allows
-(`92` for `092`, `2024-01-01` for `20240101`, `wc|rp|vk` for `RP|VK|WC`) agree."""
+(`92` for `092`, `2024-01-01` for `20240101`, `wc|rp|vk` for `RP|VK|WC`) agree, and so does a
+row that leaves an optional policy column empty (an export writing the policy's details on the
+policyholder's row only): the policy is stored with the value the rows give."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from chalicelib.rules.quality import scorecard
-from tests.support.ingest import csv_bytes, person
+from tests.support.ingest import HEADER, person
+from tests.support.ingest import csv_bytes as rows_as_csv
 from tests.support.memory import MemoryRegister
-from tests.unit.test_ingest_scenarios import deliver
+from tests.unit.test_ingest_scenarios import deliver, policy
 from tests.unit.test_quality_scenarios import comparable
 
 pytestmark = pytest.mark.unit
 
 PARTNER = "demo-volmacht"
 PARTNER_ROW = {"ENTITEIT": "SP", "VOORL": "B.", "GEBDAT": "19810101"}
+COLUMNS = [*HEADER, "PP_PRODUCC", "PP_VOORW", "PP_CLAUSULES", "PP_EIGENRISICO"]
+
+
+def csv_bytes(rows: list[dict[str, str]]) -> bytes:
+    """The rows with every policy column of the contract."""
+    return rows_as_csv(rows, header=COLUMNS)
 
 
 def household(holder: dict[str, str], partner: dict[str, str]) -> list[dict[str, str]]:
@@ -30,7 +40,7 @@ def household(holder: dict[str, str], partner: dict[str, str]) -> list[dict[str,
 
 def test_rows_of_one_policy_that_disagree_on_its_columns_refuse_the_policy() -> None:
     # given a household policy whose partner row says RP from 2023 without end, and whose
-    # policyholder row says RP|VK|WC for 2024
+    # policyholder row says RP|VK|WC for 2024 (its end agrees: the partner row gives none)
     register = MemoryRegister()
     rows = household(
         {"PP_DEKKING": "RP|VK|WC", "PP_EXPDAT": "20241231"},
@@ -43,8 +53,8 @@ def test_rows_of_one_policy_that_disagree_on_its_columns_refuse_the_policy() -> 
     # then the policy is refused, at the policyholder's row, naming the columns
     assert report["error_counts"]["policy_rows_disagree"] == 1
     (error,) = [e for e in report["errors"] if e["code"] == "policy_rows_disagree"]
-    assert (error["line"], error["column"]) == (3, "PP_INGDAT/PP_EXPDAT/PP_DEKKING")
-    assert "PP_INGDAT, PP_EXPDAT, PP_DEKKING" in error["message_en"]
+    assert (error["line"], error["column"]) == (3, "PP_INGDAT/PP_DEKKING")
+    assert "PP_INGDAT, PP_DEKKING" in error["message_en"]
     assert "H1" in error["message"]
     assert (report["rows_accepted"], report["rows_rejected"]) == (0, 2)
     assert register.policy("H1", PARTNER) is None
@@ -96,6 +106,34 @@ def test_rows_writing_one_value_in_another_notation_agree(
     # then the policy is stored with both rows
     assert report["error_counts"] == {}, report["errors"]
     assert report["rows_accepted"] == 2
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "stored"),
+    [
+        ("PP_EXPDAT", "20301231", ("end_date", "2030-12-31")),
+        ("PP_GEZIN", "H", ("household", "H")),
+        ("PP_EIGENRISICO", "250", ("deductible_eur", Decimal("250"))),
+        ("PP_CLAUSULES", "K01|K07", ("clauses", ["K01", "K07"])),
+        ("PP_PRODUCC", "RB-PLUS", ("product", "RB-PLUS")),
+    ],
+)
+def test_an_optional_column_given_on_the_policyholders_row_only_is_stored_with_the_policy(
+    column: str, value: str, stored: tuple[str, Any]
+) -> None:
+    # given a household whose partner row (first) leaves an optional policy column empty that
+    # the policyholder's row gives
+    register = MemoryRegister()
+    rows = household({column: value}, {column: ""})
+
+    # when it is delivered
+    report = deliver(register, "x.csv", csv_bytes(rows))
+
+    # then the policy is stored with both rows and the value the policyholder's row gives
+    assert report["error_counts"] == {}, report["errors"]
+    assert report["rows_accepted"] == 2
+    attribute, expected = stored
+    assert policy(register, "H1")[attribute] == expected
 
 
 @pytest.mark.parametrize(
