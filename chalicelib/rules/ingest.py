@@ -269,7 +269,9 @@ def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
         row = outcomes[0].row
         return [row] if row is not None and row.party.role == "VP" else None
     rows = list(map(_ROW, outcomes))
-    if None in rows:
+    # `all`, not `None in rows`: `in` compares each ValidRow with None through the dataclass's
+    # Python-level __eq__ (a call a row); a ValidRow is always true, a missing row None.
+    if not all(rows):
         return None
     valid = cast(list[ValidRow], rows)
     policies = list(map(_POLICY, valid))
