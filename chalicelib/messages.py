@@ -202,6 +202,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "Polis {policy} bevat twee regels voor dezelfde persoon.",
         "Policy {policy} has two rows for the same person.",
     ),
+    "policy_rows_disagree": (
+        "Polis {policy} is niet verwerkt: de regels ervan geven verschillende waarden voor "
+        "{columns}; elke regel van een polis herhaalt dezelfde polisgegevens of laat ze leeg.",
+        "Policy {policy} was not applied: its rows give different values for {columns}; every "
+        "row of a policy repeats the same policy columns or leaves them empty.",
+    ),
     "policy_needs_one_policyholder": (
         "Polis {policy} moet precies één verzekeringnemer (VP) hebben.",
         "Policy {policy} must have exactly one policyholder (VP).",

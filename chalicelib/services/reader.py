@@ -37,14 +37,16 @@ What the reader decides (the ingest relies on it):
   otherwise shift every column after it), ``invalid_json`` (a JSON Lines line that is not an
   object). Short CSV rows are padded with "" (spreadsheets drop trailing empty cells); extra
   empty trailing fields are dropped.
-- JSON Lines: labels are the keys of the first object and every plain label of the contract
-  it left out (exporters leave out empty fields: a later object may hold them); every row's
-  values are read by its own keys (as written, else case-insensitively), converted to text:
-  strings as is, whole numbers as written, other numbers as plain decimals without trailing
-  zeros (``250.000`` -> ``250``, ``1e3`` -> ``1000``), true/false, null -> "", a list -> its
-  items joined with ``|`` (``"PP_DEKKING": ["RP", "VK"]``); a key left out is "". Other keys
-  a later object adds (not labels of the contract, or role-prefixed ones the first object did
-  not use) are ignored. A first line that is not an object rejects the file.
+- JSON Lines: labels are the keys of the first object and every label of the contract it left
+  out, the role-prefixed ones (``SP_ANAAM``) last (exporters leave out empty fields, and write
+  each party with its own prefix: a later object may hold them); every row's values are read
+  by its own keys (as written, else case-insensitively), converted to text: strings as is,
+  whole numbers as written, other numbers as plain decimals without trailing zeros
+  (``250.000`` -> ``250``, ``1e3`` -> ``1000``), true/false, null -> "", a list -> its items
+  joined with ``|`` (``"PP_DEKKING": ["RP", "VK"]``); a key left out is "" (a row without
+  role-prefixed keys stops before those columns: the validation pads it). Other keys a later
+  object adds (not labels of the contract) are ignored. A first line that is not an object
+  rejects the file.
 - Resume: with `resume`, the header is not read; `format` is `resume.format`. An uncompressed
   stream must start at `resume.offset`; a compressed one at byte 0 (the reader decompresses and
   discards `resume.offset` bytes). Line numbers continue after `resume.line`. A CSV resume
@@ -65,7 +67,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO, Final, Literal
 
 from chalicelib.messages import CATALOGUE, render
-from chalicelib.rules.rows import PARTY_LABELS, POLICY_LABELS, normalise_label
+from chalicelib.rules.rows import ENTITY_PREFIXES, PARTY_LABELS, POLICY_LABELS, normalise_label
 
 __all__ = [
     "BLANK_RUN",
@@ -84,8 +86,14 @@ __all__ = [
 
 CHUNK_BYTES: Final = 256 * 1024
 _RAW_READ_BYTES: Final = 64 * 1024  # compressed input per read: bounded output via max_length
-_CONTRACT_LABELS: Final = tuple(
-    label for label in (*POLICY_LABELS, *PARTY_LABELS) if label != "BSNR"
+_PARTY_VALUE_LABELS: Final = tuple(label for label in PARTY_LABELS if label != "BSNR")
+_PREFIXED_LABELS: Final = frozenset(
+    f"{role}_{label}" for role in ENTITY_PREFIXES for label in _PARTY_VALUE_LABELS
+)
+_CONTRACT_LABELS: Final = (
+    *POLICY_LABELS,
+    *_PARTY_VALUE_LABELS,
+    *(f"{role}_{label}" for role in ENTITY_PREFIXES for label in _PARTY_VALUE_LABELS),
 )
 
 
@@ -606,11 +614,13 @@ _MISSING: Final = object()
 @dataclass(frozen=True)
 class _JsonColumns:
     """Where each key of a JSON Lines object goes: its label's position, matched as written,
-    else case-insensitively."""
+    else case-insensitively. `width`: the labels before the role-prefixed ones added at the
+    end, the values an object without such keys needs (the row is padded after it)."""
 
     labels: tuple[str, ...]
     exact: dict[str, int]
     folded: dict[str, int]
+    width: int
 
 
 def _json_columns(labels: tuple[str, ...]) -> _JsonColumns:
@@ -619,34 +629,43 @@ def _json_columns(labels: tuple[str, ...]) -> _JsonColumns:
     for position, label in enumerate(labels):
         exact.setdefault(label, position)
         folded.setdefault(label.upper(), position)
-    return _JsonColumns(labels, exact, folded)
+    width = len(labels)
+    while width and labels[width - 1] in _PREFIXED_LABELS:
+        width -= 1
+    return _JsonColumns(labels, exact, folded, width)
 
 
 def _jsonl_labels(first_keys: tuple[str, ...]) -> tuple[str, ...]:
     """The columns of a JSON Lines file: the first object's keys, then every label of the
-    contract that it left out. JSON exporters leave out empty fields, so a later object may
-    hold what the first had no value for (a company first in the file has no birth date; a
-    first client without e-mail): each object is read by its own keys. A BSN key is not added
-    (a BSN is never read)."""
+    contract that it left out, the role-prefixed ones last. JSON exporters leave out empty
+    fields, and write each party's object with its own prefix (`VP_ANAAM`, then `SP_ANAAM`),
+    so a later object may hold what the first had no value for (a company first in the file
+    has no birth date; a first client without e-mail): each object is read by its own keys.
+    A BSN key is not added (a BSN is never read)."""
     present = {normalise_label(key) for key in first_keys}
     return first_keys + tuple(label for label in _CONTRACT_LABELS if label not in present)
 
 
 def _json_values(obj: dict[str, Any], columns: _JsonColumns) -> list[str]:
-    values = [""] * len(columns.labels)
-    matched: set[int] = set()
-    folded: list[tuple[str, Any]] = []
+    values = [""] * columns.width
+    exact = columns.exact
+    other_case: list[tuple[str, Any]] = []
     for key, value in obj.items():
-        position = columns.exact.get(key)
+        position = exact.get(key)
         if position is None:
-            folded.append((key, value))
-        else:
-            values[position] = _json_text(value)
-            matched.add(position)
-    for key, value in folded:  # a key as written wins over one that differs in case
-        position = columns.folded.get(key.upper())
-        if position is not None and position not in matched:
-            values[position] = _json_text(value)
+            other_case.append((key, value))
+            continue
+        if position >= len(values):
+            values.extend([""] * (position + 1 - len(values)))
+        values[position] = value if type(value) is str else _json_text(value)
+    if other_case:  # a key as written wins over one that differs in case
+        as_written = {exact[key] for key in obj if key in exact}
+        for key, value in other_case:
+            position = columns.folded.get(key.upper())
+            if position is not None and position not in as_written:
+                if position >= len(values):
+                    values.extend([""] * (position + 1 - len(values)))
+                values[position] = _json_text(value)
     return values
 
 

@@ -39,6 +39,8 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
             "200",
             "--check-sizes",
             "200",
+            "--check-pairs",
+            "2",
             "--out",
             str(tmp_path),
             "--update-docs",
@@ -53,8 +55,11 @@ def test_a_tiny_bench_run_measures_every_figure_and_writes_the_report(
     assert size["validate"]["rows"] == 200
     assert size["ingest"]["rows"] == size["floor"]["rows"] == 200
     assert size["naive"]["rows"] == 10
-    assert size["check"]["rows"] == 200
-    assert "BatchWriteItem" not in size["check"]["calls"]
+    # the check-only delivery against (b) in pairs, the order alternating
+    assert [pair["first"] for pair in size["check_pairs"]] == ["validate", "check"]
+    for pair in size["check_pairs"]:
+        assert pair["check"]["rows"] == pair["validate"]["rows"] == 200
+        assert "BatchWriteItem" not in pair["check"]["calls"]
     assert size["ingest"]["calls"]["BatchWriteItem"] >= size["floor"]["calls"]["BatchWriteItem"]
     assert size["ingest"]["peak_rss_mb"] > 0
     memory = results["memory"]["200"]

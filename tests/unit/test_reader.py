@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import gzip
 import io
 import json
@@ -11,6 +12,7 @@ import zlib
 
 import pytest
 
+from chalicelib.rules.rows import kept_labels
 from chalicelib.services.reader import (
     BLANK_RUN,
     CHUNK_BYTES,
@@ -677,6 +679,30 @@ def test_resuming_json_lines_continues_after_the_checkpoint() -> None:
         (2, "2"),
         (3, "3"),
     ]
+
+
+def test_a_resumed_json_lines_file_reads_role_prefixed_keys_by_the_labels_kept() -> None:
+    # given JSON Lines whose first object uses VP_ keys and whose second uses SP_ keys, and a
+    # checkpoint after the first with the labels as the ingest keeps them (contract labels only)
+    data = (
+        b'{"PP_NUMMER": "1", "VP_ANAAM": "Berg", "X_NOTE": "geheim"}\n'
+        b'{"PP_NUMMER": "1", "SP_ANAAM": "Visser", "SP_EMAIL": "v@example.nl"}\n'
+    )
+    reader = read(data, "p.jsonl")
+    next(iter(reader))
+    point = reader.checkpoint()
+    kept = tuple(kept_labels(point.format.labels))
+    assert "X_NOTE" not in kept
+    resume = dataclasses.replace(point, format=dataclasses.replace(point.format, labels=kept))
+
+    # when the rest is read from there
+    (row,) = rows_of(read(data[point.offset :], "p.jsonl", resume=resume))
+
+    # then the second object's prefixed keys are read in their columns
+    assert isinstance(row, RawRow)
+    by_label = dict(zip(kept, row.values, strict=False))
+    assert (by_label["SP_ANAAM"], by_label["SP_EMAIL"]) == ("Visser", "v@example.nl")
+    assert by_label["VP_ANAAM"] == ""
 
 
 def test_a_reader_can_be_iterated_only_once() -> None:
