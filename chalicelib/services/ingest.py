@@ -62,7 +62,7 @@ from chalicelib.services.reader import (
     open_rows,
 )
 from chalicelib.store.aws import one_more_call_seconds
-from chalicelib.store.blobs import Blobs
+from chalicelib.store.blobs import Blobs, Prefix
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
 from chalicelib.store.identity import DynamoIdentities, IdentityStore
 from chalicelib.store.lanes import DynamoLanes, Entry, LaneStore
@@ -895,15 +895,9 @@ class IngestService:
         self._save_clients(record)
         self._count_clients(record)
         report = build_report(record)
-        report_key = f"reports/{record.partner_id}/{record.delivery_id}"
         self._save_rejected(record)
-        self.blobs.concatenate(
-            f"{report_key}.csv",
-            REJECTED_ROWS_HEAD,
-            [self._rejected_part_key(record, n) for n in range(progress.rejected_parts)],
-            content_type=REPORT_CSV_TYPE,
-        )
-        self.blobs.put_json(f"{report_key}.json", report.model_dump(mode="json"))
+        self._write_rejected_rows(record)
+        self.blobs.put_json(_report_key(record), report.model_dump(mode="json"))
         if record.kind == "full" and progress.quality.rows:
             self.quality.save(quality_snapshot(record))
         self._notify_partner(record)
@@ -935,6 +929,32 @@ class IngestService:
             },
         )
 
+    def _write_rejected_rows(self, record: DeliveryRecord) -> None:
+        """The report's rejected-rows file: the heading and every counted part. A delivery
+        that finished before (held for review, now confirmed) keeps the file its report has and
+        gets only the parts counted since appended: its earlier parts may be gone by now (the
+        bucket expires work/ after a week; a confirmation may come any time). A retry appends to
+        the same first bytes again, so no line is lost or doubled."""
+        progress, key = record.progress, _rejected_rows_key(record)
+        reported = progress.rejected_parts_reported
+        if reported and reported == progress.rejected_parts:
+            return
+        head: bytes | Prefix = REJECTED_ROWS_HEAD
+        if reported and progress.rejected_bytes_reported:
+            head = Prefix(key, progress.rejected_bytes_reported)
+        elif reported:
+            logger.warning(
+                "rejected-rows file of the held delivery not found; written anew",
+                extra={"delivery_id": record.delivery_id},
+            )
+        progress.rejected_bytes_reported = self.blobs.concatenate(
+            key,
+            head,
+            [self._rejected_part_key(record, n) for n in range(reported, progress.rejected_parts)],
+            content_type=REPORT_CSV_TYPE,
+        )
+        progress.rejected_parts_reported = progress.rejected_parts
+
     def _notify_partner(self, record: DeliveryRecord) -> None:
         """Queue the partner's e-mail when the delivery needs them. Queued before the delivery
         is marked finished, so a crash in between queues it again (the worker sends it once)
@@ -964,6 +984,11 @@ class IngestService:
             raise NotFound("no such delivery", code="delivery_not_found")
         progress = record.progress
         progress.phase = "ending"
+        if progress.rejected_bytes_reported is None:
+            # Held by the previous version, which did not note what its report's file holds:
+            # the parts counted so far (none is added while it is held).
+            progress.rejected_parts_reported = progress.rejected_parts
+            progress.rejected_bytes_reported = self.blobs.size(_rejected_rows_key(record)) or 0
         confirmed_at = self.now().isoformat(timespec="seconds")
         progress.drop_warnings("removals_held", LEGACY_HELD_MARK)
         progress.warn(notice("removals_confirmed", at=confirmed_at))
@@ -999,6 +1024,14 @@ def _collector_skips_the_app() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def _report_key(record: DeliveryRecord) -> str:
+    return f"reports/{record.partner_id}/{record.delivery_id}.json"
+
+
+def _rejected_rows_key(record: DeliveryRecord) -> str:
+    return f"reports/{record.partner_id}/{record.delivery_id}.csv"
 
 
 def build_report(record: DeliveryRecord) -> DeliveryReport:

@@ -350,6 +350,8 @@ def test_ingest_policy_reads_incoming_writes_reports_consumes_its_queue_and_only
             "s3:PutObject",
             "s3:AbortMultipartUpload",
         },
+        # (a held delivery's file, appended to when an error follows the confirmation)
+        str({"Fn::Sub": "${PortfolioBucket.Arn}/reports/*.csv"}): {"s3:GetObject"},
         str({"Fn::Sub": "${PortfolioBucket.Arn}/work/*"}): {"s3:GetObject", "s3:PutObject"},
     }
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= actions_on(
