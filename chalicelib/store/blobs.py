@@ -92,12 +92,19 @@ class Blobs:
             )
 
     def concatenate(
-        self, key: str, head: bytes | Prefix, parts: Sequence[str], *, content_type: str
+        self,
+        key: str,
+        head: bytes | Prefix,
+        parts: Sequence[str],
+        *,
+        content_type: str,
+        missing: list[str] | None = None,
     ) -> int:
         """Write `head` (bytes, or the first bytes of an object, which may be `key` itself)
         followed by the objects `parts`, in order, as the object `key`: one PutObject when it
         stays small, else a multipart upload of parts of at least `UPLOAD_PART_BYTES`; never
-        more than one such part in memory. Returns its size in bytes."""
+        more than one such part in memory. Returns its size in bytes. A part that is not found
+        raises `NotFound`, or, given a `missing` list, is left out and added to it."""
         s3 = aws.client("s3")
         pending = bytearray()
         written = 0
@@ -118,7 +125,7 @@ class Blobs:
             pending.clear()
 
         try:
-            for data in self._pieces(head, parts):
+            for data in self._pieces(head, parts, missing):
                 pending += data
                 written += len(data)
                 if len(pending) < UPLOAD_PART_BYTES:
@@ -149,7 +156,9 @@ class Blobs:
                     s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             raise
 
-    def _pieces(self, head: bytes | Prefix, parts: Sequence[str]) -> Iterator[bytes]:
+    def _pieces(
+        self, head: bytes | Prefix, parts: Sequence[str], missing: list[str] | None
+    ) -> Iterator[bytes]:
         if isinstance(head, bytes):
             yield head
         else:
@@ -157,7 +166,18 @@ class Blobs:
                 length = min(UPLOAD_PART_BYTES, head.length - start)
                 yield self.get_bytes(head.key, start=start, length=length)
         for part in parts:
-            yield self.get_bytes(part)
+            try:
+                yield self.get_bytes(part)
+            except NotFound:
+                if missing is None:
+                    raise
+                missing.append(part)
+
+    def delete_version(self, key: str, version_id: str) -> None:
+        """Remove one version of the object for good (no delete marker is left, other versions
+        stay); a version already removed answers the same."""
+        with translated("delete_object"):
+            aws.client("s3").delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
 
     def version_of(self, key: str, *, etag: str | None) -> str | None:
         """The version id of the object under `key` while its content is still `etag`; None in

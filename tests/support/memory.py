@@ -363,10 +363,22 @@ class MemoryBlobs:
         self.objects[key] = data if isinstance(data, bytes) else data.read()
 
     def concatenate(
-        self, key: str, head: bytes | Prefix, parts: Sequence[str], *, content_type: str
+        self,
+        key: str,
+        head: bytes | Prefix,
+        parts: Sequence[str],
+        *,
+        content_type: str,
+        missing: list[str] | None = None,
     ) -> int:
         first = head if isinstance(head, bytes) else self.get_bytes(head.key, length=head.length)
-        self.objects[key] = first + b"".join(self.get_bytes(part) for part in parts)
+        gone = [part for part in parts if part not in self.objects]
+        if gone:
+            if missing is None:
+                raise NotFound(f"object {gone[0]} not found")
+            missing.extend(gone)
+        found = [self.objects[part] for part in parts if part in self.objects]
+        self.objects[key] = first + b"".join(found)
         return len(self.objects[key])
 
     def size(self, key: str) -> int | None:

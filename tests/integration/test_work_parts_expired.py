@@ -1,20 +1,32 @@
-"""A held full delivery may be confirmed any time while its record lives (24 months), also
-after the bucket's lifecycle rule `expire-work` (7 days) removed the work parts its rows left:
-the confirmed delivery keeps the rejected-rows file its report already has, becomes final and
-leaves its partner's lane, so the partner's next delivery is applied."""
+"""What a delivery left in the bucket's `work/` prefix (its rejected-rows and client parts)
+expires by the lifecycle rule `expire-work`. A held full delivery may be confirmed any time
+while its record lives (24 months): it keeps the rejected-rows file its report already has. A
+delivery redriven from the dead-letter queue after its parts expired leaves them out and says
+so. Either way the delivery becomes final and leaves its partner's lane, so the partner's next
+delivery is applied."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 
 import boto3
 import pytest
 
-from chalicelib.config import get_settings
+from chalicelib.config import get_settings, reset_settings
 from tests.conftest import bearer
-from tests.support.ingest import csv_bytes, drain, portfolio, report, upload
+from tests.integration.test_ingest_resume import DiesOnce
+from tests.support.ingest import (
+    csv_bytes,
+    drain,
+    invoke,
+    portfolio,
+    receive,
+    report,
+    upload,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +40,7 @@ def deliver(aws, name: str, data: bytes) -> dict:
 
 
 def expire_work() -> int:
-    """What the bucket's lifecycle rule `expire-work` does 7 days after the parts were written."""
+    """What the bucket's lifecycle rule `expire-work` does once the parts are old enough."""
     settings = get_settings()
     s3 = boto3.client("s3", region_name=settings.aws_region)
     listing = s3.list_object_versions(Bucket=settings.bucket_name, Prefix="work/")
@@ -79,3 +91,36 @@ def test_a_held_delivery_confirmed_after_its_work_parts_expired_finishes_and_fre
     following = deliver(aws, "month3.csv", csv_bytes(portfolio(5)))
     assert following["object_key"].endswith("month3.csv")
     assert following["status"] == "accepted"
+
+
+def test_a_delivery_redriven_after_its_work_parts_expired_ends_and_says_its_file_lacks_rows(
+    aws, monkeypatch
+):
+    monkeypatch.setenv("INGEST_BATCH_ROWS", "25")
+    reset_settings()
+    queue = aws["ingest_queue_url"]
+    sqs = boto3.client("sqs", region_name=get_settings().aws_region)
+    # given a full delivery with a bad row in its first batch
+    rows = portfolio(150)
+    rows[3]["PCODE"] = "1234SS"
+    upload(f"incoming/{PARTNER}/full/big.csv", csv_bytes(rows))
+    [event] = [m for m in receive(queue, 10) if "Records" in json.loads(m["Body"])]
+    sqs.purge_queue(QueueUrl=queue)
+    # and every attempt failed after a few batches were checkpointed (the message went to the
+    # dead-letter queue), and its work parts expired meanwhile
+    failed = invoke("ingest", [event], DiesOnce(at=4))
+    assert failed["batchItemFailures"]
+    assert expire_work() > 0
+
+    # when the cause is fixed and the message is redriven
+    assert invoke("ingest", [event])["batchItemFailures"] == []
+    drain(queue, max_rounds=10)
+
+    # then the delivery is final, counts its rejected row and says the file lacks rows
+    done = report(PARTNER)[-1]
+    assert (done["status"], done["rows_rejected"]) == ("accepted_with_errors", 1)
+    assert any("Not every rejected row" in warning for warning in done["warnings"])
+    # and the partner's next delivery is applied, not kept waiting behind it
+    time.sleep(0.01)
+    following = deliver(aws, "next.csv", csv_bytes(portfolio(150)))
+    assert (following["object_key"].split("/")[-1], following["status"]) == ("next.csv", "accepted")
