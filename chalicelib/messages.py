@@ -46,6 +46,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "Eigen risico in {column} is geen bedrag van 0 of meer.",
         "Deductible in {column} is not an amount of 0 or more.",
     ),
+    "ambiguous_deductible": (
+        "Eigen risico in {column} is dubbelzinnig: een punt of komma voor precies drie cijfers "
+        "(1.250) kan 1250 of 1,25 betekenen. Schrijf 1250, 1250,00 of 1.250,00.",
+        "Deductible in {column} is ambiguous: a point or comma before exactly three digits "
+        "(1.250) may mean 1250 or 1.25. Write 1250, 1250.00 or 1,250.00.",
+    ),
     "invalid_household": (
         "Gezinssamenstelling in {column} is ongeldig (toegestaan: A, H, I, K).",
         "Household composition in {column} is invalid (allowed: A, H, I, K).",

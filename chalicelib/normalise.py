@@ -14,12 +14,15 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from iso3166 import countries_by_alpha2, countries_by_alpha3
+
 __all__ = [
     "APOSTROPHES",
     "TUSSENVOEGSEL_WORDS",
     "display_case",
     "display_initials",
     "name_key",
+    "normalise_country",
     "normalise_email",
     "normalise_house_number",
     "normalise_kvk",
@@ -60,6 +63,24 @@ def normalise_postcode(value: str) -> str | None:
     if letters in _POSTCODE_NOT_ISSUED:
         return None
     return digits + letters
+
+
+# --- country ----------------------------------------------------------------------------------
+
+_NETHERLANDS_NAMES = frozenset({"NEDERLAND", "NETHERLANDS", "THE NETHERLANDS"})
+# ISO 3166 reserves UK for the United Kingdom, whose code is GB; exports write it often.
+_RESERVED_CODES = {"UK": "GB"}
+
+
+def normalise_country(value: str) -> str | None:
+    """The ISO 3166-1 alpha-2 code of a country given as its alpha-2 or alpha-3 code (any
+    case: ``"bel"`` -> ``"BE"``), or the Netherlands by name; None if it names no country."""
+    text = value.strip().upper()
+    if text in _NETHERLANDS_NAMES:
+        return "NL"
+    text = _RESERVED_CODES.get(text, text)
+    country = countries_by_alpha2.get(text) or countries_by_alpha3.get(text)
+    return None if country is None else country.alpha2
 
 
 # --- names ------------------------------------------------------------------------------------

@@ -23,6 +23,10 @@ const ERRORS = {
   role_not_allowed: ["Uw rol mag dit niet.", "Your role may not do this."],
   other_partner: ["Dit is van een andere partner.", "This belongs to another partner."],
   not_partners_client: ["Dit is geen klant van uw organisatie.", "This is not a client of your organisation."],
+  contract_of_other_partner: [
+    "De machtiging noemt een contract van een andere organisatie.",
+    "The mandate lists a contract of another organisation.",
+  ],
   throttled: ["Het register is even druk. Probeer het zo opnieuw.", "The register is busy. Try again in a moment."],
   unavailable: ["Het register is tijdelijk niet bereikbaar. Probeer het later opnieuw.", "The register is unavailable. Try again later."],
 };

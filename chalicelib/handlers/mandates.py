@@ -23,8 +23,11 @@ api = Api(__name__, tag="Mandates")
 
 STAFF = ("partner", "admin")
 NOT_OWN_CLIENT = {403: ("not_partners_client",)}
+# Submit, approve and resend: a partner grants access only to its own contracts.
+GRANTING = {403: ("not_partners_client", "contract_of_other_partner")}
 MANDATE_ERRORS = {**NOT_OWN_CLIENT, 404: ("mandate_not_found",)}
 CHANGE_ERRORS = {**MANDATE_ERRORS, 409: ("invalid_state",)}
+GRANTING_CHANGE_ERRORS = {**CHANGE_ERRORS, **GRANTING}
 
 
 def _mandate_id(ctx: RequestContext) -> str:
@@ -40,7 +43,7 @@ def _mandate_id(ctx: RequestContext) -> str:
     response=Mandate,
     status=201,
     errors={
-        **NOT_OWN_CLIENT,
+        **GRANTING,
         422: ("holder_unknown", "holder_not_policyholder", *VIOLATION_CODES),
     },
 )
@@ -86,7 +89,7 @@ def _change(ctx: RequestContext, action: str) -> Mandate:
     roles=STAFF,
     path_params=MandatePath,
     body=StateChangeRequest,
-    errors=CHANGE_ERRORS,
+    errors=GRANTING_CHANGE_ERRORS,
 )
 def approve_mandate(ctx: RequestContext) -> Mandate:
     """Approve a submitted mandate: the grantee is e-mailed an activation link."""
@@ -125,7 +128,7 @@ def revoke_mandate(ctx: RequestContext) -> Mandate:
     roles=STAFF,
     path_params=MandatePath,
     body=StateChangeRequest,
-    errors=CHANGE_ERRORS,
+    errors=GRANTING_CHANGE_ERRORS,
 )
 def resend_activation(ctx: RequestContext) -> Mandate:
     """E-mail a new activation link for an approved mandate (the earlier link stops working)."""

@@ -25,6 +25,7 @@ prefixed column is empty).
 Error codes (stable, used in delivery reports): ``required``, ``invalid_policy_number``,
 ``invalid_branch``, ``branch_not_in_scope``, ``invalid_date``, ``end_before_start``,
 ``invalid_modules``, ``invalid_processing_code``, ``invalid_deductible``,
+``ambiguous_deductible``,
 ``invalid_household``, ``invalid_role``, ``multiple_parties``, ``invalid_gender``,
 ``invalid_name``, ``birth_date_in_future``, ``invalid_house_number``, ``invalid_country``,
 ``invalid_postcode``, ``invalid_email``, ``invalid_phone``, ``invalid_kvk``, ``value_too_long``.
@@ -62,6 +63,7 @@ from chalicelib.models.portfolio import (
 )
 from chalicelib.normalise import (
     name_key,
+    normalise_country,
     normalise_email,
     normalise_house_number,
     normalise_house_number_addition,
@@ -147,7 +149,8 @@ PROCESSING_CODES: Final = frozenset({"0", "1", "2", "4"})
 _HOUSEHOLD_CODES: Final = frozenset({"A", "H", "I", "K"})
 _GENDERS: Final = frozenset({"M", "V", "X", "R"})
 _ROLES: Final[dict[str, PartyRole]] = {r: r for r in ENTITY_PREFIXES}
-_NL_NAMES: Final = frozenset({"NL", "NLD", "NEDERLAND", "NETHERLANDS", "THE NETHERLANDS"})
+# A portfolio names few countries: each is looked up once.
+_country = lru_cache(maxsize=256)(normalise_country)
 
 # Longest value of each column, in characters (docs/file-contract.md, "Length bounds"). Every
 # value lands in an item of an index (both project all attributes, and an item of an index is
@@ -390,24 +393,45 @@ def _clauses(text: str) -> tuple[str, ...]:
 
 
 _AMOUNT_RE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
-_THOUSANDS_DOT_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")
+# Digits in thousands groups: "1.250.000" (Dutch) or "1,250,000" (English).
+_GROUPED_RE = {mark: re.compile(rf"[0-9]{{1,3}}(?:\{mark}[0-9]{{3}})*") for mark in ".,"}
+_OTHER_MARK = {".": ",", ",": "."}
 
 
 @lru_cache(maxsize=1024)
-def _deductible(text: str) -> Decimal | None:
-    """``"250"``, ``"250.00"``, ``"250,50"``, ``"1.250,00"``, ``"€ 250"`` -> Decimal; None if
-    not an amount of 0 or more."""
+def _deductible(text: str) -> Decimal | str:
+    """An amount in euro of 0 or more, else the error code. Accepted (docs/file-contract.md,
+    "Amounts"): ``"250"``, ``"€ 250"``, a decimal comma or point (``"250,50"``, ``"250.5"``),
+    thousands groups with the other mark as the decimal one (``"1.250,50"``, ``"1,250.50"``),
+    thousands groups alone (``"1.250.000"``). One mark before exactly three digits
+    (``"1.250"``, ``"1,250"``) is 1250 in one notation and 1.25 in the other:
+    ``ambiguous_deductible``, never a guess."""
     text = text.replace("€", "").replace(" ", "")
-    if "," in text:
-        if _THOUSANDS_DOT_RE.fullmatch(text):
-            text = text.replace(".", "")
-        text = text.replace(",", ".")
+    marks = [mark for mark in ".," if mark in text]
+    if len(marks) == 2:
+        decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
+        whole, _, fraction = text.rpartition(decimal_mark)
+        thousands = _OTHER_MARK[decimal_mark]
+        if not _GROUPED_RE[thousands].fullmatch(whole):
+            return "invalid_deductible"
+        text = f"{whole.replace(thousands, '')}.{fraction}"
+    elif marks:
+        (mark,) = marks
+        whole, _, fraction = text.partition(mark)
+        if mark in fraction:
+            if not _GROUPED_RE[mark].fullmatch(text):
+                return "invalid_deductible"
+            text = text.replace(mark, "")
+        elif len(fraction) == 3 and len(whole) <= 3 and whole[:1] not in ("", "0"):
+            return "ambiguous_deductible"
+        else:
+            text = f"{whole}.{fraction}"
     if _AMOUNT_RE.fullmatch(text) is None:
-        return None
+        return "invalid_deductible"
     try:
         return Decimal(text)
     except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
-        return None
+        return "invalid_deductible"
 
 
 # Bounded caches of values that repeat across a portfolio (a few MB when full, whatever the
@@ -530,9 +554,11 @@ def _check_policy(raw: tuple[str, ...], kind: DeliveryKind) -> _CheckedPolicy:
 
     deductible: Decimal | None = None
     if raw_deductible:
-        deductible = _deductible(raw_deductible)
-        if deductible is None:
-            problems.append(("PP_EIGENRISICO", "invalid_deductible", ""))
+        amount = _deductible(raw_deductible)
+        if isinstance(amount, str):
+            problems.append(("PP_EIGENRISICO", amount, ""))
+        else:
+            deductible = amount
 
     household: str | None = None
     if raw_household:
@@ -741,13 +767,11 @@ def _check_party(
 
     country = "NL"
     if raw_country and raw_country != "NL":
-        upper = raw_country.upper()
-        if upper in _NL_NAMES:
-            country = "NL"
-        elif len(upper) == 2 and upper.isalpha() and upper.isascii():
-            country = upper
-        else:
+        found = _country(raw_country)
+        if found is None:
             problems.append((names[_COUNTRY], "invalid_country", ""))
+        else:
+            country = found
 
     postcode: str | None = None
     if country == "NL":

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -177,6 +177,16 @@ def _require_own_client(principal: Principal, client_id: str, record: HolderReco
         )
 
 
+def _require_own_contracts(principal: Principal, contracts: Iterable[ContractRef]) -> None:
+    """A partner grants access only to its own contracts: a listed contract of another partner
+    is that partner's (or an admin's) to grant, even when the holder is a client of both."""
+    if any(contract.partner_id != principal.partner_id for contract in contracts):
+        raise Forbidden(
+            "the mandate lists a contract of another organisation",
+            code="contract_of_other_partner",
+        )
+
+
 def _may_see(principal: Principal, client_id: str, holders: HolderPolicies) -> None:
     if _only_partner(principal):
         _require_own_client(principal, client_id, read_holder(client_id, holders))
@@ -190,6 +200,10 @@ def _actor(principal: Principal) -> dict[str, str]:
 
 
 # --- storage -------------------------------------------------------------------------------------
+
+
+def _listed(item: Mapping[str, Any]) -> list[ContractRef]:
+    return [ContractRef.model_validate(c) for c in item.get("contracts", [])]
 
 
 def _valid_until(item: Mapping[str, Any]) -> date | None:
@@ -239,7 +253,7 @@ def _to_model(item: Mapping[str, Any]) -> Mandate:
         grantee_kind=item["grantee_kind"],
         scope=item["scope"],
         form_required=bool(item["form_required"]),
-        contracts=[ContractRef.model_validate(c) for c in item.get("contracts", [])],
+        contracts=_listed(item),
         request=json.loads(item["request"]),
         submitted_at=item["submitted_at"],
         submitted_by=Actor.model_validate(item["submitted_by"]),
@@ -348,6 +362,7 @@ def submit_mandate(
     record = read_holder(request.client_id, repos.holders)
     if _only_partner(principal):
         _require_own_client(principal, request.client_id, record)
+        _require_own_contracts(principal, request.contracts)
     if record is None:
         raise Unprocessable("the holder is not a client of the register", code="holder_unknown")
     if not record.holder.contracts:
@@ -419,6 +434,11 @@ def list_mandates(
     return MandateList(mandates=mandates)
 
 
+# What gives the grantee access (a new activation link); reject and revoke take it away, so a
+# partner of the holder may do those whoever's contracts the mandate lists.
+GRANTING_ACTIONS = frozenset({"approve", "resend"})
+
+
 def change_mandate(
     principal: Principal,
     mandate_id: str,
@@ -436,6 +456,8 @@ def change_mandate(
         _require_own_client(
             principal, item["client_id"], read_holder(item["client_id"], repos.holders)
         )
+        if action in GRANTING_ACTIONS:
+            _require_own_contracts(principal, _listed(item))
     state = current_state(item)
     target = next_state(action, state)
     if target is None:
@@ -546,8 +568,7 @@ def mandate_contracts(
         raise Forbidden(f"the mandate is {state}", code=code, details={"state": state})
     record = read_holder(item["client_id"], repos.holders)
     holder_contracts = record.holder.contracts if record else ()
-    fixed = [ContractRef.model_validate(c) for c in item.get("contracts", [])]
-    refs = visible_contracts(item["scope"], fixed, holder_contracts)
+    refs = visible_contracts(item["scope"], _listed(item), holder_contracts)
     policies = record.policies if record else {}
     today = register_today()
     contracts = [_contract(r, policies[(r.partner_id, r.policy_number)], today) for r in refs]

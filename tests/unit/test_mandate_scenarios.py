@@ -231,6 +231,61 @@ def test_only_the_holders_partner_or_an_admin_approves(desk: Desk, holder: str) 
     assert [m["mandate_id"] for m in desk.queued()] == [mandate_id]
 
 
+@pytest.fixture
+def listing_another_partners_contract(desk: Desk, holder: str) -> str:
+    """A submitted "listed" mandate of a holder who is also OTHER_PARTNER's policyholder,
+    naming that partner's contract only; its id."""
+    desk.deliver(OTHER_PARTNER, "X-1", [holder_party()])
+    body = mandate_body(holder, "someone_else", contracts=[(OTHER_PARTNER, "X-1")])
+    return desk.submit(body).mandate_id
+
+
+def test_a_partner_may_not_approve_access_to_another_partners_contract(
+    desk: Desk, listing_another_partners_contract: str
+) -> None:
+    # given a mandate listing only OTHER_PARTNER's contract of PARTNER's client
+    mandate_id = listing_another_partners_contract
+
+    # when PARTNER's staff approves it
+    with pytest.raises(Forbidden) as refused:
+        desk.change(mandate_id, "approve", OWN_PARTNER)
+
+    # then it is refused, nothing is sent, and the contract's own partner may approve it
+    assert refused.value.code == "contract_of_other_partner"
+    assert desk.get(mandate_id).state == "submitted"
+    assert desk.queued() == []
+    assert desk.change(mandate_id, "approve", FOREIGN_PARTNER).state == "approved"
+
+
+def test_a_partner_may_not_request_access_to_another_partners_contract(
+    desk: Desk, holder: str
+) -> None:
+    # given PARTNER's client, who is OTHER_PARTNER's policyholder too
+    desk.deliver(OTHER_PARTNER, "X-1", [holder_party()])
+    both = [(PARTNER, "RB-1001"), (OTHER_PARTNER, "X-1")]
+
+    # when PARTNER's staff submits a mandate listing OTHER_PARTNER's contract
+    with pytest.raises(Forbidden) as refused:
+        desk.submit(mandate_body(holder, "someone_else", contracts=both), by=OWN_PARTNER)
+
+    # then it is refused and nothing is stored
+    assert refused.value.code == "contract_of_other_partner"
+    assert list(desk.mandates.mandates) == []
+
+
+def test_a_partner_may_still_revoke_or_reject_a_mandate_naming_another_partners_contract(
+    desk: Desk, listing_another_partners_contract: str
+) -> None:
+    # given a mandate listing another partner's contract of PARTNER's client
+    mandate_id = listing_another_partners_contract
+
+    # when PARTNER's staff rejects it: taking access away grants nothing
+    rejected = desk.change(mandate_id, "reject", OWN_PARTNER)
+
+    # then that is allowed
+    assert rejected.state == "rejected"
+
+
 def test_approval_stores_only_the_tokens_hash_and_queues_the_token_in_the_forms_language(
     desk: Desk, holder: str
 ) -> None:

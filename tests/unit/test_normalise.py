@@ -6,6 +6,7 @@ import pytest
 
 from chalicelib.normalise import (
     name_key,
+    normalise_country,
     normalise_email,
     normalise_house_number,
     normalise_kvk,
@@ -273,3 +274,18 @@ def test_policy_number_is_trimmed_and_upper_cased(delivered: str, expected: str)
 @pytest.mark.parametrize("delivered", ["", "X" * 31, "RB 001", "RB_001", "RB#1", "ÅB1"])
 def test_policy_number_with_other_characters_or_length_is_rejected(delivered: str) -> None:
     assert normalise_policy_number(delivered) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("BEL", "BE"), (" deu ", "DE"), ("be", "BE"), ("UK", "GB"), ("Nederland", "NL")],
+)
+def test_a_country_code_or_the_netherlands_by_name_gives_the_alpha_2_code(
+    value: str, code: str
+) -> None:
+    assert normalise_country(value) == code
+
+
+@pytest.mark.parametrize("value", ["", "ZZ", "ZZZ", "Belgie", "B", "056"])
+def test_what_names_no_country_gives_none(value: str) -> None:
+    assert normalise_country(value) is None

@@ -329,6 +329,13 @@ def test_modules_of_only_separators_count_as_empty() -> None:
         ("175,00", Decimal("175.00")),
         ("175.5", Decimal("175.5")),
         ("€ 1.250,00", Decimal("1250.00")),
+        ("1.250,50", Decimal("1250.50")),
+        ("1,250.50", Decimal("1250.50")),
+        ("1.250.000", Decimal("1250000")),
+        ("1250.50", Decimal("1250.50")),
+        ("1250,5", Decimal("1250.5")),
+        ("0.250", Decimal("0.250")),
+        ("1250.000", Decimal("1250.000")),
     ],
 )
 def test_deductible_accepts_comma_and_point_decimals(delivered: str, expected: Decimal) -> None:
@@ -338,11 +345,27 @@ def test_deductible_accepts_comma_and_point_decimals(delivered: str, expected: D
     assert outcome.row.policy.deductible_eur == expected
 
 
-@pytest.mark.parametrize("delivered", ["-1", "-0,01", "abc", "1,2,3", "1.2.3"])
+@pytest.mark.parametrize(
+    "delivered",
+    ["-1", "-0,01", "abc", "1,2,3", "1.2.3", "1.25.0", "12.50,0.5", "1,250,50", "1.250.5"],
+)
 def test_negative_or_malformed_deductible_is_rejected(delivered: str) -> None:
     outcome = validate({"PP_EIGENRISICO": delivered})
 
     assert errors(outcome) == [("PP_EIGENRISICO", "invalid_deductible")]
+
+
+@pytest.mark.parametrize("delivered", ["1.250", "12.500", "€ 250.000", "1,250", "999,000"])
+def test_a_deductible_with_one_separator_before_three_digits_is_refused_as_ambiguous(
+    delivered: str,
+) -> None:
+    # given a deductible that reads as thousands in Dutch (1.250 = 1250) and as a decimal in
+    # English (1.250 = 1.25), or the other way round for a comma
+    # when the row is validated
+    outcome = validate({"PP_EIGENRISICO": delivered})
+
+    # then it is refused with its own code rather than stored as either amount
+    assert errors(outcome) == [("PP_EIGENRISICO", "ambiguous_deductible")]
 
 
 @pytest.mark.parametrize("code", ["A", "H", "I", "K", "k"])
@@ -497,6 +520,26 @@ def test_foreign_address_may_omit_the_postcode() -> None:
 
 def test_country_that_is_no_iso_code_is_rejected() -> None:
     assert errors(validate({"LAND": "Belgie"})) == [("LAND", "invalid_country")]
+
+
+@pytest.mark.parametrize(
+    ("country", "stored"), [("BEL", "BE"), ("deu", "DE"), ("BE", "BE"), ("FRA", "FR")]
+)
+def test_a_foreign_country_is_accepted_as_its_alpha_2_or_alpha_3_code(
+    country: str, stored: str
+) -> None:
+    # given a Belgian or German address with the country as ISO 3166-1 alpha-3 or alpha-2
+    # when the row is validated
+    outcome = validate({"LAND": country, "PCODE": "1000"})
+
+    # then it is stored under the alpha-2 code, its postcode as delivered (not a Dutch one)
+    assert outcome.row is not None, errors(outcome)
+    assert (outcome.row.party.country, outcome.row.party.postcode) == (stored, "1000")
+
+
+@pytest.mark.parametrize("country", ["ZZ", "ZZZ", "QQ", "B"])
+def test_a_code_that_names_no_country_is_rejected(country: str) -> None:
+    assert errors(validate({"LAND": country})) == [("LAND", "invalid_country")]
 
 
 @pytest.mark.parametrize(
