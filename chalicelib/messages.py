@@ -202,6 +202,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "Polis {policy} bevat twee regels voor dezelfde persoon.",
         "Policy {policy} has two rows for the same person.",
     ),
+    "policy_rows_disagree": (
+        "Polis {policy} is niet verwerkt: de regels ervan geven verschillende waarden voor "
+        "{columns}; elke regel van een polis herhaalt dezelfde polisgegevens of laat ze leeg.",
+        "Policy {policy} was not applied: its rows give different values for {columns}; every "
+        "row of a policy repeats the same policy columns or leaves them empty.",
+    ),
     "policy_needs_one_policyholder": (
         "Polis {policy} moet precies één verzekeringnemer (VP) hebben.",
         "Policy {policy} must have exactly one policyholder (VP).",
@@ -243,6 +249,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "tot een beheerder de levering bevestigt.",
         "{missing} of {base} active policies are missing ({share}%): nothing ended until an "
         "administrator confirms.",
+    ),
+    "rejected_rows_incomplete": (
+        "Niet elke afgekeurde regel staat in het regelbestand (een deel verliep voordat de "
+        "levering klaar was); de tellingen in dit rapport zijn volledig.",
+        "Not every rejected row is in the rejected-rows file (part of it expired before the "
+        "delivery ended); the counts in this report are complete.",
     ),
     "removals_confirmed": (
         "Bevestigd door een beheerder op {at}: de ontbrekende polissen worden beëindigd.",

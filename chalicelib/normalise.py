@@ -14,7 +14,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from iso3166 import countries_by_alpha2, countries_by_alpha3
+from iso3166 import countries_by_alpha3
 
 __all__ = [
     "APOSTROPHES",
@@ -68,19 +68,23 @@ def normalise_postcode(value: str) -> str | None:
 # --- country ----------------------------------------------------------------------------------
 
 _NETHERLANDS_NAMES = frozenset({"NEDERLAND", "NETHERLANDS", "THE NETHERLANDS"})
-# ISO 3166 reserves UK for the United Kingdom, whose code is GB; exports write it often.
-_RESERVED_CODES = {"UK": "GB"}
+# Alpha-3 codes ISO 3166 withdrew that administrations still hold (Netherlands Antilles,
+# Yugoslavia, Serbia and Montenegro), as the two-letter codes they hold beside them.
+_WITHDRAWN_ALPHA3 = {"ANT": "AN", "YUG": "YU", "SCG": "CS"}
 
 
 def normalise_country(value: str) -> str | None:
-    """The ISO 3166-1 alpha-2 code of a country given as its alpha-2 or alpha-3 code (any
-    case: ``"bel"`` -> ``"BE"``), or the Netherlands by name; None if it names no country."""
+    """A two-letter country code, upper case: two letters as delivered (``"be"`` -> ``"BE"``;
+    also a code ISO 3166 withdrew or never had that portfolios still hold, such as ``AN``,
+    ``EL``, ``UK``), an ISO 3166-1 alpha-3 code as its alpha-2 code (``"DEU"`` -> ``"DE"``),
+    or the Netherlands by name; None if it is none of these."""
     text = value.strip().upper()
+    if len(text) == 2 and text.isascii() and text.isalpha():
+        return text
     if text in _NETHERLANDS_NAMES:
         return "NL"
-    text = _RESERVED_CODES.get(text, text)
-    country = countries_by_alpha2.get(text) or countries_by_alpha3.get(text)
-    return None if country is None else country.alpha2
+    country = countries_by_alpha3.get(text)
+    return country.alpha2 if country is not None else _WITHDRAWN_ALPHA3.get(text)
 
 
 # --- names ------------------------------------------------------------------------------------
@@ -267,6 +271,23 @@ def normalise_email(value: str) -> str | None:
     if not text or len(text) > 254 or _EMAIL_RE.fullmatch(text) is None:
         return None
     return text.lower()
+
+
+def mail_address(value: str) -> str | None:
+    """The address as SES takes it: `normalise_email`'s, with a 7-bit ASCII local part and the
+    domain in Punycode (`jan@bücher.nl` → `jan@xn--bcher-kva.nl`); None for an address no
+    e-mail can be sent to through SES, which does not support SMTPUTF8 (a local part such as
+    `jöran`), or whose domain has no IDNA form (an empty or over-long label)."""
+    address = normalise_email(value)
+    if address is None:
+        return None
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        return None
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return None
 
 
 # --- dates ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { date, number, t, word } from "./i18n.js";
 import { deliveryHeaders, deliveryRows } from "./partner.js";
 import { busy, errorRegion, olderPagesButton, statusRegion } from "./ui.js";
 
-const HELD = "held_for_review";
+const HELD_QUERY = { status: "held_for_review", limit: 200 };
 const state = { held: null, asking: null, done: null, audit: null, auditQuery: null, actor: "", day: "" };
 
 function endingText(delivery) {
@@ -24,8 +24,7 @@ function renderHeld(container, rerender) {
   const refresh = h("button", { type: "button" }, t("Vernieuwen", "Refresh"));
   const load = () =>
     busy(refresh, problem, async () => {
-      const list = await get("v1/deliveries", { limit: 200 });
-      state.held = list.deliveries.filter((delivery) => delivery.status === HELD);
+      state.held = await get("v1/deliveries", HELD_QUERY);
       paint();
     });
   const confirmBox = (delivery) => {
@@ -44,10 +43,14 @@ function renderHeld(container, rerender) {
     );
     return h("div", { class: "confirm", role: "group", "aria-label": t("Bevestigen", "Confirm") }, h("p", { class: "warning" }, "⚠ ", endingText(delivery)), yes, no);
   };
+  // Only the held deliveries, however many newer ones there are; past one answer, the older.
+  const older = olderPagesButton(t("Oudere aangehouden leveringen laden", "Load older held deliveries"), problem, "v1/deliveries", "deliveries",
+    () => [state.held, HELD_QUERY],
+    (longer) => { state.held = longer; paint(); });
   const paint = () => {
     replace(status, state.done || "");
     if (!state.held) return;
-    if (!state.held.length) {
+    if (!state.held.deliveries.length) {
       replace(holder, h("p", {}, t("Er worden geen leveringen aangehouden.", "No deliveries are held.")));
       return;
     }
@@ -56,7 +59,7 @@ function renderHeld(container, rerender) {
       scrollBox(table(
           t("Aangehouden volledige leveringen", "Held full deliveries"),
           deliveryHeaders(true),
-          deliveryRows(state.held, true, (delivery) =>
+          deliveryRows(state.held.deliveries, true, (delivery) =>
             state.asking === delivery.delivery_id
               ? confirmBox(delivery)
               : h(
@@ -67,6 +70,7 @@ function renderHeld(container, rerender) {
                 ),
           ),
         )),
+      state.held.next_cursor && h("div", { class: "controls" }, older),
     );
   };
   refresh.addEventListener("click", load);

@@ -80,6 +80,9 @@ function candidateItem(candidate, index) {
       { class: "policies", "aria-label": t("Polissen", "Policies") },
       candidate.policies.map((policy) => h("li", {}, policyLine(policy))),
     ),
+    candidate.truncated
+      ? h("p", { class: "notice" }, t("Niet alle polissen staan hier.", "Not every policy is listed here."))
+      : null,
   );
 }
 

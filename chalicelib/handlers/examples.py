@@ -115,6 +115,10 @@ QUERY_PARAMETERS: dict[type[BaseModel], dict[str, tuple[str, Any]]] = {
     },
     DeliveriesQuery: {
         "partner_id": ("only this partner's deliveries (a partner: its own only)", PARTNER_ID),
+        "status": (
+            "held_for_review: only the deliveries held for an administrator's confirm",
+            "held_for_review",
+        ),
         "limit": (
             "at most this many reports (a page; 1-200, default 50; fewer when they would "
             "exceed 5 MB)",

@@ -220,11 +220,13 @@ class Candidate(BaseModel):
     kvk: str | None = None
     address: AddressOut
     policies: list[PolicyWithRole]
+    truncated: bool = False  # more policies than one search reads: not all are listed
 
 
 class CandidateList(BaseModel):
     """`query_kind`: the partitions read (`addr`, `addr+dob` after a fallback, ...);
-    `next_try`: when nobody was found, what to try next."""
+    `truncated`: more candidates than shown; `next_try`: when nobody was found, what to try
+    next."""
 
     query_kind: str
     candidates: list[Candidate]

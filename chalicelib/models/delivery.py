@@ -100,11 +100,14 @@ class DeliveryList(BaseModel):
 
 # Every partner's deliveries (an administrator's listing without partner_id).
 EVERY_PARTNER: Final = "*"
+# A listing of the held deliveries only ends in this: its cursor reads on in no other listing.
+HELD_LISTING: Final = "+held"
 
-# What a delivery cursor stands for: the listing (one partner, or every partner's) and where
-# its page ended (the last delivery's receive time and id).
+# What a delivery cursor stands for: the listing (one partner, also `_unknown` where files
+# outside any partner's folder are filed, or every partner's; all their deliveries or the held
+# ones) and where its page ended (the last delivery's receive time and id).
 _DELIVERY_POSITION = re.compile(
-    r"(?P<listing>\*|[a-z0-9][a-z0-9-]{1,62})/"
+    r"(?P<listing>(?:\*|[a-z0-9_][a-z0-9_-]{1,62})(?:\+held)?)/"
     r"(?P<received_at>\d{4}-\d{2}-\d{2}T[0-9:.+Z-]{1,40})#(?P<delivery_id>[0-9a-f]{32})"
 )
 
@@ -122,12 +125,14 @@ class PageEnd:
 
 
 class DeliveriesQuery(BaseModel):
-    """`GET /v1/deliveries?partner_id=&limit=&cursor=`: newest first; `cursor` (an answer's
-    `next_cursor`) reads on where the previous page of the same listing ended."""
+    """`GET /v1/deliveries?partner_id=&status=&limit=&cursor=`: newest first; `status`
+    `held_for_review`: only the deliveries waiting for an administrator's confirm; `cursor` (an
+    answer's `next_cursor`) reads on where the previous page of the same listing ended."""
 
     model_config = ConfigDict(extra="forbid")
 
     partner_id: str | None = Field(default=None, max_length=64)
+    status: Literal["held_for_review"] | None = None
     limit: int = Field(default=50, ge=1, le=200)
     cursor: Cursor | None = None
 
@@ -204,6 +209,11 @@ class Progress(DeliveryCounts):
     # this checkpoint, and (not stored) the errors since the last saved part.
     rejected_parts: int = 0
     _unsaved: list[RowError] = PrivateAttr(default_factory=list)
+    # What the report's rejected-rows file holds once the delivery finished (a held one
+    # finishes again after its confirmation): its first parts, and its size in bytes (None: held
+    # by the previous version, which did not note it).
+    rejected_parts_reported: int = 0
+    rejected_bytes_reported: int | None = None
     # A full delivery's clients (rules.quality.client_entry numbers) go to work files the same
     # way, counted when it ends: the parts saved up to this checkpoint, and those since. None:
     # the delivery started before clients were counted (its first rows' clients are in no

@@ -10,7 +10,7 @@ import re
 from array import array
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any, NamedTuple, cast
@@ -119,6 +119,87 @@ def writes_register(kind: str) -> bool:
 _ROW = attrgetter("row")
 _PARTY = attrgetter("party")
 _ROLE = attrgetter("role")
+_POLICY = attrgetter("policy")
+
+# The policy's own columns, repeated on each of its rows: (PolicyFields attribute, label).
+_POLICY_COLUMNS = (
+    ("branch", "PP_BRANCHE"),
+    ("product", "PP_PRODUCC"),
+    ("start_date", "PP_INGDAT"),
+    ("end_date", "PP_EXPDAT"),
+    ("processing_code", "PP_VRWRKCD"),
+    ("modules", "PP_DEKKING"),
+    ("conditions", "PP_VOORW"),
+    ("clauses", "PP_CLAUSULES"),
+    ("deductible_eur", "PP_EIGENRISICO"),
+    ("household", "PP_GEZIN"),
+)
+_UNORDERED = frozenset({"modules", "clauses"})  # `RP|VK` and `VK|RP` are one coverage
+# Processing codes that do something else than store the policy: `0` new and `1` changed both
+# store it (a mutation may mark the row of a party it adds `0` beside the others' `1`).
+_OWN_EFFECT_CODES = frozenset({"2", "4"})
+
+
+def _comparable(name: str, value: Any) -> Any:
+    """A policy column's checked value as it compares whatever notation the row used."""
+    if name in _UNORDERED:
+        return frozenset(value)
+    if name == "processing_code" and value not in _OWN_EFFECT_CODES:
+        return "store"
+    return value
+
+
+def _given_values(policies: Sequence[PolicyFields]) -> list[list[tuple[int, Any, Any]]]:
+    """Per policy column, the values its rows give: (row index, value, comparable). A row that
+    leaves an optional column empty gives nothing (an export may write the policy's details on
+    the policyholder's row only)."""
+    return [
+        [
+            (index, value, _comparable(name, value))
+            for index, value in enumerate(getattr(policy, name) for policy in policies)
+            if value is not None and value != ()
+        ]
+        for name, _ in _POLICY_COLUMNS
+    ]
+
+
+def agreed_policy(policies: Sequence[PolicyFields]) -> PolicyFields | None:
+    """The policy its rows give together (`92` and `092` agree; an empty optional column agrees
+    with any value): each column the value the rows give, the first row's where it gives one;
+    None when two rows give a column two values. Rows that repeat the same text share one
+    `PolicyFields` (rules.rows checks a run of equal values once): the ingest finds those with
+    one `list.count` in C and calls this only when some row differs."""
+    chosen: dict[str, Any] = {}
+    for (name, _), given in zip(_POLICY_COLUMNS, _given_values(policies), strict=True):
+        if len({comparable for _, _, comparable in given}) > 1:
+            return None
+        if given and given[0][0] > 0:
+            chosen[name] = given[0][1]
+    return replace(policies[0], **chosen) if chosen else policies[0]
+
+
+def _disagreement(group: PolicyGroup) -> RowError | None:
+    """The policy columns its valid rows give two values for, at the first row that gives one
+    other than the first: the register cannot tell which row is the policy."""
+    rows = [
+        (o.row.policy, line) for o, line in zip(group.outcomes, group.lines, strict=True) if o.row
+    ]
+    if len(rows) < 2 or agreed_policy([policy for policy, _ in rows]) is not None:
+        return None
+    labels: list[str] = []
+    differing: list[int] = []
+    for (_, label), given in zip(_POLICY_COLUMNS, _given_values([p for p, _ in rows]), strict=True):
+        other = [index for index, _, comparable in given if comparable != given[0][2]]
+        if other:
+            labels.append(label)
+            differing.append(other[0])
+    return message(
+        "policy_rows_disagree",
+        line=rows[min(differing)][1],
+        column="/".join(labels),
+        policy=group.policy_number,
+        columns=", ".join(labels),
+    )
 
 
 class PolicyGroup:
@@ -153,6 +234,9 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
             policy=group.policy_number,
             limit=MAX_ROWS_PER_POLICY,
         )
+    disagreement = _disagreement(group)
+    if disagreement is not None:
+        return disagreement
     parties = [o.row.party for o in group.outcomes if o.row]
     if not told_apart(parties):
         # Two rows that would be the same client (twins with the same initials and no first
@@ -173,9 +257,11 @@ def _policy_reason(group: PolicyGroup) -> RowError | None:
 
 
 def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
-    """The policy's rows when it may be written as it is (every row valid, one policyholder,
-    every party told apart, within the limit); None: `judge_group` says why not. Decides the
-    common cases (one row; a household) building nothing but the list of rows."""
+    """The policy's rows when it may be written as it is (every row valid, no two giving a policy
+    column two values, one policyholder, every party told apart, within the limit), each with
+    the policy they give together; None: `judge_group` says why not. Decides the common cases
+    (one row; a household repeating its policy columns) building nothing but the list of
+    rows."""
     outcomes = group.outcomes
     if group.overflow:
         return None
@@ -188,6 +274,12 @@ def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
     if not all(rows):
         return None
     valid = cast(list[ValidRow], rows)
+    policies = list(map(_POLICY, valid))
+    if policies.count(policies[0]) != len(policies):
+        policy = agreed_policy(policies)
+        if policy is None:
+            return None
+        valid = [ValidRow(row.line, policy, row.party) for row in valid]
     parties = list(map(_PARTY, valid))
     if list(map(_ROLE, parties)).count("VP") != 1:
         return None
@@ -195,8 +287,9 @@ def writable_rows(group: PolicyGroup) -> list[ValidRow] | None:
 
 
 def judge_group(group: PolicyGroup) -> GroupVerdict:
-    """A policy is written whole or not at all: every row valid, one policyholder, no party
-    twice, at most MAX_ROWS_PER_POLICY rows. Otherwise every row is rejected, each with why."""
+    """A policy is written whole or not at all: every row valid, no two rows giving a policy
+    column two values (which would be the policy?), one policyholder, no party twice,
+    at most MAX_ROWS_PER_POLICY rows. Otherwise every row is rejected, each with why."""
     rows = writable_rows(group)
     if rows is not None:
         return GroupVerdict(rows)

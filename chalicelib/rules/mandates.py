@@ -32,7 +32,7 @@ from chalicelib.models.mandates import (
     Scope,
     Signature,
 )
-from chalicelib.normalise import normalise_email, normalise_postcode
+from chalicelib.normalise import mail_address, normalise_postcode
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,9 +276,13 @@ def assess_request(request: MandateRequest, holder: Holder, today: date) -> Asse
                     "the grantee's e-mail address (it receives the activation link) is required",
                 )
             )
-        elif normalise_email(request.grantee.email) is None:
+        elif mail_address(request.grantee.email) is None:
             found.append(
-                Violation("grantee_email_invalid", "the grantee's e-mail address is not valid")
+                Violation(
+                    "grantee_email_invalid",
+                    "the grantee's e-mail address is not valid or cannot be sent to (only"
+                    " letters, digits and punctuation without accents before the @)",
+                )
             )
     contracts, scope_violations = _scope_violations(rule, request.contracts, holder)
     found += scope_violations

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.models.clients import ClientQuery
 from chalicelib.rules.names import SpokenName, read_name
@@ -37,6 +37,8 @@ from chalicelib.rules.similarity import (
     compare_surname,
     swapped_day_and_month,
 )
+
+Ref = TypeVar("Ref")
 
 QUERY_FORMS_HELP = (
     "search by policy_number (optionally with partner_id); postcode + house_number "
@@ -304,6 +306,38 @@ def is_current(lookup: Mapping[str, Any], policy: Mapping[str, Any] | None) -> b
     """A lookup item is current when its policy still exists and was last written by the same
     delivery (`data_seq`); otherwise the party left the policy or changed and it is stale."""
     return policy is not None and policy.get("data_seq") == lookup.get("data_seq")
+
+
+def share_one_read(
+    wanted: Sequence[Sequence[Ref]], budget: int, shown: int
+) -> dict[int, list[Ref]]:
+    """Which of each ranked candidate's policies one read of `budget` keys holds, when every
+    candidate read also costs one key of its own (its join): {rank: the refs read}, in rank
+    order. A candidate's refs are in priority order (the ones found through the searched
+    partition first); a ref two candidates share (a household's policy) is read once.
+
+    The first `shown` candidates (those the answer can show) share the read: each gets all of
+    its policies when they fit, the ones with more than an equal share of what is left get that
+    share (the refs they lose are the last ones). So a company with a policy per vehicle is
+    shown with as many of them as fit, and never hides the candidates ranked behind it. The
+    candidates after those are read whole, in rank order, while they fit (a stale lookup may
+    leave a shown candidate out); one that does not fit is skipped, not the rest with it."""
+    first = min(shown, budget // 2, len(wanted))  # each needs one ref and one join key
+    remaining = budget - first
+    granted: dict[Ref, None] = {}
+    for served, place in enumerate(sorted(range(first), key=lambda r: len(wanted[r]))):
+        share = remaining // (first - served)
+        new = [ref for ref in dict.fromkeys(wanted[place]) if ref not in granted][:share]
+        granted |= dict.fromkeys(new)
+        remaining -= len(new)
+    read = {place: [ref for ref in wanted[place] if ref in granted] for place in range(first)}
+    for place in range(first, len(wanted)):
+        new = [ref for ref in dict.fromkeys(wanted[place]) if ref not in granted]
+        if len(new) + 1 <= remaining:
+            granted |= dict.fromkeys(new)
+            remaining -= len(new) + 1
+            read[place] = list(wanted[place])
+    return read
 
 
 # In the order a caller most often knows them.

@@ -240,7 +240,10 @@ class _Plan:
     policy: _Getter  # values of _POLICY_FIELDS
     role: int  # column of ENTITEIT (-1: none)
     party: dict[PartyRole | None, _PartyPlan]  # None = unprefixed columns only
-    prefixes: tuple[tuple[PartyRole, tuple[int, ...]], ...]  # prefix -> its non-BSN columns
+    # prefix -> its non-BSN columns' values (with the trailing "", so always a tuple)
+    prefixes: tuple[tuple[PartyRole, _Getter], ...]
+    # The first prefixed column: a shorter row (a JSON Lines object without such keys) has none.
+    prefixed_from: int
     bsn: tuple[int, ...]
     # The last policy part checked in this file: ((its values, kind), result). One entry, kept
     # with the file's header (not in the module), replaced as a whole by one assignment.
@@ -350,7 +353,10 @@ def _build_plan(columns: tuple[ColumnRef | None, ...]) -> _Plan:
         policy=itemgetter(*(policy.get(label, -1) for label in _POLICY_FIELDS)),
         role=policy.get("ENTITEIT", -1),
         party=party,
-        prefixes=tuple((role, tuple(cols.values())) for role, cols in prefixed.items()),
+        prefixes=tuple((role, itemgetter(*cols.values(), -1)) for role, cols in prefixed.items()),
+        prefixed_from=min(
+            (i for cols in prefixed.values() for i in cols.values()), default=1 << 62
+        ),
         bsn=tuple(bsn),
     )
 
@@ -605,7 +611,8 @@ def validate_row(
     empty trailing fields). Returns a `RowOutcome` with either `row` or `errors` set."""
     plan = header.plan
     vals = list(map(str.strip, values))
-    if len(vals) < plan.width:
+    given = len(vals)
+    if given < plan.width:
         vals.extend([""] * (plan.width - len(vals)))
     vals.append("")  # what absent columns (index -1) read
 
@@ -627,7 +634,7 @@ def validate_row(
     policy_number, policy, problems = checked
     errors = [_error(line, *problem) for problem in problems] if problems else []
 
-    role, prefix, role_problems = _party_role(vals, plan)
+    role, prefix, role_problems = _party_role(vals, plan, prefixed=given > plan.prefixed_from)
     party_plan = plan.party[prefix]
     values = party_plan.primary(vals)
     names = party_plan.names
@@ -651,12 +658,13 @@ def validate_row(
 
 
 def _party_role(
-    vals: Sequence[str], plan: _Plan
+    vals: Sequence[str], plan: _Plan, *, prefixed: bool
 ) -> tuple[PartyRole, PartyRole | None, list[_Problem]]:
     """The party's role and the entity prefix its columns carry (VP_ANAAM), if any: from
-    `ENTITEIT`, or the prefix of its filled columns, which must agree; `VP` when neither says."""
+    `ENTITEIT`, or the prefix of its filled columns, which must agree; `VP` when neither says.
+    `prefixed`: the row reaches a prefixed column (else none of them holds a value)."""
     raw_role = vals[plan.role]
-    if not raw_role and not plan.prefixes:
+    if not raw_role and not prefixed:
         return "VP", None, _NO_PROBLEMS
     problems: list[_Problem] = []
     role: PartyRole | None = None
@@ -665,8 +673,8 @@ def _party_role(
         if role is None:
             problems.append(("ENTITEIT", "invalid_role", ""))
     prefix: PartyRole | None = None
-    if plan.prefixes:
-        filled = [p for p, cols in plan.prefixes if any(vals[i] for i in cols)]
+    if prefixed:
+        filled = [p for p, values in plan.prefixes if any(values(vals))]
         if len(filled) > 1:
             problems.append(("/".join(filled), "multiple_parties", ""))
         elif filled:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import heapq
 import json
 from dataclasses import dataclass
 
 from chalicelib.auth import Principal
-from chalicelib.config import get_settings
 from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.models.delivery import (
     EVERY_PARTNER,
+    HELD_LISTING,
     DeliveriesQuery,
     DeliveryList,
-    DeliveryRecord,
     DeliveryReport,
     PageEnd,
     RejectedRowsLink,
@@ -25,8 +23,10 @@ from chalicelib.store.deliveries import DynamoDeliveries
 
 
 def _visible_partners(principal: Principal, wanted: str | None) -> list[str]:
+    """The partners whose deliveries the caller may list: the one asked for (any, for an
+    admin), or an admin's every partner (empty: every partner's deliveries are one listing)."""
     if "admin" in principal.roles:
-        return [wanted] if wanted else list(get_settings().partners)
+        return [wanted] if wanted else []
     if wanted and wanted != principal.partner_id:
         raise Forbidden("a partner sees only its own deliveries", code="other_partner")
     if not principal.partner_id:
@@ -45,31 +45,38 @@ def _escaped_size(report: DeliveryReport) -> int:
     return len(json.dumps(report.model_dump_json())) + 1
 
 
-def _newest_first(record: DeliveryRecord) -> tuple[str, str]:
-    return (record.received_at, record.delivery_id)
+def _listing(principal: Principal, query: DeliveriesQuery, partners: list[str]) -> str:
+    """The listing a page belongs to, which its cursor names: one partner's or every
+    partner's, all their deliveries or the held ones."""
+    listing = query.partner_id or (EVERY_PARTNER if "admin" in principal.roles else partners[0])
+    return listing + (HELD_LISTING if query.status == "held_for_review" else "")
 
 
 def list_deliveries(principal: Principal, query: DeliveriesQuery) -> DeliveryList:
     """Newest first, in pages of at most `limit` reports and LIST_PAGE_BYTES (a page of whole
     reports with many errors each would not fit in a Lambda's answer); `next_cursor` where the
-    next page starts. One index query per visible partner (never a scan), read only as far as
-    the page needs."""
+    next page starts. One index query for a partner's deliveries or for the held ones, two for
+    every partner's (the held ones and the others), whatever the number of partners; never a
+    scan, read only as far as the page needs."""
     partners = _visible_partners(principal, query.partner_id)
-    listing = query.partner_id or (EVERY_PARTNER if "admin" in principal.roles else partners[0])
+    listing = _listing(principal, query, partners)
     page_end = query.previous_page_end
     if page_end is not None and page_end.listing != listing:
         raise BadRequest(
-            "cursor is not of this listing: pass an answer's next_cursor with the same partner_id",
+            "cursor is not of this listing: pass an answer's next_cursor with the same "
+            "partner_id and status",
             code="invalid_query",
         )
     before = None if page_end is None else (page_end.received_at, page_end.delivery_id)
     store = DynamoDeliveries()
     # One delivery more than the page: whether another page follows.
-    newest = heapq.merge(
-        *(store.recent(p, limit=query.limit + 1, before=before) for p in partners),
-        key=_newest_first,
-        reverse=True,
-    )
+    wanted = query.limit + 1
+    if query.status == "held_for_review":
+        newest = store.held(partners[0] if partners else None, limit=wanted, before=before)
+    elif not partners:
+        newest = store.every_partners(limit=wanted, before=before)
+    else:
+        newest = store.recent(partners[0], limit=wanted, before=before)
     page: list[DeliveryReport] = []
     size = 0
     more = False

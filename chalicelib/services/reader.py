@@ -15,7 +15,9 @@ What the reader decides (the ingest relies on it):
 - Line numbers are physical lines, 1 = the first line of the file (the CSV header; for JSON
   Lines the first object). A CSV record with a quoted newline reports its first line as `line`
   and its last as `last_line`.
-- Blank lines (and CSV rows whose fields are all empty, like ``;;;``) are skipped.
+- Blank lines (and CSV rows whose fields are all empty, like ``;;;``) are skipped; after every
+  `BLANK_RUN` of them a `BlankLines` item stands for them, so that a file of nothing but blank
+  lines (2 GB of them gzip to 2 MB) still lets the ingest look at its clock and hand over.
 - Empty file or only whitespace: `FileRejected("empty_file")`. A CSV with a header but no rows
   is *not* rejected here: the reader yields nothing and the ingest treats 0 rows as empty.
 - Encoding: each line is decoded on its own, as UTF-8 when it is valid UTF-8 and as cp1252
@@ -35,13 +37,16 @@ What the reader decides (the ingest relies on it):
   otherwise shift every column after it), ``invalid_json`` (a JSON Lines line that is not an
   object). Short CSV rows are padded with "" (spreadsheets drop trailing empty cells); extra
   empty trailing fields are dropped.
-- JSON Lines: labels are the keys of the first object and every plain label of the contract
-  it left out (exporters leave out empty fields: a later object may hold them); every row's
-  values are read by its own keys (as written, else case-insensitively), converted to text:
-  strings as is, numbers as written, true/false, null -> "", a list -> its items joined with
-  ``|`` (``"PP_DEKKING": ["RP", "VK"]``); a key left out is "". Other keys a later object adds
-  (not labels of the contract, or role-prefixed ones the first object did not use) are
-  ignored. A first line that is not an object rejects the file.
+- JSON Lines: labels are the keys of the first object and every label of the contract it left
+  out, the role-prefixed ones (``SP_ANAAM``) last (exporters leave out empty fields, and write
+  each party with its own prefix: a later object may hold them); every row's values are read
+  by its own keys (as written, else case-insensitively), converted to text: strings as is,
+  whole numbers as written, other numbers as plain decimals without trailing zeros
+  (``250.000`` -> ``250``, ``1e3`` -> ``1000``), true/false, null -> "", a list -> its items
+  joined with ``|`` (``"PP_DEKKING": ["RP", "VK"]``); a key left out is "" (a row without
+  role-prefixed keys stops before those columns: the validation pads it). Other keys a later
+  object adds (not labels of the contract) are ignored. A first line that is not an object
+  rejects the file.
 - Resume: with `resume`, the header is not read; `format` is `resume.format`. An uncompressed
   stream must start at `resume.offset`; a compressed one at byte 0 (the reader decompresses and
   discards `resume.offset` bytes). Line numbers continue after `resume.line`. A CSV resume
@@ -58,14 +63,17 @@ import json
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, BinaryIO, Final, Literal
 
 from chalicelib.messages import CATALOGUE, render
-from chalicelib.rules.rows import PARTY_LABELS, POLICY_LABELS, normalise_label
+from chalicelib.rules.rows import ENTITY_PREFIXES, PARTY_LABELS, POLICY_LABELS, normalise_label
 
 __all__ = [
+    "BLANK_RUN",
     "CHUNK_BYTES",
     "BadLine",
+    "BlankLines",
     "FileFormat",
     "FileRejected",
     "RawRow",
@@ -78,8 +86,14 @@ __all__ = [
 
 CHUNK_BYTES: Final = 256 * 1024
 _RAW_READ_BYTES: Final = 64 * 1024  # compressed input per read: bounded output via max_length
-_CONTRACT_LABELS: Final = tuple(
-    label for label in (*POLICY_LABELS, *PARTY_LABELS) if label != "BSNR"
+_PARTY_VALUE_LABELS: Final = tuple(label for label in PARTY_LABELS if label != "BSNR")
+_PREFIXED_LABELS: Final = frozenset(
+    f"{role}_{label}" for role in ENTITY_PREFIXES for label in _PARTY_VALUE_LABELS
+)
+_CONTRACT_LABELS: Final = (
+    *POLICY_LABELS,
+    *_PARTY_VALUE_LABELS,
+    *(f"{role}_{label}" for role in ENTITY_PREFIXES for label in _PARTY_VALUE_LABELS),
 )
 
 
@@ -90,6 +104,9 @@ class FileFormat:
     encoding: str  # the first chunk's: "utf-8" | "utf-8-sig" | "cp1252"; lines decode alone
     delimiter: str | None  # None for jsonl
     labels: tuple[str, ...]
+    # "\r" for a file whose lines end in a bare CR (Excel for Mac's "CSV (Macintosh)"); a
+    # checkpoint written before this field existed resumes with the default.
+    newline: str = "\n"
 
 
 @dataclass(frozen=True)
@@ -127,6 +144,17 @@ class BadLine:
 @dataclass(frozen=True, slots=True)
 class RowTooLong(BadLine):
     code: str = "line_too_long"
+
+
+@dataclass(frozen=True, slots=True)
+class BlankLines(BadLine):
+    """Not a row and no error: `BLANK_RUN` skipped blank lines ending at `end_offset`."""
+
+    code: str = "blank_lines"
+
+
+# Skipped blank lines per `BlankLines` item: about a millisecond of reading.
+BLANK_RUN: Final = 1000
 
 
 @dataclass(frozen=True)
@@ -247,7 +275,12 @@ class _Source:
 
 
 def _lines(
-    chunks: Iterable[bytes], *, start: int, first_line: int, max_line: int
+    chunks: Iterable[bytes],
+    *,
+    start: int,
+    first_line: int,
+    max_line: int,
+    newline: bytes = b"\n",
 ) -> Iterator[tuple[int, int, bytes | None]]:
     """Physical lines as (line number, absolute end offset after the newline, bytes without the
     newline, or None when the line was longer than `max_line` and skipped)."""
@@ -257,7 +290,7 @@ def _lines(
     skipping = False
     for chunk in chunks:
         if skipping:
-            nl = chunk.find(b"\n")
+            nl = chunk.find(newline)
             if nl < 0:
                 offset += len(chunk)
                 continue
@@ -267,7 +300,7 @@ def _lines(
             chunk = chunk[nl + 1 :]
             skipping = False
         data = partial + chunk if partial else chunk
-        pieces = data.split(b"\n")
+        pieces = data.split(newline)
         partial = pieces.pop()
         for piece in pieces:
             offset += len(piece) + 1
@@ -390,12 +423,30 @@ def _json_text(value: Any) -> str:
         return "|".join(_json_text(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)  # numbers: parse_int/parse_float keep them as written
+    return str(value)  # numbers: text already (parse_int as written, parse_float plain)
+
+
+# A number written out beyond this many digits stays as written (and no rule accepts it).
+_JSON_NUMBER_DIGITS = 30
+
+
+def _json_fraction(text: str) -> str:
+    """A JSON number with a fraction or an exponent as plain decimal text without trailing
+    zeros (``250.000`` -> ``250``, ``1.250`` -> ``1.25``, ``1e3`` -> ``1000``): JSON writes a
+    decimal point and never a thousands separator, so the rows' amount rule must not see its
+    ``1.250`` as the ambiguous text a CSV cell can be."""
+    try:
+        number = Decimal(text).normalize()
+    except ArithmeticError:  # beyond what a Decimal holds (1e999999999)
+        return text
+    if abs(number.adjusted()) > _JSON_NUMBER_DIGITS:
+        return text
+    return format(number, "f")
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
     try:
-        obj = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+        obj = json.loads(text, parse_int=str, parse_float=_json_fraction, parse_constant=str)
     except (ValueError, RecursionError):  # nested deeper than Python's stack: not a row
         return None
     return obj if isinstance(obj, dict) else None
@@ -485,6 +536,7 @@ class RowReader:
         feed = _CsvFeed(self._lines, self._limits.max_line_bytes)
         delimiter = fmt.delimiter or ","
         reader = csv.reader(feed, delimiter=delimiter)
+        blank = 0
         while True:
             feed.reset()
             try:
@@ -503,6 +555,10 @@ class RowReader:
                 yield _bad_line(feed.bad, feed.first_line, feed.end_offset, feed.last_line)
                 continue
             if not any(field.strip() for field in record):
+                blank += 1
+                if blank == BLANK_RUN:
+                    blank = 0
+                    yield BlankLines(feed.first_line, feed.end_offset, last_line=feed.last_line)
                 continue
             if len(record) != width:
                 if len(record) < width:
@@ -521,6 +577,7 @@ class RowReader:
             yield self._pending
             self._pending = None
         columns = _json_columns(self.format.labels)
+        blank = 0
         for line_no, end, data in self._lines:
             if data is None:
                 yield RowTooLong(line_no, end, last_line=line_no)
@@ -530,6 +587,10 @@ class RowReader:
                 yield BadLine(line_no, end, "invalid_encoding", line_no)
                 continue
             if not text.strip():
+                blank += 1
+                if blank == BLANK_RUN:
+                    blank = 0
+                    yield BlankLines(line_no, end, last_line=line_no)
                 continue
             row = _json_row(text.lstrip("\ufeff"), columns)
             if row is None:
@@ -553,11 +614,13 @@ _MISSING: Final = object()
 @dataclass(frozen=True)
 class _JsonColumns:
     """Where each key of a JSON Lines object goes: its label's position, matched as written,
-    else case-insensitively."""
+    else case-insensitively. `width`: the labels before the role-prefixed ones added at the
+    end, the values an object without such keys needs (the row is padded after it)."""
 
     labels: tuple[str, ...]
     exact: dict[str, int]
     folded: dict[str, int]
+    width: int
 
 
 def _json_columns(labels: tuple[str, ...]) -> _JsonColumns:
@@ -566,34 +629,43 @@ def _json_columns(labels: tuple[str, ...]) -> _JsonColumns:
     for position, label in enumerate(labels):
         exact.setdefault(label, position)
         folded.setdefault(label.upper(), position)
-    return _JsonColumns(labels, exact, folded)
+    width = len(labels)
+    while width and labels[width - 1] in _PREFIXED_LABELS:
+        width -= 1
+    return _JsonColumns(labels, exact, folded, width)
 
 
 def _jsonl_labels(first_keys: tuple[str, ...]) -> tuple[str, ...]:
     """The columns of a JSON Lines file: the first object's keys, then every label of the
-    contract that it left out. JSON exporters leave out empty fields, so a later object may
-    hold what the first had no value for (a company first in the file has no birth date; a
-    first client without e-mail): each object is read by its own keys. A BSN key is not added
-    (a BSN is never read)."""
+    contract that it left out, the role-prefixed ones last. JSON exporters leave out empty
+    fields, and write each party's object with its own prefix (`VP_ANAAM`, then `SP_ANAAM`),
+    so a later object may hold what the first had no value for (a company first in the file
+    has no birth date; a first client without e-mail): each object is read by its own keys.
+    A BSN key is not added (a BSN is never read)."""
     present = {normalise_label(key) for key in first_keys}
     return first_keys + tuple(label for label in _CONTRACT_LABELS if label not in present)
 
 
 def _json_values(obj: dict[str, Any], columns: _JsonColumns) -> list[str]:
-    values = [""] * len(columns.labels)
-    matched: set[int] = set()
-    folded: list[tuple[str, Any]] = []
+    values = [""] * columns.width
+    exact = columns.exact
+    other_case: list[tuple[str, Any]] = []
     for key, value in obj.items():
-        position = columns.exact.get(key)
+        position = exact.get(key)
         if position is None:
-            folded.append((key, value))
-        else:
-            values[position] = _json_text(value)
-            matched.add(position)
-    for key, value in folded:  # a key as written wins over one that differs in case
-        position = columns.folded.get(key.upper())
-        if position is not None and position not in matched:
-            values[position] = _json_text(value)
+            other_case.append((key, value))
+            continue
+        if position >= len(values):
+            values.extend([""] * (position + 1 - len(values)))
+        values[position] = value if type(value) is str else _json_text(value)
+    if other_case:  # a key as written wins over one that differs in case
+        as_written = {exact[key] for key in obj if key in exact}
+        for key, value in other_case:
+            position = columns.folded.get(key.upper())
+            if position is not None and position not in as_written:
+                if position >= len(values):
+                    values.extend([""] * (position + 1 - len(values)))
+                values[position] = _json_text(value)
     return values
 
 
@@ -624,7 +696,11 @@ def open_rows(
         first = source.skip(resume.offset) if fmt.compressed else b""
         chunks = _chunks(source, first)
         lines = _lines(
-            chunks, start=resume.offset, first_line=resume.line + 1, max_line=limits.max_line_bytes
+            chunks,
+            start=resume.offset,
+            first_line=resume.line + 1,
+            max_line=limits.max_line_bytes,
+            newline=fmt.newline.encode("ascii"),
         )
         return RowReader(
             source, lines, fmt, limits, start_offset=resume.offset, start_line=resume.line
@@ -643,7 +719,14 @@ def open_rows(
     encoding = _detect_encoding(first, at_eof=at_eof)
     if b"\x00" in first:
         raise FileRejected("not_a_text_file")
-    lines = _lines(_chunks(source, first), start=0, first_line=1, max_line=limits.max_line_bytes)
+    newline = _line_end(first)
+    lines = _lines(
+        _chunks(source, first),
+        start=0,
+        first_line=1,
+        max_line=limits.max_line_bytes,
+        newline=newline.encode("ascii"),
+    )
 
     for line_no, end, data in lines:
         if data is None:
@@ -658,21 +741,27 @@ def open_rows(
             delimiter = _detect_delimiter(text)
             try:
                 labels = tuple(next(csv.reader([text], delimiter=delimiter), []))
-            except csv.Error as exc:  # e.g. a bare CR: old Mac line endings
+            except csv.Error as exc:  # e.g. a bare CR inside a line of LF-ended lines
                 raise FileRejected("invalid_csv", line=line_no) from exc
-            fmt = FileFormat("csv", compressed, encoding, delimiter, labels)
+            fmt = FileFormat("csv", compressed, encoding, delimiter, labels, newline)
             return RowReader(source, lines, fmt, limits, start_offset=end, start_line=line_no)
         row = _json_row(text)
         if row is None:
             raise FileRejected("invalid_json", line=line_no)
         if not _unicode_text(text, row[0]):
             raise FileRejected("undecodable", line=line_no)
-        fmt = FileFormat("jsonl", compressed, encoding, None, row[0])
+        fmt = FileFormat("jsonl", compressed, encoding, None, row[0], newline)
         pending: RawRow | BadLine = RawRow(line_no, end, row[1], line_no)
         if not _unicode_text(text, row[1]):
             pending = BadLine(line_no, end, "invalid_encoding", line_no)
         return RowReader(source, lines, fmt, limits, start_offset=0, start_line=0, pending=pending)
     raise FileRejected("empty_file")
+
+
+def _line_end(first: bytes) -> str:
+    """A file's line end, judged on its first chunk: LF (alone or after CR) unless that chunk
+    holds a CR and no LF at all, as every line of an old Mac export ends."""
+    return "\r" if b"\n" not in first and b"\r" in first else "\n"
 
 
 def _chunks(source: _Source, first: bytes) -> Iterator[bytes]:

@@ -4,7 +4,8 @@ At most two Queries on lookup partitions (`chalicelib/rules/matching.py` chooses
 query's most selective form, and a fallback or a second reading of free text), ranking in memory
 with per-field explanations, then one BatchGetItem of the policies the best candidates hold,
 which drops stale lookups (their `data_seq` differs from the policy's) and gives each policy's
-status.
+status. A candidate with more policies than that read holds is shown with the ones that fit
+(`truncated`), beside the candidates ranked behind it (`rules.matching.share_one_read`).
 
 The policies shown with a candidate are those found through the partition reads: for `DOB`
 every policy of the client (every partner delivers the birth date), for `ADDR` and `KVK` the
@@ -49,6 +50,7 @@ from chalicelib.rules.matching import (
     next_try,
     plan_lookups,
     rank,
+    share_one_read,
 )
 from chalicelib.rules.search_text import read_search_text
 from chalicelib.rules.similarity import NOT_GIVEN
@@ -77,6 +79,8 @@ def _candidate(
     current: list[Mapping[str, Any]],
     policies: Mapping[tuple[str, str], Mapping[str, Any]],
     today: date,
+    *,
+    truncated: bool,
 ) -> Candidate:
     summary = newest(current)
     return Candidate(
@@ -98,6 +102,7 @@ def _candidate(
         kvk=summary.get("kvk"),
         address=address_from_item(summary),
         policies=policies_with_roles(current, policies, today),
+        truncated=truncated,
     )
 
 
@@ -173,15 +178,13 @@ def recognise(principal: Principal, route: str, query: ClientQuery) -> Candidate
         found[before:] = [one for one in found[before:] if one.item["client_id"] in known]
         ranked = ranked_union()
 
-    # The best candidates whose policies, and whose joins, fit in one BatchGetItem.
-    refs: dict[tuple[str, str], None] = {}
-    considered: list[RankedClient] = []
-    for client in ranked:
-        client_refs = {ref_of(i): None for i in client.items}
-        if len(refs | client_refs) + len(considered) + 1 > BATCH_GET_MAX:
-            break
-        refs |= client_refs
-        considered.append(client)
+    # The best candidates' policies, and their joins, in one BatchGetItem: a client with more
+    # policies than fit is read in part (its candidate says `truncated`).
+    wanted = [[ref_of(i) for i in client.items] for client in ranked]
+    shares = share_one_read(wanted, BATCH_GET_MAX, MAX_CANDIDATES)
+    considered = [ranked[place] for place in shares]
+    refs = {ref: None for kept in shares.values() for ref in kept}
+    cut = {ranked[at].client_id for at, kept in shares.items() if len(kept) < len(wanted[at])}
     answer = (
         table.batch_get(keys_of(refs) + join_keys(c.client_id for c in considered)) if refs else []
     )
@@ -206,7 +209,11 @@ def recognise(principal: Principal, route: str, query: ClientQuery) -> Candidate
     ]
     final = _best_per_client([rank(reading, current) for reading, _ in readings])
     today = register_today()
-    candidates = [_candidate(c, list(c.items), policies, today) for c in final[:MAX_CANDIDATES]]
+    cut |= {joined[old] for old in cut if old in joined}
+    candidates = [
+        _candidate(c, list(c.items), policies, today, truncated=c.client_id in cut)
+        for c in final[:MAX_CANDIDATES]
+    ]
     result = CandidateList(
         query_kind="+".join(plan.kind.lower() for plan in read),
         candidates=candidates,

@@ -4,9 +4,12 @@ write, so at most one invocation works on a delivery at a time."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, Protocol
+
+from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from chalicelib.errors import ConditionFailed
 from chalicelib.models.delivery import DeliveryRecord, Progress
@@ -64,7 +67,9 @@ def to_item(record: DeliveryRecord) -> Item:
         "progress": record.progress.stored(),
         "expires_at": record.expires_at,
         "gsi2pk": keys.deliveries_gsi2pk(record.partner_id),
-        "gsi2sk": keys.delivery_gsi2sk(record.received_at, record.delivery_id),
+        "gsi2sk": keys.delivery_listing_sk(record.received_at, record.delivery_id),
+        "gsi1pk": keys.delivery_gsi1pk(record.status),
+        "gsi1sk": keys.delivery_listing_sk(record.received_at, record.delivery_id),
     }
     optional = {
         "lease_until": record.lease_until,
@@ -98,6 +103,10 @@ def from_item(item: Item) -> DeliveryRecord:
         version_id=item.get("version_id"),
         etag=item.get("etag"),
     )
+
+
+def _newest_first(record: DeliveryRecord) -> tuple[str, str]:
+    return (record.received_at, record.delivery_id)
 
 
 class DynamoDeliveries:
@@ -179,14 +188,15 @@ class DynamoDeliveries:
         self._update(
             delivery_id,
             UpdateExpression=(
-                "SET #status = :status, progress = :progress, finished_at = :finished "
-                "REMOVE lease_until"
+                "SET #status = :status, progress = :progress, finished_at = :finished, "
+                "gsi1pk = :listing REMOVE lease_until"
             ),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":status": status,
                 ":progress": progress.stored(),
                 ":finished": finished_at,
+                ":listing": keys.delivery_gsi1pk(status),
             },
         )
 
@@ -197,10 +207,11 @@ class DynamoDeliveries:
             self._update(
                 delivery_id,
                 UpdateExpression="SET #status = :processing, progress = :progress, "
-                "lease_until = :zero, confirmed_by = :by, confirmed_at = :at",
+                "lease_until = :zero, confirmed_by = :by, confirmed_at = :at, gsi1pk = :listing",
                 ConditionExpression="#status = :held",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
+                    ":listing": keys.delivery_gsi1pk("processing"),
                     ":processing": "processing",
                     ":progress": progress.stored(),
                     ":zero": 0,
@@ -215,10 +226,14 @@ class DynamoDeliveries:
         """Undo a confirm whose follow-up could not be queued."""
         self._update(
             delivery_id,
-            UpdateExpression="SET #status = :held",
+            UpdateExpression="SET #status = :held, gsi1pk = :listing",
             ConditionExpression="#status = :processing",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":held": "held_for_review", ":processing": "processing"},
+            ExpressionAttributeValues={
+                ":held": "held_for_review",
+                ":processing": "processing",
+                ":listing": keys.delivery_gsi1pk("held_for_review"),
+            },
         )
 
     def recent(
@@ -226,14 +241,71 @@ class DynamoDeliveries:
     ) -> Iterator[DeliveryRecord]:
         """The partner's deliveries, newest first (one index query, read as far as it is
         followed); `before` (receive time, delivery id): only those received before it."""
+        return self._newest(keys.deliveries_gsi2pk(partner_id), "gsi2", limit, before)
+
+    def every_partners(
+        self, *, limit: int, before: tuple[str, str] | None = None
+    ) -> Iterator[DeliveryRecord]:
+        """Every partner's deliveries, newest first: the held ones and the others, one index
+        query each, merged (whatever the number of partners)."""
+        return heapq.merge(
+            self._newest(keys.HELD_DELIVERY_GSI1PK, "gsi1", limit, before),
+            self._newest(keys.EVERY_DELIVERY_GSI1PK, "gsi1", limit, before),
+            key=_newest_first,
+            reverse=True,
+        )
+
+    def held(
+        self, partner_id: str | None, *, limit: int, before: tuple[str, str] | None = None
+    ) -> Iterator[DeliveryRecord]:
+        """The deliveries held for an administrator's confirm, newest first (one index query
+        over the held ones only); with `partner_id`, that partner's."""
+        only = None if partner_id is None else Attr("partner_id").eq(partner_id)
+        return self._newest(keys.HELD_DELIVERY_GSI1PK, "gsi1", limit, before, only)
+
+    def _newest(
+        self,
+        pk: str,
+        index: str,
+        limit: int,
+        before: tuple[str, str] | None,
+        only: ConditionBase | None = None,
+    ) -> Iterator[DeliveryRecord]:
         items = self.table.query(
-            keys.deliveries_gsi2pk(partner_id),
-            index="gsi2",
-            sk_before=None if before is None else keys.delivery_gsi2sk(*before),
+            pk,
+            index=index,
+            sk_before=None if before is None else keys.delivery_listing_sk(*before),
             forward=False,
             limit=limit,
+            filter_condition=only,
         )
         return (from_item(item) for item in items)
+
+    def index_older_records(self) -> int:
+        """Give each delivery record stored before the every-partner listing existed its gsi1
+        keys (a one-off Scan after that deploy: docs/deploy.md); how many it gave them. A
+        status change since the deploy set its gsi1pk but not its gsi1sk (a record is in the
+        index only with both): such a record is given them too."""
+        given = 0
+        for item in self.table.scan_kind(keys.delivery_pk(""), keys.DELIVERY_SK):
+            if "gsi1sk" in item:
+                continue
+            try:
+                self._update(
+                    item["delivery_id"],
+                    UpdateExpression="SET gsi1pk = :listing, gsi1sk = :sk",
+                    ConditionExpression="attribute_not_exists(gsi1sk) AND #status = :status",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":listing": keys.delivery_gsi1pk(item["status"]),
+                        ":sk": keys.delivery_listing_sk(item["received_at"], item["delivery_id"]),
+                        ":status": item["status"],
+                    },
+                )
+                given += 1
+            except ConditionFailed:
+                continue
+        return given
 
     def _update(self, delivery_id: str, **expression: Any) -> Item:
         return self.table.update(keys.delivery_pk(delivery_id), keys.DELIVERY_SK, **expression)

@@ -113,9 +113,20 @@ def deliveries_gsi2pk(partner_id: str) -> str:
     return f"DELIVERIES#{partner_id}"
 
 
-def delivery_gsi2sk(received_at: str, delivery_id: str) -> str:
-    """Newest first when queried backwards: the ISO receive time, then the id."""
+def delivery_listing_sk(received_at: str, delivery_id: str) -> str:
+    """gsi2sk and gsi1sk of a delivery record, newest first when queried backwards: the ISO
+    receive time, then the id."""
     return f"{received_at}#{delivery_id}"
+
+
+# gsi1pk of a delivery record: every partner's deliveries in one listing, the held ones (waiting
+# for an administrator's confirm) apart, so that reading those never reads the others.
+EVERY_DELIVERY_GSI1PK = "DELIVERIES"
+HELD_DELIVERY_GSI1PK = "HELD_DELIVERIES"
+
+
+def delivery_gsi1pk(status: str) -> str:
+    return HELD_DELIVERY_GSI1PK if status == "held_for_review" else EVERY_DELIVERY_GSI1PK
 
 
 def quality_pk(partner_id: str) -> str:

@@ -206,6 +206,22 @@ class Table:
                 return
             params["ExclusiveStartKey"] = last
 
+    def scan_kind(self, pk_prefix: str, sk: str) -> Iterator[Item]:
+        """Every live item whose pk starts with `pk_prefix` and whose sk is `sk`, following
+        pages: a Scan of the whole table, for one-off maintenance only (never a request path)."""
+        params: dict[str, Any] = {
+            "FilterExpression": Attr("pk").begins_with(pk_prefix) & Attr("sk").eq(sk)
+        }
+        now = clock.epoch()
+        while True:
+            with translated("scan"):
+                response = self.table.scan(**params)
+            yield from (dict(item) for item in response.get("Items", []) if _live(item, now))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            params["ExclusiveStartKey"] = last
+
     def batch_get(self, keys: Iterable[tuple[str, str]], *, consistent: bool = False) -> list[Item]:
         """One BatchGetItem for up to 100 keys (plus retries of unprocessed keys only)."""
         unique = list(dict.fromkeys(keys))

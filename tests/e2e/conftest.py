@@ -39,16 +39,26 @@ class LocalRun:
     def api_url(self) -> str:
         return str(self.info["api_url"])
 
-    def s3(self) -> Any:
-        import boto3
-
-        return boto3.client(
-            "s3",
+    def _embedded(self, factory: Any, service: str) -> Any:
+        return factory(
+            service,
             endpoint_url=self.info["aws_endpoint_url"],
             region_name=self.info["region"],
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
+
+    def s3(self) -> Any:
+        import boto3
+
+        return self._embedded(boto3.client, "s3")
+
+    def dynamodb(self) -> Any:
+        """The local run's DynamoDB (a resource), to write what a test needs faster than the
+        ingest would."""
+        import boto3
+
+        return self._embedded(boto3.resource, "dynamodb")
 
     def get(
         self, path: str, *, role: str = "admin", partner_id: str | None = None

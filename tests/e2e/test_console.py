@@ -9,12 +9,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 
+from chalicelib.models.delivery import DeliveryRecord
+from chalicelib.store.deliveries import to_item as delivery_item
 from scripts.console_browser import VIEWPORT, check_coverage, chromium, search, sign_in
 from scripts.demo_data import DEMO_SEED, generate_rows, known_demo_clients, write_csv
 from scripts.token import local_token
@@ -775,3 +777,38 @@ def test_a_partner_reads_its_deliveries_page_after_page(run: LocalRun, page: Pag
     expect(table.locator("tbody tr")).to_have_count(total)
     for key in (keys[0], keys[-1]):
         expect(table).to_contain_text(key.rsplit("/", 1)[-1])
+
+
+def test_an_admin_sees_a_held_delivery_behind_more_than_200_newer_ones(run: LocalRun, page: Page):
+    # given a held full delivery of demo-intermediair (it keeps 2 of its policies)
+    rows = list(generate_rows(2, seed=DEMO_SEED, partner_id="demo-intermediair"))
+    held = upload(run, "demo-intermediair", "full", "kleiner.csv", rows)
+    assert held["status"] == "held_for_review", held
+    # and 201 deliveries of another partner received after it (records as the ingest keeps them)
+    after = datetime.fromisoformat(held["received_at"])
+    table = run.dynamodb().Table(run.info["table"])
+    with table.batch_writer() as batch:
+        for n in range(201):
+            received = (after + timedelta(minutes=n + 1)).isoformat()
+            newer = DeliveryRecord(
+                delivery_id=f"{n:032x}",
+                partner_id="demo-verzekeraar",
+                kind="mutation",
+                bucket=run.info["bucket"],
+                object_key=f"incoming/demo-verzekeraar/mutation/uur-{n:03d}.csv",
+                received_at=received,
+                seq=f"{received}#{n:04d}",
+                expires_at=int(after.timestamp()) + 86_400,
+                status="accepted",
+            )
+            batch.put_item(Item=delivery_item(newer))
+
+    # when the admin opens the console
+    sign_in(page, console_url(run), "admin")
+
+    # then the held delivery is shown, with how many policies confirming ends
+    table_shown = page.get_by_role("table", name="Aangehouden volledige leveringen")
+    expect(table_shown).to_contain_text(
+        f"Bevestigen beëindigt {held['policies_pending_removal']} polissen van demo-intermediair."
+    )
+    expect(table_shown.locator("tbody tr")).to_have_count(1)

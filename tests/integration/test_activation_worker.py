@@ -101,6 +101,35 @@ def test_the_grantee_receives_a_dutch_email_whose_link_activates_the_mandate_onc
     assert second.json_body["error"]["code"] == "token_used"
 
 
+def test_a_grantee_at_an_internationalised_domain_is_mailed_at_its_punycode_form(
+    api: Any, aws: dict[str, str], sqs: Any, holder: str
+) -> None:
+    # given an approved mandate whose grantee's domain has an accented letter
+    mandate_id = submitted(api, mandate_body(holder, email="anna@bücher.nl"))
+    approve(api, mandate_id)
+
+    # when the worker takes the activation message
+    rounds = list(pump(api, sqs, aws["activation_queue_url"]))
+
+    # then SES is given the domain in Punycode, as it requires, and the e-mail is sent once
+    assert [failed for _, failed in rounds] == [[]]
+    (email,) = sent_emails()
+    assert email.destinations["ToAddresses"] == ["anna@xn--bcher-kva.nl"]
+
+
+def test_a_grantee_address_ses_cannot_send_to_is_refused_at_submit(
+    api: Any, aws: dict[str, str], holder: str
+) -> None:
+    # when the portal submits a mandate whose grantee's local part is not 7-bit ASCII
+    response = call(
+        api, "POST", "/v1/mandates", "portal", mandate_body(holder, email="jöran@example.nl")
+    )
+
+    # then it is refused at once, not approved for an e-mail SES would never send
+    assert response.status_code == 422, response.json_body
+    assert response.json_body["error"]["code"] == "grantee_email_invalid"
+
+
 def test_an_english_request_gets_an_english_email(
     api: Any, aws: dict[str, str], sqs: Any, holder: str
 ) -> None:

@@ -273,6 +273,7 @@ def test_listed_contracts_match_the_register_regardless_of_case_and_duplicates()
     ("change", "code"),
     [
         ({"grantee": person(email="not-an-address")}, "grantee_email_invalid"),
+        ({"grantee": person(email="jöran@example.nl")}, "grantee_email_invalid"),
         ({"request_date": "2025-06-02"}, "request_date_in_future"),
         ({"requester": person(birth_date="2030-01-01")}, "requester_birth_date_in_future"),
         (

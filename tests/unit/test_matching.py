@@ -17,6 +17,7 @@ from chalicelib.rules.matching import (
     next_try,
     plan_lookups,
     rank,
+    share_one_read,
 )
 
 pytestmark = pytest.mark.unit
@@ -323,3 +324,61 @@ def test_a_search_that_read_two_partitions_completes_nothing() -> None:
     plans = plan_lookups(query)
     best = rank(query, found(plans[0], lookup("c_best")))[0]
     assert completing_plan([*plans, LookupPlan("DOB", "1980-05-18")], best) is None
+
+
+# --- one BatchGetItem for the candidates' policies and joins ---------------------------------
+
+
+def policies(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}{n}" for n in range(count)]
+
+
+def test_candidates_whose_policies_fit_are_read_whole() -> None:
+    wanted = [policies("a", 3), policies("b", 2), policies("c", 1)]
+    assert share_one_read(wanted, budget=100, shown=20) == dict(enumerate(wanted))
+
+
+def test_the_best_candidate_with_more_policies_than_fit_is_read_as_far_as_they_fit() -> None:
+    # given a company with 120 policies as the only candidate
+    wanted = [policies("vehicle", 120)]
+    # when one read of 100 keys is shared (one of them its join)
+    read = share_one_read(wanted, budget=100, shown=20)
+    # then its first 99 policies are read: the ones found first
+    assert read == {0: policies("vehicle", 99)}
+
+
+def test_a_large_candidate_does_not_hide_the_smaller_ones_ranked_behind_it() -> None:
+    # given a company with 120 policies ranked before two persons with 1 and 3 policies
+    wanted = [policies("vehicle", 120), ["p1"], policies("q", 3)]
+    # when one read of 100 keys is shared
+    read = share_one_read(wanted, budget=100, shown=20)
+    # then the persons are read whole and the company gets what is left
+    assert read == {0: policies("vehicle", 100 - 3 - 1 - 3), 1: ["p1"], 2: policies("q", 3)}
+
+
+def test_two_large_candidates_share_what_is_left_equally() -> None:
+    wanted = [policies("a", 120), policies("b", 80), ["c"]]
+    read = share_one_read(wanted, budget=100, shown=20)
+    assert {rank: len(refs) for rank, refs in read.items()} == {0: 48, 1: 48, 2: 1}
+
+
+def test_a_policy_two_candidates_share_is_read_once() -> None:
+    # given a household: both partners on the same 60 policies
+    wanted = [policies("h", 60), policies("h", 60)]
+    # then one read holds both whole: 60 policies and two joins
+    assert share_one_read(wanted, budget=100, shown=20) == {0: wanted[0], 1: wanted[1]}
+
+
+def test_candidates_beyond_those_shown_are_read_whole_in_rank_order_while_they_fit() -> None:
+    # given two shown candidates and three more: one too large for what is left
+    wanted = [["a"], ["b"], policies("c", 96), ["d"], ["e"]]
+    # when one read of 100 keys is shared with two shown
+    read = share_one_read(wanted, budget=100, shown=2)
+    # then the too large one is skipped, not the ones after it
+    assert read == {0: ["a"], 1: ["b"], 3: ["d"], 4: ["e"]}
+
+
+def test_no_more_candidates_are_read_than_have_one_policy_and_a_join_each() -> None:
+    wanted = [[f"p{n}"] for n in range(80)]
+    read = share_one_read(wanted, budget=100, shown=60)
+    assert list(read) == list(range(50))

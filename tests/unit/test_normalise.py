@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.normalise import (
+    mail_address,
     name_key,
     normalise_country,
     normalise_email,
@@ -278,14 +279,41 @@ def test_policy_number_with_other_characters_or_length_is_rejected(delivered: st
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("BEL", "BE"), (" deu ", "DE"), ("be", "BE"), ("UK", "GB"), ("Nederland", "NL")],
+    [
+        ("BEL", "BE"),
+        (" deu ", "DE"),
+        ("be", "BE"),
+        ("uk", "UK"),
+        ("ANT", "AN"),
+        ("Nederland", "NL"),
+    ],
 )
-def test_a_country_code_or_the_netherlands_by_name_gives_the_alpha_2_code(
+def test_a_country_code_or_the_netherlands_by_name_gives_a_two_letter_code(
     value: str, code: str
 ) -> None:
     assert normalise_country(value) == code
 
 
-@pytest.mark.parametrize("value", ["", "ZZ", "ZZZ", "Belgie", "B", "056"])
+@pytest.mark.parametrize("value", ["", "ZZZ", "Belgie", "B", "056", "Z9"])
 def test_what_names_no_country_gives_none(value: str) -> None:
     assert normalise_country(value) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "sendable"),
+    [
+        ("Anna@Example.nl", "anna@example.nl"),
+        ("jan@bücher.nl", "jan@xn--bcher-kva.nl"),
+        ("jan.de-vries+portal@sub.example.nl", "jan.de-vries+portal@sub.example.nl"),
+    ],
+)
+def test_an_address_is_sent_with_its_domain_in_punycode(given: str, sendable: str) -> None:
+    assert mail_address(given) == sendable
+
+
+@pytest.mark.parametrize(
+    "given", ["jöran@example.nl", "josé@example.nl", "a@" + "b" * 64 + ".nl", "not-an-address"]
+)
+def test_an_address_ses_cannot_send_to_has_no_mail_address(given: str) -> None:
+    # SES takes no SMTPUTF8: a local part beyond 7-bit ASCII cannot be sent to at all
+    assert mail_address(given) is None

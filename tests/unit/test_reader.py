@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import gzip
 import io
 import json
@@ -11,8 +12,13 @@ import zlib
 
 import pytest
 
+from chalicelib.rules.rows import kept_labels
 from chalicelib.services.reader import (
+    BLANK_RUN,
+    CHUNK_BYTES,
     BadLine,
+    BlankLines,
+    FileFormat,
     FileRejected,
     RawRow,
     ReadLimits,
@@ -291,11 +297,62 @@ def test_bare_carriage_return_in_a_row_is_a_bad_line() -> None:
     assert isinstance(items[1], RawRow)
 
 
-def test_file_with_only_carriage_returns_as_line_ends_is_rejected() -> None:
-    with pytest.raises(FileRejected) as caught:
-        read(b"PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r")
+def test_a_file_with_old_mac_line_ends_is_read_line_by_line_on_carriage_returns() -> None:
+    # given a CSV whose every line ends in a bare CR, as Excel for Mac's "CSV (Macintosh)"
+    data = b"PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r"
 
-    assert caught.value.code == "invalid_csv"
+    # when it is read
+    reader = read(data)
+
+    # then each CR ends a line, and offsets count the CRs
+    assert values(reader) == [["1", "Jansen"], ["2", "Smit"]]
+    assert [row.end_offset for row in rows_of(read(data))] == [
+        data.index(b"\r2") + 1,
+        len(data),
+    ]
+
+
+def test_a_mac_file_larger_than_one_chunk_is_read_whole() -> None:
+    # given a CR-ended file far over one read chunk (one line per row, no line near the limit)
+    rows = [f"{n};Jansen{n}" for n in range(40_000)]
+    data = ("PP_NUMMER;ANAAM\r" + "\r".join(rows) + "\r").encode()
+    assert len(data) > 2 * CHUNK_BYTES
+
+    # when it is read, then every row is one record
+    assert values(read(data)) == [row.split(";") for row in rows]
+
+
+def test_resuming_a_mac_file_at_a_checkpoint_goes_on_with_its_line_ends() -> None:
+    # given a CR-ended file read up to its second row
+    data = b"PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r3;de Vries\r"
+    reader = read(data)
+    iterator = iter(reader)
+    next(iterator)
+    next(iterator)
+    point = reader.checkpoint()
+
+    # when the ingest resumes from the checkpoint
+    resumed = values(read(data[point.offset :], resume=point))
+
+    # then it reads the rest on CR, like the first pass
+    assert point.format.newline == "\r"
+    assert resumed == [["3", "de Vries"]]
+
+
+def test_a_json_lines_file_with_old_mac_line_ends_is_read_object_by_object() -> None:
+    data = b'{"PP_NUMMER": "1", "ANAAM": "Jansen"}\r{"PP_NUMMER": "2", "ANAAM": "Smit"}\r'
+
+    rows = [row for row in rows_of(read(data, "p.jsonl")) if isinstance(row, RawRow)]
+
+    assert len(rows) == 2
+
+
+def test_a_checkpoint_written_before_line_ends_were_kept_resumes_on_line_feeds() -> None:
+    # given the format a checkpoint of an earlier version stored (no newline field)
+    stored = {"type": "csv", "compressed": False, "encoding": "utf-8", "delimiter": ";"}
+
+    # when it is rebuilt, then its lines end in LF as they did then
+    assert FileFormat(**stored, labels=("PP_NUMMER",)).newline == "\n"
 
 
 def test_undecodable_line_in_a_windows_1252_file_is_a_bad_line() -> None:
@@ -464,7 +521,7 @@ def test_json_lines_labels_are_the_keys_of_the_first_object() -> None:
     assert not {"ANAAM", "PP_NUMMER", "BSNR"} & set(added)
     assert reader.format.delimiter is None
     assert [(i.line, i.values[:6]) for i in items if isinstance(i, RawRow)] == [
-        (1, ["12", "Jansen", "RP|VK", "", "175.50", "true"]),
+        (1, ["12", "Jansen", "RP|VK", "", "175.5", "true"]),
         (3, ["A-1", "Smit", "", "", "", ""]),
     ]
     assert all(value == "" for i in items if isinstance(i, RawRow) for value in i.values[6:])
@@ -624,9 +681,79 @@ def test_resuming_json_lines_continues_after_the_checkpoint() -> None:
     ]
 
 
+def test_a_resumed_json_lines_file_reads_role_prefixed_keys_by_the_labels_kept() -> None:
+    # given JSON Lines whose first object uses VP_ keys and whose second uses SP_ keys, and a
+    # checkpoint after the first with the labels as the ingest keeps them (contract labels only)
+    data = (
+        b'{"PP_NUMMER": "1", "VP_ANAAM": "Berg", "X_NOTE": "geheim"}\n'
+        b'{"PP_NUMMER": "1", "SP_ANAAM": "Visser", "SP_EMAIL": "v@example.nl"}\n'
+    )
+    reader = read(data, "p.jsonl")
+    next(iter(reader))
+    point = reader.checkpoint()
+    kept = tuple(kept_labels(point.format.labels))
+    assert "X_NOTE" not in kept
+    resume = dataclasses.replace(point, format=dataclasses.replace(point.format, labels=kept))
+
+    # when the rest is read from there
+    (row,) = rows_of(read(data[point.offset :], "p.jsonl", resume=resume))
+
+    # then the second object's prefixed keys are read in their columns
+    assert isinstance(row, RawRow)
+    by_label = dict(zip(kept, row.values, strict=False))
+    assert (by_label["SP_ANAAM"], by_label["SP_EMAIL"]) == ("Visser", "v@example.nl")
+    assert by_label["VP_ANAAM"] == ""
+
+
 def test_a_reader_can_be_iterated_only_once() -> None:
     reader = read(CSV_FILE)
     rows_of(reader)
 
     with pytest.raises(RuntimeError):
         rows_of(reader)
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [("250.000", "250"), ("1.250", "1.25"), ("100.0", "100"), ("1e3", "1000"), ("0.50", "0.5")],
+)
+def test_a_json_number_with_a_fraction_is_read_as_plain_decimal_text(
+    number: str, text: str
+) -> None:
+    # given a JSON Lines deductible written as a JSON number (a decimal point, never a
+    # thousands separator: what a NUMERIC(12,3) column exports)
+    data = b'{"PP_NUMMER": "A-1", "PP_EIGENRISICO": ' + number.encode() + b"}\n"
+
+    # when it is read
+    (row,) = [i for i in rows_of(read(data, "p.jsonl")) if isinstance(i, RawRow)]
+
+    # then its text is the number without trailing zeros, which no amount rule reads twice
+    assert row.values[1] == text
+
+
+def test_a_json_number_too_large_to_write_out_is_kept_as_written() -> None:
+    data = b'{"PP_NUMMER": "A-1", "PP_EIGENRISICO": 1e999999999}\n'
+
+    (row,) = [i for i in rows_of(read(data, "p.jsonl")) if isinstance(i, RawRow)]
+
+    assert row.values[1] == "1e999999999"
+
+
+def test_a_run_of_blank_lines_is_stood_for_by_one_item_every_blank_run_lines() -> None:
+    # given a row followed by two and a half runs of blank lines and ;;; rows, then a row
+    data = (HEADER + "1;Jansen;1234AB\n" + "\n;;\n" * BLANK_RUN + "\n" * (BLANK_RUN // 2)).encode()
+    data += b"2;Smit;1234AB\n"
+
+    items = rows_of(read(data))
+
+    # then the rows come as rows, and each run of skipped lines as one BlankLines item
+    assert [type(item).__name__ for item in items] == [
+        "RawRow",
+        "BlankLines",
+        "BlankLines",
+        "RawRow",
+    ]
+    first_run = items[1]
+    assert isinstance(first_run, BlankLines)
+    assert first_run.line == 2 + BLANK_RUN  # the run's last skipped line
+    assert data[: first_run.end_offset].endswith(b"\n")

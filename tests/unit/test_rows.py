@@ -537,9 +537,30 @@ def test_a_foreign_country_is_accepted_as_its_alpha_2_or_alpha_3_code(
     assert (outcome.row.party.country, outcome.row.party.postcode) == (stored, "1000")
 
 
-@pytest.mark.parametrize("country", ["ZZ", "ZZZ", "QQ", "B"])
-def test_a_code_that_names_no_country_is_rejected(country: str) -> None:
+@pytest.mark.parametrize("country", ["ZZZ", "QQQ", "B", "B1"])
+def test_a_three_letter_code_that_names_no_country_is_rejected(country: str) -> None:
     assert errors(validate({"LAND": country})) == [("LAND", "invalid_country")]
+
+
+@pytest.mark.parametrize("country", ["AN", "EL", "YU", "CS", "UK", "XK"])
+def test_a_two_letter_code_is_kept_as_before_also_one_iso_withdrew_or_never_had(
+    country: str,
+) -> None:
+    # given a code still in real portfolios: the Netherlands Antilles, Greece as the EU
+    # writes it, Yugoslavia, Serbia and Montenegro, the United Kingdom, Kosovo
+    # when the row is validated
+    outcome = validate({"LAND": country.lower(), "PCODE": ""})
+
+    # then it is stored as before, upper case, and the policy is not refused for it
+    assert outcome.row is not None, errors(outcome)
+    assert outcome.row.party.country == country
+
+
+def test_a_withdrawn_alpha_3_code_gives_its_alpha_2_code() -> None:
+    outcome = validate({"LAND": "ANT", "PCODE": ""})
+
+    assert outcome.row is not None, errors(outcome)
+    assert outcome.row.party.country == "AN"
 
 
 @pytest.mark.parametrize(
