@@ -250,6 +250,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "{missing} of {base} active policies are missing ({share}%): nothing ended until an "
         "administrator confirms.",
     ),
+    "rejected_rows_incomplete": (
+        "Niet elke afgekeurde regel staat in het regelbestand (een deel verliep voordat de "
+        "levering klaar was); de tellingen in dit rapport zijn volledig.",
+        "Not every rejected row is in the rejected-rows file (part of it expired before the "
+        "delivery ended); the counts in this report are complete.",
+    ),
     "removals_confirmed": (
         "Bevestigd door een beheerder op {at}: de ontbrekende polissen worden beëindigd.",
         "Confirmed by an administrator at {at}: the missing policies are ended.",

@@ -209,6 +209,11 @@ class Progress(DeliveryCounts):
     # this checkpoint, and (not stored) the errors since the last saved part.
     rejected_parts: int = 0
     _unsaved: list[RowError] = PrivateAttr(default_factory=list)
+    # What the report's rejected-rows file holds once the delivery finished (a held one
+    # finishes again after its confirmation): its first parts, and its size in bytes (None: held
+    # by the previous version, which did not note it).
+    rejected_parts_reported: int = 0
+    rejected_bytes_reported: int | None = None
     # A full delivery's clients (rules.quality.client_entry numbers) go to work files the same
     # way, counted when it ends: the parts saved up to this checkpoint, and those since. None:
     # the delivery started before clients were counted (its first rows' clients are in no

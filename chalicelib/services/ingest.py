@@ -53,7 +53,9 @@ from chalicelib.rules.rows import kept_labels, map_header, validate_row
 from chalicelib.rules.spreadsheet import spreadsheet_csv, spreadsheet_lines
 from chalicelib.services.identity import IdentityResolver, PolicyParties
 from chalicelib.services.reader import (
+    BLANK_RUN,
     BadLine,
+    BlankLines,
     FileFormat,
     FileRejected,
     RawRow,
@@ -62,7 +64,7 @@ from chalicelib.services.reader import (
     open_rows,
 )
 from chalicelib.store.aws import one_more_call_seconds
-from chalicelib.store.blobs import Blobs
+from chalicelib.store.blobs import Blobs, Prefix
 from chalicelib.store.deliveries import DeliveryStore, DynamoDeliveries
 from chalicelib.store.identity import DynamoIdentities, IdentityStore
 from chalicelib.store.lanes import DynamoLanes, Entry, LaneStore
@@ -204,7 +206,7 @@ class IngestService:
             logger.info(
                 "duplicate delivery event ignored", extra={"delivery_id": record.delivery_id}
             )
-            self._leave_lane_if_final(self.deliveries.get(record.delivery_id, consistent=True))
+            self._settle_if_final(self.deliveries.get(record.delivery_id, consistent=True))
             return
         problem = rules.unacceptable(key, self.settings.partners)
         if problem is not None:
@@ -218,7 +220,7 @@ class IngestService:
         record = self.deliveries.get(delivery_id, consistent=True)
         if record is None or record.status != "processing":
             logger.info("resume of a finished or unknown delivery ignored")
-            self._leave_lane_if_final(record)
+            self._settle_if_final(record)
             return
         claimed = self.deliveries.take_lease(
             delivery_id, lease_until=self._lease_until(), now=self._epoch()
@@ -228,14 +230,31 @@ class IngestService:
             return
         self._take_turn(claimed, remaining_ms)
 
-    def _leave_lane_if_final(self, record: DeliveryRecord | None) -> None:
+    def _settle_if_final(self, record: DeliveryRecord | None) -> None:
         """A message retried after its delivery was marked final: the invocation that finished
         it may have failed (or been killed) before it left its partner's lane, which would
-        keep every later delivery of the partner waiting. Leaving twice changes nothing."""
+        keep every later delivery of the partner waiting, or before it removed the upload.
+        Leaving and removing twice change nothing."""
         if record is None or record.status == "processing":
             return
         if rules.writes_register(record.kind):
             self._leave_lane(record)
+        self._remove_upload(record)
+
+    def _remove_upload(self, record: DeliveryRecord) -> None:
+        """Once a delivery is final or held, its file is never read again (a confirmation only
+        ends missing policies), so the partner's upload is removed for good: it may hold a BSN,
+        under `BSNR` or a label the contract does not read, and columns the register does not
+        keep. Only the version this delivery read: a later upload under the same name is
+        another delivery. Where the version is unknown (a bucket without versions), the
+        bucket's lifecycle rule removes the upload."""
+        if record.version_id is None:
+            logger.info(
+                "upload's version unknown; left to the bucket's lifecycle",
+                extra={"delivery_id": record.delivery_id},
+            )
+            return
+        self.blobs.delete_version(record.object_key, record.version_id)
 
     def _leave_lane(self, record: DeliveryRecord) -> None:
         """Leave the partner's lane and wake the delivery whose turn it is now: its own resume
@@ -445,15 +464,32 @@ class IngestService:
         try:
             for item in rows:
                 if isinstance(item, BadLine):
-                    # A line the reader could not turn into values (too long, not JSON).
-                    rows_total += 1
-                    progress.rows_rejected += 1
-                    self._add_error(
-                        progress,
-                        message(item.code, key=item.message_key, line=item.line),
-                    )
+                    if not isinstance(item, BlankLines):
+                        # A line the reader could not turn into values (too long, not JSON).
+                        rows_total += 1
+                        progress.rows_rejected += 1
+                        self._add_error(
+                            progress,
+                            message(item.code, key=item.message_key, line=item.line),
+                        )
                     if group is not None:
                         last = item
+                    # A file of nothing but bad or blank lines has no policy boundary to hand
+                    # over at: out of time, hand over here, unless the lines may still be
+                    # inside a policy whose next row is to come.
+                    if (
+                        group is None or item.line - lines[-1] > BLANK_RUN
+                    ) and remaining_ms() < self.settings.ingest_min_remaining_ms:
+                        progress.rows_total += rows_total
+                        progress.bsn_dropped += bsn_dropped
+                        if group is not None:
+                            self._close(record, group, item, batch)
+                        self._flush(record, batch)
+                        progress.offset = item.end_offset
+                        progress.line = item.last_line or item.line
+                        tally.fold_into(progress.quality)
+                        self._hand_over(record)
+                        return False
                     continue
                 outcome = validate_row(item.values, header, kind=kind, line=item.line, today=today)
                 number = outcome.policy_number
@@ -896,16 +932,10 @@ class IngestService:
         record.finished_at = self.now().isoformat()
         self._save_clients(record)
         self._count_clients(record)
-        report = build_report(record)
-        report_key = f"reports/{record.partner_id}/{record.delivery_id}"
         self._save_rejected(record)
-        self.blobs.concatenate(
-            f"{report_key}.csv",
-            REJECTED_ROWS_HEAD,
-            [self._rejected_part_key(record, n) for n in range(progress.rejected_parts)],
-            content_type=REPORT_CSV_TYPE,
-        )
-        self.blobs.put_json(f"{report_key}.json", report.model_dump(mode="json"))
+        self._write_rejected_rows(record)
+        report = build_report(record)
+        self.blobs.put_json(_report_key(record), report.model_dump(mode="json"))
         if record.kind == "full" and progress.quality.rows:
             self.quality.save(quality_snapshot(record))
         self._notify_partner(record)
@@ -919,6 +949,7 @@ class IngestService:
             self._leave_lane(record)
             self._turns.discard(record.delivery_id)
             self._applied_later.pop(record.delivery_id, None)
+        self._remove_upload(record)
         metrics.add_metric(name="RowsAccepted", unit=MetricUnit.Count, value=progress.rows_accepted)
         metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=progress.rows_rejected)
         metrics.add_metric(
@@ -936,6 +967,42 @@ class IngestService:
                 "policies_ended": progress.policies_ended,
             },
         )
+
+    def _write_rejected_rows(self, record: DeliveryRecord) -> None:
+        """The report's rejected-rows file: the heading and every counted part. A delivery
+        that finished before (held for review, now confirmed) keeps the file its report has and
+        gets only the parts counted since appended: its earlier parts may be gone by now (the
+        bucket expires work/ after 30 days; a confirmation may come any time). A retry appends to
+        the same first bytes again, so no line is lost or doubled. A part that is gone (a
+        delivery redriven from the dead-letter queue after the bucket expired it) is left out
+        and the report says so: the delivery still ends, and leaves its partner's lane."""
+        progress, key = record.progress, _rejected_rows_key(record)
+        reported = progress.rejected_parts_reported
+        if reported and reported == progress.rejected_parts:
+            return
+        head: bytes | Prefix = REJECTED_ROWS_HEAD
+        if reported and progress.rejected_bytes_reported:
+            head = Prefix(key, progress.rejected_bytes_reported)
+        elif reported:
+            logger.warning(
+                "rejected-rows file of the held delivery not found; written anew",
+                extra={"delivery_id": record.delivery_id},
+            )
+        missing: list[str] = []
+        progress.rejected_bytes_reported = self.blobs.concatenate(
+            key,
+            head,
+            [self._rejected_part_key(record, n) for n in range(reported, progress.rejected_parts)],
+            content_type=REPORT_CSV_TYPE,
+            missing=missing,
+        )
+        progress.rejected_parts_reported = progress.rejected_parts
+        if missing:
+            logger.warning(
+                "parts of the rejected-rows file not found; left out",
+                extra={"delivery_id": record.delivery_id, "parts": len(missing)},
+            )
+            progress.warn(notice("rejected_rows_incomplete"))
 
     def _notify_partner(self, record: DeliveryRecord) -> None:
         """Queue the partner's e-mail when the delivery needs them. Queued before the delivery
@@ -966,6 +1033,11 @@ class IngestService:
             raise NotFound("no such delivery", code="delivery_not_found")
         progress = record.progress
         progress.phase = "ending"
+        if progress.rejected_bytes_reported is None:
+            # Held by the previous version, which did not note what its report's file holds:
+            # the parts counted so far (none is added while it is held).
+            progress.rejected_parts_reported = progress.rejected_parts
+            progress.rejected_bytes_reported = self.blobs.size(_rejected_rows_key(record)) or 0
         confirmed_at = self.now().isoformat(timespec="seconds")
         progress.drop_warnings("removals_held", LEGACY_HELD_MARK)
         progress.warn(notice("removals_confirmed", at=confirmed_at))
@@ -1001,6 +1073,14 @@ def _collector_skips_the_app() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def _report_key(record: DeliveryRecord) -> str:
+    return f"reports/{record.partner_id}/{record.delivery_id}.json"
+
+
+def _rejected_rows_key(record: DeliveryRecord) -> str:
+    return f"reports/{record.partner_id}/{record.delivery_id}.csv"
 
 
 def build_report(record: DeliveryRecord) -> DeliveryReport:

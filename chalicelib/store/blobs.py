@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Final
 
 from botocore.exceptions import ClientError
@@ -28,24 +29,38 @@ def _quoted(etag: str) -> str:
     return etag if etag.startswith('"') else f'"{etag}"'
 
 
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """The first `length` bytes of the object `key`."""
+
+    key: str
+    length: int
+
+
 class Blobs:
     def __init__(self, bucket: str | None = None) -> None:
         self.bucket = bucket or get_settings().bucket_name
 
     def open(
-        self, key: str, *, start: int = 0, version_id: str | None = None, etag: str | None = None
+        self,
+        key: str,
+        *,
+        start: int = 0,
+        length: int | None = None,
+        version_id: str | None = None,
+        etag: str | None = None,
     ) -> BinaryIO:
-        """A streaming body of the object from byte `start` (never read whole into memory): of
-        its version `version_id`, or else only while its content is still `etag` (a new upload
-        under the same key raises `Replaced`), so that a read resumed later never continues in
-        another file."""
+        """A streaming body of the object from byte `start` (never read whole into memory), of
+        at most `length` bytes: of its version `version_id`, or else only while its content is
+        still `etag` (a new upload under the same key raises `Replaced`), so that a read resumed
+        later never continues in another file."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if version_id:
             params["VersionId"] = version_id
         elif etag:
             params["IfMatch"] = _quoted(etag)
-        if start:
-            params["Range"] = f"bytes={start}-"
+        if start or length:
+            params["Range"] = f"bytes={start}-{'' if length is None else start + length - 1}"
         try:
             with translated("get_object"):
                 response = aws.client("s3").get_object(**params)
@@ -77,13 +92,22 @@ class Blobs:
             )
 
     def concatenate(
-        self, key: str, head: bytes, parts: Sequence[str], *, content_type: str
-    ) -> None:
-        """Write `head` followed by the objects `parts`, in order, as the object `key`: one
-        PutObject when it stays small, else a multipart upload of parts of at least
-        `UPLOAD_PART_BYTES`; never more than one such part in memory."""
+        self,
+        key: str,
+        head: bytes | Prefix,
+        parts: Sequence[str],
+        *,
+        content_type: str,
+        missing: list[str] | None = None,
+    ) -> int:
+        """Write `head` (bytes, or the first bytes of an object, which may be `key` itself)
+        followed by the objects `parts`, in order, as the object `key`: one PutObject when it
+        stays small, else a multipart upload of parts of at least `UPLOAD_PART_BYTES`; never
+        more than one such part in memory. Returns its size in bytes. A part that is not found
+        raises `NotFound`, or, given a `missing` list, is left out and added to it."""
         s3 = aws.client("s3")
-        pending = bytearray(head)
+        pending = bytearray()
+        written = 0
         upload_id: str | None = None
         uploaded: list[dict[str, Any]] = []
 
@@ -101,8 +125,9 @@ class Blobs:
             pending.clear()
 
         try:
-            for part in parts:
-                pending += self.get_bytes(part)
+            for data in self._pieces(head, parts, missing):
+                pending += data
+                written += len(data)
                 if len(pending) < UPLOAD_PART_BYTES:
                     continue
                 if upload_id is None:
@@ -113,7 +138,7 @@ class Blobs:
                 upload_pending()
             if upload_id is None:
                 self.put_bytes(key, bytes(pending), content_type=content_type)
-                return
+                return written
             if pending:
                 upload_pending()
             with translated("complete_multipart_upload"):
@@ -123,12 +148,36 @@ class Blobs:
                     UploadId=upload_id,
                     MultipartUpload={"Parts": uploaded},
                 )
+            return written
         except Exception:
             if upload_id is not None:
                 # If this fails too, the bucket's lifecycle aborts the upload after a week.
                 with contextlib.suppress(Exception):
                     s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             raise
+
+    def _pieces(
+        self, head: bytes | Prefix, parts: Sequence[str], missing: list[str] | None
+    ) -> Iterator[bytes]:
+        if isinstance(head, bytes):
+            yield head
+        else:
+            for start in range(0, head.length, UPLOAD_PART_BYTES):
+                length = min(UPLOAD_PART_BYTES, head.length - start)
+                yield self.get_bytes(head.key, start=start, length=length)
+        for part in parts:
+            try:
+                yield self.get_bytes(part)
+            except NotFound:
+                if missing is None:
+                    raise
+                missing.append(part)
+
+    def delete_version(self, key: str, version_id: str) -> None:
+        """Remove one version of the object for good (no delete marker is left, other versions
+        stay); a version already removed answers the same."""
+        with translated("delete_object"):
+            aws.client("s3").delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
 
     def version_of(self, key: str, *, etag: str | None) -> str | None:
         """The version id of the object under `key` while its content is still `etag`; None in
@@ -174,8 +223,9 @@ class Blobs:
         )
         return link
 
-    def get_bytes(self, key: str) -> bytes:
-        with self.open(key) as body:
+    def get_bytes(self, key: str, *, start: int = 0, length: int | None = None) -> bytes:
+        """The object's content, or `length` bytes of it from byte `start`."""
+        with self.open(key, start=start, length=length) as body:
             return body.read()
 
     def get_json(self, key: str) -> Any:

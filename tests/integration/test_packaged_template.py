@@ -147,17 +147,17 @@ def test_bucket_blocks_public_access_requires_tls_and_expires_deliveries_and_rep
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    # and incoming/ and reports/ expire after the retention period, a delivery's work state
-    # after a week
+    # and reports/ expire after the retention period; an upload no delivery removed and a
+    # delivery's work state after 30 days (tests/unit/test_bucket_lifecycle.py says why)
     expiry = {
         rule["Prefix"]: rule["ExpirationInDays"]
         for rule in bucket["LifecycleConfiguration"]["Rules"]
         if rule["Status"] == "Enabled"
     }
     assert expiry == {
-        "incoming/": {"Ref": "RetentionDays"},
+        "incoming/": 30,
         "reports/": {"Ref": "RetentionDays"},
-        "work/": 7,
+        "work/": 30,
     }
     assert retention == 730
 
@@ -336,20 +336,24 @@ def test_ingest_policy_reads_incoming_writes_reports_consumes_its_queue_and_only
     named = set().union(*(referenced(s["Resource"]) for s in statements(role)))
     by_resource = bucket_actions(role)
 
-    # then it reads only incoming/, writes only reports/, keeps a running delivery's state in
-    # work/, uses only its queue and the table, and may only put delivery notices on the mail
-    # queue, never read it
+    # then it reads and removes only incoming/, writes only reports/, keeps a running
+    # delivery's state in work/, uses only its queue and the table, and may only put delivery
+    # notices on the mail queue, never read it
     assert named == {"PortfolioBucket", "PortfolioTable", "IngestQueue", "ActivationQueue", "Stage"}
     assert actions_on(role, "ActivationQueue") == {"sqs:SendMessage"}
     assert by_resource == {
+        # (an upload's version is removed once its delivery is final or held)
         str({"Fn::Sub": "${PortfolioBucket.Arn}/incoming/*"}): {
             "s3:GetObject",
             "s3:GetObjectVersion",
+            "s3:DeleteObjectVersion",
         },
         str({"Fn::Sub": "${PortfolioBucket.Arn}/reports/*"}): {
             "s3:PutObject",
             "s3:AbortMultipartUpload",
         },
+        # (a held delivery's file, appended to when an error follows the confirmation)
+        str({"Fn::Sub": "${PortfolioBucket.Arn}/reports/*.csv"}): {"s3:GetObject"},
         str({"Fn::Sub": "${PortfolioBucket.Arn}/work/*"}): {"s3:GetObject", "s3:PutObject"},
     }
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= actions_on(

@@ -166,6 +166,31 @@ def test_a_rejected_rows_file_of_many_megabytes_is_put_together_in_parts(aws):
     assert stored["ContentType"] == "text/csv"
 
 
+def test_a_file_of_many_megabytes_gets_more_parts_appended_to_its_first_bytes(aws):
+    # given a rejected-rows file of 17 MB (more than two upload parts) with a stray tail
+    from chalicelib.store.blobs import Blobs, Prefix
+
+    blobs = Blobs()
+    settings = get_settings()
+    s3 = boto3.client("s3", region_name=settings.aws_region)
+    kept = b"head\n" + b"A" * 17_000_000
+    s3.put_object(Bucket=settings.bucket_name, Key="reports/p/d.csv", Body=kept + b"stray\n")
+    s3.put_object(Bucket=settings.bucket_name, Key="work/d/rejected/000001", Body=b"B" * 10)
+
+    # when a later part is appended to its first bytes (the file itself is read as it is written)
+    size = blobs.concatenate(
+        "reports/p/d.csv",
+        Prefix("reports/p/d.csv", len(kept)),
+        ["work/d/rejected/000001"],
+        content_type="text/csv",
+    )
+
+    # then the file is its first bytes and the part, and its size is told
+    stored = s3.get_object(Bucket=settings.bucket_name, Key="reports/p/d.csv")["Body"].read()
+    assert stored == kept + b"B" * 10
+    assert size == len(stored)
+
+
 def test_a_page_gets_a_link_to_a_large_rejected_rows_file_that_downloads_it_whole(aws, api):
     # given a finished delivery whose rejected-rows file is 6 MB (over what the API answers)
     upload(f"incoming/{PARTNER}/full/export.csv", csv_bytes([person("L1", PCODE="1")]))

@@ -26,6 +26,7 @@ from chalicelib.models.quality import QualitySnapshot
 from chalicelib.rules.identity import Bucket
 from chalicelib.rules.matching import is_current
 from chalicelib.services.ingest import IngestService
+from chalicelib.store.blobs import Prefix
 from chalicelib.store.deliveries import to_item
 from chalicelib.store.identity import (
     ClientIndex,
@@ -362,14 +363,31 @@ class MemoryBlobs:
         self.objects[key] = data if isinstance(data, bytes) else data.read()
 
     def concatenate(
-        self, key: str, head: bytes, parts: Sequence[str], *, content_type: str
-    ) -> None:
-        self.objects[key] = head + b"".join(self.get_bytes(part) for part in parts)
+        self,
+        key: str,
+        head: bytes | Prefix,
+        parts: Sequence[str],
+        *,
+        content_type: str,
+        missing: list[str] | None = None,
+    ) -> int:
+        first = head if isinstance(head, bytes) else self.get_bytes(head.key, length=head.length)
+        gone = [part for part in parts if part not in self.objects]
+        if gone:
+            if missing is None:
+                raise NotFound(f"object {gone[0]} not found")
+            missing.extend(gone)
+        found = [self.objects[part] for part in parts if part in self.objects]
+        self.objects[key] = first + b"".join(found)
+        return len(self.objects[key])
 
-    def get_bytes(self, key: str) -> bytes:
+    def size(self, key: str) -> int | None:
+        return len(self.objects[key]) if key in self.objects else None
+
+    def get_bytes(self, key: str, *, start: int = 0, length: int | None = None) -> bytes:
         if key not in self.objects:
             raise NotFound(f"object {key} not found")
-        return self.objects[key]
+        return self.objects[key][start : None if length is None else start + length]
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.objects[key])

@@ -14,8 +14,10 @@ import pytest
 
 from chalicelib.rules.rows import kept_labels
 from chalicelib.services.reader import (
+    BLANK_RUN,
     CHUNK_BYTES,
     BadLine,
+    BlankLines,
     FileFormat,
     FileRejected,
     RawRow,
@@ -737,3 +739,23 @@ def test_a_json_number_too_large_to_write_out_is_kept_as_written() -> None:
     (row,) = [i for i in rows_of(read(data, "p.jsonl")) if isinstance(i, RawRow)]
 
     assert row.values[1] == "1e999999999"
+
+
+def test_a_run_of_blank_lines_is_stood_for_by_one_item_every_blank_run_lines() -> None:
+    # given a row followed by two and a half runs of blank lines and ;;; rows, then a row
+    data = (HEADER + "1;Jansen;1234AB\n" + "\n;;\n" * BLANK_RUN + "\n" * (BLANK_RUN // 2)).encode()
+    data += b"2;Smit;1234AB\n"
+
+    items = rows_of(read(data))
+
+    # then the rows come as rows, and each run of skipped lines as one BlankLines item
+    assert [type(item).__name__ for item in items] == [
+        "RawRow",
+        "BlankLines",
+        "BlankLines",
+        "RawRow",
+    ]
+    first_run = items[1]
+    assert isinstance(first_run, BlankLines)
+    assert first_run.line == 2 + BLANK_RUN  # the run's last skipped line
+    assert data[: first_run.end_offset].endswith(b"\n")

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 
 from chalicelib.config import reset_settings
+from chalicelib.errors import StoreRefused
 from chalicelib.services import ingest
 from tests.support.ingest import csv_bytes, portfolio
 from tests.support.memory import MemoryRegister
@@ -117,3 +119,92 @@ def test_a_second_notification_of_a_finished_delivery_leaves_its_file_as_it_is(s
     register.process(event)
 
     assert register.blobs.objects == before
+
+
+# --- a held delivery confirmed after the bucket expired its work parts --------------------------
+
+
+def held_with_bad_rows(register: MemoryRegister) -> str:
+    """A full delivery of 30 of 90 policies, every third row bad: held for review."""
+    register.upload(f"incoming/{PARTNER}/full/m1.csv", csv_bytes(portfolio(90)))
+    register.drain()
+    register.upload(f"incoming/{PARTNER}/full/m2.csv", export_with_bad_rows(30))
+    register.drain()
+    held = register.report(PARTNER)
+    assert (held["status"], held["rows_rejected"]) == ("held_for_review", 10)
+    return str(held["delivery_id"])
+
+
+def expire_work(register: MemoryRegister) -> None:
+    """What the bucket's lifecycle rule `expire-work` does a week after the parts were written."""
+    work = [key for key in register.blobs.objects if key.startswith(ingest.WORK_PREFIX)]
+    assert work
+    for key in work:
+        del register.blobs.objects[key]
+
+
+def test_a_held_delivery_confirmed_after_its_work_parts_expired_keeps_its_rejected_rows(
+    small_batches,
+):
+    # given a held delivery with ten rejected rows in its file, whose work parts expired
+    register = MemoryRegister()
+    delivery_id = held_with_bad_rows(register)
+    held_rows = rejected_rows(register)
+    expire_work(register)
+
+    # when an administrator confirms it
+    register.service().release_held(delivery_id, confirmed_by="admin-user")
+    register.drain()
+
+    # then it ends the missing policies and its file still holds every rejected row once
+    final = register.report(PARTNER)
+    assert (final["status"], final["policies_ended"]) == ("accepted_with_errors", 60)
+    assert rejected_rows(register) == held_rows
+    assert len(held_rows) == 1 + 10
+
+
+@pytest.mark.parametrize("held_by_the_previous_version", [False, True])
+def test_an_error_after_the_confirm_is_added_once_to_the_file_also_when_the_finish_is_killed(
+    small_batches, monkeypatch, held_by_the_previous_version
+):
+    # given a held delivery whose work parts expired
+    register = MemoryRegister()
+    delivery_id = held_with_bad_rows(register)
+    held_rows = rejected_rows(register)
+    expire_work(register)
+    if held_by_the_previous_version:  # which did not note what the report's file holds
+        record = register.deliveries.records[delivery_id]
+        record.progress.rejected_parts_reported = 0
+        record.progress.rejected_bytes_reported = None
+
+    # and DynamoDB refuses to end its missing policies
+    def refused(*args: object, **kwargs: object) -> None:
+        raise StoreRefused("batch_write_item: ValidationException")
+
+    monkeypatch.setattr(register.portfolio, "end", refused)
+    # and the invocation is killed once after its file was written, before it was marked final
+    real_finish = register.deliveries.finish
+    kills: list[str] = []
+
+    def killed_once(delivery_id: str, **kwargs: Any) -> None:
+        if not kills:
+            kills.append(delivery_id)
+            raise Interrupted
+        real_finish(delivery_id, **kwargs)
+
+    monkeypatch.setattr(register.deliveries, "finish", killed_once)
+
+    # when an administrator confirms it, and the killed message comes back
+    register.service().release_held(delivery_id, confirmed_by="admin-user")
+    register.clock.advance(seconds=1)
+    with pytest.raises(Interrupted):
+        register.process(register.queue.messages.pop(0))
+    register.clock.advance(hours=1)  # the killed invocation's lease lapses
+    register.service().resume(delivery_id, lambda: 900_000)
+
+    # then the delivery is rejected, and its file holds the held rows and the refusal once each
+    assert kills
+    assert register.report(PARTNER)["status"] == "rejected"
+    final_rows = rejected_rows(register)
+    assert final_rows[: len(held_rows)] == held_rows
+    assert [row[3] for row in final_rows[len(held_rows) :]] == ["storage_refused"]
