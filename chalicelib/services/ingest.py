@@ -435,7 +435,9 @@ class IngestService:
                 message("missing_columns", line=1, columns=missing),
             )
             return True
-        if header.has_bsn:
+        if header.has_bsn and progress.format["type"] == "csv":
+            # A JSON Lines file always has the column (any object may carry a BSN key): the
+            # count of BSNs dropped says when one did.
             progress.warn(notice("bsn_column"))
         if header.duplicates:
             progress.warn(notice("duplicate_columns", columns=", ".join(header.duplicates)))

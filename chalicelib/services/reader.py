@@ -90,6 +90,10 @@ _PARTY_VALUE_LABELS: Final = tuple(label for label in PARTY_LABELS if label != "
 _PREFIXED_LABELS: Final = frozenset(
     f"{role}_{label}" for role in ENTITY_PREFIXES for label in _PARTY_VALUE_LABELS
 )
+# A JSON Lines object's BSN, under any of the contract's keys for it: counted, never read.
+_BSN_LABELS: Final = frozenset({"BSNR", *(f"{role}_BSNR" for role in ENTITY_PREFIXES)})
+# Labels added after the first object's keys that an object rarely holds (the row stops before).
+_TAIL_LABELS: Final = _PREFIXED_LABELS | {"BSNR"}
 _CONTRACT_LABELS: Final = (
     *POLICY_LABELS,
     *_PARTY_VALUE_LABELS,
@@ -621,6 +625,7 @@ class _JsonColumns:
     exact: dict[str, int]
     folded: dict[str, int]
     width: int
+    bsn: int | None  # where a BSN under another of its keys (`KN_BSNR`) is counted
 
 
 def _json_columns(labels: tuple[str, ...]) -> _JsonColumns:
@@ -630,9 +635,9 @@ def _json_columns(labels: tuple[str, ...]) -> _JsonColumns:
         exact.setdefault(label, position)
         folded.setdefault(label.upper(), position)
     width = len(labels)
-    while width and labels[width - 1] in _PREFIXED_LABELS:
+    while width and labels[width - 1] in _TAIL_LABELS:
         width -= 1
-    return _JsonColumns(labels, exact, folded, width)
+    return _JsonColumns(labels, exact, folded, width, folded.get("BSNR"))
 
 
 def _jsonl_labels(first_keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -641,9 +646,11 @@ def _jsonl_labels(first_keys: tuple[str, ...]) -> tuple[str, ...]:
     fields, and write each party's object with its own prefix (`VP_ANAAM`, then `SP_ANAAM`),
     so a later object may hold what the first had no value for (a company first in the file
     has no birth date; a first client without e-mail): each object is read by its own keys.
-    A BSN key is not added (a BSN is never read)."""
+    Last a `BSNR` column, where a BSN under any of its keys is counted as dropped (as a CSV's
+    BSN column is: never stored), whichever object carries it."""
     present = {normalise_label(key) for key in first_keys}
-    return first_keys + tuple(label for label in _CONTRACT_LABELS if label not in present)
+    added = tuple(label for label in (*_CONTRACT_LABELS, "BSNR") if label not in present)
+    return first_keys + added
 
 
 def _json_values(obj: dict[str, Any], columns: _JsonColumns) -> list[str]:
@@ -662,6 +669,10 @@ def _json_values(obj: dict[str, Any], columns: _JsonColumns) -> list[str]:
         as_written = {exact[key] for key in obj if key in exact}
         for key, value in other_case:
             position = columns.folded.get(key.upper())
+            if position is None and normalise_label(key) in _BSN_LABELS:
+                position = columns.bsn  # another role's BSN key: counted in the one column
+                if position is None or not _json_text(value) or position in as_written:
+                    continue
             if position is not None and position not in as_written:
                 if position >= len(values):
                     values.extend([""] * (position + 1 - len(values)))

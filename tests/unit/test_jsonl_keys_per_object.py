@@ -148,3 +148,21 @@ def test_a_later_objects_key_outside_the_contract_is_not_stored():
     everything = json.dumps(register.items(), default=str)
     assert "111222333" not in everything
     assert "Uniek-geheim" not in everything
+
+
+@pytest.mark.parametrize("key", ["BSNR", "bsnr", "VP_BSNR", "KN_Bsnr"])
+def test_a_later_objects_bsn_under_any_of_its_keys_is_dropped_and_counted(key):
+    # given a JSON Lines export whose first objects carry no BSN and whose last one does
+    register = MemoryRegister()
+    objects = [person("J1"), person("J1", ENTITEIT="KN", VOORL="C.", GEBDAT="20100101")]
+    objects.append({**person("J2", HUISNR="2"), key: "111222333"})
+    register.upload(f"incoming/{PARTNER}/full/x.jsonl", _jsonl(objects))
+
+    # when it is delivered
+    register.drain()
+
+    # then every row is stored, the BSN nowhere, and the report says one BSN was dropped
+    report = register.report(PARTNER)
+    assert report["rows_accepted"] == 3, report["errors"]
+    assert "111222333" not in json.dumps(register.items(), default=str)
+    assert any("1 BSN" in warning for warning in report["warnings"]), report["warnings"]
