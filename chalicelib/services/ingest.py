@@ -480,14 +480,9 @@ class IngestService:
                     if (
                         group is None or item.line - lines[-1] > BLANK_RUN
                     ) and remaining_ms() < self.settings.ingest_min_remaining_ms:
-                        progress.rows_total += rows_total
-                        progress.bsn_dropped += bsn_dropped
-                        if group is not None:
-                            self._close(record, group, item, batch)
-                        self._flush(record, batch)
+                        self._stop_reading(record, group, item, batch, rows_total, bsn_dropped)
                         progress.offset = item.end_offset
                         progress.line = item.last_line or item.line
-                        tally.fold_into(progress.quality)
                         self._hand_over(record)
                         return False
                     continue
@@ -523,19 +518,9 @@ class IngestService:
                 last = item
         except FileRejected as exc:
             # Unreadable from here on (e.g. the uncompressed size limit): what came before stays.
-            progress.rows_total += rows_total
-            progress.bsn_dropped += bsn_dropped
-            if group is not None:
-                self._close(record, group, last, batch)
-            self._flush(record, batch)
-            tally.fold_into(progress.quality)
+            self._stop_reading(record, group, last, batch, rows_total, bsn_dropped)
             return self._file_failed(progress, exc, first_time and progress.rows_total == 0)
-        progress.rows_total += rows_total
-        progress.bsn_dropped += bsn_dropped
-        if group is not None:
-            self._close(record, group, last, batch)
-        self._flush(record, batch)
-        tally.fold_into(progress.quality)
+        self._stop_reading(record, group, last, batch, rows_total, bsn_dropped)
         if progress.rows_total == 0:
             progress.rejected = True
             self._add_error(
@@ -543,6 +528,27 @@ class IngestService:
                 message("empty_file", key="no_rows", line=1),
             )
         return True
+
+    def _stop_reading(
+        self,
+        record: DeliveryRecord,
+        group: PolicyGroup | None,
+        last: RawRow | BadLine,
+        batch: _Batch,
+        rows_total: int,
+        bsn_dropped: int,
+    ) -> None:
+        """Reading stops (the file's end, an unreadable rest, or a hand-over between lines that
+        are no rows): the rows counted since the last batch go into the progress, the open
+        policy is judged with `last` as its last line, and the batch is written with its field
+        counts."""
+        progress = record.progress
+        progress.rows_total += rows_total
+        progress.bsn_dropped += bsn_dropped
+        if group is not None:
+            self._close(record, group, last, batch)
+        self._flush(record, batch)
+        batch.tally.fold_into(progress.quality)
 
     def _file_failed(self, progress: Progress, exc: FileRejected, nothing_written: bool) -> bool:
         self._add_error(progress, message(exc.code, key=exc.message_key, line=exc.line))

@@ -87,18 +87,15 @@ __all__ = [
 CHUNK_BYTES: Final = 256 * 1024
 _RAW_READ_BYTES: Final = 64 * 1024  # compressed input per read: bounded output via max_length
 _PARTY_VALUE_LABELS: Final = tuple(label for label in PARTY_LABELS if label != "BSNR")
-_PREFIXED_LABELS: Final = frozenset(
+_PREFIXED_IN_ORDER: Final = tuple(
     f"{role}_{label}" for role in ENTITY_PREFIXES for label in _PARTY_VALUE_LABELS
 )
+_PREFIXED_LABELS: Final = frozenset(_PREFIXED_IN_ORDER)
 # A JSON Lines object's BSN, under any of the contract's keys for it: counted, never read.
 _BSN_LABELS: Final = frozenset({"BSNR", *(f"{role}_BSNR" for role in ENTITY_PREFIXES)})
 # Labels added after the first object's keys that an object rarely holds (the row stops before).
 _TAIL_LABELS: Final = _PREFIXED_LABELS | {"BSNR"}
-_CONTRACT_LABELS: Final = (
-    *POLICY_LABELS,
-    *_PARTY_VALUE_LABELS,
-    *(f"{role}_{label}" for role in ENTITY_PREFIXES for label in _PARTY_VALUE_LABELS),
-)
+_CONTRACT_LABELS: Final = (*POLICY_LABELS, *_PARTY_VALUE_LABELS, *_PREFIXED_IN_ORDER)
 
 
 @dataclass(frozen=True)
