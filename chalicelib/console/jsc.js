@@ -211,12 +211,17 @@ let rerender = () => {};
 async function openDossier(clientId) {
   const main = document.getElementById("main");
   const problem = main.querySelector(".error") || errorRegion();
+  let dossier;
   try {
-    state.dossier = await get(`v1/clients/${encodeURIComponent(clientId)}`);
+    dossier = await get(`v1/clients/${encodeURIComponent(clientId)}`);
   } catch (error) {
     if (error.kind !== "signin") showError(problem, error);
     return;
   }
+  // The coverage form holds a caller's claim: another client's dossier is another caller, whose
+  // check must not start from the previous caller's dates, legal area and amount.
+  if (!state.dossier || state.dossier.client_id !== dossier.client_id) state.form = {};
+  state.dossier = dossier;
   state.view = "dossier";
   state.check = null;
   rerender();

@@ -167,6 +167,47 @@ def test_jsc_finds_a_caller_by_a_misspelt_name_and_an_objection_route_is_read_ou
     expect(page.locator(".objection li").first).not_to_be_empty()
 
 
+def test_the_next_callers_coverage_check_starts_empty_not_with_the_previous_callers_claim(
+    run: LocalRun, page: Page
+):
+    # given the JSC checked a housing claim of 2500 euro for one caller
+    sign_in(page, console_url(run), "jsc")
+    search(page, f"{CALLER.postcode} {CALLER.house_number}")
+    page.locator(".candidate").filter(has_text="Tim el Amrani").click()
+    event_date = date.today() - timedelta(days=30)
+    check_coverage(page, "VOL9100000001", event_date, "fiscaal", "2500")
+    expect(page.locator(".decision")).to_contain_text("Beslissing")
+
+    # when the next caller is searched and a coverage check opened on their policy
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    search(page, "van den Broek 16-04-2002")
+    expect(page.locator(".candidate").first).to_contain_text("Broek")
+    page.get_by_label("Zoek een klant").press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Broek")
+    page.get_by_role("table", name="Polissen per partner").get_by_role(
+        "button", name="Dekking controleren"
+    ).first.click()
+
+    # then nothing of the previous caller's claim is on the form
+    expect(page.get_by_label("Datum gebeurtenis")).to_have_value("")
+    expect(page.get_by_label("Datum melding")).to_have_value(date.today().isoformat())
+    expect(page.get_by_label("Bedrag van het geschil (euro, optioneel)")).to_have_value("")
+    expect(page.get_by_label("Rechtsgebied")).not_to_have_value("fiscaal")
+
+    # but a second policy of the same caller keeps the claim just typed
+    page.get_by_label("Datum gebeurtenis").fill(event_date.isoformat())
+    page.get_by_label("Rechtsgebied").select_option("wonen")
+    page.get_by_role("button", name="Dekking beoordelen").click()
+    expect(page.locator(".decision")).to_contain_text("Beslissing")
+    page.keyboard.press("Escape")
+    page.get_by_role("table", name="Polissen per partner").get_by_role(
+        "button", name="Dekking controleren"
+    ).last.click()
+    expect(page.get_by_label("Datum gebeurtenis")).to_have_value(event_date.isoformat())
+    expect(page.get_by_label("Rechtsgebied")).to_have_value("wonen")
+
+
 def test_a_search_too_broad_shows_the_reason_and_an_unreachable_api_says_so(
     run: LocalRun, page: Page
 ):
