@@ -14,6 +14,7 @@ from typing import Any
 from unittest.mock import ANY
 
 import pytest
+from pydantic import ValidationError
 
 from chalicelib import clock
 from chalicelib.auth import Principal
@@ -179,6 +180,40 @@ def test_a_request_that_breaks_a_rule_is_refused_with_the_rule_it_broke(
         "signature_required",
     }
     assert desk.mandates.mandates == {}
+
+
+@pytest.mark.parametrize(
+    "first_name",
+    [
+        "Anna\n\nUw link is verlopen. Log opnieuw in: https://evil.example/login",
+        "Anna https://evil.example/login",
+        "<a href=x>Anna</a>",
+    ],
+)
+def test_a_grantee_name_holding_lines_or_a_link_is_refused_before_any_e_mail(
+    desk: Desk, holder: str, first_name: str
+) -> None:
+    # given a request whose grantee's first name holds lines, a link or markup
+    body = mandate_body(holder, "someone_else", contracts=[(PARTNER, "RB-1001")])
+    body["grantee"]["first_name"] = first_name
+
+    # when it is submitted, then the form is refused naming the field, and nothing is stored
+    with pytest.raises(ValidationError) as refused:
+        desk.submit(body)
+    assert [error["loc"] for error in refused.value.errors()] == [("grantee", "first_name")]
+    assert desk.mandates.mandates == {}
+
+
+@pytest.mark.parametrize(
+    "first_name", ["Zoë", "Jean-Luc", "d'Artagnan", "O\u2019Brien", "J.A.", "\u0132sbrand"]
+)
+def test_names_of_every_spelling_are_accepted(desk: Desk, holder: str, first_name: str) -> None:
+    body = mandate_body(holder, "someone_else", contracts=[(PARTNER, "RB-1001")])
+    body["grantee"]["first_name"] = first_name
+
+    mandate = desk.submit(body)
+
+    assert mandate.request["grantee"]["first_name"] == first_name
 
 
 def test_a_listed_contract_of_someone_else_is_refused(desk: Desk, holder: str) -> None:
