@@ -510,30 +510,9 @@ def test_a_partner_approves_a_mandate_request_and_resends_its_activation_link(
     # given the portal submitted a mandate request for the volmacht's policyholder
     status, found = run.get("/v1/clients?policy_number=VOL9100000001", role="jsc")
     assert status == 200
-    today = date.today().isoformat()
     status, mandate = run.post(
         "/v1/mandates",
-        {
-            "client_id": found["candidates"][0]["client_id"],
-            "grantee_kind": "someone_else",
-            "language": "nl",
-            "requester": {
-                "surname": "El Amrani",
-                "first_name": "Tim",
-                "birth_date": CALLER.birth_date,
-                "address": {"house_number": CALLER.house_number, "postcode": CALLER.postcode},
-            },
-            "request_date": today,
-            "grantee": {
-                "surname": "Jansen",
-                "first_name": "Sara",
-                "birth_date": "1990-01-01",
-                "address": {"house_number": "5", "postcode": "3511AB"},
-                "email": "sara@example.nl",
-            },
-            "contracts": [{"partner_id": "demo-volmacht", "policy_number": "VOL9100000001"}],
-            "signature": {"method": "eid", "signed_on": today, "form_reference": "FORM-1"},
-        },
+        mandate_request(found["candidates"][0]["client_id"]),
         role="portal",
     )
     assert status == 201, mandate
@@ -563,6 +542,76 @@ def test_a_partner_approves_a_mandate_request_and_resends_its_activation_link(
     assert stored["state"] == "approved"
     changes = [change for change in stored["history"] if change["by"]]
     assert [c["by"]["partner_id"] for c in changes[-2:]] == ["demo-volmacht", "demo-volmacht"]
+
+
+def test_a_name_typed_into_the_mandate_lookup_is_not_sent_and_the_page_says_what_to_type(
+    run: LocalRun, page: Page
+):
+    # given a partner's employee on the mandate screen, the console's requests watched
+    sign_in(page, console_url(run), "partner", "demo-volmacht")
+    page.get_by_role("button", name="Machtigingen").click()
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+
+    # when the client's name and birth date are typed instead of a number
+    box = page.get_by_label("Machtigingsnummer of klantnummer")
+    box.fill("Jansen 1990-01-01")
+    box.press("Enter")
+
+    # then the page says what the box takes, and nothing was asked of the API
+    expect(page.locator("main .error")).to_contain_text("Typ een machtigingsnummer")
+    assert [r.url for r in requests if "/v1/" in r.url] == []
+
+
+def test_a_clients_mandate_list_shows_the_new_state_after_an_approval(run: LocalRun, page: Page):
+    # given a submitted mandate request of the volmacht's policyholder
+    status, found = run.get("/v1/clients?policy_number=VOL9100000001", role="jsc")
+    assert status == 200
+    client_id = found["candidates"][0]["client_id"]
+    status, mandate = run.post("/v1/mandates", mandate_request(client_id), role="portal")
+    assert status == 201, mandate
+
+    # when the partner opens the client's mandates by client number, approves this one and
+    # goes back to the list
+    sign_in(page, console_url(run), "partner", "demo-volmacht")
+    page.get_by_role("button", name="Machtigingen").click()
+    page.get_by_label("Machtigingsnummer of klantnummer").fill(client_id.upper())
+    page.get_by_label("Machtigingsnummer of klantnummer").press("Enter")
+    listed = page.get_by_role("row").filter(has_text=mandate["mandate_id"])
+    expect(listed).to_contain_text("aangevraagd")
+    listed.get_by_role("button", name="Openen").click()
+    page.get_by_role("button", name="Goedkeuren").click()
+    expect(page.get_by_role("status")).to_contain_text("Goedgekeurd")
+    page.keyboard.press("Escape")
+
+    # then the list shows it approved, as the register has it
+    expect(listed).to_contain_text("goedgekeurd")
+
+
+def mandate_request(client_id: str) -> dict:
+    """The portal's form: someone else may see the volmacht's policy of the caller."""
+    today = date.today().isoformat()
+    return {
+        "client_id": client_id,
+        "grantee_kind": "someone_else",
+        "language": "nl",
+        "requester": {
+            "surname": "El Amrani",
+            "first_name": "Tim",
+            "birth_date": CALLER.birth_date,
+            "address": {"house_number": CALLER.house_number, "postcode": CALLER.postcode},
+        },
+        "request_date": today,
+        "grantee": {
+            "surname": "Jansen",
+            "first_name": "Sara",
+            "birth_date": "1990-01-01",
+            "address": {"house_number": "5", "postcode": "3511AB"},
+            "email": "sara@example.nl",
+        },
+        "contracts": [{"partner_id": "demo-volmacht", "policy_number": "VOL9100000001"}],
+        "signature": {"method": "eid", "signed_on": today, "form_reference": "FORM-1"},
+    }
 
 
 def test_at_200_percent_zoom_on_1280_by_720_nothing_needs_sideways_scrolling_and_focus_shows(
