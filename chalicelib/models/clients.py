@@ -265,13 +265,17 @@ def name_from_item(item: Mapping[str, Any]) -> Name:
     initials = item.get("initials")
     first_name = item.get("first_name")
     shown_given = display_case(first_name) if first_name else display_initials(initials or "")
-    parts = [shown_given, tussenvoegsels, display_case(surname)]
+    shown_surname = display_case(surname)
+    if tussenvoegsels:
+        # "d'" + "Ancona" was one word as delivered ("d'Ancona"): no space after the apostrophe.
+        glued = str(tussenvoegsels).endswith("'")
+        shown_surname = f"{tussenvoegsels}{'' if glued else ' '}{shown_surname}"
     return Name(
         surname=surname,
         tussenvoegsels=tussenvoegsels,
         initials=initials,
         first_name=first_name,
-        display=" ".join(str(p) for p in parts if p),
+        display=" ".join(p for p in (shown_given, shown_surname) if p),
     )
 
 
