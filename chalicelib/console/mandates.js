@@ -167,7 +167,7 @@ function renderMandate(container) {
       : problem,
     scrollBox(table(
       t("Historie", "History"),
-      [t("Wanneer (UTC)", "When (UTC)"), t("Status", "State"), t("Door", "By"), t("Reden", "Reason")],
+      [t("Wanneer", "When"), t("Status", "State"), t("Door", "By"), t("Reden", "Reason")],
       mandate.history.map((change) => [date(change.at), word("mandate_state", change.state), actorText(change.by), change.reason || ""]),
     )),
   );

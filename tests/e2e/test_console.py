@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
@@ -586,6 +587,56 @@ def test_a_clients_mandate_list_shows_the_new_state_after_an_approval(run: Local
 
     # then the list shows it approved, as the register has it
     expect(listed).to_contain_text("goedgekeurd")
+
+
+def in_dutch_time(moment: str) -> str:
+    """An API time (UTC, `Z` or `+00:00`) as the Dutch clock shows it: dd-mm-yyyy hh:mm."""
+    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return f"{parsed.astimezone(ZoneInfo('Europe/Amsterdam')):%d-%m-%Y %H:%M}"
+
+
+def fact(page: Page, term: str) -> str:
+    return (
+        page.locator("dl.facts dt", has_text=term)
+        .locator("xpath=following-sibling::dd[1]")
+        .inner_text()
+    )
+
+
+def test_times_are_shown_as_the_dutch_clock_gives_them_like_the_activation_email(
+    run: LocalRun, page: Page
+):
+    # given an approved mandate request, and the volmacht's newest delivery
+    status, found = run.get("/v1/clients?policy_number=VOL9100000001", role="jsc")
+    assert status == 200
+    status, mandate = run.post(
+        "/v1/mandates", mandate_request(found["candidates"][0]["client_id"]), role="portal"
+    )
+    assert status == 201, mandate
+    status, approved = run.post(f"/v1/mandates/{mandate['mandate_id']}/approve", {}, role="admin")
+    assert status == 200, approved
+    status, listing = run.get("/v1/deliveries?partner_id=demo-volmacht&limit=1")
+    assert status == 200
+    newest = listing["deliveries"][0]
+
+    # when the partner opens the mandate
+    sign_in(page, console_url(run), "partner", "demo-volmacht")
+    page.get_by_role("button", name="Machtigingen").click()
+    page.get_by_label("Machtigingsnummer of klantnummer").fill(mandate["mandate_id"])
+    page.get_by_label("Machtigingsnummer of klantnummer").press("Enter")
+    expect(page.locator("dl.facts")).to_contain_text("goedgekeurd")
+
+    # then the link's expiry is the Dutch time the grantee's e-mail gives, and so is the
+    # time it was submitted
+    assert fact(page, "Link geldig tot") == in_dutch_time(approved["activation_expires_at"])
+    assert fact(page, "Aangevraagd").startswith(in_dutch_time(approved["submitted_at"]))
+
+    # and a delivery's report gives the Dutch time it was received
+    page.get_by_role("button", name="Leveringen").click()
+    page.get_by_role("row").filter(has_text=in_dutch_time(newest["received_at"])).first.get_by_role(
+        "button", name="Rapport"
+    ).click()
+    assert fact(page, "Ontvangen") == in_dutch_time(newest["received_at"])
 
 
 def mandate_request(client_id: str) -> dict:
