@@ -74,6 +74,7 @@ const WORDS = {
   },
   field: {
     name: ["Naam", "Name"],
+    given_name: ["Voornaam of voorletters", "First name or initials"],
     surname: ["Achternaam", "Surname"],
     first_name: ["Voornaam", "First name"],
     initials: ["Voorletters", "Initials"],
@@ -89,6 +90,13 @@ const WORDS = {
     phone: ["Telefoon", "Phone"],
     email: ["E-mail", "E-mail"],
     kvk: ["KvK-nummer", "KvK number"],
+    event_date: ["Datum gebeurtenis", "Event date"],
+    reported_date: ["Datum melding", "Reported date"],
+    legal_area: ["Rechtsgebied", "Legal area"],
+    claim_amount_eur: ["Bedrag van het geschil", "Amount in dispute"],
+    client_id: ["Klantnummer", "Client number"],
+    mandate_id: ["Machtigingsnummer", "Mandate number"],
+    reason: ["Reden", "Reason"],
   },
   how: {
     exact: ["exact gelijk", "exact"],
@@ -143,6 +151,7 @@ const WORDS = {
   kind: {
     full: ["volledig bestand", "full file"],
     mutation: ["mutatiebestand", "mutation file"],
+    check: ["controlebestand (niets opgeslagen)", "check only (nothing stored)"],
   },
   mandate_state: {
     submitted: ["aangevraagd", "submitted"],

@@ -125,11 +125,9 @@ function renderSearch(container) {
         state.result.truncated ? t(" Er zijn er meer: maak de zoekvraag preciezer.", " There are more: make the search more precise.") : "",
       );
     } else {
-      replace(
-        status,
-        t("Niemand gevonden.", "Nobody found."),
-        state.result.next_try ? ` ${t("Probeer", "Try")}: ${state.result.next_try}` : "",
-      );
+      // The API's advice starts with "nobody found by …": a sentence of its own.
+      const advice = t(state.result.next_try_nl, state.result.next_try);
+      replace(status, advice ? advice.charAt(0).toUpperCase() + advice.slice(1) + "." : t("Niemand gevonden.", "Nobody found."));
     }
   };
 
@@ -360,6 +358,10 @@ function renderCoverage(container) {
       onsubmit: async (event) => {
         event.preventDefault();
         keep();
+        // The decision on screen was for the values sent before: gone before the next answer,
+        // so a refused check leaves none that the form no longer holds.
+        state.check = null;
+        paintOutcome(outcome);
         await busy(button, problem, async () => {
           const body = {
             partner_id: policy.partner_id,

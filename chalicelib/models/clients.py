@@ -225,13 +225,14 @@ class Candidate(BaseModel):
 
 class CandidateList(BaseModel):
     """`query_kind`: the partitions read (`addr`, `addr+dob` after a fallback, ...);
-    `truncated`: more candidates than shown; `next_try`: when nobody was found, what to try
-    next."""
+    `truncated`: more candidates than shown; `next_try` (English) and `next_try_nl` (Dutch):
+    when nobody was found, what to try next."""
 
     query_kind: str
     candidates: list[Candidate]
     truncated: bool = False
     next_try: str | None = None
+    next_try_nl: str | None = None
 
 
 class Dossier(BaseModel):

@@ -25,7 +25,7 @@ Language = Literal["nl", "en"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 
-_NAME_MARKS = frozenset(" '\u2018\u2019.,-")
+_NAME_MARKS = frozenset(" '\u2018\u2019.,-\u2010\u2011")
 
 
 def is_person_name(text: str) -> bool:

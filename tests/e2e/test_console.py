@@ -665,6 +665,129 @@ def mandate_request(client_id: str) -> dict:
     }
 
 
+# How far the page scrolls sideways, and the elements reaching past its right edge, but for
+# those in a box of their own that scrolls sideways: [0] when nothing needs sideways scrolling.
+NO_SIDEWAYS_SCROLL = """() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [...document.querySelectorAll("body *")]
+        .filter((element) => !element.closest(".scroll"))
+        .filter((element) => element.getBoundingClientRect().right > width + 0.5)
+        .map((element) => `${element.tagName}.${element.className}`);
+    return [document.documentElement.scrollWidth - width, ...wide];
+}"""
+LONG_FILE_NAME = "portefeuille_export_volmacht_20261201_volledig_incl_gezinsleden_FINAL.csv"
+
+
+def test_a_report_of_a_file_with_a_long_name_needs_no_sideways_scrolling_at_200_percent(
+    run: LocalRun, browser: Browser
+):
+    # given a check delivery of the volmacht under a long file name without spaces
+    rows = generate_rows(
+        2, seed=DEMO_SEED, partner_id="demo-volmacht", first_policy=8000, processing_code="0"
+    )
+    upload(run, "demo-volmacht", "check", LONG_FILE_NAME, list(rows))
+
+    # when the partner opens its report at 200 % zoom on a 1280x720 screen
+    context = browser.new_context(viewport={"width": 640, "height": 360}, device_scale_factor=2)
+    page = context.new_page()
+    try:
+        sign_in(page, console_url(run), "partner", "demo-volmacht")
+        page.get_by_role("button", name=f"Rapport {LONG_FILE_NAME}").first.click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(LONG_FILE_NAME)
+
+        # then the page fits the width: the name breaks instead
+        assert page.evaluate(NO_SIDEWAYS_SCROLL) == [0]
+        # and the kind of delivery is said in words
+        expect(page.locator("dl.facts")).to_contain_text("controlebestand (niets opgeslagen)")
+    finally:
+        context.close()
+
+
+def open_coverage_check(page: Page, run: LocalRun) -> None:
+    """The JSC's coverage form of the volmacht's policy of the caller."""
+    sign_in(page, console_url(run), "jsc")
+    search(page, "VOL9100000001")
+    expect(page.locator(".candidate").first).to_be_visible()
+    page.get_by_label("Zoek een klant").press("Enter")
+    page.get_by_role("table", name="Polissen per partner").get_by_role("row").filter(
+        has_text="VOL9100000001"
+    ).get_by_role("button", name="Dekking controleren").click()
+
+
+def test_a_refused_coverage_check_names_the_field_and_leaves_no_earlier_decision(
+    run: LocalRun, page: Page
+):
+    # given a decision on screen for an event before the policy started
+    open_coverage_check(page, run)
+    page.get_by_label("Datum gebeurtenis").fill("2000-01-01")
+    page.get_by_role("button", name="Dekking beoordelen").click()
+    expect(page.locator(".decision")).to_contain_text("Niet gedekt")
+
+    # when the event date is corrected but the reported date put before it
+    page.get_by_label("Datum gebeurtenis").fill((date.today() - timedelta(days=10)).isoformat())
+    page.get_by_label("Datum melding").fill((date.today() - timedelta(days=20)).isoformat())
+    page.get_by_role("button", name="Dekking beoordelen").click()
+
+    # then the error names the field as the form labels it, and no decision is on screen
+    expect(page.locator("main .error")).to_contain_text("(Datum melding)")
+    expect(page.locator(".decision")).to_have_count(0)
+
+    # when an amount beyond what the API takes is checked, the field is named in words too
+    page.get_by_label("Datum melding").fill(date.today().isoformat())
+    page.get_by_label("Bedrag van het geschil (euro, optioneel)").fill("99999999999999999999")
+    page.get_by_role("button", name="Dekking beoordelen").click()
+    expect(page.locator("main .error")).to_contain_text("(Bedrag van het geschil)")
+
+
+def test_a_search_that_finds_nobody_says_what_to_try_in_the_pages_language(
+    run: LocalRun, page: Page
+):
+    # given the console in Dutch, signed in as the legal service centre
+    sign_in(page, console_url(run), "jsc")
+
+    # when an address nobody lives at is searched
+    search(page, "9999ZZ 999")
+
+    # then what to try next is said in Dutch, and in English on the toggle
+    status = page.locator("main [role=status]")
+    expect(status).to_contain_text("Niemand gevonden op postcode + huisnummer; probeer")
+    page.get_by_role("button", name="English").click()
+    expect(status).to_contain_text("Nobody found by postcode + house number; try")
+
+
+def test_how_a_candidate_matched_names_every_field_in_words(run: LocalRun, page: Page):
+    # when the caller gives name, birth date, address and policy number at once
+    sign_in(page, console_url(run), "jsc")
+    search(page, f"Tim el Amrani {CALLER.birth_date} {CALLER.postcode} {CALLER.house_number}")
+    explain = page.locator(".candidate").filter(has_text="Tim el Amrani").first.locator(".explain")
+
+    # then each field of the explanation is a word, none the API's name
+    expect(explain).to_contain_text("Naam: exact gelijk")
+    expect(explain).to_contain_text("Voornaam of voorletters:")
+    assert "_" not in explain.inner_text()
+
+
+def test_an_admin_filtering_deliveries_reads_whose_they_are_and_is_told_of_an_unknown_partner(
+    run: LocalRun, page: Page
+):
+    # given the administrator's deliveries
+    sign_in(page, console_url(run), "admin")
+    page.get_by_role("button", name="Leveringen", exact=True).click()
+    partner = page.get_by_label("Partner (leeg: alle)")
+
+    # when filtered by the volmacht, then the table says it is the volmacht's
+    partner.fill("demo-volmacht")
+    page.get_by_role("button", name="Vernieuwen").click()
+    expect(page.locator("main caption").first).to_have_text("Leveringen van demo-volmacht")
+
+    # when filtered by a mistyped partner id, then the page says it is no partner
+    partner.fill("demo-volmacth")
+    page.get_by_role("button", name="Vernieuwen").click()
+    expect(page.locator("main .error")).to_contain_text(
+        "demo-volmacth is geen partner van deze omgeving"
+    )
+
+
 def test_at_200_percent_zoom_on_1280_by_720_nothing_needs_sideways_scrolling_and_focus_shows(
     run: LocalRun, browser: Browser
 ):
@@ -675,24 +798,13 @@ def test_at_200_percent_zoom_on_1280_by_720_nothing_needs_sideways_scrolling_and
         sign_in(page, console_url(run), "jsc")
         search(page, f"{CALLER.postcode} {CALLER.house_number}")
         expect(page.locator(".candidate").first).to_be_visible()
-        # (the elements reaching past the right edge, but for those in a box of their own that
-        # scrolls sideways: none)
-        no_sideways_scroll = """() => {
-            const width = document.documentElement.clientWidth;
-            const wide = [...document.querySelectorAll("body *")]
-                .filter((element) => !element.closest(".scroll"))
-                .filter((element) => element.getBoundingClientRect().right > width + 0.5)
-                .map((element) => `${element.tagName}.${element.className}`);
-            return [document.documentElement.scrollWidth - width, ...wide];
-        }"""
-
         # then the search and its candidates fit the width
-        assert page.evaluate(no_sideways_scroll) == [0]
+        assert page.evaluate(NO_SIDEWAYS_SCROLL) == [0]
 
         # and the dossier too (its wide tables scroll inside their own box)
         page.get_by_label("Zoek een klant").press("Enter")
         expect(page.get_by_role("heading", level=1)).to_have_text("Tim el Amrani")
-        assert page.evaluate(no_sideways_scroll) == [0]
+        assert page.evaluate(NO_SIDEWAYS_SCROLL) == [0]
         # and a wide table's box is a named region the keyboard can reach and scroll
         policies = page.get_by_role("region", name="Polissen per partner")
         expect(policies).to_have_attribute("tabindex", "0")

@@ -205,7 +205,8 @@ def test_a_grantee_name_holding_lines_or_a_link_is_refused_before_any_e_mail(
 
 
 @pytest.mark.parametrize(
-    "first_name", ["Zoë", "Jean-Luc", "d'Artagnan", "O\u2019Brien", "J.A.", "\u0132sbrand"]
+    "first_name",
+    ["Zoë", "Jean-Luc", "Jean\u2011Luc", "d'Artagnan", "O\u2019Brien", "J.A.", "\u0132sbrand"],
 )
 def test_names_of_every_spelling_are_accepted(desk: Desk, holder: str, first_name: str) -> None:
     body = mandate_body(holder, "someone_else", contracts=[(PARTNER, "RB-1001")])
