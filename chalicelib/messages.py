@@ -236,6 +236,14 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "Het bestand bevat een BSN-kolom; BSN's worden niet opgeslagen.",
         "The file has a BSN column; BSNs are never stored.",
     ),
+    "unknown_columns": (
+        "Deze kolommen kent het bestandscontract niet; ze zijn niet gelezen: {columns}.",
+        "These columns are not in the file contract and were not read: {columns}.",
+    ),
+    "unknown_columns_unnamed": (
+        "Het bestand heeft kolommen die het bestandscontract niet kent; ze zijn niet gelezen.",
+        "The file has columns that are not in the file contract; they were not read.",
+    ),
     "duplicate_columns": (
         "Deze kolommen staan twee keer in de kop: {columns}; van elk telt alleen de eerste.",
         "These columns appear twice in the header: {columns}; only the first of each is read.",

@@ -198,6 +198,10 @@ class Progress(DeliveryCounts):
     existing_active_seen: int = 0
     ending_batch: list[str] = Field(default_factory=list)  # policy numbers being ended
     bsn_dropped: int = 0
+    # The file's labels outside the contract that the report names (labels only), and whether
+    # it has more (rules.unknown_columns).
+    unknown_columns: list[str] = Field(default_factory=list)
+    unknown_columns_more: bool = False
     truncated: bool = False
     rejected: bool = False
     # A Notice, or the rendered text a record from the previous version holds.

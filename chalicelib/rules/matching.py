@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from chalicelib.models.clients import ClientQuery
 from chalicelib.rules.names import SpokenName, read_name
-from chalicelib.rules.search_text import addition_key, policy_search_key
+from chalicelib.rules.search_text import addition_key, policy_lookup_key
 from chalicelib.rules.similarity import (
     DIFFERENT,
     EXACT,
@@ -96,9 +96,7 @@ def plan_lookups(query: ClientQuery) -> list[LookupPlan]:
     when the query is too broad to recognise anyone safely."""
     plans: list[LookupPlan] = []
     if query.policy_number:
-        key = policy_search_key(query.policy_number)
-        if key:
-            plans.append(LookupPlan("POLICY", key))
+        plans.append(LookupPlan("POLICY", policy_lookup_key(query.policy_number)))
     if query.kvk:
         plans.append(LookupPlan("KVK", query.kvk))
     if query.email:
@@ -134,7 +132,7 @@ def _equal(asked: str | None, delivered: Any) -> FieldMatch:
 def _policy_number(asked: str | None, delivered: Any) -> FieldMatch:
     if not asked or asked == delivered:
         return _equal(asked, delivered)
-    if policy_search_key(asked) == policy_search_key(str(delivered or "")):
+    if policy_lookup_key(asked) == policy_lookup_key(str(delivered or "")):
         return FieldMatch(SIMILAR, 0.95)
     return FieldMatch(DIFFERENT, 0.0)
 

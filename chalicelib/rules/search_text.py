@@ -65,6 +65,13 @@ def policy_search_key(policy_number: str) -> str | None:
     return text or None
 
 
+def policy_lookup_key(policy_number: str) -> str:
+    """The partition a policy is stored and searched under (`policy_number` as
+    `normalise_policy_number` returns it): its search key, or the number itself when the key
+    leaves nothing (``VK00000``, ``0000``: a number an insurer may issue, found as written)."""
+    return policy_search_key(policy_number) or policy_number
+
+
 # --- free text --------------------------------------------------------------------------------
 
 _MONTHS = {

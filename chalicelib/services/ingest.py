@@ -51,6 +51,7 @@ from chalicelib.rules.notices import needs_notice, notice_id
 from chalicelib.rules.quality import FieldTally, client_entry, count_clients, summarise
 from chalicelib.rules.rows import kept_labels, map_header, validate_row
 from chalicelib.rules.spreadsheet import spreadsheet_csv, spreadsheet_lines
+from chalicelib.rules.unknown_columns import note_unknown, unknown_columns_warning
 from chalicelib.services.identity import IdentityResolver, PolicyParties
 from chalicelib.services.reader import (
     BLANK_RUN,
@@ -58,9 +59,11 @@ from chalicelib.services.reader import (
     BlankLines,
     FileFormat,
     FileRejected,
+    KeysSeen,
     RawRow,
     ReadLimits,
     ResumePoint,
+    RowReader,
     open_rows,
 )
 from chalicelib.store.aws import one_more_call_seconds
@@ -144,6 +147,9 @@ class IngestService:
         # row error) in its batches up to the last checkpoint: rows of one of them in a later
         # batch are split in the file.
         self._left_unwritten: dict[str, rules.PolicyNumbers] = {}
+        # Per delivery being read, what its reader saw of JSON Lines keys outside the values
+        # (unknown keys, a BSN key): noted in the progress whenever it is saved.
+        self._keys_seen: dict[str, KeysSeen] = {}
         self.quality = quality or DynamoQuality()
         self.mail_queue = mail_queue or Queue(self.settings.activation_queue_url)
 
@@ -385,7 +391,7 @@ class IngestService:
 
     # ---------------------------------------------------------------- rows
 
-    def _open(self, record: DeliveryRecord) -> Iterator[RawRow | BadLine]:
+    def _open(self, record: DeliveryRecord) -> RowReader:
         progress = record.progress
         limits = ReadLimits(
             max_line_bytes=self.settings.max_line_bytes,
@@ -404,7 +410,7 @@ class IngestService:
         if progress.format is None:
             progress.format = asdict(reader.format)
             progress.format["labels"] = kept_labels(reader.format.labels)
-        return iter(reader)
+        return reader
 
     def _ingest_rows(self, record: DeliveryRecord, remaining_ms: RemainingMs) -> bool:
         """Stream the rows into the register. False when it handed over to a follow-up."""
@@ -426,7 +432,8 @@ class IngestService:
             # A new upload under the same name is its own delivery; this one ends where it is.
             return self._file_failed(progress, FileRejected("object_replaced"), first_time)
         assert progress.format is not None
-        header = map_header(list(progress.format["labels"]), kind)
+        # The labels as delivered the first time (the unknown ones named below), else as kept.
+        header = map_header(list(rows.format.labels), kind)
         if header.missing:
             progress.rejected = True
             missing = ", ".join(header.missing)
@@ -441,6 +448,10 @@ class IngestService:
             progress.warn(notice("bsn_column"))
         if header.duplicates:
             progress.warn(notice("duplicate_columns", columns=", ".join(header.duplicates)))
+        progress.unknown_columns, progress.unknown_columns_more = note_unknown(
+            progress.unknown_columns, progress.unknown_columns_more, header.unknown
+        )
+        self._keys_seen[record.delivery_id] = rows.keys_seen
         self._left_unwritten[record.delivery_id] = rules.PolicyNumbers(
             () if first_time else self.portfolio.seen_until(record.delivery_id, progress.line)
         )
@@ -825,6 +836,7 @@ class IngestService:
     # ---------------------------------------------------------------- records
 
     def _checkpoint(self, record: DeliveryRecord) -> None:
+        self._note_keys_seen(record)
         self._save_rejected(record)
         self._save_clients(record)
         self.deliveries.checkpoint(record.delivery_id, record.progress)
@@ -917,6 +929,7 @@ class IngestService:
 
     def _hand_over(self, record: DeliveryRecord) -> None:
         """Out of time: save where we are, release the lease, and queue the rest."""
+        self._note_keys_seen(record, done=True)
         if not rules.writes_register(record.kind):
             self.blobs.put_bytes(
                 self._checked_key(record), "\n".join(sorted(self._checked)).encode()
@@ -930,10 +943,27 @@ class IngestService:
             extra={"delivery_id": record.delivery_id, "rows_total": record.progress.rows_total},
         )
 
+    def _note_keys_seen(self, record: DeliveryRecord, *, done: bool = False) -> None:
+        """What the reader saw of the file's keys so far goes into the progress, to be saved
+        with it; `done`: this invocation reads no further."""
+        seen = (self._keys_seen.pop if done else self._keys_seen.get)(record.delivery_id, None)
+        if seen is None:
+            return
+        progress = record.progress
+        progress.unknown_columns, progress.unknown_columns_more = note_unknown(
+            progress.unknown_columns, progress.unknown_columns_more, sorted(seen.unknown)
+        )
+        if seen.bsn_key:
+            progress.warn(notice("bsn_column"))
+
     def _finish(self, record: DeliveryRecord) -> None:
         progress = record.progress
+        self._note_keys_seen(record, done=True)
         if progress.bsn_dropped:
             progress.warn(notice("bsn_dropped", count=progress.bsn_dropped))
+        unknown = unknown_columns_warning(progress.unknown_columns, progress.unknown_columns_more)
+        if unknown is not None:
+            progress.warn(unknown)
         record.status = rules.final_status(progress)
         record.finished_at = self.now().isoformat()
         self._save_clients(record)

@@ -45,8 +45,10 @@ What the reader decides (the ingest relies on it):
   (``250.000`` -> ``250``, ``1e3`` -> ``1000``), true/false, null -> "", a list -> its items
   joined with ``|`` (``"PP_DEKKING": ["RP", "VK"]``); a key left out is "" (a row without
   role-prefixed keys stops before those columns: the validation pads it). Other keys a later
-  object adds (not labels of the contract) are ignored. A first line that is not an object
-  rejects the file.
+  object adds (not labels of the contract) are not read: `RowReader.keys_seen` names them (up
+  to `UNKNOWN_KEYS_KEPT`) for the report, and says whether any object carried a BSN key, filled
+  or not (a filled one is counted where the validation reads the `BSNR` column). A first line
+  that is not an object rejects the file.
 - Resume: with `resume`, the header is not read; `format` is `resume.format`. An uncompressed
   stream must start at `resume.offset`; a compressed one at byte 0 (the reader decompresses and
   discards `resume.offset` bytes). Line numbers continue after `resume.line`. A CSV resume
@@ -62,7 +64,7 @@ import csv
 import json
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, BinaryIO, Final, Literal
 
@@ -76,6 +78,7 @@ __all__ = [
     "BlankLines",
     "FileFormat",
     "FileRejected",
+    "KeysSeen",
     "RawRow",
     "ReadLimits",
     "ResumePoint",
@@ -96,6 +99,22 @@ _BSN_LABELS: Final = frozenset({"BSNR", *(f"{role}_BSNR" for role in ENTITY_PREF
 # Labels added after the first object's keys that an object rarely holds (the row stops before).
 _TAIL_LABELS: Final = _PREFIXED_LABELS | {"BSNR"}
 _CONTRACT_LABELS: Final = (*POLICY_LABELS, *_PARTY_VALUE_LABELS, *_PREFIXED_IN_ORDER)
+# A JSON Lines file's unknown keys kept for its report, whatever the file (it lists fewer).
+UNKNOWN_KEYS_KEPT: Final = 32
+# What a filled BSN key of an object puts in the `BSNR` column: the validation only asks
+# whether it is empty, so the BSN itself never enters a row.
+_BSN_GIVEN: Final = "dropped"
+
+
+@dataclass
+class KeysSeen:
+    """What a JSON Lines file's objects held besides the contract's values, for the report:
+    keys no label of the contract names (beyond the first object's, which are among the
+    labels; at most `UNKNOWN_KEYS_KEPT`), and whether an object carried a BSN key (`BSNR`,
+    `KN_BSNR`, any case), filled or not. Keys only, never a value."""
+
+    unknown: set[str] = field(default_factory=set)
+    bsn_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -454,16 +473,16 @@ def _json_object(text: str) -> dict[str, Any] | None:
 
 
 def _json_row(
-    text: str, columns: _JsonColumns | None = None
+    text: str, columns: _JsonColumns | KeysSeen
 ) -> tuple[tuple[str, ...], list[str]] | None:
-    """The labels (the first line: its keys and every contract label it left out; else those
-    of `columns`) and values of one JSON Lines row; None when it is no object, or one whose
-    values nest too deep to read."""
+    """The labels (the first line, given where to note its keys: its keys and every contract
+    label it left out; else those of `columns`) and values of one JSON Lines row; None when
+    it is no object, or one whose values nest too deep to read."""
     obj = _json_object(text)
     if obj is None:
         return None
-    if columns is None:
-        columns = _json_columns(_jsonl_labels(tuple(obj)))
+    if isinstance(columns, KeysSeen):
+        columns = _json_columns(_jsonl_labels(tuple(obj)), columns)
     try:
         return columns.labels, _json_values(obj, columns)
     except RecursionError:
@@ -497,8 +516,10 @@ class RowReader:
         start_offset: int,
         start_line: int,
         pending: RawRow | BadLine | None = None,
+        keys_seen: KeysSeen | None = None,
     ) -> None:
         self.format = fmt
+        self.keys_seen = keys_seen or KeysSeen()
         self._source = source
         self._lines = lines
         self._limits = limits
@@ -577,7 +598,7 @@ class RowReader:
         if self._pending is not None:
             yield self._pending
             self._pending = None
-        columns = _json_columns(self.format.labels)
+        columns = _json_columns(self.format.labels, self.keys_seen)
         blank = 0
         for line_no, end, data in self._lines:
             if data is None:
@@ -619,22 +640,27 @@ class _JsonColumns:
     end, the values an object without such keys needs (the row is padded after it)."""
 
     labels: tuple[str, ...]
-    exact: dict[str, int]
+    exact: dict[str, int]  # every label but a BSN's: an object's BSN key is looked at apart
     folded: dict[str, int]
     width: int
-    bsn: int | None  # where a BSN under another of its keys (`KN_BSNR`) is counted
+    bsn: int | None  # where a filled BSN under any of its keys is marked, to be counted
+    seen: KeysSeen
 
 
-def _json_columns(labels: tuple[str, ...]) -> _JsonColumns:
+def _json_columns(labels: tuple[str, ...], seen: KeysSeen) -> _JsonColumns:
     exact: dict[str, int] = {}
     folded: dict[str, int] = {}
+    bsn: int | None = None
     for position, label in enumerate(labels):
+        if normalise_label(label) in _BSN_LABELS:
+            bsn = position if bsn is None else bsn
+            continue
         exact.setdefault(label, position)
         folded.setdefault(label.upper(), position)
     width = len(labels)
     while width and labels[width - 1] in _TAIL_LABELS:
         width -= 1
-    return _JsonColumns(labels, exact, folded, width, folded.get("BSNR"))
+    return _JsonColumns(labels, exact, folded, width, bsn, seen)
 
 
 def _jsonl_labels(first_keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -664,13 +690,20 @@ def _json_values(obj: dict[str, Any], columns: _JsonColumns) -> list[str]:
         values[position] = value if type(value) is str else _json_text(value)
     if other_case:  # a key as written wins over one that differs in case
         as_written = {exact[key] for key in obj if key in exact}
+        seen = columns.seen
         for key, value in other_case:
             position = columns.folded.get(key.upper())
-            if position is None and normalise_label(key) in _BSN_LABELS:
-                position = columns.bsn  # another role's BSN key: counted in the one column
-                if position is None or not _json_text(value) or position in as_written:
+            if position is None:
+                if normalise_label(key) not in _BSN_LABELS:
+                    if len(seen.unknown) < UNKNOWN_KEYS_KEPT:
+                        seen.unknown.add(key)
                     continue
-            if position is not None and position not in as_written:
+                seen.bsn_key = True
+                position = columns.bsn
+                if position is None or not _json_text(value):
+                    continue
+                value = _BSN_GIVEN
+            if position not in as_written:
                 if position >= len(values):
                     values.extend([""] * (position + 1 - len(values)))
                 values[position] = _json_text(value)
@@ -753,7 +786,8 @@ def open_rows(
                 raise FileRejected("invalid_csv", line=line_no) from exc
             fmt = FileFormat("csv", compressed, encoding, delimiter, labels, newline)
             return RowReader(source, lines, fmt, limits, start_offset=end, start_line=line_no)
-        row = _json_row(text)
+        keys_seen = KeysSeen()
+        row = _json_row(text, keys_seen)
         if row is None:
             raise FileRejected("invalid_json", line=line_no)
         if not _unicode_text(text, row[0]):
@@ -762,7 +796,16 @@ def open_rows(
         pending: RawRow | BadLine = RawRow(line_no, end, row[1], line_no)
         if not _unicode_text(text, row[1]):
             pending = BadLine(line_no, end, "invalid_encoding", line_no)
-        return RowReader(source, lines, fmt, limits, start_offset=0, start_line=0, pending=pending)
+        return RowReader(
+            source,
+            lines,
+            fmt,
+            limits,
+            start_offset=0,
+            start_line=0,
+            pending=pending,
+            keys_seen=keys_seen,
+        )
     raise FileRejected("empty_file")
 
 

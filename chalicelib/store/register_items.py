@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.models.portfolio import PartyFields, PolicyFields, ValidRow
 from chalicelib.rules.identity import client_id_for, policy_identities
-from chalicelib.rules.search_text import policy_search_key
+from chalicelib.rules.search_text import policy_lookup_key
 from chalicelib.store import keys
 
 Item = dict[str, Any]
@@ -195,7 +195,7 @@ def _lookup_values(party: PartyFields, policy_number: str) -> Iterator[tuple[str
     """The partitions a party is found in: keys the noise of a phone call does not break
     (chalicelib/rules/matching.py): the policy number's search key, the address without its
     addition, the birth date (not the name: names are misheard), phone, e-mail, KvK."""
-    yield "POLICY", policy_search_key(policy_number) or policy_number
+    yield "POLICY", policy_lookup_key(policy_number)
     if party.postcode and party.house_number:
         yield "ADDR", f"{party.postcode}#{party.house_number}"
     if party.birth_date and not party.is_legal_entity:

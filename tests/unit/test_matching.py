@@ -54,6 +54,9 @@ def first_plan(params: dict[str, str]) -> LookupPlan:
     [
         ({"policy_number": " p-1 ", "partner_id": "demo-volmacht"}, "POLICY", "1"),
         ({"policy_number": "VOL 9100 000001"}, "POLICY", "9100000001"),
+        # only zeros after the prefix: the number as written, the key the ingest stores it under
+        ({"policy_number": "vk 00000"}, "POLICY", "VK00000"),
+        ({"policy_number": "0000"}, "POLICY", "0000"),
         ({"kvk": "1234 5678"}, "KVK", "12345678"),
         ({"email": " Jan@Example.NL"}, "EMAIL", "jan@example.nl"),
         ({"phone": "06-12345678"}, "PHONE", "+31612345678"),
@@ -127,6 +130,20 @@ def test_one_person_delivered_by_two_partners_is_one_candidate_with_both_policie
     ranked = rank(query, found(plan, lookup("c_1"), other_partner))
     assert len(ranked) == 1
     assert {i["partner_id"] for i in ranked[0].items} == {"demo-volmacht", "demo-verzekeraar"}
+
+
+def test_two_numbers_of_zeros_after_the_prefix_are_not_one_policy_number() -> None:
+    # given a search for VK00000 at an address where a policy numbered 0000 is stored
+    query = ClientQuery.model_validate(
+        {"policy_number": "VK00000", "postcode": "1234AB", "house_number": "12"}
+    )
+    plan = LookupPlan("ADDR", "1234AB#12")
+
+    # when the candidates are ranked
+    (candidate,) = rank(query, found(plan, lookup("c_1", policy_number="0000")))
+
+    # then the policy number is a different one, not a near match (no search key is none alike)
+    assert candidate.fields["policy_number"].how == "different"
 
 
 def test_another_partner_than_asked_is_ruled_out() -> None:
