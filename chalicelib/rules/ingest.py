@@ -74,6 +74,12 @@ class ObjectKey:
     well_formed: bool
 
 
+def names_a_folder(key: str) -> bool:
+    """A key ending in ``/`` is a folder an S3 or SFTP client created (a zero-byte marker),
+    never a file: no delivery at all."""
+    return key.endswith("/")
+
+
 def read_object_key(key: str) -> ObjectKey:
     match = KEY_PATTERN.match(key)
     if match is not None:

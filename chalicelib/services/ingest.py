@@ -175,6 +175,9 @@ class IngestService:
             if not str(record.get("eventName", "")).startswith("ObjectCreated"):
                 continue
             s3_object = record.s3.get_object
+            if rules.names_a_folder(s3_object.key):
+                logger.info("folder created in the bucket skipped")
+                continue
             ref = S3ObjectRef(
                 bucket=record.s3.bucket.name,
                 key=s3_object.key,
