@@ -37,10 +37,14 @@ os.environ.pop("AWS_PROFILE", None)
 
 def _fresh_process_state() -> None:
     from chalicelib.config import reset_settings
+    from chalicelib.observability import metrics
     from chalicelib.store.aws import reset_clients
 
     reset_settings()
     reset_clients()
+    # A service called directly (not through the handler) records metrics that nothing
+    # flushes: the next test's first invocation would emit them as its own.
+    metrics.clear_metrics()
 
 
 @pytest.fixture(autouse=True)
