@@ -228,6 +228,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "its values (too long or invalid).",
     ),
     # --- warnings
+    "unreadable_not_reconciled": (
+        "Geen polissen beëindigd: {count} regel(s) van het bestand konden niet gelezen worden, "
+        "dus welke polissen het bestand mist is niet te weten.",
+        "No policies ended: {count} line(s) of the file could not be read, so which policies "
+        "the file lacks cannot be known.",
+    ),
     "incomplete_not_reconciled": (
         "Geen polissen beëindigd: de levering is onvolledig.",
         "No policies ended: the delivery is incomplete.",

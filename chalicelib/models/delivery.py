@@ -198,6 +198,9 @@ class Progress(DeliveryCounts):
     existing_active_seen: int = 0
     ending_batch: list[str] = Field(default_factory=list)  # policy numbers being ended
     bsn_dropped: int = 0
+    # Lines that could not be read into values (rejected, and counted in rows_rejected): a full
+    # delivery with one ends nothing, as the line may have held any policy.
+    unreadable_lines: int = 0
     # The file's labels outside the contract that the report names (labels only), and whether
     # it has more (rules.unknown_columns).
     unknown_columns: list[str] = Field(default_factory=list)

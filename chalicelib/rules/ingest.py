@@ -74,6 +74,12 @@ class ObjectKey:
     well_formed: bool
 
 
+def names_a_folder(key: str) -> bool:
+    """A key ending in ``/`` is a folder an S3 or SFTP client created (a zero-byte marker),
+    never a file: no delivery at all."""
+    return key.endswith("/")
+
+
 def read_object_key(key: str) -> ObjectKey:
     match = KEY_PATTERN.match(key)
     if match is not None:
@@ -479,13 +485,27 @@ def no_valid_rows(progress: Progress) -> bool:
 
 
 def reconcilable(kind: str, progress: Progress) -> bool:
-    """Only a complete full delivery with stored rows may end the policies it lacks."""
+    """Only a complete full delivery with stored rows may end the policies it lacks: not one
+    with a line that could not be read into values, which may have held any policy."""
     return (
         kind == "full"
         and not progress.rejected
         and not progress.truncated
+        and not progress.unreadable_lines
         and progress.rows_accepted > 0
     )
+
+
+def unreconciled_warning(kind: str, progress: Progress) -> Notice | None:
+    """Why a full delivery that stored rows ends none of the policies it lacks (a check's
+    report says it too: why the real delivery of the file would not); None when it may."""
+    if progress.rejected or kind not in ("full", CHECK_ONLY):
+        return None
+    if progress.unreadable_lines and not progress.truncated:
+        return notice("unreadable_not_reconciled", count=progress.unreadable_lines)
+    if kind == "full" and not reconcilable(kind, progress):
+        return notice("incomplete_not_reconciled")
+    return None
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,9 @@ class IngestService:
             if not str(record.get("eventName", "")).startswith("ObjectCreated"):
                 continue
             s3_object = record.s3.get_object
+            if rules.names_a_folder(s3_object.key):
+                logger.info("folder created in the bucket skipped")
+                continue
             ref = S3ObjectRef(
                 bucket=record.s3.bucket.name,
                 key=s3_object.key,
@@ -375,8 +378,9 @@ class IngestService:
                     message("no_valid_rows"),
                 )
             reconcilable = rules.reconcilable(record.kind, progress)
-            if record.kind == "full" and not reconcilable and not progress.rejected:
-                progress.warn(notice("incomplete_not_reconciled"))
+            unreconciled = rules.unreconciled_warning(record.kind, progress)
+            if unreconciled is not None:
+                progress.warn(unreconciled)
             progress.phase = "reconcile" if reconcilable else "done"
             if rules.writes_register(record.kind):
                 # A check-only delivery is finished next; a retry after a crash in between
@@ -479,6 +483,7 @@ class IngestService:
                         # A line the reader could not turn into values (too long, not JSON).
                         rows_total += 1
                         progress.rows_rejected += 1
+                        progress.unreadable_lines += 1
                         self._add_error(
                             progress,
                             message(item.code, key=item.message_key, line=item.line),

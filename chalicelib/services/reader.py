@@ -24,7 +24,9 @@ What the reader decides (the ingest relies on it):
   (Windows-1252) otherwise: a cp1252 line with a non-ASCII character is almost never valid
   UTF-8, so one row saved in the other encoding (a spreadsheet edit) does not change how the
   file's other rows read, wherever it is. A line that is neither, or that holds a NUL byte,
-  yields `BadLine(code="invalid_encoding")` (a header line: `FileRejected("undecodable")`).
+  yields `BadLine(code="invalid_encoding")` (a header line: `FileRejected("undecodable")`),
+  wherever it is; a first read whose first line holds NUL bytes, or more than one and more
+  than 1 in `_NUL_SHARE` of its bytes, is no text file: `FileRejected("not_a_text_file")`.
   A JSON Lines value whose escapes make a lone surrogate (``"\\ud800"``) is not text either:
   `BadLine(code="invalid_encoding")` (in the first object's keys: `FileRejected("undecodable")`).
   Unicode's bidirectional controls (U+200E/F, U+202A-E, U+2066-9, U+061C; raw or as a JSON
@@ -69,6 +71,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain
 from typing import Any, BinaryIO, Final, Literal
 
 from chalicelib.messages import CATALOGUE, render
@@ -102,6 +105,9 @@ _BSN_LABELS: Final = frozenset({"BSNR", *(f"{role}_BSNR" for role in ENTITY_PREF
 # Labels added after the first object's keys that an object rarely holds (the row stops before).
 _TAIL_LABELS: Final = _PREFIXED_LABELS | {"BSNR"}
 _CONTRACT_LABELS: Final = (*POLICY_LABELS, *_PARTY_VALUE_LABELS, *_PREFIXED_IN_ORDER)
+# A first read with more NUL bytes than 1 in this many is no text file (compressed data has 1 in
+# 256).
+_NUL_SHARE: Final = 1000
 # A JSON Lines file's unknown keys kept for its report, whatever the file (it lists fewer).
 UNKNOWN_KEYS_KEPT: Final = 32
 # What a filled BSN key of an object puts in the `BSNR` column: the validation only asks
@@ -401,13 +407,28 @@ class _RecordTooLong(Exception):
     pass
 
 
+class _QuoteLeftOpen(Exception):
+    """A line inside a quoted value reads as a row of its own: the quote was left open."""
+
+
+def _starts_a_row(data: bytes, delimiter: bytes) -> bool:
+    """Whether a line that continues a quoted value holds the delimiter before any quote: the
+    value's closing quote would come first, so the line is a row of its own (`"Dorpsstraat`
+    with no closing quote would otherwise take every later line as the rest of that value)."""
+    at = data.find(delimiter)
+    return at >= 0 and not 0 <= data.find(b'"') < at
+
+
 class _CsvFeed:
     """Feeds decoded physical lines to csv.reader and remembers which lines (and bytes) the
     current record took. csv.reader pulls exactly the lines of one record, no read-ahead."""
 
-    def __init__(self, lines: Iterator[tuple[int, int, bytes | None]], max_record: int) -> None:
-        self._lines = lines
+    def __init__(
+        self, lines: Iterator[tuple[int, int, bytes | None]], max_record: int, delimiter: str
+    ) -> None:
+        self._source = self._lines = lines
         self._max = max_record
+        self._delimiter = delimiter.encode("ascii")
         self.first_line = 0
         self.last_line = 0
         self.end_offset = 0
@@ -428,6 +449,10 @@ class _CsvFeed:
         if not self._started:
             self._started = True
             self.first_line = line_no
+        elif data is not None and _starts_a_row(data, self._delimiter):
+            # Read again as the first line of the next record; the record so far is broken.
+            self._lines = chain(((line_no, end, data),), self._source)
+            raise _QuoteLeftOpen
         self.last_line = line_no
         self.end_offset = end
         if data is None:
@@ -571,8 +596,8 @@ class RowReader:
     def _csv_rows(self) -> Iterator[RawRow | BadLine]:
         fmt = self.format
         width = len(fmt.labels)
-        feed = _CsvFeed(self._lines, self._limits.max_line_bytes)
         delimiter = fmt.delimiter or ","
+        feed = _CsvFeed(self._lines, self._limits.max_line_bytes, delimiter)
         reader = csv.reader(feed, delimiter=delimiter)
         blank = 0
         while True:
@@ -585,7 +610,7 @@ class RowReader:
                 reader = csv.reader(feed, delimiter=delimiter)
                 yield RowTooLong(feed.first_line, feed.end_offset, last_line=feed.last_line)
                 continue
-            except csv.Error:
+            except (csv.Error, _QuoteLeftOpen):
                 reader = csv.reader(feed, delimiter=delimiter)
                 yield BadLine(feed.first_line, feed.end_offset, "invalid_csv", feed.last_line)
                 continue
@@ -775,7 +800,7 @@ def open_rows(
     if not first:
         raise FileRejected("empty_file")
     encoding = _detect_encoding(first, at_eof=at_eof)
-    if b"\x00" in first:
+    if _binary(first):
         raise FileRejected("not_a_text_file")
     newline = _line_end(first)
     lines = _lines(
@@ -828,6 +853,18 @@ def open_rows(
             keys_seen=keys_seen,
         )
     raise FileRejected("empty_file")
+
+
+def _binary(first: bytes) -> bool:
+    """Whether the first read is no text file (a spreadsheet, an image, UTF-16 without its BOM):
+    NUL bytes in its first line, or more than one and more than 1 of every `_NUL_SHARE` bytes.
+    A few NUL bytes in the rows of a text file (a legacy export padding a field) reject only
+    their lines."""
+    nul = first.count(b"\x00")
+    if not nul:
+        return False
+    first_line = first[: first.find(b"\n")] if b"\n" in first else first
+    return b"\x00" in first_line or (nul > 1 and nul * _NUL_SHARE > len(first))
 
 
 def _line_end(first: bytes) -> str:

@@ -281,6 +281,40 @@ def test_quoted_newline_keeps_the_record_together_and_reports_its_first_line() -
     assert items[0].values == ["1", "Jan\nJansen", "1234AB"]
 
 
+def test_a_quote_left_open_costs_its_own_line_and_the_next_lines_are_rows() -> None:
+    # given a row whose surname starts with a quote that is never closed
+    data = (HEADER + '1;"Jansen;1234AB\n2;Smit;1234AB\n\n3;Bos;1000AA\n').encode()
+
+    # when the file is read
+    items = rows_of(read(data))
+
+    # then that line is invalid_csv, and the lines after it are read as the rows they are
+    assert [(i.line, i.last_line, getattr(i, "code", None)) for i in items] == [
+        (2, 2, "invalid_csv"),
+        (3, 3, None),
+        (5, 5, None),
+    ]
+    assert [i.values for i in items if isinstance(i, RawRow)] == [
+        ["2", "Smit", "1234AB"],
+        ["3", "Bos", "1000AA"],
+    ]
+    # and reading resumes exactly after the broken line
+    assert items[0].end_offset == len((HEADER + '1;"Jansen;1234AB\n').encode())
+
+
+def test_a_quoted_value_over_several_lines_ending_in_its_quote_is_one_row() -> None:
+    # given a street over three lines, the last with the quote and the row's other values
+    data = (HEADER + '1;"Dorpsstraat 1\nachterhuis\nboven";1234AB\n2;Smit;1234AB\n').encode()
+
+    # when it is read
+    items = rows_of(read(data))
+
+    # then it is one row, and so is the next
+    assert [(i.line, i.last_line) for i in items] == [(2, 4), (5, 5)]
+    assert isinstance(items[0], RawRow)
+    assert items[0].values == ["1", "Dorpsstraat 1\nachterhuis\nboven", "1234AB"]
+
+
 def test_windows_line_endings_are_not_part_of_the_values() -> None:
     data = b"PP_NUMMER;ANAAM\r\n1;Jansen\r\n2;Smit\r\n"
 
@@ -425,6 +459,36 @@ def test_binary_file_is_rejected() -> None:
     assert caught.value.code == "not_a_text_file"
 
 
+def test_a_nul_byte_in_a_row_of_the_first_read_rejects_that_line_only() -> None:
+    # given a small file (read whole at once) with one NUL byte padding a value in row 2
+    data = (HEADER + "1;Jansen;1234AB\n2;Sm\x00it;1234AB\n3;Bos;1000AA\n").encode()
+
+    # when it is read
+    items = rows_of(read(data))
+
+    # then that line is invalid_encoding and the others are rows
+    assert [(i.line, getattr(i, "code", None)) for i in items] == [
+        (2, None),
+        (3, "invalid_encoding"),
+        (4, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        (HEADER + "1;Jansen;1234AB\n").encode("utf-16-le"),  # UTF-16 without its BOM
+        b"PP_NUMMER\x00;ANAAM\n1;Jansen\n",  # a NUL in the first line
+    ],
+    ids=["utf-16 without bom", "nul in the first line"],
+)
+def test_a_file_with_nul_bytes_in_its_first_line_or_many_is_no_text_file(data: bytes) -> None:
+    with pytest.raises(FileRejected) as caught:
+        read(data)
+
+    assert caught.value.code == "not_a_text_file"
+
+
 def test_header_that_cannot_be_decoded_is_rejected() -> None:
     with pytest.raises(FileRejected) as caught:
         read(b"PP_NUMMER;AN\x81AM\n")
@@ -458,8 +522,19 @@ def test_too_long_line_after_the_header_is_skipped_and_reading_goes_on() -> None
     assert (items[1].line, items[1].values) == (3, ["2", "Smit", "1234AB"])
 
 
-def test_unclosed_quote_spanning_too_many_lines_is_cut_off_as_too_long() -> None:
+def test_unclosed_quote_before_lines_of_rows_is_a_bad_line_and_the_rows_are_read() -> None:
     data = (HEADER + '1;"Jansen;1234AB\n' + "x;y;z\n" * 100 + "").encode()
+
+    items = rows_of(read(data, limits=ReadLimits(max_line_bytes=200)))
+
+    assert (items[0].line, getattr(items[0], "code", None)) == (2, "invalid_csv")
+    assert all(isinstance(i, RawRow) for i in items[1:])
+    assert len(items) == 101
+
+
+def test_unclosed_quote_spanning_too_many_lines_is_cut_off_as_too_long() -> None:
+    # lines without a delimiter may continue a quoted value (a note over many lines)
+    data = (HEADER + '1;"Jansen\n' + "xyz\n" * 100 + "2;Smit;1234AB\n").encode()
 
     items = rows_of(read(data, limits=ReadLimits(max_line_bytes=200)))
 

@@ -1,0 +1,133 @@
+"""A line the reader cannot turn into values (an unquoted delimiter in a value, a line over the
+length limit, bytes that are no text, a JSON Lines object cut short) may hold any policy of the
+portfolio: a full delivery with such a line cannot know which policies it lacks, so it ends
+none, and its report says why (docs/file-contract.md, "What a delivery does"). The rows it
+could read are stored as usual."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.support.ingest import csv_bytes, portfolio
+from tests.support.memory import MemoryRegister
+
+pytestmark = pytest.mark.unit
+
+PARTNER = "demo-volmacht"
+BROKEN = 50  # the row of policy P00050
+
+
+def _too_many_fields() -> bytes:
+    rows = portfolio(100)
+    rows[BROKEN]["STRAAT"] = "STRAY"
+    return csv_bytes(rows).replace(b";STRAY;", b";Dorpsstraat; achterhuis; boven; links;")
+
+
+def _line_too_long() -> bytes:
+    rows = portfolio(100)
+    rows[BROKEN]["STRAAT"] = "Dorpsstraat " * 6_000  # 72 KB: over MAX_LINE_BYTES
+    return csv_bytes(rows)
+
+
+def _not_text() -> bytes:
+    rows = portfolio(100)
+    rows[BROKEN]["STRAAT"] = "Dorps\x00straat"
+    return csv_bytes(rows)
+
+
+def _json_line_cut_off() -> bytes:
+    lines = [json.dumps(row) for row in portfolio(100)]
+    lines[BROKEN] = lines[BROKEN][:-30]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def stored_portfolio_then(name: str, data: bytes) -> tuple[MemoryRegister, dict[str, Any]]:
+    register = MemoryRegister()
+    register.upload(f"incoming/{PARTNER}/full/november.csv", csv_bytes(portfolio(100)))
+    register.drain()
+    register.upload(f"incoming/{PARTNER}/full/{name}", data)
+    register.drain()
+    return register, register.report(PARTNER)
+
+
+@pytest.mark.parametrize(
+    ("name", "export", "code"),
+    [
+        ("december.csv", _too_many_fields, "too_many_fields"),
+        ("december.csv", _line_too_long, "line_too_long"),
+        ("december.csv", _not_text, "invalid_encoding"),
+        ("december.jsonl", _json_line_cut_off, "invalid_json"),
+    ],
+    ids=["too_many_fields", "line_too_long", "invalid_encoding", "invalid_json"],
+)
+def test_a_full_delivery_with_an_unreadable_line_ends_no_policy(
+    name: str, export: Callable[[], bytes], code: str
+):
+    # given a partner whose 100 policies are stored
+    # when its next full delivery holds all 100, the row of P00050 unreadable
+    register, report = stored_portfolio_then(name, export())
+
+    # then that line is rejected, the other 99 rows stored, and no policy is ended for it
+    assert report["error_counts"] == {code: 1}, report["error_counts"]
+    assert report["rows_accepted"] == 99
+    assert report["policies_ended"] == 0
+    policy = register.policy("P00050", PARTNER)
+    assert policy is not None
+    assert policy["status"] == "active"
+    # and the report says why nothing was ended
+    assert any("could not be read" in w for w in report["warnings"]), report["warnings"]
+
+
+def test_a_full_delivery_lacking_a_policy_without_unreadable_lines_still_ends_it():
+    # given the stored portfolio, and a full delivery without P00050 whose every line reads
+    rows = portfolio(100)
+    del rows[BROKEN]
+
+    # when it is delivered
+    register, report = stored_portfolio_then("december.csv", csv_bytes(rows))
+
+    # then P00050 is ended as missing
+    assert report["policies_ended"] == 1
+    policy = register.policy("P00050", PARTNER)
+    assert policy is not None
+    assert policy["status"] == "removed_from_portfolio"
+
+
+def _stray_quote(at: int, count: int) -> bytes:
+    rows = portfolio(count)
+    rows[at]["STRAAT"] = "STRAY"
+    # written raw: `"Dorpsstraat;…` with no closing quote (a CSV writer would escape it)
+    return csv_bytes(rows).replace(b";STRAY;", b';"Dorpsstraat;')
+
+
+def test_a_stray_quote_costs_its_own_row_and_every_later_row_is_read():
+    # given a check of 200 policies whose row 151 has a street starting with a quote left open
+    register = MemoryRegister()
+    register.upload(f"incoming/{PARTNER}/check/december.csv", _stray_quote(150, 200))
+
+    # when it is read
+    register.drain()
+    report = register.report(PARTNER)
+
+    # then that row is rejected as invalid_csv and every other row counts as read and accepted
+    assert report["error_counts"] == {"invalid_csv": 1}
+    assert (report["rows_total"], report["rows_accepted"]) == (200, 199)
+    # and, as the real delivery's report would, it says that no policy would be ended
+    assert any("could not be read" in w for w in report["warnings"]), report["warnings"]
+
+
+def test_a_stray_quote_in_a_full_delivery_ends_no_policy():
+    # given a partner whose 100 policies are stored
+    # when its next full delivery has a quote left open in the row of P00090
+    register, report = stored_portfolio_then("december.csv", _stray_quote(90, 100))
+
+    # then the rows after it are stored and no policy is ended
+    assert report["rows_accepted"] == 99
+    assert report["policies_ended"] == 0
+    assert all(p.get("status") == "active" for p in register.items("policy")), (
+        "a delivered policy was ended"
+    )
