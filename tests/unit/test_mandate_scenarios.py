@@ -217,6 +217,21 @@ def test_names_of_every_spelling_are_accepted(desk: Desk, holder: str, first_nam
     assert mandate.request["grantee"]["first_name"] == first_name
 
 
+def test_a_request_that_already_ended_is_refused_and_nothing_of_it_is_kept(
+    desk: Desk, holder: str
+) -> None:
+    # given a request dated ten days ago that ended yesterday
+    body = mandate_body(holder)
+    body["request_date"] = days_ago(desk, 10)
+    body["valid_until"] = days_ago(desk, 1)
+
+    # when it is submitted, then it is refused naming the rule, and nothing is stored
+    with pytest.raises(Unprocessable) as refused:
+        desk.submit(body)
+    assert refused.value.code == "valid_until_in_past"
+    assert desk.mandates.mandates == {}
+
+
 def test_a_listed_contract_of_someone_else_is_refused(desk: Desk, holder: str) -> None:
     desk.deliver(OTHER_PARTNER, "X-1", [holder_party(surname="Smit", surname_key="smit")])
 
