@@ -484,6 +484,10 @@ def test_a_partner_reads_its_data_quality_and_an_admin_every_partners_ranked(
     fields = page.get_by_role("table", name="Per veld")
     expect(fields.get_by_role("columnheader", name="Volledigheid")).to_be_visible()
     expect(fields.locator("tbody tr").first).to_contain_text("%")
+    # (each field named in words, not by the API's name)
+    expect(fields.locator("tbody tr").first.locator("td").first).to_have_text("Achternaam")
+    expect(fields).to_contain_text("Postcode + huisnummer")
+    assert "_" not in " ".join(fields.locator("tbody tr td:first-child").all_inner_texts())
     expect(page.get_by_role("table", name="Meest voorkomende fouten")).to_contain_text(
         "end_before_start"
     )
