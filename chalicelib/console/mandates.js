@@ -63,7 +63,10 @@ function renderLookup(container) {
   const problem = errorRegion();
   const holder = h("div", {});
   const paint = () => {
-    if (!state.list) return;
+    if (!state.list) {
+      replace(holder);
+      return;
+    }
     replace(
       holder,
       state.list.mandates.length
@@ -88,6 +91,9 @@ function renderLookup(container) {
       onsubmit: (event) => {
         event.preventDefault();
         const value = input.value.trim().toLowerCase();
+        // The list on screen was another number's: gone before this one's answer or refusal.
+        state.list = null;
+        paint();
         if (!MANDATE_NUMBER.test(value) && !CLIENT_NUMBER.test(value)) {
           showProblem(
             problem,

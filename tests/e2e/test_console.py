@@ -592,6 +592,14 @@ def test_a_clients_mandate_list_shows_the_new_state_after_an_approval(run: Local
     # then the list shows it approved, as the register has it
     expect(listed).to_contain_text("goedgekeurd")
 
+    # when a mandate number the register does not know is looked up next
+    page.get_by_label("Machtigingsnummer of klantnummer").fill("m_" + "0" * 24)
+    page.get_by_label("Machtigingsnummer of klantnummer").press("Enter")
+
+    # then the refusal is shown, and no list of the client looked up before
+    expect(page.locator("main .error")).to_contain_text("Deze machtiging bestaat niet")
+    expect(page.get_by_role("table", name="Machtigingen van deze klant")).to_have_count(0)
+
 
 def in_dutch_time(moment: str) -> str:
     """An API time (UTC, `Z` or `+00:00`) as the Dutch clock shows it: dd-mm-yyyy hh:mm."""
