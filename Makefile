@@ -12,7 +12,7 @@ AWS_PORT ?= 4566
 API_PORT ?= 8000
 export AWS_PORT API_PORT
 
-.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench bench-storm bench-recognition bench-identity bench-year bench-console screenshots package clean openapi fuzz
+.PHONY: install lint format typecheck test test-unit test-integration test-e2e run token mails bench bench-check-parts bench-storm bench-recognition bench-identity bench-year bench-console screenshots package clean openapi fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,12 @@ bench: install
 # A year of monthly unchanged deliveries: write units per row, the retention checked (docs/benchmarks.md).
 bench-year: install
 	$(BIN)/python -m bench.retention_year $(YEAR_ARGS)
+
+# Where a check-only delivery's time goes against (b), each part timed in place (docs/benchmarks.md).
+CHECK_PARTS_ROWS ?= 100000
+CHECK_PARTS_RUNS ?= 5
+bench-check-parts: install
+	$(BIN)/python -m bench.check_parts --rows $(CHECK_PARTS_ROWS) --runs $(CHECK_PARTS_RUNS)
 
 # The month-start storm (docs/benchmarks.md): serial design vs partners in parallel, same backend.
 bench-storm: install

@@ -17,7 +17,9 @@ Modes (issue 6):
 
 Prints one JSON object: rows, seconds (wall), cpu_seconds (this process), peak RSS (MB,
 `ru_maxrss`), RSS before the measured part, and DynamoDB requests by operation (botocore
-`before-call` hooks on the clients this process uses).
+`before-call` hooks on the clients this process uses). With `--parts` (modes `validate` and
+`ingest`), also where the time went in place (`bench.parts`): `validate_row`, and in the ingest
+closing each policy, judging it, counting its fields, and every AWS request's wall time.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ class CallCounter:
         session's event hooks into each new client), whichever way the store makes them."""
         import boto3
 
-        boto3.setup_default_session()
+        if boto3.DEFAULT_SESSION is None:  # `--parts` may have made it, with its own hooks
+            boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", self._count)
 
@@ -219,7 +222,8 @@ def _accepted_rows() -> int:
     from chalicelib.config import get_settings
 
     settings = get_settings()
-    s3 = boto3.client("s3", region_name=settings.aws_region)
+    # A session of its own: the default session's hooks count and time the ingest's requests.
+    s3 = boto3.session.Session().client("s3", region_name=settings.aws_region)
     listing = s3.list_objects_v2(Bucket=settings.bucket_name, Prefix="reports/")
     reports = [
         json.loads(s3.get_object(Bucket=settings.bucket_name, Key=o["Key"])["Body"].read())
@@ -297,7 +301,41 @@ def main() -> None:
     parser.add_argument("--file", type=Path)
     parser.add_argument("--queue-url")
     parser.add_argument("--limit-rows", type=int)
+    parser.add_argument("--parts", action="store_true", help="time the parts in place")
     args = parser.parse_args()
+    if args.parts:
+        from bench.parts import timing
+
+        with timing(_timed_parts(args.mode), requests=args.mode == "ingest") as parts:
+            result = _run(args)
+        result["parts"] = parts.result()
+    else:
+        result = _run(args)
+    print(json.dumps(result))
+
+
+def _timed_parts(mode: str) -> dict[str, tuple[Any, str]]:
+    """The functions `--parts` times, each where the measured code calls it from (imported
+    here only for the mode that runs them: (b)'s process stays as light as without)."""
+    if mode == "validate":
+        import chalicelib.rules.rows
+
+        return {"validate_row": (chalicelib.rules.rows, "validate_row")}
+    if mode == "ingest":
+        import chalicelib.rules.ingest
+        import chalicelib.services.ingest
+        from chalicelib.rules.quality import FieldTally
+
+        return {
+            "validate_row": (chalicelib.services.ingest, "validate_row"),
+            "close": (chalicelib.services.ingest.IngestService, "_close"),
+            "judge": (chalicelib.rules.ingest, "writable_rows"),
+            "tally": (FieldTally, "add_valid"),
+        }
+    raise SystemExit(f"--parts times the modes validate and ingest, not {mode}")
+
+
+def _run(args: argparse.Namespace) -> Result:
     if args.mode == "parse":
         result = parse_only(args.file)
     elif args.mode == "validate":
@@ -308,7 +346,7 @@ def main() -> None:
         result = floor(args.file, args.limit_rows)
     else:
         result = naive(args.file, args.limit_rows)
-    print(json.dumps(result))
+    return result
 
 
 if __name__ == "__main__":

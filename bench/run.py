@@ -101,14 +101,14 @@ def upload(
     s3.upload_file(str(path), BUCKET, key, Config=single)
 
 
-def measure_ingest(backend: Backend, path: Path, kind: str = "full") -> Result:
+def measure_ingest(backend: Backend, path: Path, kind: str = "full", *options: str) -> Result:
     """(c): the file uploaded to fresh resources, then the real handler in its own process
     (`kind="check"`: the same as a check-only delivery, which validates, scores and reports
-    but writes nothing to the register)."""
+    but writes nothing to the register); `options` go to `bench.ingest`."""
     resources = provisioned(backend)
     env = {**_base_env(), **bench_env(backend.endpoint_url, resources)}
     upload(backend, env, path, kind=kind)
-    result = _child("ingest", env, "--queue-url", resources["ingest_queue_url"])
+    result = _child("ingest", env, "--queue-url", resources["ingest_queue_url"], *options)
     result["backend_rss_mb"] = backend.rss_mb()
     return result
 

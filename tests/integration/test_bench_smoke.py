@@ -116,3 +116,21 @@ def test_the_memory_mode_backend_acknowledges_portfolio_items_without_keeping_th
         assert table.get_item(Key={"pk": "DELIVERY#d1", "sk": "DELIVERY"})["Item"] == delivery
         for key in (policy, lookup, {"pk": "POLICY#p#2", "sk": "POLICY"}):
             assert "Item" not in table.get_item(Key={"pk": key["pk"], "sk": key["sk"]})
+
+
+def test_the_check_parts_bench_times_each_part_of_a_check_in_place(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given a clean environment (the bench starts its own AWS backend) and a tiny file
+    from bench import check_parts
+
+    # when one run of (b) and the check-only delivery is timed part by part
+    code = check_parts.main(["--rows", "200", "--runs", "1"])
+
+    # then each part of the check is in the table, with the requests the check made
+    assert code == 0
+    table = capsys.readouterr().out
+    for part in ("`validate_row`", "judging each policy", "counting its fields", "AWS requests"):
+        assert part in table
+    assert "GetObject 1" in table
+    assert "PutItem 1" in table
