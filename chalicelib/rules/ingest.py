@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Any, NamedTuple, cast
+from typing import Any, Final, NamedTuple, cast
 
 from chalicelib.models.delivery import DeliveryStatus, Notice, Progress, S3ObjectRef, notice
 from chalicelib.models.portfolio import DeliveryKind, PolicyFields, RowError, RowOutcome, ValidRow
@@ -494,6 +494,12 @@ def reconcilable(kind: str, progress: Progress) -> bool:
         and not progress.unreadable_lines
         and progress.rows_accepted > 0
     )
+
+
+# The row errors of a line the reader could not turn into values (services/reader.py BadLine).
+UNREADABLE_LINE_CODES: Final = frozenset(
+    {"invalid_csv", "too_many_fields", "line_too_long", "invalid_encoding", "invalid_json"}
+)
 
 
 def unreconciled_warning(kind: str, progress: Progress) -> Notice | None:

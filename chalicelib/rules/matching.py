@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from chalicelib.models.clients import ClientQuery
 from chalicelib.rules.names import SpokenName, read_name
-from chalicelib.rules.search_text import addition_key, policy_lookup_key
+from chalicelib.rules.search_text import addition_key, policy_lookup_key, policy_search_key
 from chalicelib.rules.similarity import (
     DIFFERENT,
     EXACT,
@@ -96,7 +96,12 @@ def plan_lookups(query: ClientQuery) -> list[LookupPlan]:
     when the query is too broad to recognise anyone safely."""
     plans: list[LookupPlan] = []
     if query.policy_number:
-        plans.append(LookupPlan("POLICY", policy_lookup_key(query.policy_number)))
+        key = policy_lookup_key(query.policy_number)
+        plans.append(LookupPlan("POLICY", key))
+        if key != query.policy_number and not policy_search_key(query.policy_number):
+            # A zero number with separators (VK-00000): the release before stored it as written,
+            # and an unchanged policy's lookups are not written again soon.
+            plans.append(LookupPlan("POLICY", query.policy_number))
     if query.kvk:
         plans.append(LookupPlan("KVK", query.kvk))
     if query.email:

@@ -67,9 +67,12 @@ def policy_search_key(policy_number: str) -> str | None:
 
 def policy_lookup_key(policy_number: str) -> str:
     """The partition a policy is stored and searched under (`policy_number` as
-    `normalise_policy_number` returns it): its search key, or the number itself when the key
-    leaves nothing (``VK00000``, ``0000``: a number an insurer may issue, found as written)."""
-    return policy_search_key(policy_number) or policy_number
+    `normalise_policy_number` returns it): its search key, or, when that leaves nothing
+    (``VK00000``, ``VK-0000``, ``0000``: a number an insurer may issue), the number without its
+    separators (``VK0000``), so that separators do not count here either."""
+    return policy_search_key(policy_number) or (
+        _POLICY_SEPARATORS_RE.sub("", policy_number) or policy_number
+    )
 
 
 # --- free text --------------------------------------------------------------------------------

@@ -1056,6 +1056,7 @@ class IngestService:
             progress.rows_total,
             progress.rows_rejected,
             self.settings.notice_rejected_rows_pct,
+            unreadable_lines=progress.unreadable_lines,
         ):
             return
         message = DeliveryNoticeMessage(

@@ -36,7 +36,9 @@ What the reader decides (the ingest relies on it):
 - Rows are yielded as `RawRow`; a row that cannot be turned into values is a `BadLine` (the
   ingest reports it as a row error and goes on): `RowTooLong` (``line_too_long``, a physical
   line or a multi-line quoted CSV record over `max_line_bytes`), ``invalid_encoding``,
-  ``invalid_csv`` (the csv module refused the record), ``too_many_fields``
+  ``invalid_csv`` (the csv module refused the record, or a quote was left open: a line that
+  would continue a quoted value but looks like a row, `_starts_a_row`, ends the record and is
+  read again as the next one), ``too_many_fields``
   (more non-empty fields than the header has labels: a value with an unquoted delimiter would
   otherwise shift every column after it), ``invalid_json`` (a JSON Lines line that is not an
   object). Short CSV rows are padded with "" (spreadsheets drop trailing empty cells); extra
@@ -407,12 +409,13 @@ class _QuoteLeftOpen(Exception):
     """A line inside a quoted value reads as a row of its own: the quote was left open."""
 
 
-def _starts_a_row(data: bytes, delimiter: bytes) -> bool:
-    """Whether a line that continues a quoted value holds the delimiter before any quote: the
-    value's closing quote would come first, so the line is a row of its own (`"Dorpsstraat`
-    with no closing quote would otherwise take every later line as the rest of that value)."""
+def _starts_a_row(data: bytes, delimiter: bytes, row_delimiters: int) -> bool:
+    """Whether a line that continues a quoted value is a row of its own (`"Dorpsstraat` with
+    no closing quote would otherwise take every later line as the rest of that value): it holds
+    the delimiter before any quote (the value's closing quote would come first), and at least
+    `row_delimiters` of them, half a row's (a remark over two lines holds one or two)."""
     at = data.find(delimiter)
-    return at >= 0 and not 0 <= data.find(b'"') < at
+    return at >= 0 and not 0 <= data.find(b'"') < at and data.count(delimiter) >= row_delimiters
 
 
 class _CsvFeed:
@@ -420,11 +423,16 @@ class _CsvFeed:
     current record took. csv.reader pulls exactly the lines of one record, no read-ahead."""
 
     def __init__(
-        self, lines: Iterator[tuple[int, int, bytes | None]], max_record: int, delimiter: str
+        self,
+        lines: Iterator[tuple[int, int, bytes | None]],
+        max_record: int,
+        delimiter: str,
+        width: int,
     ) -> None:
         self._source = self._lines = lines
         self._max = max_record
         self._delimiter = delimiter.encode("ascii")
+        self._row_delimiters = max(1, width // 2)  # half of a row's width - 1, rounded up
         self.first_line = 0
         self.last_line = 0
         self.end_offset = 0
@@ -445,7 +453,7 @@ class _CsvFeed:
         if not self._started:
             self._started = True
             self.first_line = line_no
-        elif data is not None and _starts_a_row(data, self._delimiter):
+        elif data is not None and _starts_a_row(data, self._delimiter, self._row_delimiters):
             # Read again as the first line of the next record; the record so far is broken.
             self._lines = chain(((line_no, end, data),), self._source)
             raise _QuoteLeftOpen
@@ -591,7 +599,7 @@ class RowReader:
         fmt = self.format
         width = len(fmt.labels)
         delimiter = fmt.delimiter or ","
-        feed = _CsvFeed(self._lines, self._limits.max_line_bytes, delimiter)
+        feed = _CsvFeed(self._lines, self._limits.max_line_bytes, delimiter, width)
         reader = csv.reader(feed, delimiter=delimiter)
         blank = 0
         while True:

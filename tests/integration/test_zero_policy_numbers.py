@@ -26,7 +26,16 @@ def search(api: Any, **params: str) -> Any:
 
 @pytest.mark.parametrize(
     ("delivered", "asked"),
-    [("VK00000", "VK00000"), ("vk00000", "vk 00000"), ("0000", "0000"), ("P-0000", "p-0000")],
+    [
+        ("VK00000", "VK00000"),
+        ("vk00000", "vk 00000"),
+        ("0000", "0000"),
+        ("P-0000", "p-0000"),
+        # separators do not count, as in every other policy number
+        ("VK-00000", "VK00000"),
+        ("VK00000", "VK-00000"),
+        ("VK.0000", "VK 0000"),
+    ],
 )
 def test_a_stored_policy_number_of_zeros_after_its_prefix_is_found_by_its_number(
     api: Any, aws: dict[str, str], delivered: str, asked: str

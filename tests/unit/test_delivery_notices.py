@@ -38,6 +38,34 @@ def test_a_notice_is_due_when_rejected_held_or_too_many_rows_are_rejected(
     assert needs_notice(kind, status, 100, rejected, 5.0) is due
 
 
+def test_a_full_delivery_that_ends_nothing_for_an_unreadable_line_is_due_however_few():
+    # given a full delivery with 1 unreadable line of 100 (under the 5% threshold)
+    # then a notice is due: it ended none of the policies it left out, and may again next month
+    assert needs_notice("full", "accepted_with_errors", 100, 1, 5.0, unreadable_lines=1)
+    # and not for a mutation (it ends nothing by leaving out) nor for a check
+    assert not needs_notice("mutation", "accepted_with_errors", 100, 1, 5.0, unreadable_lines=1)
+    assert not needs_notice("check", "accepted_with_errors", 100, 1, 5.0, unreadable_lines=1)
+
+
+def test_the_email_of_a_full_delivery_with_unreadable_lines_says_nothing_was_ended():
+    # given the report of such a delivery
+    unreadable = report(
+        status="accepted_with_errors",
+        rows_total=100,
+        rows_accepted=99,
+        rows_rejected=1,
+        error_counts={"too_many_fields": 1},
+        errors=[],
+    )
+
+    # when its e-mail is written
+    _, text = render_notice(unreadable)
+
+    # then it says, in both languages, that no policy was ended and why
+    assert "Geen polissen beëindigd: 1 regel(s) van het bestand konden niet gelezen" in text
+    assert "No policies ended: 1 line(s) of the file could not be read" in text
+
+
 def report(**overrides: object) -> DeliveryReport:
     fields: dict[str, object] = {
         "delivery_id": "d" * 32,

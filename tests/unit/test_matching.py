@@ -57,6 +57,7 @@ def first_plan(params: dict[str, str]) -> LookupPlan:
         # only zeros after the prefix: the number as written, the key the ingest stores it under
         ({"policy_number": "vk 00000"}, "POLICY", "VK00000"),
         ({"policy_number": "0000"}, "POLICY", "0000"),
+        ({"policy_number": "VK-0.000"}, "POLICY", "VK0000"),  # separators do not count
         ({"kvk": "1234 5678"}, "KVK", "12345678"),
         ({"email": " Jan@Example.NL"}, "EMAIL", "jan@example.nl"),
         ({"phone": "06-12345678"}, "PHONE", "+31612345678"),
@@ -130,6 +131,18 @@ def test_one_person_delivered_by_two_partners_is_one_candidate_with_both_policie
     ranked = rank(query, found(plan, lookup("c_1"), other_partner))
     assert len(ranked) == 1
     assert {i["partner_id"] for i in ranked[0].items} == {"demo-volmacht", "demo-verzekeraar"}
+
+
+def test_a_zero_number_with_separators_also_reads_where_the_release_before_stored_it() -> None:
+    # given a search for VK-00000 (stored until this release under VK-00000, now under VK00000)
+    # when its partitions are planned
+    plans = plan_lookups(ClientQuery.model_validate({"policy_number": "vk-00000"}))
+
+    # then the key without separators first, that notation as the fallback
+    assert plans == [LookupPlan("POLICY", "VK00000"), LookupPlan("POLICY", "VK-00000")]
+    # and a number written without separators, or with a search key, reads one partition
+    for number in ("VK00000", "VM-2019-073607"):
+        assert len(plan_lookups(ClientQuery.model_validate({"policy_number": number}))) == 1
 
 
 def test_two_numbers_of_zeros_after_the_prefix_are_not_one_policy_number() -> None:

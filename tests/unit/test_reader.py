@@ -264,6 +264,27 @@ def test_a_quote_left_open_costs_its_own_line_and_the_next_lines_are_rows() -> N
     assert items[0].end_offset == len((HEADER + '1;"Jansen;1234AB\n').encode())
 
 
+def test_a_quoted_remark_whose_next_line_holds_a_delimiter_is_one_value() -> None:
+    # given a file of five columns, a remark typed over two lines with the delimiter in both
+    data = (
+        b"PP_NUMMER;ANAAM;PCODE;PLAATS;OPMERKING\n"
+        b'1;Jansen;1234AB;Utrecht;"Belt terug;\nafspraak 12-3; via mail"\n'
+        b"2;Smit;1234AB;Utrecht;\n"
+    )
+
+    # when it is read
+    items = rows_of(read(data))
+
+    # then the remark's second line is part of the value (two delimiters are no row of five
+    # columns), and the next line is the next row
+    assert [(i.line, i.last_line, getattr(i, "code", None)) for i in items] == [
+        (2, 3, None),
+        (4, 4, None),
+    ]
+    assert isinstance(items[0], RawRow)
+    assert items[0].values[-1] == "Belt terug;\nafspraak 12-3; via mail"
+
+
 def test_a_quoted_value_over_several_lines_ending_in_its_quote_is_one_row() -> None:
     # given a street over three lines, the last with the quote and the row's other values
     data = (HEADER + '1;"Dorpsstraat 1\nachterhuis\nboven";1234AB\n2;Smit;1234AB\n').encode()
