@@ -10,7 +10,8 @@ Reported in microseconds a row (the median of the runs): the CPU and wall time o
 `validate_row` on each side, and what the check does beyond it: closing each policy (judging it,
 counting its fields, the rest: bookkeeping and the policies seen before), the AWS requests
 (wall time, from the first SQS receive to the last delete), and what is left (reading the file,
-grouping the rows into policies). The parts are wall-clock times: measure on a quiet machine.
+grouping the rows into policies, the report). The parts are wall-clock times: on a busy machine
+the rest also holds the time the process waited for a CPU, so measure on a quiet one.
 """
 
 from __future__ import annotations
@@ -69,7 +70,12 @@ ROWS_OF_TABLE = (
     ("wall", "b_wall", "check_wall"),
     ("CPU", "b_cpu", "check_cpu"),
     ("`validate_row`", "b_validate", "check_validate"),
-    ("reading the file (and, in the check, grouping rows into policies)", "b_rest", "check_rest"),
+    (
+        "the rest: reading the file (the check: also grouping the rows, the report, and any"
+        " wait for a CPU beyond the requests)",
+        "b_rest",
+        "check_rest",
+    ),
     ("closing the policies, in all", None, "close"),
     ("- judging each policy (`writable_rows`)", None, "judge"),
     ("- counting its fields (`FieldTally.add_valid`)", None, "tally"),
