@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Any, Final, NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from chalicelib.models.delivery import DeliveryStatus, Notice, Progress, S3ObjectRef, notice
 from chalicelib.models.portfolio import DeliveryKind, PolicyFields, RowError, RowOutcome, ValidRow
@@ -323,6 +323,11 @@ def judge_group(group: PolicyGroup) -> GroupVerdict:
     return GroupVerdict(None, len(group.outcomes) + group.overflow, errors)
 
 
+def rows_of_unknown_policy(outcomes: Sequence[RowOutcome]) -> int:
+    """The rows of a refused group whose policy number could not be read (empty, or not one)."""
+    return sum(outcome.policy_number is None for outcome in outcomes)
+
+
 def rows_not_adjacent(group: PolicyGroup) -> RowError:
     return message(
         "policy_rows_not_adjacent",
@@ -492,14 +497,9 @@ def reconcilable(kind: str, progress: Progress) -> bool:
         and not progress.rejected
         and not progress.truncated
         and not progress.unreadable_lines
+        and not progress.rows_of_unknown_policy
         and progress.rows_accepted > 0
     )
-
-
-# The row errors of a line the reader could not turn into values (services/reader.py BadLine).
-UNREADABLE_LINE_CODES: Final = frozenset(
-    {"invalid_csv", "too_many_fields", "line_too_long", "invalid_encoding", "invalid_json"}
-)
 
 
 def unreconciled_warning(kind: str, progress: Progress) -> Notice | None:
@@ -507,8 +507,12 @@ def unreconciled_warning(kind: str, progress: Progress) -> Notice | None:
     report says it too: why the real delivery of the file would not); None when it may."""
     if progress.rejected or kind not in ("full", CHECK_ONLY):
         return None
-    if progress.unreadable_lines and not progress.truncated:
+    if progress.truncated:
+        return notice("incomplete_not_reconciled") if kind == "full" else None
+    if progress.unreadable_lines:
         return notice("unreadable_not_reconciled", count=progress.unreadable_lines)
+    if progress.rows_of_unknown_policy:
+        return notice("unknown_policy_not_reconciled", count=progress.rows_of_unknown_policy)
     if kind == "full" and not reconcilable(kind, progress):
         return notice("incomplete_not_reconciled")
     return None

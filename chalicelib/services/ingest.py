@@ -504,8 +504,10 @@ class IngestService:
                     continue
                 outcome = validate_row(item.values, header, kind=kind, line=item.line, today=today)
                 number = outcome.policy_number
-                # (number_of_group is None while there is no group yet)
-                if number is None or number != number_of_group:
+                # (number_of_group is None while there is no group yet.) A row without a usable
+                # policy number stays in the open group: it may be one of its rows, so that
+                # policy is refused whole rather than written without it.
+                if number != number_of_group and (number is not None or group is None):
                     if group is not None:
                         self._close(record, group, last, batch)
                     if batch.rows >= batch_limit:
@@ -592,6 +594,7 @@ class IngestService:
         if rows is None:
             batch.tally.add_each(outcomes)
             progress.rows_rejected += verdict.rejected_rows
+            progress.rows_of_unknown_policy += rules.rows_of_unknown_policy(outcomes)
             for error in verdict.errors:
                 self._add_error(progress, error)
             if group.policy_number is not None:
@@ -1056,7 +1059,7 @@ class IngestService:
             progress.rows_total,
             progress.rows_rejected,
             self.settings.notice_rejected_rows_pct,
-            unreadable_lines=progress.unreadable_lines,
+            unknown_policy_rows=progress.unreadable_lines + progress.rows_of_unknown_policy,
         ):
             return
         message = DeliveryNoticeMessage(
