@@ -980,7 +980,9 @@ class IngestService:
         self._write_rejected_rows(record)
         report = build_report(record)
         self.blobs.put_json(_report_key(record), report.model_dump(mode="json"))
-        if record.kind == "full" and progress.quality.rows:
+        if record.kind == "full":
+            # Also one that could not be read at all: the scorecard's latest, unscored, so the
+            # partner whose data stopped arriving is not ranked by last month's delivery.
             self.quality.save(quality_snapshot(record))
         self._notify_partner(record)
         self.deliveries.finish(
