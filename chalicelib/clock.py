@@ -39,6 +39,19 @@ def register_today() -> date:
     return register_date(now())
 
 
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def register_time_text(language: str, moment: datetime) -> str:
+    """A moment as people in the Netherlands read it in an e-mail, in Dutch local time:
+    ``25-11-2026 18:28`` (nl), ``25 Nov 2026 18:28`` (en; month names fixed, not from the
+    process locale). A naive `moment` is taken as UTC."""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(REGISTER_TZ)
+    if language == "nl":
+        return f"{local:%d-%m-%Y %H:%M}"
+    return f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year} {local:%H:%M}"
+
+
 @contextmanager
 def frozen(clock: Clock) -> Iterator[None]:
     """Read `clock` instead of the system clock for the duration (tests)."""

@@ -114,7 +114,7 @@ function renderAudit(container) {
         t("Auditlogboek", "Audit log"),
         [t("Tijd (UTC)", "Time (UTC)"), t("Wie", "Who"), t("Rol", "Role"), t("Partner", "Partner"), t("Actie", "Route"), t("Vraag (persoonsgegevens gehasht)", "Query (personal data hashed)"), t("Resultaten", "Results")],
         entries.map((entry) => [
-          date(entry.at),
+          date(entry.at, { utc: true }), // the audit's days are UTC days
           entry.actor,
           word("role", entry.role),
           entry.partner_id || "",

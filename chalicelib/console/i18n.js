@@ -30,14 +30,31 @@ export function word(group, code) {
   return t(entry[0], entry[1]);
 }
 
-/** A date (YYYY-MM-DD or an ISO time) as people write it: 16-04-2002, or with the time. */
-export function date(value) {
+// The register's clock is Dutch: a moment the API gives in UTC is shown as the time in the
+// Netherlands, the time the activation e-mail and the partner's own clock give.
+const DUTCH_TIME = new Intl.DateTimeFormat("nl-NL", {
+  timeZone: "Europe/Amsterdam",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+
+/** A date (YYYY-MM-DD or an ISO time) as people write it: 16-04-2002, or with the time, in
+ *  Dutch time when the value says its zone (`Z`, `+00:00`); with `utc`, the UTC clock time. */
+export function date(value, { utc = false } = {}) {
   if (!value) return "";
   const text = String(value);
   const match = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?/.exec(text);
   if (!match) return text;
   const day = `${match[3]}-${match[2]}-${match[1]}`;
-  return match[4] ? `${day} ${match[4]}:${match[5]}` : day;
+  if (!match[4]) return day;
+  const moment = !utc && /(?:Z|[+-]\d{2}:?\d{2})$/.test(text) ? new Date(text) : null;
+  if (!moment || Number.isNaN(moment.getTime())) return `${day} ${match[4]}:${match[5]}`;
+  const part = Object.fromEntries(DUTCH_TIME.formatToParts(moment).map((p) => [p.type, p.value]));
+  return `${part.day}-${part.month}-${part.year} ${part.hour}:${part.minute}`;
 }
 
 export function number(value, digits = 0) {
@@ -57,6 +74,7 @@ const WORDS = {
   },
   field: {
     name: ["Naam", "Name"],
+    given_name: ["Voornaam of voorletters", "First name or initials"],
     surname: ["Achternaam", "Surname"],
     first_name: ["Voornaam", "First name"],
     initials: ["Voorletters", "Initials"],
@@ -72,6 +90,20 @@ const WORDS = {
     phone: ["Telefoon", "Phone"],
     email: ["E-mail", "E-mail"],
     kvk: ["KvK-nummer", "KvK number"],
+    initials_or_first_name: ["Voorletters of voornaam", "Initials or first name"],
+    postcode_house_number: ["Postcode + huisnummer", "Postcode + house number"],
+    end_date: ["Einddatum", "End date"],
+    household: ["Gezinssamenstelling", "Household"],
+    modules: ["Dekking (modules)", "Cover (modules)"],
+    conditions: ["Voorwaarden", "Conditions"],
+    clauses: ["Clausules", "Clauses"],
+    event_date: ["Datum gebeurtenis", "Event date"],
+    reported_date: ["Datum melding", "Reported date"],
+    legal_area: ["Rechtsgebied", "Legal area"],
+    claim_amount_eur: ["Bedrag van het geschil", "Amount in dispute"],
+    client_id: ["Klantnummer", "Client number"],
+    mandate_id: ["Machtigingsnummer", "Mandate number"],
+    reason: ["Reden", "Reason"],
   },
   how: {
     exact: ["exact gelijk", "exact"],
@@ -126,6 +158,7 @@ const WORDS = {
   kind: {
     full: ["volledig bestand", "full file"],
     mutation: ["mutatiebestand", "mutation file"],
+    check: ["controlebestand (niets opgeslagen)", "check only (nothing stored)"],
   },
   mandate_state: {
     submitted: ["aangevraagd", "submitted"],

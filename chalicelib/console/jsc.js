@@ -125,11 +125,9 @@ function renderSearch(container) {
         state.result.truncated ? t(" Er zijn er meer: maak de zoekvraag preciezer.", " There are more: make the search more precise.") : "",
       );
     } else {
-      replace(
-        status,
-        t("Niemand gevonden.", "Nobody found."),
-        state.result.next_try ? ` ${t("Probeer", "Try")}: ${state.result.next_try}` : "",
-      );
+      // The API's advice starts with "nobody found by …": a sentence of its own.
+      const advice = t(state.result.next_try_nl, state.result.next_try);
+      replace(status, advice ? advice.charAt(0).toUpperCase() + advice.slice(1) + "." : t("Niemand gevonden.", "Nobody found."));
     }
   };
 
@@ -211,12 +209,17 @@ let rerender = () => {};
 async function openDossier(clientId) {
   const main = document.getElementById("main");
   const problem = main.querySelector(".error") || errorRegion();
+  let dossier;
   try {
-    state.dossier = await get(`v1/clients/${encodeURIComponent(clientId)}`);
+    dossier = await get(`v1/clients/${encodeURIComponent(clientId)}`);
   } catch (error) {
     if (error.kind !== "signin") showError(problem, error);
     return;
   }
+  // The coverage form holds a caller's claim: another client's dossier is another caller, whose
+  // check must not start from the previous caller's dates, legal area and amount.
+  if (!state.dossier || state.dossier.client_id !== dossier.client_id) state.form = {};
+  state.dossier = dossier;
   state.view = "dossier";
   state.check = null;
   rerender();
@@ -355,6 +358,10 @@ function renderCoverage(container) {
       onsubmit: async (event) => {
         event.preventDefault();
         keep();
+        // The decision on screen was for the values sent before: gone before the next answer,
+        // so a refused check leaves none that the form no longer holds.
+        state.check = null;
+        paintOutcome(outcome);
         await busy(button, problem, async () => {
           const body = {
             partner_id: policy.partner_id,

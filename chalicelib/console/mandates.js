@@ -4,10 +4,15 @@
 import { get, post } from "./api.js";
 import { append, facts, field, h, replace, scrollBox, table } from "./dom.js";
 import { date, t, word } from "./i18n.js";
-import { busy, errorRegion, statusRegion } from "./ui.js";
+import { busy, errorRegion, showProblem, statusRegion } from "./ui.js";
 
 const state = { lookup: "", list: null, mandate: null, done: "" };
 let rerender = () => {};
+
+// What the box takes (the API's id shapes). Anything else is not sent: a name or birth date
+// typed here would otherwise travel in the URL of GET /v1/mandates?client_id=.
+const MANDATE_NUMBER = /^m_[0-9a-f]{24}$/;
+const CLIENT_NUMBER = /^c_[0-9a-f]{24}$/;
 
 const ACTIONS = [
   // action, states it applies to, button text, what the status line says afterwards
@@ -58,7 +63,10 @@ function renderLookup(container) {
   const problem = errorRegion();
   const holder = h("div", {});
   const paint = () => {
-    if (!state.list) return;
+    if (!state.list) {
+      replace(holder);
+      return;
+    }
     replace(
       holder,
       state.list.mandates.length
@@ -82,10 +90,23 @@ function renderLookup(container) {
       class: "controls",
       onsubmit: (event) => {
         event.preventDefault();
-        const value = input.value.trim();
+        const value = input.value.trim().toLowerCase();
+        // The list on screen was another number's: gone before this one's answer or refusal.
+        state.list = null;
+        paint();
+        if (!MANDATE_NUMBER.test(value) && !CLIENT_NUMBER.test(value)) {
+          showProblem(
+            problem,
+            t(
+              "Typ een machtigingsnummer (m_ en 24 tekens) of een klantnummer (c_ en 24 tekens). Op naam of geboortedatum zoekt u hier niet.",
+              "Type a mandate number (m_ and 24 characters) or a client number (c_ and 24 characters). This box does not search by name or birth date.",
+            ),
+          );
+          return;
+        }
         state.lookup = value;
         busy(button, problem, async () => {
-          if (value.startsWith("m_")) {
+          if (MANDATE_NUMBER.test(value)) {
             await open(value);
           } else {
             state.list = await get("v1/mandates", { client_id: value });
@@ -118,7 +139,12 @@ function renderMandate(container) {
     button.addEventListener("click", () =>
       busy(button, problem, async () => {
         const body = reason.value.trim() ? { reason: reason.value.trim() } : {};
-        state.mandate = await post(`v1/mandates/${encodeURIComponent(mandate.mandate_id)}/${action}`, body);
+        const changed = await post(`v1/mandates/${encodeURIComponent(mandate.mandate_id)}/${action}`, body);
+        state.mandate = changed;
+        // The client's list this mandate was opened from shows its new state on the way back.
+        if (state.list) {
+          state.list = { ...state.list, mandates: state.list.mandates.map((m) => (m.mandate_id === changed.mandate_id ? changed : m)) };
+        }
         state.done = t(...done);
         rerender();
       }),
@@ -147,7 +173,7 @@ function renderMandate(container) {
       : problem,
     scrollBox(table(
       t("Historie", "History"),
-      [t("Wanneer (UTC)", "When (UTC)"), t("Status", "State"), t("Door", "By"), t("Reden", "Reason")],
+      [t("Wanneer", "When"), t("Status", "State"), t("Door", "By"), t("Reden", "Reason")],
       mandate.history.map((change) => [date(change.at), word("mandate_state", change.state), actorText(change.by), change.reason || ""]),
     )),
   );

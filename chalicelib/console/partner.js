@@ -4,7 +4,7 @@ import { session } from "./auth.js";
 import { append, facts, field, h, replace, scrollBox, table } from "./dom.js";
 import { date, lang, number, t, word } from "./i18n.js";
 import { fieldTable } from "./quality.js";
-import { busy, errorRegion, olderPagesButton, showError, statusRegion } from "./ui.js";
+import { busy, errorRegion, olderPagesButton, showError, showProblem, statusRegion } from "./ui.js";
 
 const state = { partnerFilter: "", list: null, listQuery: null, report: null };
 let rerender = () => {};
@@ -69,12 +69,22 @@ function renderList(container) {
   const paint = () => {
     if (!state.list) return;
     const deliveries = state.list.deliveries;
+    const whose = isAdmin ? state.listQuery.partner_id : session.partnerId;
+    const partners = (session.config && session.config.partners) || [];
+    if (whose && !deliveries.length && partners.length && !partners.includes(whose)) {
+      // The API lists no deliveries for an id it does not know, as for a partner that sent none.
+      showProblem(
+        problem,
+        t(`${whose} is geen partner van deze omgeving (wel: ${partners.join(", ")}).`,
+          `${whose} is not a partner of this stage (these are: ${partners.join(", ")}).`),
+      );
+    }
     const more = state.list.next_cursor ? t(" Er zijn oudere leveringen.", " There are older deliveries.") : "";
     replace(status, t(`${deliveries.length} leveringen, nieuwste eerst.`, `${deliveries.length} deliveries, newest first.`) + more);
     replace(
       holder,
       scrollBox(table(
-        isAdmin ? t("Leveringen van alle partners", "Deliveries of every partner") : t(`Leveringen van ${session.partnerId}`, `Deliveries of ${session.partnerId}`),
+        whose ? t(`Leveringen van ${whose}`, `Deliveries of ${whose}`) : t("Leveringen van alle partners", "Deliveries of every partner"),
         deliveryHeaders(isAdmin),
         deliveryRows(deliveries, isAdmin, (delivery) =>
           h(

@@ -41,7 +41,7 @@ export function fieldTable(caption, fields) {
     caption,
     [t("Veld", "Field"), t("Kolommen", "Columns"), t("Van toepassing", "Applicable"), t("Gevuld", "Filled"), t("Geldig", "Valid"), t("Volledigheid", "Completeness"), t("Geldigheid", "Validity"), t("Fouten", "Errors")],
     fields.map((field) => [
-      field.field,
+      word("field", field.field),
       field.columns.join(", "),
       number(field.applicable),
       number(field.filled),

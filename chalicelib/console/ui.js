@@ -64,7 +64,12 @@ export function showError(region, error) {
     replace(region);
     return;
   }
-  replace(region, h("strong", {}, t("Fout: ", "Error: ")), errorText(error));
+  showProblem(region, errorText(error));
+}
+
+/** A problem the page finds itself, before asking the API, shown as the API's are. */
+export function showProblem(region, text) {
+  replace(region, h("strong", {}, t("Fout: ", "Error: ")), text);
 }
 
 export function statusRegion() {

@@ -225,13 +225,14 @@ class Candidate(BaseModel):
 
 class CandidateList(BaseModel):
     """`query_kind`: the partitions read (`addr`, `addr+dob` after a fallback, ...);
-    `truncated`: more candidates than shown; `next_try`: when nobody was found, what to try
-    next."""
+    `truncated`: more candidates than shown; `next_try` (English) and `next_try_nl` (Dutch):
+    when nobody was found, what to try next."""
 
     query_kind: str
     candidates: list[Candidate]
     truncated: bool = False
     next_try: str | None = None
+    next_try_nl: str | None = None
 
 
 class Dossier(BaseModel):
@@ -265,13 +266,17 @@ def name_from_item(item: Mapping[str, Any]) -> Name:
     initials = item.get("initials")
     first_name = item.get("first_name")
     shown_given = display_case(first_name) if first_name else display_initials(initials or "")
-    parts = [shown_given, tussenvoegsels, display_case(surname)]
+    shown_surname = display_case(surname)
+    if tussenvoegsels:
+        # "d'" + "Ancona" was one word as delivered ("d'Ancona"): no space after the apostrophe.
+        glued = str(tussenvoegsels).endswith("'")
+        shown_surname = f"{tussenvoegsels}{'' if glued else ' '}{shown_surname}"
     return Name(
         surname=surname,
         tussenvoegsels=tussenvoegsels,
         initials=initials,
         first_name=first_name,
-        display=" ".join(str(p) for p in parts if p),
+        display=" ".join(p for p in (shown_given, shown_surname) if p),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib.models.bounds import RequestDate
 from chalicelib.models.clients import CLIENT_ID_RE
@@ -170,11 +170,14 @@ class CoverageCheckRequest(BaseModel):
             raise ValueError("a client_id looks like c_ followed by 24 hex digits")
         return value
 
-    @model_validator(mode="after")
-    def _reported_not_before_event(self) -> CoverageCheckRequest:
-        if self.reported_date is not None and self.reported_date < self.event_date:
+    @field_validator("reported_date")
+    @classmethod
+    def _reported_not_before_event(cls, value: date | None, info: ValidationInfo) -> date | None:
+        # On the field, so that the error names it (a model's own check names no field).
+        event = info.data.get("event_date")
+        if value is not None and event is not None and value < event:
             raise ValueError("reported_date cannot be before event_date")
-        return self
+        return value
 
 
 class ReasonOut(BaseModel):

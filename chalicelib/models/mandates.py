@@ -8,9 +8,10 @@ validation error.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.models.bounds import RequestDate
 
@@ -23,6 +24,27 @@ Language = Literal["nl", "en"]
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+_NAME_MARKS = frozenset(" '\u2018\u2019.,-\u2010\u2011")
+
+
+def is_person_name(text: str) -> bool:
+    """A person's name as a form gives it: letters of any alphabet (accents too), spaces and
+    ' ’ . , -, at least one letter. One line with no link or markup of its own, so the
+    activation e-mail can greet the grantee by it."""
+    return any(c.isalpha() for c in text) and all(
+        c.isalpha() or c in _NAME_MARKS or unicodedata.category(c).startswith("M") for c in text
+    )
+
+
+def _person_name(text: str) -> str:
+    if not is_person_name(text):
+        raise ValueError("a name holds only letters, spaces and ' . , -")
+    return text
+
+
+Name = Annotated[Text, AfterValidator(_person_name)]
+Initials = Annotated[ShortText, AfterValidator(_person_name)]
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 PolicyNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9./-]{1,30}$")]
 ClientId = Annotated[str, StringConstraints(pattern=r"^c_[0-9a-f]{24}$")]
@@ -45,10 +67,10 @@ class Address(_Form):
 class Person(_Form):
     """A natural person named on the form (requester, grantee, legal representative)."""
 
-    surname: Text | None = None
-    tussenvoegsels: Text | None = None
-    first_name: Text | None = None
-    initials: ShortText | None = None
+    surname: Name | None = None
+    tussenvoegsels: Name | None = None
+    first_name: Name | None = None
+    initials: Initials | None = None
     birth_date: RequestDate | None = None
     address: Address | None = None
 

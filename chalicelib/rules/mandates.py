@@ -110,6 +110,7 @@ VIOLATION_CODES: tuple[str, ...] = (
     "single_contract_only",
     "contract_not_of_holder",
     "valid_until_before_request_date",
+    "valid_until_in_past",
 )
 
 
@@ -305,6 +306,9 @@ def assess_request(request: MandateRequest, holder: Holder, today: date) -> Asse
         found.append(
             Violation("valid_until_before_request_date", "the mandate ends before it was asked")
         )
+    elif request.valid_until is not None and request.valid_until < today:
+        # It could never be approved, and would keep the people on it for nothing.
+        found.append(Violation("valid_until_in_past", "the mandate has already ended"))
     return Assessment(rule, contracts, tuple(found))
 
 

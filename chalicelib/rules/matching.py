@@ -343,24 +343,32 @@ def share_one_read(
     return read
 
 
-# In the order a caller most often knows them.
+# In the order a caller most often knows them: (English, Dutch).
 _FORM_NAMES = {
-    "ADDR": "postcode + house number",
-    "DOB": "name + birth date",
-    "POLICY": "the policy number",
-    "PHONE": "the phone number",
-    "EMAIL": "the e-mail address",
-    "KVK": "the KvK number",
+    "ADDR": ("postcode + house number", "postcode + huisnummer"),
+    "DOB": ("name + birth date", "naam + geboortedatum"),
+    "POLICY": ("the policy number", "het polisnummer"),
+    "PHONE": ("the phone number", "het telefoonnummer"),
+    "EMAIL": ("the e-mail address", "het e-mailadres"),
+    "KVK": ("the KvK number", "het KvK-nummer"),
 }
 
 
-def next_try(query: ClientQuery, read: Iterable[LookupPlan]) -> str:
-    """What an employee can try when nobody was found: the forms not tried yet, and fewer
-    fields when many were given (each given field that differs lowers the score)."""
+def next_try(query: ClientQuery, read: Iterable[LookupPlan]) -> tuple[str, str]:
+    """What an employee can try when nobody was found, in English and in Dutch: the forms not
+    tried yet, and fewer fields when many were given (each given field that differs lowers the
+    score)."""
     tried = list(dict.fromkeys(plan.kind for plan in read))  # two DOB reads are one form
-    untried = [name for kind, name in _FORM_NAMES.items() if kind not in tried]
-    said = " or ".join(_FORM_NAMES[kind] for kind in tried)
-    return (
-        f"nobody found by {said}; try {', '.join(untried[:3])}, "
+    untried = [names for kind, names in _FORM_NAMES.items() if kind not in tried][:3]
+    said = [_FORM_NAMES[kind] for kind in tried]
+    english = (
+        f"nobody found by {' or '.join(en for en, _ in said)}; "
+        f"try {', '.join(en for en, _ in untried)}, "
         "or check the spelling with the caller and give fewer fields"
     )
+    dutch = (
+        f"niemand gevonden op {' of '.join(nl for _, nl in said)}; "
+        f"probeer {', '.join(nl for _, nl in untried)}, "
+        "of controleer de spelling met de beller en geef minder gegevens"
+    )
+    return english, dutch

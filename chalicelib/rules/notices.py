@@ -9,8 +9,10 @@ messages are not used, only the codes' general meaning).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final
 
+from chalicelib.clock import register_time_text
 from chalicelib.messages import describe, render
 from chalicelib.models.delivery import DeliveryReport, Notice
 from chalicelib.rules.ingest import writes_register
@@ -23,6 +25,11 @@ _STATUS: Final[dict[str, tuple[str, str]]] = {
     "rejected": ("afgekeurd", "rejected"),
     "held_for_review": ("aangehouden voor controle", "held for review"),
     "accepted_with_errors": ("verwerkt met fouten", "accepted with errors"),
+}
+_KIND: Final[dict[str, tuple[str, str]]] = {
+    "full": ("volledige levering", "full delivery"),
+    "mutation": ("mutaties", "mutations"),
+    "check": ("controle", "check"),
 }
 
 
@@ -72,16 +79,18 @@ def render_notice(report: DeliveryReport, unreconciled: Notice | None = None) ->
         f"GET /v1/deliveries/{report.delivery_id}/rejected-rows\n"
         f"reports/{report.partner_id}/{report.delivery_id}.csv"
     )
+    kind_nl, kind_en = _KIND.get(report.kind, (report.kind, report.kind))
+    received = datetime.fromisoformat(report.received_at)
     nl = [
-        f"Uw levering {report.delivery_id} ({report.kind}, ontvangen {report.received_at}) "
-        f"is {status_nl}.",
+        f"Uw levering {report.delivery_id} ({kind_nl}, ontvangen "
+        f"{register_time_text('nl', received)}) is {status_nl}.",
         "",
         f"Regels gelezen: {report.rows_total}; verwerkt: {report.rows_accepted}; "
         f"afgekeurd: {report.rows_rejected}.",
     ]
     en = [
-        f"Your delivery {report.delivery_id} ({report.kind}, received {report.received_at}) "
-        f"was {status_en}.",
+        f"Your delivery {report.delivery_id} ({kind_en}, received "
+        f"{register_time_text('en', received)}, Amsterdam time) was {status_en}.",
         "",
         f"Rows read: {report.rows_total}; accepted: {report.rows_accepted}; "
         f"rejected: {report.rows_rejected}.",

@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
-from chalicelib.clock import REGISTER_TZ, epoch, register_today
+from chalicelib.clock import epoch, register_time_text, register_today
 from chalicelib.config import get_settings
-from chalicelib.models.mandates import ActivationMessage, Language
+from chalicelib.models.mandates import ActivationMessage, Language, is_person_name
 from chalicelib.observability import logger
 from chalicelib.rules.mandates import hash_token, stored_state
 from chalicelib.services.sending import SEND_LEASE_SECONDS, Sender, SendInProgress, send_once
@@ -63,21 +63,16 @@ _BODIES: dict[str, str] = {
 }
 
 
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _expiry_text(language: Language, expires: datetime) -> str:
-    """The link's expiry in Dutch local time: ``25-11-2026 18:28`` (nl), ``25 Nov 2026 18:28``
-    (en; month names fixed, not from the process locale). A naive `expires` is taken as UTC."""
-    local = (expires if expires.tzinfo else expires.replace(tzinfo=UTC)).astimezone(REGISTER_TZ)
-    if language == "nl":
-        return f"{local:%d-%m-%Y %H:%M}"
-    return f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year} {local:%H:%M}"
+_NO_NAME: dict[str, str] = {"nl": "heer/mevrouw", "en": "Sir or Madam"}
 
 
 def render_email(language: Language, name: str, link: str, expires: datetime) -> tuple[str, str]:
-    """Subject and plain-text body of the activation e-mail."""
-    body = _BODIES[language].format(name=name, link=link, expires=_expiry_text(language, expires))
+    """Subject and plain-text body of the activation e-mail; greeting `name` only when it is a
+    person's name (a mandate stored before names were checked may hold lines and links)."""
+    greeting = name if is_person_name(name) else _NO_NAME[language]
+    body = _BODIES[language].format(
+        name=greeting, link=link, expires=register_time_text(language, expires)
+    )
     return SUBJECTS[language], body
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from chalicelib import deadline
 from chalicelib.auth import Principal
 from chalicelib.clock import now as _now
 from chalicelib.clock import register_today
@@ -57,6 +58,7 @@ from chalicelib.rules.mandates import (
 )
 from chalicelib.services.audit import record_audit
 from chalicelib.services.dossier import read_client
+from chalicelib.store.aws import one_more_call_seconds
 from chalicelib.store.mandates import DynamoMandates, MandateStore
 from chalicelib.store.queues import Queue
 from chalicelib.store.table import Item
@@ -477,7 +479,18 @@ def change_mandate(
         raise _invalid_state(action, current_state(load_mandate(mandate_id, store))) from None
     logger.info("mandate changed", extra={"mandate_id": mandate_id, "action": action})
     if token is not None:
-        _enqueue_activation(repos.activations, mandate_id, token, item.get("language", "nl"))
+        try:
+            # The request's deadline would refuse the undo below too if the send used it up.
+            with deadline.leaving(one_more_call_seconds(get_settings())):
+                _enqueue_activation(
+                    repos.activations, mandate_id, token, item.get("language", "nl")
+                )
+        except Exception:
+            # No e-mail will carry this token: take the change back, so that approving (or
+            # resending) again works and an earlier link keeps working meanwhile.
+            if store.undo(mandate_id, before=item, token_hash=extra["token_hash"]):
+                logger.warning("mandate change undone", extra={"mandate_id": mandate_id})
+            raise
     repos.audit(principal, route, {"mandate_id": mandate_id, "action": action}, [mandate_id])
     return _to_model(updated)
 

@@ -29,6 +29,8 @@ What the reader decides (the ingest relies on it):
   than 1 in `_NUL_SHARE` of its bytes, is no text file: `FileRejected("not_a_text_file")`.
   A JSON Lines value whose escapes make a lone surrogate (``"\\ud800"``) is not text either:
   `BadLine(code="invalid_encoding")` (in the first object's keys: `FileRejected("undecodable")`).
+  Unicode's bidirectional controls (U+200E/F, U+202A-E, U+2066-9, U+061C; raw or as a JSON
+  escape) are dropped: invisible, they would reorder what a screen shows after them.
   UTF-16/32 (BOM) -> `FileRejected("unsupported_encoding")`. `FileFormat.encoding` names what
   the first chunk is: ``utf-8-sig`` (BOM), ``utf-8`` (valid UTF-8) or ``cp1252``.
 - Rows are yielded as `RawRow`; a row that cannot be turned into values is a `BadLine` (the
@@ -66,6 +68,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -345,19 +348,30 @@ def _lines(
         yield line_no, offset, (partial if len(partial) <= max_line else None)
 
 
+# Unicode's bidirectional controls (embeddings, overrides, isolates, marks): invisible, and in a
+# value on a screen they reorder what follows them (RNAAM "Jan\u202eevil" before "van 't Hof"
+# shows "JanfoH t' nav live"). No name, address or code of the register needs one.
+_BIDI_CONTROLS: Final = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def _decode_line(data: bytes) -> str | None:
     """One line's text: UTF-8 when the line is valid UTF-8, else Windows-1252; None when it is
-    neither or holds a NUL byte (binary data in a text file: no value is trustworthy)."""
+    neither or holds a NUL byte (binary data in a text file: no value is trustworthy).
+    Bidirectional controls are dropped (Windows-1252 has none)."""
     if b"\x00" in data:
         return None
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined
-        return None
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined
+            return None
+    # str.isascii() reads a flag of the string, and a one-byte search is a memchr: only a line
+    # holding a lead byte of a control (that of ’ – € too) is searched for the controls.
+    if text.isascii() or (b"\xe2" not in data and b"\xd8" not in data):
+        return text
+    return _BIDI_CONTROLS.sub("", text)
 
 
 def _detect_encoding(first: bytes, *, at_eof: bool) -> str:
@@ -522,17 +536,19 @@ def _json_row(
         return None
 
 
-def _unicode_text(line: str, texts: Iterable[str]) -> bool:
-    """False when a JSON escape made a lone surrogate (``\\ud800`` without its pair, what an
-    exporter writes when it cuts an emoji at a length limit): valid JSON, but not Unicode text,
-    which no store can hold. Only a ``\\u`` escape makes one."""
+def _unicode_text(line: str, texts: list[str]) -> list[str] | None:
+    """`texts` read from the JSON Lines `line` as text: None when a JSON escape made a lone
+    surrogate (``\\ud800`` without its pair, what an exporter writes when it cuts an emoji at a
+    length limit): valid JSON, but not Unicode text, which no store can hold; bidirectional
+    controls an escape made (``\\u202e``) dropped as from every line. Only a ``\\u`` escape
+    makes either."""
     if "\\u" not in line:
-        return True
+        return texts
     try:
         "".join(texts).encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return None
+    return [_BIDI_CONTROLS.sub("", text) for text in texts]
 
 
 class RowReader:
@@ -651,10 +667,11 @@ class RowReader:
             if row is None:
                 yield BadLine(line_no, end, "invalid_json", line_no)
                 continue
-            if not _unicode_text(text, row[1]):
+            values = _unicode_text(text, row[1])
+            if values is None:
                 yield BadLine(line_no, end, "invalid_encoding", line_no)
                 continue
-            yield RawRow(line_no, end, row[1], line_no)
+            yield RawRow(line_no, end, values, line_no)
 
 
 def _bad_line(code: str, line: int, end_offset: int, last_line: int) -> BadLine:
@@ -823,12 +840,16 @@ def open_rows(
         row = _json_row(text, keys_seen)
         if row is None:
             raise FileRejected("invalid_json", line=line_no)
-        if not _unicode_text(text, row[0]):
+        keys = _unicode_text(text, list(row[0]))
+        if keys is None:
             raise FileRejected("undecodable", line=line_no)
-        fmt = FileFormat("jsonl", compressed, encoding, None, row[0], newline)
-        pending: RawRow | BadLine = RawRow(line_no, end, row[1], line_no)
-        if not _unicode_text(text, row[1]):
-            pending = BadLine(line_no, end, "invalid_encoding", line_no)
+        fmt = FileFormat("jsonl", compressed, encoding, None, tuple(keys), newline)
+        values = _unicode_text(text, row[1])
+        pending: RawRow | BadLine = (
+            BadLine(line_no, end, "invalid_encoding", line_no)
+            if values is None
+            else RawRow(line_no, end, values, line_no)
+        )
         return RowReader(
             source,
             lines,

@@ -214,11 +214,13 @@ def recognise(principal: Principal, route: str, query: ClientQuery) -> Candidate
         _candidate(c, list(c.items), policies, today, truncated=c.client_id in cut)
         for c in final[:MAX_CANDIDATES]
     ]
+    advice = None if candidates else next_try(readings[0][0], read)
     result = CandidateList(
         query_kind="+".join(plan.kind.lower() for plan in read),
         candidates=candidates,
         truncated=truncated or len(considered) < len(ranked) or len(final) > MAX_CANDIDATES,
-        next_try=None if candidates else next_try(readings[0][0], read),
+        next_try=None if advice is None else advice[0],
+        next_try_nl=None if advice is None else advice[1],
     )
     record_audit(
         principal,

@@ -33,6 +33,7 @@ class MandateStore(Protocol):
         current_token: str | None = None,
     ) -> Item: ...
     def extend(self, mandate_id: str, *, state: str, expires_at: int) -> bool: ...
+    def undo(self, mandate_id: str, *, before: Mapping[str, Any], token_hash: str) -> bool: ...
     def put_token(self, token_hash: str, token: Item) -> None: ...
     def get_token(self, token_hash: str) -> Item | None: ...
 
@@ -159,6 +160,40 @@ class DynamoMandates:
                 ConditionExpression="#state = :state AND expires_at < :expires",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={":state": state, ":expires": expires_at},
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def undo(self, mandate_id: str, *, before: Mapping[str, Any], token_hash: str) -> bool:
+        """Take back the one state change that gave the mandate the token `token_hash`: its
+        state, token, link expiry and update time as in `before` (the mandate as read before
+        that change; what it lacked is removed) and that change's history entry gone. Only while
+        nothing changed it since (that token, one entry more than `before`); False otherwise."""
+        history_length = len(before.get("history", []))
+        names = {"#state": "state"}
+        values: dict[str, Any] = {
+            ":state": before["state"],
+            ":at": before["updated_at"],
+            ":token": token_hash,
+            ":length": history_length + 1,
+        }
+        sets = ["#state = :state", "updated_at = :at"]
+        removes = [f"history[{history_length}]"]
+        for name in ("token_hash", "activation_expires_at"):
+            if before.get(name) is None:
+                removes.append(name)
+            else:
+                values[f":{name}"] = before[name]
+                sets.append(f"{name} = :{name}")
+        try:
+            self.table.update(
+                keys.mandate_pk(mandate_id),
+                keys.MANDATE_SK,
+                UpdateExpression=f"SET {', '.join(sets)} REMOVE {', '.join(removes)}",
+                ConditionExpression="token_hash = :token AND size(history) = :length",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ConditionFailed:
             return False

@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
@@ -165,6 +166,47 @@ def test_jsc_finds_a_caller_by_a_misspelt_name_and_an_objection_route_is_read_ou
     expect(page.locator(".reason.outcome-fail")).to_contain_text("niet voldaan")
     expect(page.get_by_role("heading", name="Bezwaarroute (om voor te lezen)")).to_be_visible()
     expect(page.locator(".objection li").first).not_to_be_empty()
+
+
+def test_the_next_callers_coverage_check_starts_empty_not_with_the_previous_callers_claim(
+    run: LocalRun, page: Page
+):
+    # given the JSC checked a housing claim of 2500 euro for one caller
+    sign_in(page, console_url(run), "jsc")
+    search(page, f"{CALLER.postcode} {CALLER.house_number}")
+    page.locator(".candidate").filter(has_text="Tim el Amrani").click()
+    event_date = date.today() - timedelta(days=30)
+    check_coverage(page, "VOL9100000001", event_date, "fiscaal", "2500")
+    expect(page.locator(".decision")).to_contain_text("Beslissing")
+
+    # when the next caller is searched and a coverage check opened on their policy
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    search(page, "van den Broek 16-04-2002")
+    expect(page.locator(".candidate").first).to_contain_text("Broek")
+    page.get_by_label("Zoek een klant").press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Broek")
+    page.get_by_role("table", name="Polissen per partner").get_by_role(
+        "button", name="Dekking controleren"
+    ).first.click()
+
+    # then nothing of the previous caller's claim is on the form
+    expect(page.get_by_label("Datum gebeurtenis")).to_have_value("")
+    expect(page.get_by_label("Datum melding")).to_have_value(date.today().isoformat())
+    expect(page.get_by_label("Bedrag van het geschil (euro, optioneel)")).to_have_value("")
+    expect(page.get_by_label("Rechtsgebied")).not_to_have_value("fiscaal")
+
+    # but a second policy of the same caller keeps the claim just typed
+    page.get_by_label("Datum gebeurtenis").fill(event_date.isoformat())
+    page.get_by_label("Rechtsgebied").select_option("wonen")
+    page.get_by_role("button", name="Dekking beoordelen").click()
+    expect(page.locator(".decision")).to_contain_text("Beslissing")
+    page.keyboard.press("Escape")
+    page.get_by_role("table", name="Polissen per partner").get_by_role(
+        "button", name="Dekking controleren"
+    ).last.click()
+    expect(page.get_by_label("Datum gebeurtenis")).to_have_value(event_date.isoformat())
+    expect(page.get_by_label("Rechtsgebied")).to_have_value("wonen")
 
 
 def test_a_search_too_broad_shows_the_reason_and_an_unreachable_api_says_so(
@@ -442,6 +484,10 @@ def test_a_partner_reads_its_data_quality_and_an_admin_every_partners_ranked(
     fields = page.get_by_role("table", name="Per veld")
     expect(fields.get_by_role("columnheader", name="Volledigheid")).to_be_visible()
     expect(fields.locator("tbody tr").first).to_contain_text("%")
+    # (each field named in words, not by the API's name)
+    expect(fields.locator("tbody tr").first.locator("td").first).to_have_text("Achternaam")
+    expect(fields).to_contain_text("Postcode + huisnummer")
+    assert "_" not in " ".join(fields.locator("tbody tr td:first-child").all_inner_texts())
     expect(page.get_by_role("table", name="Meest voorkomende fouten")).to_contain_text(
         "end_before_start"
     )
@@ -469,30 +515,9 @@ def test_a_partner_approves_a_mandate_request_and_resends_its_activation_link(
     # given the portal submitted a mandate request for the volmacht's policyholder
     status, found = run.get("/v1/clients?policy_number=VOL9100000001", role="jsc")
     assert status == 200
-    today = date.today().isoformat()
     status, mandate = run.post(
         "/v1/mandates",
-        {
-            "client_id": found["candidates"][0]["client_id"],
-            "grantee_kind": "someone_else",
-            "language": "nl",
-            "requester": {
-                "surname": "El Amrani",
-                "first_name": "Tim",
-                "birth_date": CALLER.birth_date,
-                "address": {"house_number": CALLER.house_number, "postcode": CALLER.postcode},
-            },
-            "request_date": today,
-            "grantee": {
-                "surname": "Jansen",
-                "first_name": "Sara",
-                "birth_date": "1990-01-01",
-                "address": {"house_number": "5", "postcode": "3511AB"},
-                "email": "sara@example.nl",
-            },
-            "contracts": [{"partner_id": "demo-volmacht", "policy_number": "VOL9100000001"}],
-            "signature": {"method": "eid", "signed_on": today, "form_reference": "FORM-1"},
-        },
+        mandate_request(found["candidates"][0]["client_id"]),
         role="portal",
     )
     assert status == 201, mandate
@@ -524,6 +549,257 @@ def test_a_partner_approves_a_mandate_request_and_resends_its_activation_link(
     assert [c["by"]["partner_id"] for c in changes[-2:]] == ["demo-volmacht", "demo-volmacht"]
 
 
+def test_a_name_typed_into_the_mandate_lookup_is_not_sent_and_the_page_says_what_to_type(
+    run: LocalRun, page: Page
+):
+    # given a partner's employee on the mandate screen, the console's requests watched
+    sign_in(page, console_url(run), "partner", "demo-volmacht")
+    page.get_by_role("button", name="Machtigingen").click()
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+
+    # when the client's name and birth date are typed instead of a number
+    box = page.get_by_label("Machtigingsnummer of klantnummer")
+    box.fill("Jansen 1990-01-01")
+    box.press("Enter")
+
+    # then the page says what the box takes, and nothing was asked of the API
+    expect(page.locator("main .error")).to_contain_text("Typ een machtigingsnummer")
+    assert [r.url for r in requests if "/v1/" in r.url] == []
+
+
+def test_a_clients_mandate_list_shows_the_new_state_after_an_approval(run: LocalRun, page: Page):
+    # given a submitted mandate request of the volmacht's policyholder
+    status, found = run.get("/v1/clients?policy_number=VOL9100000001", role="jsc")
+    assert status == 200
+    client_id = found["candidates"][0]["client_id"]
+    status, mandate = run.post("/v1/mandates", mandate_request(client_id), role="portal")
+    assert status == 201, mandate
+
+    # when the partner opens the client's mandates by client number, approves this one and
+    # goes back to the list
+    sign_in(page, console_url(run), "partner", "demo-volmacht")
+    page.get_by_role("button", name="Machtigingen").click()
+    page.get_by_label("Machtigingsnummer of klantnummer").fill(client_id.upper())
+    page.get_by_label("Machtigingsnummer of klantnummer").press("Enter")
+    listed = page.get_by_role("row").filter(has_text=mandate["mandate_id"])
+    expect(listed).to_contain_text("aangevraagd")
+    listed.get_by_role("button", name="Openen").click()
+    page.get_by_role("button", name="Goedkeuren").click()
+    expect(page.get_by_role("status")).to_contain_text("Goedgekeurd")
+    page.keyboard.press("Escape")
+
+    # then the list shows it approved, as the register has it
+    expect(listed).to_contain_text("goedgekeurd")
+
+    # when a mandate number the register does not know is looked up next
+    page.get_by_label("Machtigingsnummer of klantnummer").fill("m_" + "0" * 24)
+    page.get_by_label("Machtigingsnummer of klantnummer").press("Enter")
+
+    # then the refusal is shown, and no list of the client looked up before
+    expect(page.locator("main .error")).to_contain_text("Deze machtiging bestaat niet")
+    expect(page.get_by_role("table", name="Machtigingen van deze klant")).to_have_count(0)
+
+
+def in_dutch_time(moment: str) -> str:
+    """An API time (UTC, `Z` or `+00:00`) as the Dutch clock shows it: dd-mm-yyyy hh:mm."""
+    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return f"{parsed.astimezone(ZoneInfo('Europe/Amsterdam')):%d-%m-%Y %H:%M}"
+
+
+def fact(page: Page, term: str) -> str:
+    return (
+        page.locator("dl.facts dt", has_text=term)
+        .locator("xpath=following-sibling::dd[1]")
+        .inner_text()
+    )
+
+
+def test_times_are_shown_as_the_dutch_clock_gives_them_like_the_activation_email(
+    run: LocalRun, page: Page
+):
+    # given an approved mandate request, and the volmacht's newest delivery
+    status, found = run.get("/v1/clients?policy_number=VOL9100000001", role="jsc")
+    assert status == 200
+    status, mandate = run.post(
+        "/v1/mandates", mandate_request(found["candidates"][0]["client_id"]), role="portal"
+    )
+    assert status == 201, mandate
+    status, approved = run.post(f"/v1/mandates/{mandate['mandate_id']}/approve", {}, role="admin")
+    assert status == 200, approved
+    status, listing = run.get("/v1/deliveries?partner_id=demo-volmacht&limit=1")
+    assert status == 200
+    newest = listing["deliveries"][0]
+
+    # when the partner opens the mandate
+    sign_in(page, console_url(run), "partner", "demo-volmacht")
+    page.get_by_role("button", name="Machtigingen").click()
+    page.get_by_label("Machtigingsnummer of klantnummer").fill(mandate["mandate_id"])
+    page.get_by_label("Machtigingsnummer of klantnummer").press("Enter")
+    expect(page.locator("dl.facts")).to_contain_text("goedgekeurd")
+
+    # then the link's expiry is the Dutch time the grantee's e-mail gives, and so is the
+    # time it was submitted
+    assert fact(page, "Link geldig tot") == in_dutch_time(approved["activation_expires_at"])
+    assert fact(page, "Aangevraagd").startswith(in_dutch_time(approved["submitted_at"]))
+
+    # and a delivery's report gives the Dutch time it was received
+    page.get_by_role("button", name="Leveringen").click()
+    page.get_by_role("row").filter(has_text=in_dutch_time(newest["received_at"])).first.get_by_role(
+        "button", name="Rapport"
+    ).click()
+    assert fact(page, "Ontvangen") == in_dutch_time(newest["received_at"])
+
+
+def mandate_request(client_id: str) -> dict:
+    """The portal's form: someone else may see the volmacht's policy of the caller."""
+    today = date.today().isoformat()
+    return {
+        "client_id": client_id,
+        "grantee_kind": "someone_else",
+        "language": "nl",
+        "requester": {
+            "surname": "El Amrani",
+            "first_name": "Tim",
+            "birth_date": CALLER.birth_date,
+            "address": {"house_number": CALLER.house_number, "postcode": CALLER.postcode},
+        },
+        "request_date": today,
+        "grantee": {
+            "surname": "Jansen",
+            "first_name": "Sara",
+            "birth_date": "1990-01-01",
+            "address": {"house_number": "5", "postcode": "3511AB"},
+            "email": "sara@example.nl",
+        },
+        "contracts": [{"partner_id": "demo-volmacht", "policy_number": "VOL9100000001"}],
+        "signature": {"method": "eid", "signed_on": today, "form_reference": "FORM-1"},
+    }
+
+
+# How far the page scrolls sideways, and the elements reaching past its right edge, but for
+# those in a box of their own that scrolls sideways: [0] when nothing needs sideways scrolling.
+NO_SIDEWAYS_SCROLL = """() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [...document.querySelectorAll("body *")]
+        .filter((element) => !element.closest(".scroll"))
+        .filter((element) => element.getBoundingClientRect().right > width + 0.5)
+        .map((element) => `${element.tagName}.${element.className}`);
+    return [document.documentElement.scrollWidth - width, ...wide];
+}"""
+LONG_FILE_NAME = "portefeuille_export_volmacht_20261201_volledig_incl_gezinsleden_FINAL.csv"
+
+
+def test_a_report_of_a_file_with_a_long_name_needs_no_sideways_scrolling_at_200_percent(
+    run: LocalRun, browser: Browser
+):
+    # given a check delivery of the volmacht under a long file name without spaces
+    rows = generate_rows(
+        2, seed=DEMO_SEED, partner_id="demo-volmacht", first_policy=8000, processing_code="0"
+    )
+    upload(run, "demo-volmacht", "check", LONG_FILE_NAME, list(rows))
+
+    # when the partner opens its report at 200 % zoom on a 1280x720 screen
+    context = browser.new_context(viewport={"width": 640, "height": 360}, device_scale_factor=2)
+    page = context.new_page()
+    try:
+        sign_in(page, console_url(run), "partner", "demo-volmacht")
+        page.get_by_role("button", name=f"Rapport {LONG_FILE_NAME}").first.click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(LONG_FILE_NAME)
+
+        # then the page fits the width: the name breaks instead
+        assert page.evaluate(NO_SIDEWAYS_SCROLL) == [0]
+        # and the kind of delivery is said in words
+        expect(page.locator("dl.facts")).to_contain_text("controlebestand (niets opgeslagen)")
+    finally:
+        context.close()
+
+
+def open_coverage_check(page: Page, run: LocalRun) -> None:
+    """The JSC's coverage form of the volmacht's policy of the caller."""
+    sign_in(page, console_url(run), "jsc")
+    search(page, "VOL9100000001")
+    expect(page.locator(".candidate").first).to_be_visible()
+    page.get_by_label("Zoek een klant").press("Enter")
+    page.get_by_role("table", name="Polissen per partner").get_by_role("row").filter(
+        has_text="VOL9100000001"
+    ).get_by_role("button", name="Dekking controleren").click()
+
+
+def test_a_refused_coverage_check_names_the_field_and_leaves_no_earlier_decision(
+    run: LocalRun, page: Page
+):
+    # given a decision on screen for an event before the policy started
+    open_coverage_check(page, run)
+    page.get_by_label("Datum gebeurtenis").fill("2000-01-01")
+    page.get_by_role("button", name="Dekking beoordelen").click()
+    expect(page.locator(".decision")).to_contain_text("Niet gedekt")
+
+    # when the event date is corrected but the reported date put before it
+    page.get_by_label("Datum gebeurtenis").fill((date.today() - timedelta(days=10)).isoformat())
+    page.get_by_label("Datum melding").fill((date.today() - timedelta(days=20)).isoformat())
+    page.get_by_role("button", name="Dekking beoordelen").click()
+
+    # then the error names the field as the form labels it, and no decision is on screen
+    expect(page.locator("main .error")).to_contain_text("(Datum melding)")
+    expect(page.locator(".decision")).to_have_count(0)
+
+    # when an amount beyond what the API takes is checked, the field is named in words too
+    page.get_by_label("Datum melding").fill(date.today().isoformat())
+    page.get_by_label("Bedrag van het geschil (euro, optioneel)").fill("99999999999999999999")
+    page.get_by_role("button", name="Dekking beoordelen").click()
+    expect(page.locator("main .error")).to_contain_text("(Bedrag van het geschil)")
+
+
+def test_a_search_that_finds_nobody_says_what_to_try_in_the_pages_language(
+    run: LocalRun, page: Page
+):
+    # given the console in Dutch, signed in as the legal service centre
+    sign_in(page, console_url(run), "jsc")
+
+    # when an address nobody lives at is searched
+    search(page, "9999ZZ 999")
+
+    # then what to try next is said in Dutch, and in English on the toggle
+    status = page.locator("main [role=status]")
+    expect(status).to_contain_text("Niemand gevonden op postcode + huisnummer; probeer")
+    page.get_by_role("button", name="English").click()
+    expect(status).to_contain_text("Nobody found by postcode + house number; try")
+
+
+def test_how_a_candidate_matched_names_every_field_in_words(run: LocalRun, page: Page):
+    # when the caller gives name, birth date, address and policy number at once
+    sign_in(page, console_url(run), "jsc")
+    search(page, f"Tim el Amrani {CALLER.birth_date} {CALLER.postcode} {CALLER.house_number}")
+    explain = page.locator(".candidate").filter(has_text="Tim el Amrani").first.locator(".explain")
+
+    # then each field of the explanation is a word, none the API's name
+    expect(explain).to_contain_text("Naam: exact gelijk")
+    expect(explain).to_contain_text("Voornaam of voorletters:")
+    assert "_" not in explain.inner_text()
+
+
+def test_an_admin_filtering_deliveries_reads_whose_they_are_and_is_told_of_an_unknown_partner(
+    run: LocalRun, page: Page
+):
+    # given the administrator's deliveries
+    sign_in(page, console_url(run), "admin")
+    page.get_by_role("button", name="Leveringen", exact=True).click()
+    partner = page.get_by_label("Partner (leeg: alle)")
+
+    # when filtered by the volmacht, then the table says it is the volmacht's
+    partner.fill("demo-volmacht")
+    page.get_by_role("button", name="Vernieuwen").click()
+    expect(page.locator("main caption").first).to_have_text("Leveringen van demo-volmacht")
+
+    # when filtered by a mistyped partner id, then the page says it is no partner
+    partner.fill("demo-volmacth")
+    page.get_by_role("button", name="Vernieuwen").click()
+    expect(page.locator("main .error")).to_contain_text(
+        "demo-volmacth is geen partner van deze omgeving"
+    )
+
+
 def test_at_200_percent_zoom_on_1280_by_720_nothing_needs_sideways_scrolling_and_focus_shows(
     run: LocalRun, browser: Browser
 ):
@@ -534,24 +810,13 @@ def test_at_200_percent_zoom_on_1280_by_720_nothing_needs_sideways_scrolling_and
         sign_in(page, console_url(run), "jsc")
         search(page, f"{CALLER.postcode} {CALLER.house_number}")
         expect(page.locator(".candidate").first).to_be_visible()
-        # (the elements reaching past the right edge, but for those in a box of their own that
-        # scrolls sideways: none)
-        no_sideways_scroll = """() => {
-            const width = document.documentElement.clientWidth;
-            const wide = [...document.querySelectorAll("body *")]
-                .filter((element) => !element.closest(".scroll"))
-                .filter((element) => element.getBoundingClientRect().right > width + 0.5)
-                .map((element) => `${element.tagName}.${element.className}`);
-            return [document.documentElement.scrollWidth - width, ...wide];
-        }"""
-
         # then the search and its candidates fit the width
-        assert page.evaluate(no_sideways_scroll) == [0]
+        assert page.evaluate(NO_SIDEWAYS_SCROLL) == [0]
 
         # and the dossier too (its wide tables scroll inside their own box)
         page.get_by_label("Zoek een klant").press("Enter")
         expect(page.get_by_role("heading", level=1)).to_have_text("Tim el Amrani")
-        assert page.evaluate(no_sideways_scroll) == [0]
+        assert page.evaluate(NO_SIDEWAYS_SCROLL) == [0]
         # and a wide table's box is a named region the keyboard can reach and scroll
         policies = page.get_by_role("region", name="Polissen per partner")
         expect(policies).to_have_attribute("tabindex", "0")

@@ -170,6 +170,24 @@ def test_an_unknown_mandate_is_not_found(api: Any, aws: Any) -> None:
     assert response.json_body["error"]["code"] == "mandate_not_found"
 
 
+def test_a_grantee_name_with_lines_of_its_own_is_refused_with_the_field_named(
+    api: Any, holder: str
+) -> None:
+    # given a form whose grantee's first name carries lines and a link for the e-mail
+    body = mandate_body(holder)
+    body["grantee"]["first_name"] = "Anna\n\nLog opnieuw in: https://evil.example/login"
+
+    # when the portal submits it
+    response = call(api, "POST", "/v1/mandates", "portal", body)
+
+    # then it is 422 naming the field, without repeating what was typed
+    assert response.status_code == 422
+    error = response.json_body["error"]
+    assert error["code"] == "validation_failed"
+    assert [detail["field"] for detail in error["details"]] == ["grantee.first_name"]
+    assert "evil" not in json.dumps(response.json_body)
+
+
 # --- end to end ---------------------------------------------------------------------------------
 
 

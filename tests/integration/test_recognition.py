@@ -242,6 +242,7 @@ def test_a_search_that_matches_nobody_returns_no_candidates_and_what_to_try_next
     assert response.status_code == 200
     assert body(response)["candidates"] == []
     assert "postcode + house number" in body(response)["next_try"]
+    assert "postcode + huisnummer" in body(response)["next_try_nl"]
 
 
 def test_a_caller_who_moved_is_found_by_name_and_birth_date_at_the_new_address(

@@ -572,6 +572,24 @@ class MemoryMandates:
         mandate["expires_at"] = expires_at
         return True
 
+    def undo(self, mandate_id: str, *, before: Mapping[str, Any], token_hash: str) -> bool:
+        mandate = self.mandates.get(mandate_id)
+        history = len(before.get("history", []))
+        if (
+            mandate is None
+            or mandate.get("token_hash") != token_hash
+            or len(mandate.get("history", [])) != history + 1
+        ):
+            return False
+        mandate.update(state=before["state"], updated_at=before["updated_at"])
+        del mandate["history"][history]
+        for name in ("token_hash", "activation_expires_at"):
+            if before.get(name) is None:
+                mandate.pop(name, None)
+            else:
+                mandate[name] = before[name]
+        return True
+
     def put_token(self, token_hash: str, token: Item) -> None:
         self.tokens[token_hash] = copy.deepcopy(token)
 

@@ -43,3 +43,19 @@ def test_the_email_greets_the_grantee_by_name_and_carries_the_link() -> None:
     _, body = render_email("nl", "Anna", LINK, WINTER)
     assert body.startswith("Beste Anna,")
     assert f"\n\n{LINK}\n\n" in body
+
+
+def test_a_stored_name_holding_lines_and_a_link_is_not_put_in_the_greeting() -> None:
+    # given a grantee's name stored before names were checked: lines and a link of its own
+    name = "Anna\n\nUw link is verlopen. Log opnieuw in: https://evil.example/login"
+
+    # when the activation e-mail is rendered, in either language
+    _, dutch = render_email("nl", name, LINK, WINTER)
+    _, english = render_email("en", name, LINK, WINTER)
+
+    # then it greets without the name, and its only link is the activation link
+    assert dutch.startswith("Beste heer/mevrouw,\n\n")
+    assert english.startswith("Dear Sir or Madam,\n\n")
+    for body in (dutch, english):
+        assert "evil" not in body
+        assert body.count("https://") == 1

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.models.clients import name_from_item, name_from_items
-from chalicelib.normalise import display_case, display_initials
+from chalicelib.normalise import display_case, display_initials, split_tussenvoegsels
 
 pytestmark = pytest.mark.unit
 
@@ -74,3 +74,24 @@ def test_tim_el_amrani_is_one_face_whichever_partners_item_was_found_or_newest()
 def test_a_company_keeps_its_name_as_registered() -> None:
     company = {"data_seq": "s1", "is_legal_entity": True, "surname": "Bakkerij Jansen B.V."}
     assert name_from_items([company]).display == "Bakkerij Jansen B.V."
+
+
+@pytest.mark.parametrize(
+    ("delivered", "first_name", "shown"),
+    [
+        ("d'Artagnan", "Zoë", "Zoë d'Artagnan"),
+        ("d'Ancona", "Hedy", "Hedy d'Ancona"),
+        ("l'Ecluse", "Kees", "Kees l'Ecluse"),
+        ("van 't Hof", "Jan", "Jan van 't Hof"),
+        ("Berg, van der", "Anna", "Anna van der Berg"),
+    ],
+)
+def test_a_glued_tussenvoegsel_is_shown_glued_to_the_surname_and_others_with_a_space(
+    delivered: str, first_name: str, shown: str
+) -> None:
+    # given a party delivered with a surname holding its tussenvoegsels
+    surname, tussenvoegsels = split_tussenvoegsels(delivered)
+    item = party("1", surname=surname, tussenvoegsels=tussenvoegsels, first_name=first_name)
+
+    # when its name is shown, then it reads as delivered
+    assert name_from_item(item).display == shown

@@ -129,3 +129,11 @@ def test_the_console_scripts_put_delivered_values_into_the_page_as_text_only():
     for script in scripts:
         found = MARKUP_SINKS.findall(script.read_text(encoding="utf-8"))
         assert found == [], (script.name, found)
+
+
+def test_the_console_doc_names_every_module_the_console_loads():
+    # given the console's scripts and what docs/console.md says it is built of
+    doc = (CONSOLE_DIR.parents[1] / "docs" / "console.md").read_text(encoding="utf-8")
+
+    # then every script is named there
+    assert [s.name for s in sorted(CONSOLE_DIR.glob("*.js")) if f"`{s.name}`" not in doc] == []

@@ -256,3 +256,16 @@ def test_the_final_notice_of_a_confirmed_delivery_read_while_it_runs_again_is_re
     # then the notice is retried, not dropped as stale
     with pytest.raises(DeliveryNotFinished):
         deliver_notice(final, deliveries=register.deliveries, markers=MemoryMarkers())
+
+
+def test_the_email_says_when_the_delivery_came_in_dutch_time_and_its_kind_in_words():
+    # given a mutation delivery received at 15:26:10.692 UTC on 2 December (16:26 in Amsterdam)
+    received = "2026-12-02T15:26:10.692000+00:00"
+
+    # when its notice is rendered
+    _, text = render_notice(report(kind="mutation", received_at=received))
+
+    # then each language says the Dutch clock time, as people write it, and the kind in words
+    assert "(mutaties, ontvangen 02-12-2026 16:26) is afgekeurd." in text
+    assert "(mutations, received 2 Dec 2026 16:26, Amsterdam time) was rejected." in text
+    assert "T15:26" not in text

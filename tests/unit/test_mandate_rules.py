@@ -289,6 +289,7 @@ def test_listed_contracts_match_the_register_regardless_of_case_and_duplicates()
             "signature_date_in_future",
         ),
         ({"valid_until": "2025-01-01"}, "valid_until_before_request_date"),
+        ({"request_date": "2025-05-20", "valid_until": "2025-05-31"}, "valid_until_in_past"),
     ],
 )
 def test_implausible_values_are_refused_naming_the_rule(change: dict[str, Any], code: str) -> None:

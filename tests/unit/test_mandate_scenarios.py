@@ -11,13 +11,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
+from pydantic import ValidationError
 
 from chalicelib import clock
 from chalicelib.auth import Principal
 from chalicelib.config import get_settings
-from chalicelib.errors import Conflict, Forbidden, NotFound, Unprocessable
+from chalicelib.errors import Conflict, Forbidden, NotFound, StoreError, Unprocessable
 from chalicelib.models.mandates import (
     Activation,
     ActivationRequest,
@@ -177,6 +179,56 @@ def test_a_request_that_breaks_a_rule_is_refused_with_the_rule_it_broke(
         "grantee_email_required",
         "signature_required",
     }
+    assert desk.mandates.mandates == {}
+
+
+@pytest.mark.parametrize(
+    "first_name",
+    [
+        "Anna\n\nUw link is verlopen. Log opnieuw in: https://evil.example/login",
+        "Anna https://evil.example/login",
+        "<a href=x>Anna</a>",
+    ],
+)
+def test_a_grantee_name_holding_lines_or_a_link_is_refused_before_any_e_mail(
+    desk: Desk, holder: str, first_name: str
+) -> None:
+    # given a request whose grantee's first name holds lines, a link or markup
+    body = mandate_body(holder, "someone_else", contracts=[(PARTNER, "RB-1001")])
+    body["grantee"]["first_name"] = first_name
+
+    # when it is submitted, then the form is refused naming the field, and nothing is stored
+    with pytest.raises(ValidationError) as refused:
+        desk.submit(body)
+    assert [error["loc"] for error in refused.value.errors()] == [("grantee", "first_name")]
+    assert desk.mandates.mandates == {}
+
+
+@pytest.mark.parametrize(
+    "first_name",
+    ["Zoë", "Jean-Luc", "Jean\u2011Luc", "d'Artagnan", "O\u2019Brien", "J.A.", "\u0132sbrand"],
+)
+def test_names_of_every_spelling_are_accepted(desk: Desk, holder: str, first_name: str) -> None:
+    body = mandate_body(holder, "someone_else", contracts=[(PARTNER, "RB-1001")])
+    body["grantee"]["first_name"] = first_name
+
+    mandate = desk.submit(body)
+
+    assert mandate.request["grantee"]["first_name"] == first_name
+
+
+def test_a_request_that_already_ended_is_refused_and_nothing_of_it_is_kept(
+    desk: Desk, holder: str
+) -> None:
+    # given a request dated ten days ago that ended yesterday
+    body = mandate_body(holder)
+    body["request_date"] = days_ago(desk, 10)
+    body["valid_until"] = days_ago(desk, 1)
+
+    # when it is submitted, then it is refused naming the rule, and nothing is stored
+    with pytest.raises(Unprocessable) as refused:
+        desk.submit(body)
+    assert refused.value.code == "valid_until_in_past"
     assert desk.mandates.mandates == {}
 
 
@@ -422,6 +474,60 @@ def test_a_resend_supersedes_the_earlier_token(desk: Desk, holder: str) -> None:
     assert message["token"] != earlier
     assert refused.value.code == "token_superseded"
     assert accepted.state == "active"
+
+
+class RefusingQueue(MemoryQueue):
+    """The activation queue while SQS does not answer: every send fails as the store says."""
+
+    def send(self, message: dict[str, Any], *, delay_seconds: int = 0) -> str:
+        raise StoreError("send_message: timed out")
+
+
+def test_an_approval_whose_e_mail_cannot_be_queued_is_taken_back_to_approve_again(
+    desk: Desk, holder: str
+) -> None:
+    # given a submitted mandate
+    mandate_id = desk.submit(mandate_body(holder)).mandate_id
+    before = desk.mandates.get(mandate_id)
+
+    # when the partner approves it while the activation queue does not take the message
+    working, desk.queue = desk.queue, RefusingQueue()
+    with pytest.raises(StoreError):
+        desk.change(mandate_id, "approve", OWN_PARTNER)
+    desk.queue = working
+
+    # then the mandate is as it was: submitted, no token, no approval in its history
+    assert desk.mandates.get(mandate_id) == {**before, "expires_at": ANY}
+    # and approving again works and queues one activation e-mail, whose link activates it
+    token = desk.approve(mandate_id)
+    assert desk.activate(token).state == "active"
+    assert [change.state for change in desk.get(mandate_id).history] == [
+        "submitted",
+        "approved",
+        "active",
+    ]
+
+
+def test_a_resend_whose_e_mail_cannot_be_queued_leaves_the_earlier_link_working(
+    desk: Desk, holder: str
+) -> None:
+    # given an approved mandate whose link was e-mailed
+    mandate_id = desk.submit(mandate_body(holder)).mandate_id
+    earlier = desk.approve(mandate_id)
+
+    # when the partner resends the link while the activation queue does not take the message
+    working, desk.queue = desk.queue, RefusingQueue()
+    with pytest.raises(StoreError):
+        desk.change(mandate_id, "resend", OWN_PARTNER)
+    desk.queue = working
+
+    # then the e-mailed link still activates the mandate, and no resend is in its history
+    assert desk.activate(earlier).state == "active"
+    assert [h.get("event") for h in desk.mandates.mandates[mandate_id]["history"]] == [
+        None,
+        None,
+        None,
+    ]
 
 
 def test_a_token_used_after_its_validity_is_refused_and_the_mandate_stays_approved(

@@ -291,10 +291,14 @@ def test_a_birth_date_that_cannot_be_swapped_reads_one_partition(birth_date: str
 def test_what_to_try_next_names_each_form_tried_once() -> None:
     # given a name + birth date search that also read the swapped birth date
     query = ClientQuery.model_validate({"name": "Kees Visser", "birth_date": "1980-12-03"})
-    said = next_try(query, plan_lookups(query))
-    # then the advice names the form once and the forms not tried
+    said, dutch = next_try(query, plan_lookups(query))
+    # then the advice names the form once and the forms not tried, in English and in Dutch
     assert said.count("name + birth date") == 1
     assert "postcode + house number" in said
+    assert dutch.startswith(
+        "niemand gevonden op naam + geboortedatum; probeer postcode + huisnummer"
+    )
+    assert dutch.count("naam + geboortedatum") == 1
 
 
 def test_a_best_candidate_the_query_contradicts_is_not_convincing() -> None:

@@ -196,6 +196,44 @@ def test_a_lone_surrogate_in_the_first_json_object_rejects_that_row_or_the_file(
     assert caught.value.code == "undecodable"
 
 
+BIDI_CONTROLS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c"
+
+
+def test_bidirectional_controls_in_a_csv_line_are_dropped_and_the_rest_kept() -> None:
+    # given a file whose names and cities hold bidi controls (an override that would show
+    # "Jan\u202eevil" + "van 't Hof" reversed), next to letters that are not ASCII
+    lines = [
+        "PP_NUMMER;RNAAM;ANAAM;PLAATS",
+        "1;Jan\u202eevil;van 't Hof;Utrecht\u2067",
+        f"2;Zo\u00eb;{BIDI_CONTROLS}M\u00fcller;\u2019s-Hertogenbosch",
+        "3;Kees;Visser;Breda",
+    ]
+
+    # when it is read
+    rows = values(read("\n".join(lines).encode()))
+
+    # then no value holds a control, and every other character is as delivered
+    assert rows == [
+        ["1", "Janevil", "van 't Hof", "Utrecht"],
+        ["2", "Zo\u00eb", "M\u00fcller", "\u2019s-Hertogenbosch"],
+        ["3", "Kees", "Visser", "Breda"],
+    ]
+
+
+def test_bidirectional_controls_in_json_lines_are_dropped_raw_or_escaped() -> None:
+    # given JSON Lines with an override written as a character and as a JSON escape
+    lines = [
+        '{"PP_NUMMER": "1", "RNAAM": "Jan\u202eevil", "ANAAM": "\\u202eHof"}',
+        '{"PP_NUMMER": "2", "RNAAM": "Jan\\u202eevil", "ANAAM": "\\u2066Hof"}',
+    ]
+
+    # when it is read
+    rows = values(read("\n".join(lines).encode(), filename="portfolio.jsonl"))
+
+    # then neither value holds it, in the first object or a later one
+    assert [row[:3] for row in rows] == [["1", "Janevil", "Hof"], ["2", "Janevil", "Hof"]]
+
+
 def test_utf16_is_rejected_as_unsupported_encoding() -> None:
     with pytest.raises(FileRejected) as caught:
         read(HEADER.encode("utf-16"))
