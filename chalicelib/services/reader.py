@@ -10,6 +10,8 @@ than `ReadLimits.max_line_bytes` is skipped, not buffered.
 What the reader decides (the ingest relies on it):
 
 - Type from the file name: ``.csv``, ``.jsonl``, each optionally ``.gz`` (case-insensitive).
+  A gzip file is its members one after another; zero bytes after a member are padding (as
+  Python's gzip module reads them), anything else there is `FileRejected("invalid_gzip")`.
 - Offsets (`RawRow.end_offset`, `ResumePoint.offset`) count bytes of the *decompressed* stream,
   absolute from its start (a UTF-8 BOM included).
 - Line numbers are physical lines, 1 = the first line of the file (the CSV header; for JSON
@@ -247,6 +249,9 @@ class _Source:
         self._tail = b""  # compressed input not yet fed to the decompressor
         self._pending_output = False
         self._in_member = False
+        # A member ended: zero bytes before the next one (or the end) are padding, as gzip
+        # itself reads them (block-oriented tools round a file up with zeros).
+        self._after_member = False
         self._eof = False
 
     def read(self) -> bytes:
@@ -272,8 +277,9 @@ class _Source:
                     # A full chunk may leave output inside zlib even with no input left.
                     self._pending_output = len(data) == CHUNK_BYTES
                     if inflate.eof:  # end of a gzip member; another may follow
-                        self._tail = inflate.unused_data
+                        self._tail = inflate.unused_data.lstrip(b"\x00")
                         self._inflate = zlib.decompressobj(wbits=31)
+                        self._after_member = True
                         self._in_member = bool(self._tail)
                         self._pending_output = False
                     if data:
@@ -288,6 +294,10 @@ class _Source:
                 if not chunk:
                     self._eof = True
                     continue
+                if self._after_member and not self._in_member:
+                    chunk = chunk.lstrip(b"\x00")
+                    if not chunk:
+                        continue
                 self._in_member = True
                 self._tail = chunk
         except zlib.error as exc:

@@ -586,6 +586,45 @@ def test_concatenated_gzip_members_are_read_as_one_stream() -> None:
     assert values(read(data, "p.csv.gz")) == [["1", "Jansen", "1234AB"], ["2", "Smit", "X"]]
 
 
+@pytest.mark.parametrize("padding", [1, 511, 70_000], ids=lambda n: f"{n} zero bytes")
+def test_zero_bytes_after_the_last_gzip_member_are_padding_not_a_broken_file(padding: int) -> None:
+    # given a gzip file padded with zero bytes to a block (gzip -d reads it whole), the padding
+    # longer than one raw read in the largest case
+    plain = (HEADER + "1;Jansen;1234AB\n2;Smit;1234AB\n").encode()
+    data = gzip.compress(plain) + b"\x00" * padding
+    assert gzip.decompress(data) == plain
+
+    # when it is read, then every row is there and nothing is refused
+    assert values(read(data, "p.csv.gz")) == [["1", "Jansen", "1234AB"], ["2", "Smit", "1234AB"]]
+
+
+def test_zero_bytes_between_gzip_members_are_padding() -> None:
+    data = (
+        gzip.compress((HEADER + "1;Jansen;1234AB\n").encode())
+        + b"\x00" * 512
+        + gzip.compress(b"2;Smit;X\n")
+    )
+
+    assert values(read(data, "p.csv.gz")) == [["1", "Jansen", "1234AB"], ["2", "Smit", "X"]]
+
+
+def test_bytes_after_a_gzip_member_that_are_not_zero_nor_a_member_are_rejected() -> None:
+    data = gzip.compress((HEADER + "1;Jansen;1234AB\n").encode()) + b"\x00\x00garbage"
+
+    with pytest.raises(FileRejected) as caught:
+        rows_of(read(data, "p.csv.gz"))
+
+    assert caught.value.code == "invalid_gzip"
+
+
+def test_a_gzip_file_that_starts_with_zero_bytes_is_rejected() -> None:
+    # padding follows a member; before the first one, gzip itself refuses the file
+    with pytest.raises(FileRejected) as caught:
+        rows_of(read(b"\x00" * 16 + gzip.compress(HEADER.encode()), "p.csv.gz"))
+
+    assert caught.value.code == "invalid_gzip"
+
+
 def test_corrupt_gzip_is_rejected() -> None:
     with pytest.raises(FileRejected) as caught:
         read(b"not gzip at all", "p.csv.gz")
