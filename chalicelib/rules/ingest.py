@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, cast
 from chalicelib.models.delivery import DeliveryStatus, Notice, Progress, S3ObjectRef, notice
 from chalicelib.models.portfolio import DeliveryKind, PolicyFields, RowError, RowOutcome, ValidRow
 from chalicelib.rules.identity import told_apart
+from chalicelib.rules.rows import PARTY_VALUE_LABELS
 
 # A policy's parties are buffered until the policy's last row; more than this is not a household.
 MAX_ROWS_PER_POLICY = 100
@@ -323,9 +324,23 @@ def judge_group(group: PolicyGroup) -> GroupVerdict:
     return GroupVerdict(None, len(group.outcomes) + group.overflow, errors)
 
 
+_SURNAME = PARTY_VALUE_LABELS.index("ANAAM")
+_BIRTH_DATE = PARTY_VALUE_LABELS.index("GEBDAT")
+
+
+def of_unknown_policy(outcome: RowOutcome) -> bool:
+    """A row whose policy number could not be read (empty, or not one) but that carries a party
+    (a surname or a birth date): it may be a row of any policy. A line with neither (a footer,
+    a DOS end-of-file mark) is no row of a policy."""
+    if outcome.policy_number is not None:
+        return False
+    party = outcome.party_values
+    return bool(party) and bool(party[_SURNAME] or party[_BIRTH_DATE])
+
+
 def rows_of_unknown_policy(outcomes: Sequence[RowOutcome]) -> int:
-    """The rows of a refused group whose policy number could not be read (empty, or not one)."""
-    return sum(outcome.policy_number is None for outcome in outcomes)
+    """The rows of a refused group that may have been any policy's (`of_unknown_policy`)."""
+    return sum(map(of_unknown_policy, outcomes))
 
 
 def rows_not_adjacent(group: PolicyGroup) -> RowError:

@@ -505,9 +505,11 @@ class IngestService:
                 outcome = validate_row(item.values, header, kind=kind, line=item.line, today=today)
                 number = outcome.policy_number
                 # (number_of_group is None while there is no group yet.) A row without a usable
-                # policy number stays in the open group: it may be one of its rows, so that
-                # policy is refused whole rather than written without it.
-                if number != number_of_group and (number is not None or group is None):
+                # policy number but with a party stays in the open group: it may be one of its
+                # rows, so that policy is refused whole rather than written without it.
+                if number != number_of_group and (
+                    number is not None or group is None or not rules.of_unknown_policy(outcome)
+                ):
                     if group is not None:
                         self._close(record, group, last, batch)
                     if batch.rows >= batch_limit:

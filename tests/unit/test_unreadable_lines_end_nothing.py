@@ -194,3 +194,47 @@ def test_a_household_row_without_a_usable_policy_number_leaves_its_policy_as_it_
     # keeps both parties, instead of being written again without the child
     assert report["error_counts"].get("policy_has_rejected_rows") == 1, report["error_counts"]
     assert _current_birth_dates(register, "P00005") == before
+
+
+@pytest.mark.parametrize("trailer", [b"\x1a", b"Totaal: 10 polissen\r\n"], ids=["ctrl-z", "footer"])
+def test_a_trailer_line_is_no_row_of_the_last_policy(trailer: bytes):
+    # given 10 stored policies
+    register = MemoryRegister()
+    register.upload(f"incoming/{PARTNER}/full/november.csv", csv_bytes(portfolio(10)))
+    register.drain()
+
+    # when a mutation changes all 10, its file ending in a DOS end-of-file mark or a footer (a
+    # line with no policy number and no party)
+    rows = [dict(row, STRAAT="Nieuwstraat", PP_VRWRKCD="1") for row in portfolio(10)]
+    register.upload(f"incoming/{PARTNER}/mutation/changes.csv", csv_bytes(rows) + trailer)
+    register.drain()
+    report = register.report(PARTNER)
+
+    # then that line is rejected on its own and the last policy's change is applied
+    assert "policy_has_rejected_rows" not in report["error_counts"], report["error_counts"]
+    assert report["rows_accepted"] == 10
+    last = register.policy("P00009", PARTNER)
+    assert last is not None
+    streets = {
+        p.get("street")
+        for p in register.items("party")
+        if p["policy_number"] == "P00009" and p.get("data_seq") == last.get("data_seq")
+    }
+    assert streets == {"Nieuwstraat"}
+
+
+def test_a_full_delivery_ending_in_a_footer_still_ends_the_policies_it_lacks():
+    # given 100 stored policies, and a full delivery without P00050 that ends in a footer
+    rows = portfolio(100)
+    del rows[BROKEN]
+
+    # when it is delivered
+    register, report = stored_portfolio_then(
+        "december.csv", csv_bytes(rows) + b"Totaal: 99 polissen\r\n"
+    )
+
+    # then the footer is a rejected line of no policy, and P00050 is ended as missing
+    assert report["policies_ended"] == 1, report["warnings"]
+    policy = register.policy("P00050", PARTNER)
+    assert policy is not None
+    assert policy["status"] == "removed_from_portfolio"
