@@ -234,6 +234,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "No policies ended: {count} line(s) of the file could not be read, so which policies "
         "the file lacks cannot be known.",
     ),
+    "unknown_policy_not_reconciled": (
+        "Geen polissen beëindigd: {count} regel(s) zonder bruikbaar polisnummer, dus welke "
+        "polissen het bestand mist is niet te weten.",
+        "No policies ended: {count} row(s) with no usable policy number, so which policies the "
+        "file lacks cannot be known.",
+    ),
     "incomplete_not_reconciled": (
         "Geen polissen beëindigd: de levering is onvolledig.",
         "No policies ended: the delivery is incomplete.",

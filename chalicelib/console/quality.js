@@ -24,8 +24,14 @@ function percent(value) {
   return value === null || value === undefined ? t("– (geen regels)", "– (no rows)") : `${number(value * 100, 1)} %`;
 }
 
-function scoreText(score) {
-  if (score === null || score === undefined) return t("geen volledige levering", "no full delivery");
+function scoreText(card) {
+  const score = card.score;
+  if (score === null || score === undefined) {
+    // A latest full delivery that could not be read at all has no score either.
+    return card.delivery_id
+      ? t("levering niet te lezen", "delivery could not be read")
+      : t("geen volledige levering", "no full delivery");
+  }
   return `${number(score * 100, 1)} %`;
 }
 
@@ -56,7 +62,7 @@ function renderScorecard(container, card) {
       : null,
     h("h1", { "data-autofocus": true, tabindex: "-1" }, t(`Datakwaliteit van ${card.partner_id}`, `Data quality of ${card.partner_id}`)),
     facts([
-      [t("Score", "Score"), scoreText(card.score)],
+      [t("Score", "Score"), scoreText(card)],
       [t("Laatste volledige levering", "Latest full delivery"), card.received_at ? `${date(card.received_at)} (${word("delivery_status", card.status)})` : t("geen", "none")],
     ]),
     h("p", { class: "hint" }, t(
@@ -123,7 +129,7 @@ function renderRanking(container) {
       [t("Partner", "Partner"), t("Score", "Score"), t("Laatste volledige levering", "Latest full delivery"), t("Actie", "Action")],
       state.ranking.partners.map((card) => [
         card.partner_id,
-        scoreText(card.score),
+        scoreText(card),
         card.received_at ? `${date(card.received_at)} (${word("delivery_status", card.status)})` : "",
         h("button", { type: "button", onclick: () => openScorecard(card.partner_id) }, t("Scorekaart", "Scorecard"), h("span", { class: "visually-hidden" }, ` ${card.partner_id}`)),
       ]),

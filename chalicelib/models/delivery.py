@@ -201,6 +201,8 @@ class Progress(DeliveryCounts):
     # Lines that could not be read into values (rejected, and counted in rows_rejected): a full
     # delivery with one ends nothing, as the line may have held any policy.
     unreadable_lines: int = 0
+    # Rows whose policy number could not be read (rejected): the same, for the same reason.
+    rows_of_unknown_policy: int = 0
     # The file's labels outside the contract that the report names (labels only), and whether
     # it has more (rules.unknown_columns).
     unknown_columns: list[str] = Field(default_factory=list)

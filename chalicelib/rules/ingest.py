@@ -13,11 +13,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Any, Final, NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from chalicelib.models.delivery import DeliveryStatus, Notice, Progress, S3ObjectRef, notice
 from chalicelib.models.portfolio import DeliveryKind, PolicyFields, RowError, RowOutcome, ValidRow
 from chalicelib.rules.identity import told_apart
+from chalicelib.rules.rows import PARTY_VALUE_LABELS
 
 # A policy's parties are buffered until the policy's last row; more than this is not a household.
 MAX_ROWS_PER_POLICY = 100
@@ -323,6 +324,25 @@ def judge_group(group: PolicyGroup) -> GroupVerdict:
     return GroupVerdict(None, len(group.outcomes) + group.overflow, errors)
 
 
+_SURNAME = PARTY_VALUE_LABELS.index("ANAAM")
+_BIRTH_DATE = PARTY_VALUE_LABELS.index("GEBDAT")
+
+
+def of_unknown_policy(outcome: RowOutcome) -> bool:
+    """A row whose policy number could not be read (empty, or not one) but that carries a party
+    (a surname or a birth date): it may be a row of any policy. A line with neither (a footer,
+    a DOS end-of-file mark) is no row of a policy."""
+    if outcome.policy_number is not None:
+        return False
+    party = outcome.party_values
+    return bool(party) and bool(party[_SURNAME] or party[_BIRTH_DATE])
+
+
+def rows_of_unknown_policy(outcomes: Sequence[RowOutcome]) -> int:
+    """The rows of a refused group that may have been any policy's (`of_unknown_policy`)."""
+    return sum(map(of_unknown_policy, outcomes))
+
+
 def rows_not_adjacent(group: PolicyGroup) -> RowError:
     return message(
         "policy_rows_not_adjacent",
@@ -492,14 +512,9 @@ def reconcilable(kind: str, progress: Progress) -> bool:
         and not progress.rejected
         and not progress.truncated
         and not progress.unreadable_lines
+        and not progress.rows_of_unknown_policy
         and progress.rows_accepted > 0
     )
-
-
-# The row errors of a line the reader could not turn into values (services/reader.py BadLine).
-UNREADABLE_LINE_CODES: Final = frozenset(
-    {"invalid_csv", "too_many_fields", "line_too_long", "invalid_encoding", "invalid_json"}
-)
 
 
 def unreconciled_warning(kind: str, progress: Progress) -> Notice | None:
@@ -507,8 +522,12 @@ def unreconciled_warning(kind: str, progress: Progress) -> Notice | None:
     report says it too: why the real delivery of the file would not); None when it may."""
     if progress.rejected or kind not in ("full", CHECK_ONLY):
         return None
-    if progress.unreadable_lines and not progress.truncated:
+    if progress.truncated:
+        return notice("incomplete_not_reconciled") if kind == "full" else None
+    if progress.unreadable_lines:
         return notice("unreadable_not_reconciled", count=progress.unreadable_lines)
+    if progress.rows_of_unknown_policy:
+        return notice("unknown_policy_not_reconciled", count=progress.rows_of_unknown_policy)
     if kind == "full" and not reconcilable(kind, progress):
         return notice("incomplete_not_reconciled")
     return None

@@ -14,8 +14,8 @@ from typing import Final
 
 from chalicelib.clock import register_time_text
 from chalicelib.messages import describe, render
-from chalicelib.models.delivery import DeliveryReport
-from chalicelib.rules.ingest import UNREADABLE_LINE_CODES, writes_register
+from chalicelib.models.delivery import DeliveryReport, Notice
+from chalicelib.rules.ingest import writes_register
 
 __all__ = ["TOP_ERRORS_IN_NOTICE", "needs_notice", "notice_id", "render_notice"]
 
@@ -40,19 +40,20 @@ def needs_notice(
     rows_rejected: int,
     max_rejected_pct: float,
     *,
-    unreadable_lines: int = 0,
+    unknown_policy_rows: int = 0,
 ) -> bool:
     """Rejected, held for review, or accepted with a share of rejected rows above the stage's
-    threshold, or a full delivery that ended nothing for a line it could not read (however few:
-    the policies it left out stay active, and an export writing one such line every month would
-    never end one). A check-only delivery never: the partner is waiting for its report already."""
+    threshold, or a full delivery that ended nothing for lines whose policy cannot be known
+    (unreadable, or without a usable policy number), however few: the policies it left out stay
+    active, and an export writing one such line every month would never end one. A check-only
+    delivery never: the partner is waiting for its report already."""
     if not writes_register(kind):
         return False
     if status in ("rejected", "held_for_review"):
         return True
     if status != "accepted_with_errors":
         return False
-    if kind == "full" and unreadable_lines:
+    if kind == "full" and unknown_policy_rows:
         return True
     return rows_total > 0 and 100.0 * rows_rejected / rows_total > max_rejected_pct
 
@@ -64,8 +65,9 @@ def notice_id(delivery_id: str, status: str) -> str:
     return f"delivery-notice#{delivery_id}#{status}"
 
 
-def render_notice(report: DeliveryReport) -> tuple[str, str]:
-    """Subject and plain-text body, Dutch first, then English."""
+def render_notice(report: DeliveryReport, unreconciled: Notice | None = None) -> tuple[str, str]:
+    """Subject and plain-text body, Dutch first, then English; `unreconciled`: why a full
+    delivery ended none of the policies it lacks (rules.ingest.unreconciled_warning)."""
     status_nl, status_en = _STATUS.get(report.status, (report.status, report.status))
     top = sorted(report.error_counts.items(), key=lambda kv: (-kv[1], kv[0]))
     top = top[:TOP_ERRORS_IN_NOTICE]
@@ -93,10 +95,9 @@ def render_notice(report: DeliveryReport) -> tuple[str, str]:
         f"Rows read: {report.rows_total}; accepted: {report.rows_accepted}; "
         f"rejected: {report.rows_rejected}.",
     ]
-    unreadable = sum(report.error_counts.get(code, 0) for code in UNREADABLE_LINE_CODES)
-    if report.kind == "full" and report.status == "accepted_with_errors" and unreadable:
-        nl.append(render("unreadable_not_reconciled", {"count": unreadable}, "nl"))
-        en.append(render("unreadable_not_reconciled", {"count": unreadable}, "en"))
+    if unreconciled is not None:
+        nl.append(render(unreconciled["key"], unreconciled["params"], "nl"))
+        en.append(render(unreconciled["key"], unreconciled["params"], "en"))
     if report.status == "held_for_review":
         nl.append(
             f"{report.policies_pending_removal} actieve polissen ontbreken in deze volledige "

@@ -504,8 +504,12 @@ class IngestService:
                     continue
                 outcome = validate_row(item.values, header, kind=kind, line=item.line, today=today)
                 number = outcome.policy_number
-                # (number_of_group is None while there is no group yet)
-                if number is None or number != number_of_group:
+                # (number_of_group is None while there is no group yet.) A row without a usable
+                # policy number but with a party stays in the open group: it may be one of its
+                # rows, so that policy is refused whole rather than written without it.
+                if number != number_of_group and (
+                    number is not None or group is None or not rules.of_unknown_policy(outcome)
+                ):
                     if group is not None:
                         self._close(record, group, last, batch)
                     if batch.rows >= batch_limit:
@@ -592,6 +596,7 @@ class IngestService:
         if rows is None:
             batch.tally.add_each(outcomes)
             progress.rows_rejected += verdict.rejected_rows
+            progress.rows_of_unknown_policy += rules.rows_of_unknown_policy(outcomes)
             for error in verdict.errors:
                 self._add_error(progress, error)
             if group.policy_number is not None:
@@ -977,7 +982,9 @@ class IngestService:
         self._write_rejected_rows(record)
         report = build_report(record)
         self.blobs.put_json(_report_key(record), report.model_dump(mode="json"))
-        if record.kind == "full" and progress.quality.rows:
+        if record.kind == "full":
+            # Also one that could not be read at all: the scorecard's latest, unscored, so the
+            # partner whose data stopped arriving is not ranked by last month's delivery.
             self.quality.save(quality_snapshot(record))
         self._notify_partner(record)
         self.deliveries.finish(
@@ -1056,7 +1063,7 @@ class IngestService:
             progress.rows_total,
             progress.rows_rejected,
             self.settings.notice_rejected_rows_pct,
-            unreadable_lines=progress.unreadable_lines,
+            unknown_policy_rows=progress.unreadable_lines + progress.rows_of_unknown_policy,
         ):
             return
         message = DeliveryNoticeMessage(

@@ -13,6 +13,7 @@ from chalicelib.clock import epoch
 from chalicelib.config import get_settings
 from chalicelib.models.delivery import DeliveryNoticeMessage
 from chalicelib.observability import logger
+from chalicelib.rules import ingest as rules
 from chalicelib.rules.notices import render_notice
 from chalicelib.services.ingest import build_report
 from chalicelib.services.sending import Sender, send_once
@@ -56,7 +57,9 @@ def deliver_notice(
             extra={"partner_id": record.partner_id, "delivery_id": record.delivery_id},
         )
         return "no_contact"
-    subject, text = render_notice(build_report(record))
+    subject, text = render_notice(
+        build_report(record), rules.unreconciled_warning(record.kind, record.progress)
+    )
     outcome = send_once(
         message.idempotency_id,
         about=record.delivery_id,

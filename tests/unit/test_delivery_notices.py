@@ -9,7 +9,7 @@ import json
 import pytest
 
 from chalicelib.config import reset_settings
-from chalicelib.models.delivery import DeliveryNoticeMessage, DeliveryReport
+from chalicelib.models.delivery import DeliveryNoticeMessage, DeliveryReport, notice
 from chalicelib.rules.notices import needs_notice, notice_id, render_notice
 from chalicelib.services.notices import DeliveryNotFinished, deliver_notice
 from tests.support.ingest import csv_bytes, person, portfolio
@@ -41,10 +41,10 @@ def test_a_notice_is_due_when_rejected_held_or_too_many_rows_are_rejected(
 def test_a_full_delivery_that_ends_nothing_for_an_unreadable_line_is_due_however_few():
     # given a full delivery with 1 unreadable line of 100 (under the 5% threshold)
     # then a notice is due: it ended none of the policies it left out, and may again next month
-    assert needs_notice("full", "accepted_with_errors", 100, 1, 5.0, unreadable_lines=1)
+    assert needs_notice("full", "accepted_with_errors", 100, 1, 5.0, unknown_policy_rows=1)
     # and not for a mutation (it ends nothing by leaving out) nor for a check
-    assert not needs_notice("mutation", "accepted_with_errors", 100, 1, 5.0, unreadable_lines=1)
-    assert not needs_notice("check", "accepted_with_errors", 100, 1, 5.0, unreadable_lines=1)
+    assert not needs_notice("mutation", "accepted_with_errors", 100, 1, 5.0, unknown_policy_rows=1)
+    assert not needs_notice("check", "accepted_with_errors", 100, 1, 5.0, unknown_policy_rows=1)
 
 
 def test_the_email_of_a_full_delivery_with_unreadable_lines_says_nothing_was_ended():
@@ -58,8 +58,8 @@ def test_the_email_of_a_full_delivery_with_unreadable_lines_says_nothing_was_end
         errors=[],
     )
 
-    # when its e-mail is written
-    _, text = render_notice(unreadable)
+    # when its e-mail is written, with why it ended nothing
+    _, text = render_notice(unreadable, notice("unreadable_not_reconciled", count=1))
 
     # then it says, in both languages, that no policy was ended and why
     assert "Geen polissen beëindigd: 1 regel(s) van het bestand konden niet gelezen" in text

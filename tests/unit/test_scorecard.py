@@ -91,6 +91,42 @@ def test_a_full_delivery_keeps_a_snapshot_and_a_check_or_mutation_does_not():
     assert history[0].quality.rows == 5
 
 
+@pytest.mark.parametrize(
+    "unreadable",
+    [
+        b"P1;092;20240101\nP2;092;20240101\n",  # without its header row: missing_columns
+        b"PK\x03\x04\x00\x00\x08\x00" + bytes(range(256)),  # a spreadsheet: not_a_text_file
+    ],
+    ids=["headerless", "binary"],
+)
+def test_a_full_delivery_that_could_not_be_read_is_the_scorecards_latest_and_ranks_first(
+    unreadable: bytes,
+):
+    # given two partners with a good full delivery each
+    register = MemoryRegister()
+    register.upload(f"incoming/{PARTNER}/full/november.csv", csv_bytes(portfolio(5)))
+    other = "demo-verzekeraar"
+    register.upload(f"incoming/{other}/full/november.csv", csv_bytes(portfolio(5)))
+    register.drain()
+
+    # when the first partner's next full delivery cannot be read at all
+    register.upload(f"incoming/{PARTNER}/full/december.csv", unreadable)
+    register.drain()
+    latest = register.report(PARTNER)
+    assert latest["status"] == "rejected"
+
+    # then its scorecard names that delivery, rejected and without a score
+    card = scorecard(PARTNER, list(register.quality.history(PARTNER, limit=10)))
+    assert (card.delivery_id, card.status, card.score) == (latest["delivery_id"], "rejected", None)
+    assert [point.status for point in card.trend] == ["accepted", "rejected"]
+    # and the ranking puts that partner, whose data stopped arriving, first
+    cards = [
+        scorecard(partner, list(register.quality.history(partner, limit=1)))
+        for partner in (other, PARTNER)
+    ]
+    assert [c.partner_id for c in ranked(cards)] == [PARTNER, other]
+
+
 def test_a_held_delivery_confirmed_later_replaces_its_snapshot_with_the_final_status():
     register = MemoryRegister()
     register.upload(f"incoming/{PARTNER}/full/m1.csv", csv_bytes(portfolio(10)))

@@ -131,3 +131,110 @@ def test_a_stray_quote_in_a_full_delivery_ends_no_policy():
     assert all(p.get("status") == "active" for p in register.items("policy")), (
         "a delivered policy was ended"
     )
+
+
+# --- a row without a usable policy number --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "number", ["", "P 00050", "P00050#", "P00050" + "0" * 30], ids=["empty", "space", "#", "long"]
+)
+def test_a_row_without_a_usable_policy_number_ends_no_policy(number: str):
+    # given a partner whose 100 policies are stored
+    # when its next full delivery holds all 100, the row of P00050 with a policy number that
+    # cannot be read
+    rows = portfolio(100)
+    rows[BROKEN]["PP_NUMMER"] = number
+    register, report = stored_portfolio_then("december.csv", csv_bytes(rows))
+
+    # then no policy is ended for it: which one the row held cannot be known
+    assert report["policies_ended"] == 0
+    policy = register.policy("P00050", PARTNER)
+    assert policy is not None
+    assert policy["status"] == "active"
+    assert any("no usable policy number" in w for w in report["warnings"]), report["warnings"]
+
+
+def _household(child_number: str) -> bytes:
+    rows = portfolio(10)
+    child = dict(
+        rows[5], ENTITEIT="KN", VOORL="K.", GEBDAT="20100101", GESLACH="M", PP_NUMMER=child_number
+    )
+    return csv_bytes([*rows[:6], child, *rows[6:]])
+
+
+def _current_birth_dates(register: MemoryRegister, number: str) -> list[str]:
+    policy = register.policy(number, PARTNER)
+    assert policy is not None
+    return sorted(
+        p["birth_date"]
+        for p in register.items("party")
+        if p["policy_number"] == number and p.get("data_seq") == policy.get("data_seq")
+    )
+
+
+@pytest.mark.parametrize("garbled", ["", "P 00005"], ids=["empty", "space"])
+def test_a_household_row_without_a_usable_policy_number_leaves_its_policy_as_it_was(
+    garbled: str,
+):
+    # given policy P00005 stored with its policyholder and a child
+    register = MemoryRegister()
+    register.upload(f"incoming/{PARTNER}/full/november.csv", _household("P00005"))
+    register.drain()
+    before = _current_birth_dates(register, "P00005")
+    assert before == ["1955-06-15", "2010-01-01"]
+
+    # when the next full delivery has the child's row right after the policyholder's, its
+    # policy number empty or garbled
+    register.upload(f"incoming/{PARTNER}/full/december.csv", _household(garbled))
+    register.drain()
+    report = register.report(PARTNER)
+
+    # then the policy is refused whole (its rows are adjacent: the row may be one of them) and
+    # keeps both parties, instead of being written again without the child
+    assert report["error_counts"].get("policy_has_rejected_rows") == 1, report["error_counts"]
+    assert _current_birth_dates(register, "P00005") == before
+
+
+@pytest.mark.parametrize("trailer", [b"\x1a", b"Totaal: 10 polissen\r\n"], ids=["ctrl-z", "footer"])
+def test_a_trailer_line_is_no_row_of_the_last_policy(trailer: bytes):
+    # given 10 stored policies
+    register = MemoryRegister()
+    register.upload(f"incoming/{PARTNER}/full/november.csv", csv_bytes(portfolio(10)))
+    register.drain()
+
+    # when a mutation changes all 10, its file ending in a DOS end-of-file mark or a footer (a
+    # line with no policy number and no party)
+    rows = [dict(row, STRAAT="Nieuwstraat", PP_VRWRKCD="1") for row in portfolio(10)]
+    register.upload(f"incoming/{PARTNER}/mutation/changes.csv", csv_bytes(rows) + trailer)
+    register.drain()
+    report = register.report(PARTNER)
+
+    # then that line is rejected on its own and the last policy's change is applied
+    assert "policy_has_rejected_rows" not in report["error_counts"], report["error_counts"]
+    assert report["rows_accepted"] == 10
+    last = register.policy("P00009", PARTNER)
+    assert last is not None
+    streets = {
+        p.get("street")
+        for p in register.items("party")
+        if p["policy_number"] == "P00009" and p.get("data_seq") == last.get("data_seq")
+    }
+    assert streets == {"Nieuwstraat"}
+
+
+def test_a_full_delivery_ending_in_a_footer_still_ends_the_policies_it_lacks():
+    # given 100 stored policies, and a full delivery without P00050 that ends in a footer
+    rows = portfolio(100)
+    del rows[BROKEN]
+
+    # when it is delivered
+    register, report = stored_portfolio_then(
+        "december.csv", csv_bytes(rows) + b"Totaal: 99 polissen\r\n"
+    )
+
+    # then the footer is a rejected line of no policy, and P00050 is ended as missing
+    assert report["policies_ended"] == 1, report["warnings"]
+    policy = register.policy("P00050", PARTNER)
+    assert policy is not None
+    assert policy["status"] == "removed_from_portfolio"
