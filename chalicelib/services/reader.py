@@ -23,10 +23,12 @@ What the reader decides (the ingest relies on it):
 - Empty file or only whitespace: `FileRejected("empty_file")`. A CSV with a header but no rows
   is *not* rejected here: the reader yields nothing and the ingest treats 0 rows as empty.
 - Encoding: each line is decoded on its own, as UTF-8 when it is valid UTF-8 and as cp1252
-  (Windows-1252) otherwise: a cp1252 line with a non-ASCII character is almost never valid
-  UTF-8, so one row saved in the other encoding (a spreadsheet edit) does not change how the
-  file's other rows read, wherever it is. A line that is neither, or that holds a NUL byte,
-  yields `BadLine(code="invalid_encoding")` (a header line: `FileRejected("undecodable")`),
+  (Windows-1252) otherwise, or as Mac OS Roman in a file whose lines end in a bare CR (what
+  Excel for Mac's "CSV (Macintosh)" writes): a cp1252 line with a non-ASCII character is
+  almost never valid UTF-8, so one row saved in the other encoding (a spreadsheet edit) does
+  not change how the file's other rows read, wherever it is. A line that is neither, or that
+  holds a NUL byte, yields `BadLine(code="invalid_encoding")` (a header line:
+  `FileRejected("undecodable")`),
   wherever it is; a first read whose first line holds NUL bytes, or more than one and more
   than 1 in `_NUL_SHARE` of its bytes, is no text file: `FileRejected("not_a_text_file")`.
   A JSON Lines value whose escapes make a lone surrogate (``"\\ud800"``) is not text either:
@@ -34,7 +36,7 @@ What the reader decides (the ingest relies on it):
   Unicode's bidirectional controls (U+200E/F, U+202A-E, U+2066-9, U+061C; raw or as a JSON
   escape) are dropped: invisible, they would reorder what a screen shows after them.
   UTF-16/32 (BOM) -> `FileRejected("unsupported_encoding")`. `FileFormat.encoding` names what
-  the first chunk is: ``utf-8-sig`` (BOM), ``utf-8`` (valid UTF-8) or ``cp1252``.
+  the first chunk is: ``utf-8-sig`` (BOM), ``utf-8`` (valid UTF-8), ``cp1252`` or ``mac_roman``.
 - Rows are yielded as `RawRow`; a row that cannot be turned into values is a `BadLine` (the
   ingest reports it as a row error and goes on): `RowTooLong` (``line_too_long``, a physical
   line or a multi-line quoted CSV record over `max_line_bytes`), ``invalid_encoding``,
@@ -134,7 +136,9 @@ class KeysSeen:
 class FileFormat:
     type: Literal["csv", "jsonl"]
     compressed: bool
-    encoding: str  # the first chunk's: "utf-8" | "utf-8-sig" | "cp1252"; lines decode alone
+    encoding: (
+        str  # the first chunk's: "utf-8" | "utf-8-sig" | "cp1252" | "mac_roman"; lines decode alone
+    )
     delimiter: str | None  # None for jsonl
     labels: tuple[str, ...]
     # "\r" for a file whose lines end in a bare CR (Excel for Mac's "CSV (Macintosh)"); a
@@ -364,17 +368,25 @@ def _lines(
 _BIDI_CONTROLS: Final = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def _decode_line(data: bytes) -> str | None:
-    """One line's text: UTF-8 when the line is valid UTF-8, else Windows-1252; None when it is
-    neither or holds a NUL byte (binary data in a text file: no value is trustworthy).
-    Bidirectional controls are dropped (Windows-1252 has none)."""
+def _legacy_encoding(newline: str) -> str:
+    """What a line that is not UTF-8 is read as: Mac OS Roman in a file whose lines end in a
+    bare CR (Excel for Mac's "CSV (Macintosh)" writes both; Windows-1252 would turn Müller
+    into MŸller), else Windows-1252."""
+    return "mac_roman" if newline == "\r" else "cp1252"
+
+
+def _decode_line(data: bytes, legacy: str = "cp1252") -> str | None:
+    """One line's text: UTF-8 when the line is valid UTF-8, else `legacy` (`_legacy_encoding`);
+    None when it is neither or holds a NUL byte (binary data in a text file: no value is
+    trustworthy). Bidirectional controls are dropped (Windows-1252 and Mac OS Roman have
+    none)."""
     if b"\x00" in data:
         return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         try:
-            return data.decode("cp1252")
+            return data.decode(legacy)
         except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined
             return None
     # str.isascii() reads a flag of the string, and a one-byte search is a memchr: only a line
@@ -442,8 +454,10 @@ class _CsvFeed:
         max_record: int,
         delimiter: str,
         width: int,
+        legacy: str,
     ) -> None:
         self._source = self._lines = lines
+        self._legacy = legacy
         self._max = max_record
         self._delimiter = delimiter.encode("ascii")
         self._row_delimiters = max(1, width // 2)  # half of a row's width - 1, rounded up
@@ -480,7 +494,7 @@ class _CsvFeed:
         if self._size > self._max:
             self.bad = "line_too_long"
             raise _RecordTooLong
-        text = _decode_line(data)
+        text = _decode_line(data, self._legacy)
         if text is None:
             self.bad = self.bad or "invalid_encoding"
             return "\n"
@@ -615,7 +629,13 @@ class RowReader:
         fmt = self.format
         width = len(fmt.labels)
         delimiter = fmt.delimiter or ","
-        feed = _CsvFeed(self._lines, self._limits.max_line_bytes, delimiter, width)
+        feed = _CsvFeed(
+            self._lines,
+            self._limits.max_line_bytes,
+            delimiter,
+            width,
+            _legacy_encoding(fmt.newline),
+        )
         reader = csv.reader(feed, delimiter=delimiter)
         blank = 0
         while True:
@@ -658,12 +678,13 @@ class RowReader:
             yield self._pending
             self._pending = None
         columns = _json_columns(self.format.labels, self.keys_seen)
+        legacy = _legacy_encoding(self.format.newline)
         blank = 0
         for line_no, end, data in self._lines:
             if data is None:
                 yield RowTooLong(line_no, end, last_line=line_no)
                 continue
-            text = _decode_line(data)
+            text = _decode_line(data, legacy)
             if text is None:
                 yield BadLine(line_no, end, "invalid_encoding", line_no)
                 continue
@@ -821,6 +842,9 @@ def open_rows(
     if _binary(first):
         raise FileRejected("not_a_text_file")
     newline = _line_end(first)
+    legacy = _legacy_encoding(newline)
+    if encoding == "cp1252":
+        encoding = legacy
     lines = _lines(
         _chunks(source, first),
         start=0,
@@ -832,7 +856,7 @@ def open_rows(
     for line_no, end, data in lines:
         if data is None:
             raise FileRejected("line_too_long", line=line_no)
-        text = _decode_line(data)
+        text = _decode_line(data, legacy)
         if text is None:
             raise FileRejected("undecodable", line=line_no)
         if not text.strip():

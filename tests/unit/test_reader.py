@@ -432,6 +432,38 @@ def test_resuming_a_mac_file_at_a_checkpoint_goes_on_with_its_line_ends() -> Non
     assert resumed == [["3", "de Vries"]]
 
 
+def test_an_excel_for_mac_csv_keeps_its_diacritics() -> None:
+    # given Excel for Mac's "CSV (Macintosh)": bare CR line ends and Mac OS Roman text
+    data = "PP_NUMMER;ANAAM;RNAAM\r1;Müller;Daniëlle\r2;Café;Åsa\r".encode("mac_roman")
+
+    # when it is read, then every name is as the partner typed it
+    reader = read(data)
+    assert values(reader) == [["1", "Müller", "Daniëlle"], ["2", "Café", "Åsa"]]
+    assert reader.format.encoding == "mac_roman"
+
+
+def test_a_mac_file_resumed_at_a_checkpoint_still_reads_mac_roman() -> None:
+    data = "PP_NUMMER;ANAAM\r1;Jansen\r2;Smit\r3;Müller\r".encode("mac_roman")
+    reader = read(data)
+    iterator = iter(reader)
+    next(iterator)
+    point = reader.checkpoint()
+
+    assert values(read(data[point.offset :], resume=point)) == [["2", "Smit"], ["3", "Müller"]]
+
+
+def test_a_windows_file_with_line_feeds_still_reads_windows_1252() -> None:
+    data = "PP_NUMMER;ANAAM\r\n1;Müller €\r\n".encode("cp1252")
+
+    assert values(read(data)) == [["1", "Müller €"]]
+
+
+def test_a_utf8_line_in_a_mac_file_is_read_as_utf8() -> None:
+    data = "PP_NUMMER;ANAAM\r1;Müller\r".encode() + "2;Müller\r".encode("mac_roman")
+
+    assert values(read(data)) == [["1", "Müller"], ["2", "Müller"]]
+
+
 def test_a_json_lines_file_with_old_mac_line_ends_is_read_object_by_object() -> None:
     data = b'{"PP_NUMMER": "1", "ANAAM": "Jansen"}\r{"PP_NUMMER": "2", "ANAAM": "Smit"}\r'
 
