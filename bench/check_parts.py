@@ -4,8 +4,9 @@ deliveries").
 
     python -m bench.check_parts --rows 100000 --runs 5
 
-Each run: (b) and the check-only delivery of the same file, each in its own fresh process
-(`bench.ingest --parts`), the order alternating from run to run, as `bench.run`'s check pairs.
+Each run is one of `bench.run`'s check pairs (`measure_check_pairs`: (b) and the check-only
+delivery of the same file, each in its own fresh process, the order alternating), with
+`bench.ingest --parts`.
 Reported in microseconds a row (the median of the runs): the CPU and wall time of each side,
 `validate_row` on each side, and what the check does beyond it: closing each policy (judging it,
 counting its fields, the rest: bookkeeping and the policies seen before), the AWS requests
@@ -19,13 +20,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 from statistics import median
 from typing import Any
 
 from bench.backend import running_backend
 from bench.data import portfolio_file
-from bench.run import _base_env, _child, measure_ingest
+from bench.run import measure_check_pairs
 
 Result = dict[str, Any]
 
@@ -119,23 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     path = portfolio_file(args.rows)
-    runs = []
-    requests: dict[str, int] = {}
     load_before = os.getloadavg()[0]
     with running_backend() as backend:
-        for number in range(args.runs):
-            order = ("validate", "check") if number % 2 == 0 else ("check", "validate")
-            measured = {
-                kind: (
-                    measure_ingest(backend, path, "check", "--parts")
-                    if kind == "check"
-                    else _child("validate", _base_env(), "--file", str(path), "--parts")
-                )
-                for kind in order
-            }
-            runs.append(figures(measured["validate"], measured["check"]))
-            requests = operations(measured["check"])
-            print(f"run {number + 1}/{args.runs} done", file=sys.stderr, flush=True)
+        pairs = measure_check_pairs(backend, path, args.runs, "--parts")
+    runs = [figures(pair["validate"], pair["check"]) for pair in pairs]
+    requests = operations(pairs[-1]["check"])
     print(render(runs, requests, (load_before, os.getloadavg()[0])))
     return 0
 

@@ -113,20 +113,21 @@ def measure_ingest(backend: Backend, path: Path, kind: str = "full", *options: s
     return result
 
 
-def measure_check_pairs(backend: Backend, path: Path, pairs: int) -> list[Result]:
+def measure_check_pairs(backend: Backend, path: Path, pairs: int, *options: str) -> list[Result]:
     """The check-only delivery of `path` against (b) of the same file, `pairs` times. On a
     shared machine the load moves within seconds, so the two runs of a pair are taken back to
     back, each in a fresh process, and which one goes first alternates (neither always gets the
-    quieter moment); each pair's ratio is a figure, their median the result."""
+    quieter moment); each pair's ratio is a figure, their median the result. `options` go to
+    both sides' `bench.ingest` (`--parts`)."""
     measured: list[Result] = []
     for number in range(pairs):
         order = ("validate", "check") if number % 2 == 0 else ("check", "validate")
         load_before = os.getloadavg()[0]
         runs = {
             kind: (
-                measure_ingest(backend, path, "check")
+                measure_ingest(backend, path, "check", *options)
                 if kind == "check"
-                else _child("validate", _base_env(), "--file", str(path))
+                else _child("validate", _base_env(), "--file", str(path), *options)
             )
             for kind in order
         }
