@@ -28,9 +28,9 @@ What the reader decides (the ingest relies on it):
   almost never valid UTF-8, so one row saved in the other encoding (a spreadsheet edit) does
   not change how the file's other rows read, wherever it is. A line that is neither, or that
   holds a NUL byte, yields `BadLine(code="invalid_encoding")` (a header line:
-  `FileRejected("undecodable")`),
-  wherever it is; a first read whose first line holds NUL bytes, or more than one and more
-  than 1 in `_NUL_SHARE` of its bytes, is no text file: `FileRejected("not_a_text_file")`.
+  `FileRejected("undecodable")`), wherever it is; a first read whose first line holds NUL
+  bytes, or more than one and more than 1 in `_NUL_SHARE` of its bytes, is no text file:
+  `FileRejected("not_a_text_file")`.
   A JSON Lines value whose escapes make a lone surrogate (``"\\ud800"``) is not text either:
   `BadLine(code="invalid_encoding")` (in the first object's keys: `FileRejected("undecodable")`).
   Unicode's bidirectional controls (U+200E/F, U+202A-E, U+2066-9, U+061C; raw or as a JSON
@@ -136,9 +136,8 @@ class KeysSeen:
 class FileFormat:
     type: Literal["csv", "jsonl"]
     compressed: bool
-    encoding: (
-        str  # the first chunk's: "utf-8" | "utf-8-sig" | "cp1252" | "mac_roman"; lines decode alone
-    )
+    # The first chunk's: "utf-8" | "utf-8-sig" | "cp1252" | "mac_roman"; lines decode alone.
+    encoding: str
     delimiter: str | None  # None for jsonl
     labels: tuple[str, ...]
     # "\r" for a file whose lines end in a bare CR (Excel for Mac's "CSV (Macintosh)"); a
